@@ -1,0 +1,46 @@
+# Peluit: the two commands a new user needs are `make run` and `make test`.
+# Both do their own set-up on a fresh Debian 12 machine (as root, or with sudo).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+DATA   ?= .demo
+
+.PHONY: run test venv system-deps lint unit bench clean catalogs
+
+$(BIN)/peluit: pyproject.toml
+	./tests/install-deps.sh python
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/peluit
+
+system-deps:
+	./tests/install-deps.sh all
+
+## Run Peluit on its embedded default (SQLite, local store, demo auditor) on loopback.
+run: venv
+	./tests/install-deps.sh run
+	$(BIN)/peluit demo --data-dir $(DATA)
+
+## Every test: lint, unit, functional, PostgreSQL, GnuPG, browser and Tor end-to-end.
+test: venv system-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+catalogs: venv
+	$(BIN)/python -m peluit.catalogs compile
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DATA) build *.egg-info

@@ -1,0 +1,270 @@
+"""Signed bundles: how envelopes travel between the server and the workbench (docs/crypto.md §6).
+
+Layout::
+
+    magic "PELUIT-B" | version u8 (=1) | reserved 3 bytes (=0) | manifest length u32
+    manifest (canonical JSON, at most 32 MiB)
+    Ed25519 signature (64 bytes) over "peluit-bundle-v1\\0" || manifest
+    members, concatenated in manifest order, exactly their declared sizes; then end of file
+
+The manifest comes first so a reader can check the signature, the signer and the sequence number
+before it touches any member, and then check each member's SHA-256 as it streams past: one pass,
+constant memory. Anything but the declared members in the declared order is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import struct
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+from .encoding import canonical_json, parse_canonical_json
+from .errors import (
+    AuthenticationError,
+    MalformedError,
+    ReplayError,
+    TruncatedError,
+    UnknownSignerError,
+)
+from .keys import sign_key_id
+
+MAGIC = b"PELUIT-B"
+VERSION = 1
+FORMAT = "peluit-bundle"
+DOMAIN = b"peluit-bundle-v1\0"
+MAX_MANIFEST = 32 * 1024 * 1024
+MAX_MEMBERS = 1_000_000
+MAX_MEMBER_SIZE = 1 << 40
+COPY_BLOCK = 1 << 20
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+KINDS = ("inbox", "reply")
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    size: int
+    sha256: str  # hex
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    kind: str
+    deployment: str  # the server deployment id the bundle belongs to
+    sender: str  # signer key id
+    seq: int
+    created: str  # YYYY-MM-DD
+    members: tuple[Member, ...]
+    body: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return canonical_json({
+            "format": FORMAT, "version": VERSION, "kind": self.kind, "deployment": self.deployment,
+            "sender": self.sender, "seq": self.seq, "created": self.created,
+            "members": [m.as_dict() for m in self.members], "body": self.body,
+        })
+
+
+def _check_member(m: Member) -> None:
+    if not _NAME.match(m.name):
+        raise MalformedError(f"bad member name {m.name[:40]!r}")
+    if not isinstance(m.size, int) or isinstance(m.size, bool) or not 0 <= m.size <= MAX_MEMBER_SIZE:
+        raise MalformedError("bad member size")
+    if not isinstance(m.sha256, str) or not _HEX64.match(m.sha256):
+        raise MalformedError("bad member hash")
+
+
+def make_manifest(kind: str, deployment: str, signer: SigningKey, seq: int,
+                  members: Sequence[Member], body: dict[str, Any] | None = None,
+                  today: dt.date | None = None) -> Manifest:
+    if kind not in KINDS:
+        raise ValueError(f"unknown bundle kind {kind!r}")
+    if seq < 1:
+        raise ValueError("sequence numbers start at 1")
+    names = [m.name for m in members]
+    if len(set(names)) != len(names):
+        raise ValueError("member names must be unique")
+    for m in members:
+        _check_member(m)
+    return Manifest(kind, deployment, sign_key_id(signer.verify_key), seq,
+                    (today or dt.date.today()).isoformat(), tuple(members), body or {})
+
+
+def iter_bundle(manifest: Manifest, signer: SigningKey,
+                open_member: Callable[[str], BinaryIO]) -> Iterator[bytes]:
+    """Yield the bundle's bytes block by block (for a streamed HTTP response or a file).
+
+    Each member is re-hashed as it is copied; if the store changed since the manifest was made,
+    this raises rather than send a bundle that the reader would reject anyway."""
+    if manifest.sender != sign_key_id(signer.verify_key):
+        raise ValueError("manifest names another signer")
+    body = manifest.to_bytes()
+    if len(body) > MAX_MANIFEST:
+        raise ValueError("manifest too large; make smaller bundles")
+    yield MAGIC + struct.pack(">B3xI", VERSION, len(body))
+    yield body
+    yield signer.sign(DOMAIN + body).signature
+    for m in manifest.members:
+        h = hashlib.sha256()
+        left = m.size
+        with open_member(m.name) as f:
+            while left:
+                block = f.read(min(COPY_BLOCK, left))
+                if not block:
+                    raise MalformedError(f"member {m.name} is shorter than its manifest entry")
+                h.update(block)
+                left -= len(block)
+                yield block
+        if h.hexdigest() != m.sha256:
+            raise AuthenticationError(f"member {m.name} changed since the manifest was made")
+
+
+def write_bundle(out: BinaryIO, manifest: Manifest, signer: SigningKey,
+                 open_member: Callable[[str], BinaryIO]) -> int:
+    total = 0
+    for block in iter_bundle(manifest, signer, open_member):
+        out.write(block)
+        total += len(block)
+    return total
+
+
+def _read_exact(src: BinaryIO, n: int) -> bytes:
+    parts, left = [], n
+    while left:
+        block = src.read(min(left, COPY_BLOCK))
+        if not block:
+            raise TruncatedError("bundle ends too early")
+        parts.append(block)
+        left -= len(block)
+    return b"".join(parts)
+
+
+def _parse_manifest(raw: bytes) -> Manifest:
+    obj = parse_canonical_json(raw, limit=MAX_MANIFEST)
+    keys = {"format", "version", "kind", "deployment", "sender", "seq", "created", "members", "body"}
+    if not isinstance(obj, dict) or set(obj) != keys:
+        raise MalformedError("not a Peluit bundle manifest")
+    if obj["format"] != FORMAT or obj["version"] != VERSION or obj["kind"] not in KINDS:
+        raise MalformedError("unsupported bundle format")
+    seq = obj["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise MalformedError("bad sequence number")
+    if not isinstance(obj["deployment"], str) or not isinstance(obj["sender"], str):
+        raise MalformedError("bad sender or deployment")
+    if not isinstance(obj["body"], dict) or not isinstance(obj["members"], list):
+        raise MalformedError("bad manifest body")
+    if len(obj["members"]) > MAX_MEMBERS:
+        raise MalformedError("too many members")
+    try:
+        dt.date.fromisoformat(obj["created"])
+        members = tuple(Member(m["name"], m["size"], m["sha256"]) for m in obj["members"])
+    except (TypeError, KeyError, ValueError):
+        raise MalformedError("bad manifest entry") from None
+    for m in members:
+        _check_member(m)
+    if len({m.name for m in members}) != len(members):
+        raise MalformedError("repeated member name")
+    return Manifest(obj["kind"], obj["deployment"], obj["sender"], seq, obj["created"], members, obj["body"])
+
+
+class MemberStream:
+    """A read-only view of one member. Its hash is checked when the last byte has been read:
+    a mismatch raises AuthenticationError from ``read``."""
+
+    def __init__(self, src: BinaryIO, member: Member):
+        self._src = src
+        self.member = member
+        self._left = member.size
+        self._hash = hashlib.sha256()
+        self.verified = member.size == 0 and self._finish()
+
+    def _finish(self) -> bool:
+        if self._hash.hexdigest() != self.member.sha256:
+            raise AuthenticationError(f"member {self.member.name} does not match the signed manifest")
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left == 0:
+            return b""
+        want = self._left if n is None or n < 0 else min(n, self._left)
+        data = _read_exact(self._src, want)
+        self._hash.update(data)
+        self._left -= len(data)
+        if self._left == 0:
+            self.verified = self._finish()
+        return data
+
+    def drain(self) -> None:
+        while self.read(COPY_BLOCK):
+            pass
+
+
+class BundleReader:
+    """Verifies a bundle's header before anything else and then yields its members in order.
+
+    ``trusted`` maps signer key ids to verify keys; ``last_seq(sender)`` returns the highest
+    sequence number already accepted from that signer (None if none): the bundle must be newer.
+    The caller records ``manifest.seq`` once it has processed every member."""
+
+    def __init__(self, src: BinaryIO, trusted: Mapping[str, VerifyKey], kind: str,
+                 last_seq: Callable[[str], int | None], deployment: str | None = None):
+        self._src = src
+        prefix = _read_exact(src, 16)
+        if prefix[:8] != MAGIC:
+            raise MalformedError("not a Peluit bundle")
+        version, length = struct.unpack(">B3xI", prefix[8:])
+        if version != VERSION:
+            raise MalformedError(f"unsupported bundle version {version}")
+        if length > MAX_MANIFEST:
+            raise MalformedError("manifest too large")
+        raw = _read_exact(src, length)
+        signature = _read_exact(src, 64)
+        manifest = _parse_manifest(raw)
+        key = trusted.get(manifest.sender)
+        if key is None:
+            raise UnknownSignerError("bundle signed by a key that is not trusted here")
+        try:
+            key.verify(DOMAIN + raw, signature)
+        except BadSignatureError:
+            raise AuthenticationError("bundle signature does not verify") from None
+        if manifest.kind != kind:
+            raise MalformedError(f"expected a {kind} bundle, got {manifest.kind}")
+        if deployment is not None and manifest.deployment != deployment:
+            raise UnknownSignerError("bundle belongs to another deployment")
+        last = last_seq(manifest.sender)
+        if last is not None and manifest.seq <= last:
+            raise ReplayError(f"bundle {manifest.seq} is not newer than {last}, already accepted")
+        self.manifest = manifest
+        self._started = False
+
+    def members(self) -> Iterator[MemberStream]:
+        if self._started:
+            raise ValueError("members already read")
+        self._started = True
+        for member in self.manifest.members:
+            stream = MemberStream(self._src, member)
+            yield stream
+            stream.drain()
+        if self._src.read(1):
+            raise MalformedError("data after the last member of the bundle")
+
+
+def member_for_file(name: str, path: str) -> Member:
+    """Hash a file on disk into a manifest entry (for writers that do not know hashes yet)."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(COPY_BLOCK):
+            h.update(block)
+            size += len(block)
+    return Member(name, size, h.hexdigest())

@@ -1,0 +1,343 @@
+"""The envelope: streaming authenticated encryption to several recipients (docs/crypto.md §5).
+
+Layout (all integers big-endian)::
+
+    header   magic "PELUIT-E" | version u8 (=1) | flags u8 (=0) | n u16 (1..256)
+             n x [ recipient key id (16) | SealedBox(content key) (80) ]
+             secretstream header (24)
+    meta     secretstream message, 4,096-byte plaintext: u16 length | canonical JSON | zeros;
+             associated data = the whole header, so a swapped header does not decrypt
+    chunks   k secretstream messages, 65,536-byte plaintexts: u32 length | payload | zeros;
+             the data first, then zero-length padding chunks
+    trailer  secretstream message tagged FINAL, 16-byte plaintext: u64 data size | u64 k
+
+Every chunk has the same plaintext length whatever it carries, so the file size reveals only k,
+and k is rounded up with Padmé (``padding.py``). A missing FINAL is truncation; secretstream's
+nonce chain catches reordering and dropped chunks; the Poly1305 tags catch bit-flips.
+Memory use is one chunk whatever the size."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from nacl.bindings import (
+    crypto_secretstream_xchacha20poly1305_ABYTES as ABYTES,
+)
+from nacl.bindings import (
+    crypto_secretstream_xchacha20poly1305_HEADERBYTES as SS_HEADER_BYTES,
+)
+from nacl.bindings import (
+    crypto_secretstream_xchacha20poly1305_init_pull,
+    crypto_secretstream_xchacha20poly1305_init_push,
+    crypto_secretstream_xchacha20poly1305_pull,
+    crypto_secretstream_xchacha20poly1305_push,
+    crypto_secretstream_xchacha20poly1305_state,
+)
+from nacl.bindings import (
+    crypto_secretstream_xchacha20poly1305_TAG_FINAL as TAG_FINAL,
+)
+from nacl.bindings import (
+    crypto_secretstream_xchacha20poly1305_TAG_MESSAGE as TAG_MESSAGE,
+)
+from nacl.exceptions import CryptoError as NaclCryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from .encoding import canonical_json, parse_canonical_json
+from .errors import AuthenticationError, MalformedError, NotARecipientError, TruncatedError
+from .keys import box_key_id
+from .padding import padded_chunk_count
+
+MAGIC = b"PELUIT-E"
+VERSION = 1
+MAX_RECIPIENTS = 256
+KEY_ID_BYTES = 16
+SEALED_KEY_BYTES = 32 + 48  # SealedBox: ephemeral public key + MAC over a 32-byte key
+RECIPIENT_BYTES = KEY_ID_BYTES + SEALED_KEY_BYTES
+META_PLAINTEXT = 4096
+CHUNK_PLAINTEXT = 65536
+CHUNK_PAYLOAD = CHUNK_PLAINTEXT - 4
+TRAILER_PLAINTEXT = 16
+FIXED_PREFIX = 12
+
+
+@dataclass(frozen=True)
+class EnvelopeInfo:
+    """What the outside of an envelope may say: its (padded) size. The true size is inside."""
+
+    envelope_size: int
+    plaintext_size: int
+
+
+def header_size(recipients: int) -> int:
+    return FIXED_PREFIX + recipients * RECIPIENT_BYTES + SS_HEADER_BYTES
+
+
+def envelope_size(recipients: int, chunks: int) -> int:
+    return (header_size(recipients) + META_PLAINTEXT + ABYTES
+            + chunks * (CHUNK_PLAINTEXT + ABYTES) + TRAILER_PLAINTEXT + ABYTES)
+
+
+def padded_size(plaintext_size: int, recipients: int) -> int:
+    """The size an envelope of ``plaintext_size`` bytes will have on disk."""
+    return envelope_size(recipients, padded_chunk_count(_data_chunks(plaintext_size)))
+
+
+def _data_chunks(size: int) -> int:
+    return max(1, -(-size // CHUNK_PAYLOAD))
+
+
+def _encode_meta(metadata: dict[str, Any]) -> bytes:
+    body = canonical_json(metadata)
+    if len(body) > META_PLAINTEXT - 2:
+        raise ValueError("envelope metadata too large (names are limited to 255 characters)")
+    return struct.pack(">H", len(body)) + body + bytes(META_PLAINTEXT - 2 - len(body))
+
+
+class EnvelopeWriter:
+    """Encrypts a stream into ``out`` as it is written. Call ``close()`` to finish; an envelope
+    that was not closed has no FINAL trailer and will never decrypt as complete."""
+
+    def __init__(self, out: BinaryIO, recipients: Sequence[PublicKey], metadata: dict[str, Any]):
+        unique: dict[bytes, PublicKey] = {}
+        for pk in recipients:
+            unique.setdefault(box_key_id(pk), pk)
+        if not 1 <= len(unique) <= MAX_RECIPIENTS:
+            raise ValueError(f"an envelope needs 1 to {MAX_RECIPIENTS} recipients")
+        self._out = out
+        self._recipients = len(unique)
+        key = os.urandom(32)
+        parts = [MAGIC, struct.pack(">BBH", VERSION, 0, len(unique))]
+        for kid, pk in sorted(unique.items()):
+            parts += [kid, SealedBox(pk).encrypt(key)]
+        self._state = crypto_secretstream_xchacha20poly1305_state()
+        parts.append(crypto_secretstream_xchacha20poly1305_init_push(self._state, key))
+        header = b"".join(parts)
+        out.write(header)
+        out.write(crypto_secretstream_xchacha20poly1305_push(
+            self._state, _encode_meta(metadata), header, TAG_MESSAGE))
+        self._buffer = bytearray()
+        self._size = 0
+        self._chunks = 0
+        self._closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._closed:
+            raise ValueError("envelope already closed")
+        view = memoryview(data).cast("B")
+        self._size += len(view)
+        buf = self._buffer
+        if buf:  # top up a partial chunk first
+            need = CHUNK_PAYLOAD - len(buf)
+            buf += view[:need]
+            view = view[need:]
+            if len(buf) < CHUNK_PAYLOAD:
+                return
+            self._push_chunk(buf)
+            buf.clear()
+        # Whole chunks straight from the caller's buffer: one copy each, into the plaintext.
+        while len(view) >= CHUNK_PAYLOAD:
+            self._push_chunk(view[:CHUNK_PAYLOAD])
+            view = view[CHUNK_PAYLOAD:]
+        buf += view
+
+    def _push_chunk(self, payload: bytes | bytearray | memoryview) -> None:
+        n = len(payload)
+        parts = [struct.pack(">I", n), payload]
+        if n < CHUNK_PAYLOAD:
+            parts.append(bytes(CHUNK_PAYLOAD - n))
+        plain = b"".join(parts)
+        self._out.write(crypto_secretstream_xchacha20poly1305_push(self._state, plain, None, TAG_MESSAGE))
+        self._chunks += 1
+
+    def close(self) -> EnvelopeInfo:
+        if self._closed:
+            raise ValueError("envelope already closed")
+        if self._buffer or self._chunks == 0:
+            self._push_chunk(bytes(self._buffer))
+            self._buffer.clear()
+        target = padded_chunk_count(self._chunks)
+        while self._chunks < target:
+            self._push_chunk(b"")
+        trailer = struct.pack(">QQ", self._size, self._chunks)
+        self._out.write(crypto_secretstream_xchacha20poly1305_push(self._state, trailer, None, TAG_FINAL))
+        self._closed = True
+        return EnvelopeInfo(envelope_size(self._recipients, self._chunks), self._size)
+
+    def __enter__(self) -> EnvelopeWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None and not self._closed:
+            self.close()
+
+
+def _read_exact(src: BinaryIO, n: int) -> bytes:
+    data = src.read(n)
+    if data is None or len(data) != n:
+        raise TruncatedError("envelope ends too early")
+    return data
+
+
+@dataclass(frozen=True)
+class EnvelopeHeader:
+    recipient_ids: tuple[bytes, ...]
+    raw: bytes
+
+
+def read_header(src: BinaryIO) -> tuple[EnvelopeHeader, list[bytes]]:
+    """Parse the clear header; returns it with the sealed keys in recipient order."""
+    prefix = _read_exact(src, FIXED_PREFIX)
+    if prefix[:8] != MAGIC:
+        raise MalformedError("not a Peluit envelope")
+    version, flags, n = struct.unpack(">BBH", prefix[8:])
+    if version != VERSION or flags != 0:
+        raise MalformedError(f"unsupported envelope version {version}")
+    if not 1 <= n <= MAX_RECIPIENTS:
+        raise MalformedError("bad recipient count")
+    body = _read_exact(src, n * RECIPIENT_BYTES + SS_HEADER_BYTES)
+    ids, sealed_keys = [], []
+    for i in range(n):
+        entry = body[i * RECIPIENT_BYTES:(i + 1) * RECIPIENT_BYTES]
+        ids.append(entry[:KEY_ID_BYTES])
+        sealed_keys.append(entry[KEY_ID_BYTES:])
+    if ids != sorted(set(ids)):
+        raise MalformedError("recipient entries out of order or repeated")
+    return EnvelopeHeader(tuple(ids), prefix + body), sealed_keys
+
+
+class EnvelopeReader:
+    """Decrypts an envelope from ``src`` with whichever of ``keys`` it was sealed to.
+
+    ``metadata`` is available once constructed; ``chunks()`` yields the plaintext and raises at
+    the end if anything was wrong. Write what it yields somewhere provisional and keep it only
+    when the iteration finished without an error."""
+
+    def __init__(self, src: BinaryIO, keys: Sequence[PrivateKey]):
+        self._src = src
+        header, sealed_keys = read_header(src)
+        self.recipient_ids = header.recipient_ids
+        key = None
+        for sk in keys:
+            kid = box_key_id(sk.public_key)
+            if kid in header.recipient_ids:
+                try:
+                    key = SealedBox(sk).decrypt(sealed_keys[header.recipient_ids.index(kid)])
+                except NaclCryptoError:
+                    raise AuthenticationError("the envelope's key block does not open") from None
+                break
+        if key is None:
+            raise NotARecipientError("this envelope was not sealed to any key offered")
+        if len(key) != 32:
+            raise AuthenticationError("bad content key")
+        ss_header = header.raw[-SS_HEADER_BYTES:]
+        self._state = crypto_secretstream_xchacha20poly1305_state()
+        crypto_secretstream_xchacha20poly1305_init_pull(self._state, ss_header, key)
+        meta_plain, tag = self._pull(_read_exact(src, META_PLAINTEXT + ABYTES), header.raw)
+        if tag != TAG_MESSAGE:
+            raise MalformedError("envelope metadata in the wrong place")
+        (length,) = struct.unpack(">H", meta_plain[:2])
+        if length > META_PLAINTEXT - 2 or any(meta_plain[2 + length:]):
+            raise MalformedError("bad envelope metadata")
+        meta = parse_canonical_json(meta_plain[2:2 + length])
+        if not isinstance(meta, dict):
+            raise MalformedError("envelope metadata is not an object")
+        self.metadata: dict[str, Any] = meta
+        self.plaintext_size: int | None = None
+        self._consumed = False
+
+    def _pull(self, ciphertext: bytes, ad: bytes | None = None) -> tuple[bytes, int]:
+        try:
+            return crypto_secretstream_xchacha20poly1305_pull(self._state, ciphertext, ad)
+        except NaclCryptoError:
+            raise AuthenticationError("envelope was changed, reordered or damaged") from None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self._consumed:
+            raise ValueError("envelope already read")
+        self._consumed = True
+        size = 0
+        count = 0
+        data_ended = False
+        full = CHUNK_PLAINTEXT + ABYTES
+        while True:
+            ct = self._src.read(full)
+            if not ct:
+                raise TruncatedError("envelope ends without its final trailer")
+            if len(ct) < full:
+                if len(ct) != TRAILER_PLAINTEXT + ABYTES:
+                    raise TruncatedError("envelope ends inside a chunk")
+                plain, tag = self._pull(ct)
+                if tag != TAG_FINAL:
+                    raise TruncatedError("envelope ends without its final trailer")
+                true_size, chunks = struct.unpack(">QQ", plain)
+                if true_size != size or chunks != count or count != padded_chunk_count(_data_chunks(size)):
+                    raise AuthenticationError("envelope trailer does not match its contents")
+                if self._src.read(1):
+                    raise MalformedError("data after the end of the envelope")
+                self.plaintext_size = size
+                return
+            plain, tag = self._pull(ct)
+            if tag != TAG_MESSAGE:
+                raise MalformedError("unexpected tag inside the envelope")
+            (n,) = struct.unpack(">I", plain[:4])
+            if n > CHUNK_PAYLOAD or any(plain[4 + n:]) or (data_ended and n):
+                raise MalformedError("bad chunk inside the envelope")
+            count += 1
+            if n < CHUNK_PAYLOAD:
+                data_ended = True
+            if n:
+                size += n
+                yield plain[4:4 + n]
+
+
+def seal_stream(src: BinaryIO, out: BinaryIO, recipients: Sequence[PublicKey],
+                metadata: dict[str, Any], read_size: int = 1 << 20) -> EnvelopeInfo:
+    writer = EnvelopeWriter(out, recipients, metadata)
+    while block := src.read(read_size):
+        writer.write(block)
+    return writer.close()
+
+
+def seal_bytes(data: bytes, recipients: Sequence[PublicKey], metadata: dict[str, Any]) -> bytes:
+    out = io.BytesIO()
+    seal_stream(io.BytesIO(data), out, recipients, metadata)
+    return out.getvalue()
+
+
+def open_stream(src: BinaryIO, out: BinaryIO, keys: Sequence[PrivateKey]) -> tuple[dict[str, Any], int]:
+    reader = EnvelopeReader(src, keys)
+    for chunk in reader.chunks():
+        out.write(chunk)
+    assert reader.plaintext_size is not None
+    return reader.metadata, reader.plaintext_size
+
+
+def open_bytes(data: bytes, keys: Sequence[PrivateKey], limit: int = 64 * 1024 * 1024) -> tuple[dict[str, Any], bytes]:
+    """Decrypt a small envelope held in memory (questions, answers); refuses more than ``limit``."""
+    reader = EnvelopeReader(io.BytesIO(data), keys)
+    parts, total = [], 0
+    for chunk in reader.chunks():
+        total += len(chunk)
+        if total > limit:
+            raise MalformedError("envelope larger than allowed here")
+        parts.append(chunk)
+    return reader.metadata, b"".join(parts)
+
+
+def check_well_formed(src: BinaryIO, size: int) -> EnvelopeHeader:
+    """What can be checked without a key: the header parses and the size is one that an
+    envelope with this many recipients can have (used by the policy check of the store)."""
+    header, _ = read_header(src)
+    n = len(header.recipient_ids)
+    base = envelope_size(n, 0)
+    if size < base or (size - base) % (CHUNK_PLAINTEXT + ABYTES):
+        raise MalformedError("envelope size is not one the format produces")
+    chunks = (size - base) // (CHUNK_PLAINTEXT + ABYTES)
+    if chunks == 0 or padded_chunk_count(chunks) != chunks:
+        raise MalformedError("envelope chunk count is not a padding bucket")
+    return header

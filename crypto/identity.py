@@ -1,0 +1,205 @@
+"""Auditor identities, the server's signing key, and the public cards that carry them.
+
+An auditor identity is an X25519 key pair (envelopes are sealed to it) and an Ed25519 key pair
+(reply bundles are signed with it). The private halves live only on the workbench, sealed under
+the auditor's passphrase (``sealed.py``). The public halves travel as a *card*: canonical JSON
+with a self-signature, so a card cannot be edited without the private key, and a fingerprint
+that people compare aloud before enrolling it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from nacl.exceptions import BadSignatureError
+from nacl.public import PrivateKey, PublicKey
+from nacl.signing import SigningKey, VerifyKey
+
+from . import sealed
+from .encoding import b64decode, b64encode, canonical_json, parse_canonical_json
+from .errors import AuthenticationError, MalformedError
+from .kdf import DEFAULT_PARAMS, Argon2Params
+from .keys import box_key_id, fingerprint, sign_key_id
+
+CARD_FORMAT = "peluit-card"
+CARD_VERSION = 1
+CARD_DOMAIN = b"peluit-card-v1\0"
+MAX_CARD_BYTES = 16 * 1024
+_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
+
+CardKind = Literal["auditor", "server"]
+
+
+@dataclass(frozen=True)
+class Card:
+    """A public identity. ``box_key`` is None for the server, which only signs."""
+
+    kind: CardKind
+    name: str
+    sign_key: VerifyKey
+    box_key: PublicKey | None
+    created: str  # YYYY-MM-DD: day granularity, nothing finer
+    signature: bytes
+
+    @property
+    def key_id(self) -> str:
+        return sign_key_id(self.sign_key)
+
+    @property
+    def fingerprint(self) -> str:
+        keys = [bytes(self.sign_key)] + ([bytes(self.box_key)] if self.box_key else [])
+        return fingerprint(*keys)
+
+    @property
+    def box_key_id(self) -> bytes | None:
+        return box_key_id(self.box_key) if self.box_key else None
+
+    def _unsigned(self) -> dict[str, Any]:
+        return _unsigned_fields(self.kind, self.name, self.sign_key, self.box_key, self.created)
+
+    def to_bytes(self) -> bytes:
+        return canonical_json({**self._unsigned(), "signature": b64encode(self.signature)})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Card:
+        """Parse and verify a card; raise MalformedError or AuthenticationError."""
+        obj = parse_canonical_json(data.strip(), limit=MAX_CARD_BYTES)
+        expected = {"format", "version", "kind", "name", "sign_key", "box_key", "created", "signature"}
+        if not isinstance(obj, dict) or set(obj) != expected:
+            raise MalformedError("not a Peluit card")
+        if obj["format"] != CARD_FORMAT or obj["version"] != CARD_VERSION:
+            raise MalformedError("unsupported card format or version")
+        if obj["kind"] not in ("auditor", "server"):
+            raise MalformedError("unknown card kind")
+        if not isinstance(obj["name"], str) or not _NAME.match(obj["name"]):
+            raise MalformedError("bad name on card")
+        try:
+            dt.date.fromisoformat(obj["created"])
+        except (TypeError, ValueError):
+            raise MalformedError("bad date on card") from None
+        sign_key = VerifyKey(b64decode(obj["sign_key"], length=32))
+        box_key = None
+        if obj["kind"] == "auditor":
+            box_key = PublicKey(b64decode(obj["box_key"], length=32))
+        elif obj["box_key"] is not None:
+            raise MalformedError("a server card has no box key")
+        card = cls(obj["kind"], obj["name"], sign_key, box_key, obj["created"],
+                   b64decode(obj["signature"], length=64))
+        try:
+            sign_key.verify(CARD_DOMAIN + canonical_json(card._unsigned()), card.signature)
+        except BadSignatureError:
+            raise AuthenticationError("card self-signature does not verify") from None
+        return card
+
+
+def _unsigned_fields(kind: str, name: str, sign_key: VerifyKey, box_key: PublicKey | None,
+                     created: str) -> dict[str, Any]:
+    return {
+        "format": CARD_FORMAT,
+        "version": CARD_VERSION,
+        "kind": kind,
+        "name": name,
+        "sign_key": b64encode(bytes(sign_key)),
+        "box_key": b64encode(bytes(box_key)) if box_key else None,
+        "created": created,
+    }
+
+
+def _make_card(kind: CardKind, name: str, signing: SigningKey, box_key: PublicKey | None,
+               today: dt.date | None) -> Card:
+    if not _NAME.match(name):
+        raise ValueError("name must be 1-80 printable characters")
+    created = (today or dt.date.today()).isoformat()
+    unsigned = _unsigned_fields(kind, name, signing.verify_key, box_key, created)
+    sig = signing.sign(CARD_DOMAIN + canonical_json(unsigned)).signature
+    return Card(kind, name, signing.verify_key, box_key, created, sig)
+
+
+@dataclass(frozen=True)
+class AuditorIdentity:
+    """An auditor's private keys. Exists on the workbench only."""
+
+    name: str
+    box: PrivateKey
+    signing: SigningKey
+
+    @classmethod
+    def generate(cls, name: str) -> AuditorIdentity:
+        return cls(name, PrivateKey.generate(), SigningKey.generate())
+
+    def card(self, today: dt.date | None = None) -> Card:
+        return _make_card("auditor", self.name, self.signing, self.box.public_key, today)
+
+    @property
+    def key_id(self) -> str:
+        return sign_key_id(self.signing.verify_key)
+
+    def seal(self, passphrase: str, params: Argon2Params = DEFAULT_PARAMS) -> bytes:
+        return sealed.seal(self._secret_bytes(), passphrase, "auditor-identity", params)
+
+    def seal_with_key(self, key: bytes) -> bytes:
+        return sealed.seal_with_key(self._secret_bytes(), key, "auditor-identity")
+
+    def _secret_bytes(self) -> bytes:
+        return canonical_json({"name": self.name, "box": b64encode(bytes(self.box)),
+                               "signing": b64encode(bytes(self.signing))})
+
+    @classmethod
+    def _from_secret_bytes(cls, raw: bytes) -> AuditorIdentity:
+        obj = parse_canonical_json(raw)
+        try:
+            return cls(obj["name"], PrivateKey(b64decode(obj["box"], length=32)),
+                       SigningKey(b64decode(obj["signing"], length=32)))
+        except (KeyError, TypeError):
+            raise MalformedError("sealed identity has unexpected contents") from None
+
+    @classmethod
+    def unseal(cls, data: bytes, passphrase: str) -> AuditorIdentity:
+        return cls._from_secret_bytes(sealed.open_sealed(data, passphrase, "auditor-identity"))
+
+    @classmethod
+    def unseal_with_key(cls, data: bytes, key: bytes) -> AuditorIdentity:
+        return cls._from_secret_bytes(sealed.open_with_key(data, key, "auditor-identity"))
+
+    def __repr__(self) -> str:
+        return f"AuditorIdentity(name={self.name!r}, key_id={self.key_id})"
+
+
+@dataclass(frozen=True)
+class ServerKey:
+    """The server's Ed25519 signing key: signs inbox bundles. Kept in a 0600 file on the server
+    (the server must sign unattended); losing it to a thief lets them forge bundles, which the
+    auditors' decryption keys still keep them from reading."""
+
+    name: str
+    signing: SigningKey
+
+    @classmethod
+    def generate(cls, name: str = "peluit-server") -> ServerKey:
+        return cls(name, SigningKey.generate())
+
+    def card(self, today: dt.date | None = None) -> Card:
+        return _make_card("server", self.name, self.signing, None, today)
+
+    @property
+    def key_id(self) -> str:
+        return sign_key_id(self.signing.verify_key)
+
+    def to_bytes(self) -> bytes:
+        return canonical_json({"format": "peluit-server-key", "version": 1, "name": self.name,
+                               "signing": b64encode(bytes(self.signing))})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ServerKey:
+        obj = parse_canonical_json(data.strip(), limit=4096)
+        if not isinstance(obj, dict) or obj.get("format") != "peluit-server-key":
+            raise MalformedError("not a Peluit server key")
+        try:
+            return cls(obj["name"], SigningKey(b64decode(obj["signing"], length=32)))
+        except (KeyError, TypeError):
+            raise MalformedError("bad server key file") from None
+
+    def __repr__(self) -> str:
+        return f"ServerKey(key_id={self.key_id})"

@@ -1,0 +1,34 @@
+"""Key ids and fingerprints.
+
+* A key id names a key in a file format (envelope recipients, bundle signers): 16 bytes of
+  BLAKE2b over the public key with a purpose-specific personalisation, shown as 32 hex digits.
+* A fingerprint is what two people compare aloud over the phone: 40 decimal digits in eight
+  groups of five, derived like Signal's safety numbers (digits read the same in Indonesian and
+  English, unlike letters)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from nacl.public import PublicKey
+from nacl.signing import VerifyKey
+
+
+def box_key_id(public_key: PublicKey | bytes) -> bytes:
+    raw = bytes(public_key)
+    return hashlib.blake2b(raw, digest_size=16, person=b"peluit-box-id-v1").digest()
+
+
+def sign_key_id(verify_key: VerifyKey | bytes) -> str:
+    raw = bytes(verify_key)
+    return hashlib.blake2b(raw, digest_size=16, person=b"peluit-sig-id-v1").hexdigest()
+
+
+def fingerprint(*public_keys: bytes) -> str:
+    """Eight groups of five digits over the concatenated public keys."""
+    digest = hashlib.sha512(b"peluit-fingerprint-v1\0" + b"".join(public_keys)).digest()
+    groups = []
+    for i in range(8):
+        chunk = int.from_bytes(digest[i * 5 : i * 5 + 5], "big")
+        groups.append(f"{chunk % 100000:05d}")
+    return " ".join(groups)

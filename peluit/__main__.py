@@ -1,0 +1,5 @@
+import sys
+
+from peluit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs the Debian packages Peluit needs when they are missing, so that `make run` and
+# `make test` work on a fresh Debian 12 machine. Usage: install-deps.sh python|run|all
+set -eu
+
+need=""
+want() { # want COMMAND-OR-PATH PACKAGE
+    case "$1" in
+        /*) [ -e "$1" ] || need="$need $2" ;;
+        *) command -v "$1" >/dev/null 2>&1 || need="$need $2" ;;
+    esac
+}
+
+case "${1:-all}" in
+    python)
+        want python3 python3
+        python3 -c 'import venv, ensurepip' 2>/dev/null || need="$need python3-venv"
+        ;;
+    run)
+        want gpg gnupg
+        ;;
+    all)
+        want gpg gnupg
+        want tor tor
+        want tor-gencert tor
+        want chromium chromium
+        want chromedriver chromium-driver
+        want systemd-analyze systemd
+        want nft nftables
+        ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+        ;;
+    *) echo "usage: $0 python|run|all" >&2; exit 2 ;;
+esac
+
+[ -z "$need" ] && exit 0
+echo "installing Debian packages:$need"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
