@@ -1,0 +1,361 @@
+"""The protection policy: versioned Markdown in Indonesian and English, signed by a compliance
+officer, rendered sanitised.
+
+Layout of a policy directory (``policies/documents/protection-policy/`` ships version 1.0)::
+
+    protection-policy/<version>/policy.toml     the structured header (see HEADER_KEYS)
+    protection-policy/<version>/id.md           Indonesian text
+    protection-policy/<version>/en.md           English text
+    protection-policy/<version>/signature.json  written by ``peluit policy sign``
+
+The signature is Ed25519 by the officer's auditor identity (crypto.identity.AuditorIdentity: the
+one they hold on the workbench, or a standalone one from ``peluit policy new-signer``) over
+``SIGNATURE_DOMAIN`` + canonical JSON ``{"policy", "version", "files": {name: sha256}}`` of the
+*exact bytes* of policy.toml, id.md and en.md. Change a byte in any of them and the version no
+longer verifies. ``signature.json`` also carries the signer's card, so a verifier can show who
+signed and, given ``trusted`` keys, insist on a particular officer.
+
+The reporter app calls::
+
+    rendered = signed_policy(policy_dir, "id")   # RenderedPolicy, or raises PolicyError
+    rendered.html, rendered.version, rendered.fingerprint, rendered.signer
+
+which returns the newest version that is signed, verifies, and is in force today; unsigned
+drafts are skipped, and a version whose signature fails to verify is an error, never shown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import functools
+import hashlib
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import bleach
+import markdown
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
+
+from crypto.encoding import b64decode, b64encode, canonical_json, parse_canonical_json
+from crypto.errors import CryptoError
+from crypto.identity import AuditorIdentity, Card
+from crypto.keys import sign_key_id
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "protection-policy"
+HEADER_FILE = "policy.toml"
+SIGNATURE_FILE = "signature.json"
+LANGUAGES = ("id", "en")
+SIGNATURE_FORMAT = "peluit-policy-signature"
+SIGNATURE_DOMAIN = b"peluit-policy-signature-v1\0"
+FINGERPRINT_DOMAIN = b"peluit-policy-fingerprint-v1\0"
+DEADLINES = ("acknowledgment", "verification", "completion", "retaliation")
+HEADER_KEYS = {"id", "version", "effective", "languages", "retention_max_days", "deadlines",
+               "yardsticks"}
+MAX_FILE_BYTES = 256 * 1024
+_VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}$")
+
+# What a policy text may contain once rendered: structure and emphasis, links to https only.
+ALLOWED_TAGS = frozenset({"h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "a",
+                          "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "br",
+                          "code"})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
+ALLOWED_PROTOCOLS = frozenset({"https"})
+
+
+class PolicyError(Exception):
+    """A policy version is missing, malformed, unsigned or does not verify."""
+
+
+@dataclass(frozen=True)
+class Header:
+    id: str
+    version: str
+    effective: dt.date
+    languages: tuple[str, ...]
+    retention_max_days: int
+    deadlines: dict[str, int]      # working days
+    yardsticks: dict[str, int]     # EU Directive 2019/1937, calendar time
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["effective"] = self.effective.isoformat()
+        d["languages"] = list(self.languages)
+        return d
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    path: Path
+    header: Header
+    files: dict[str, bytes]  # file name -> exact bytes (policy.toml, id.md, en.md)
+
+    def text(self, language: str) -> str:
+        return self.files[f"{language}.md"].decode("utf-8")
+
+    def payload(self) -> dict[str, Any]:
+        return {"policy": self.header.id, "version": self.header.version,
+                "files": {n: hashlib.sha256(b).hexdigest() for n, b in sorted(self.files.items())}}
+
+    @property
+    def fingerprint(self) -> str:
+        return policy_fingerprint(self.payload())
+
+
+@dataclass(frozen=True)
+class Signature:
+    card: Card
+    signature: bytes
+    payload: dict[str, Any]
+
+    def to_bytes(self) -> bytes:
+        return canonical_json({"format": SIGNATURE_FORMAT, "version": 1, "payload": self.payload,
+                               "card": self.card.to_bytes().decode("utf-8"),
+                               "signature": b64encode(self.signature)}) + b"\n"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Signature:
+        try:
+            obj = parse_canonical_json(data.strip(), limit=64 * 1024)
+            if (not isinstance(obj, dict) or obj.get("format") != SIGNATURE_FORMAT
+                    or set(obj) != {"format", "version", "payload", "card", "signature"}
+                    or obj["version"] != 1 or not isinstance(obj["payload"], dict)
+                    or not isinstance(obj["card"], str)):
+                raise PolicyError("signature.json is not a Peluit policy signature")
+            card = Card.from_bytes(obj["card"].encode("utf-8"))
+            return cls(card, b64decode(obj["signature"], length=64), obj["payload"])
+        except CryptoError as exc:
+            raise PolicyError(f"signature.json: {exc}") from None
+
+
+@dataclass(frozen=True)
+class VerifiedPolicy:
+    version: PolicyVersion
+    signature: Signature
+
+    @property
+    def signer(self) -> str:
+        return self.signature.card.name
+
+    @property
+    def signer_fingerprint(self) -> str:
+        return self.signature.card.fingerprint
+
+
+@dataclass(frozen=True)
+class RenderedPolicy:
+    """What a page needs to show a signed policy."""
+
+    html: str
+    language: str
+    version: str
+    effective: str
+    fingerprint: str          # of the signed document: digits a reader can compare
+    signer: str               # the officer's name on their card
+    signer_fingerprint: str   # of the officer's keys
+    header: Header
+
+
+def policy_fingerprint(payload: dict[str, Any]) -> str:
+    """Eight groups of five digits over the signed payload (same reading scheme as keys)."""
+    digest = hashlib.sha512(FINGERPRINT_DOMAIN + canonical_json(payload)).digest()
+    return " ".join(f"{int.from_bytes(digest[i * 5:i * 5 + 5], 'big') % 100000:05d}"
+                    for i in range(8))
+
+
+def _parse_header(raw: bytes, where: Path) -> Header:
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"{where}: not valid TOML ({exc})") from None
+    if set(doc) != HEADER_KEYS:
+        raise PolicyError(f"{where}: header must have exactly {', '.join(sorted(HEADER_KEYS))}")
+    try:
+        effective = dt.date.fromisoformat(str(doc["effective"]))
+    except ValueError:
+        raise PolicyError(f"{where}: effective must be a date YYYY-MM-DD") from None
+    if not isinstance(doc["version"], str) or not _VERSION.match(doc["version"]):
+        raise PolicyError(f"{where}: version must look like 1.0")
+    if not isinstance(doc["id"], str) or not re.match(r"^[a-z][a-z0-9-]{0,63}$", doc["id"]):
+        raise PolicyError(f"{where}: id must be lowercase letters, digits and dashes")
+    if sorted(doc["languages"]) != sorted(LANGUAGES):
+        raise PolicyError(f"{where}: languages must be {list(LANGUAGES)}")
+    deadlines, yard = doc["deadlines"], doc["yardsticks"]
+    if (not isinstance(deadlines, dict) or set(deadlines) != set(DEADLINES)
+            or not all(_posint(v) for v in deadlines.values())):
+        raise PolicyError(f"{where}: deadlines must give {', '.join(DEADLINES)} in working days")
+    if not isinstance(yard, dict) or not all(_posint(v) for v in yard.values()):
+        raise PolicyError(f"{where}: yardsticks must be positive integers")
+    if not _posint(doc["retention_max_days"]):
+        raise PolicyError(f"{where}: retention_max_days must be a positive integer")
+    return Header(doc["id"], doc["version"], effective, tuple(doc["languages"]),
+                  doc["retention_max_days"], dict(deadlines), dict(yard))
+
+
+def _posint(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def load_version(path: Path) -> PolicyVersion:
+    """Read one version directory; check its header and that both texts are UTF-8."""
+    path = Path(path)
+    files: dict[str, bytes] = {}
+    for name in (HEADER_FILE, *(f"{lang}.md" for lang in LANGUAGES)):
+        try:
+            with (path / name).open("rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise PolicyError(f"{path / name}: {exc.strerror}") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise PolicyError(f"{path / name}: too large")
+        if name.endswith(".md"):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PolicyError(f"{path / name}: not UTF-8") from None
+        files[name] = data
+    header = _parse_header(files[HEADER_FILE], path / HEADER_FILE)
+    if path.name != header.version:
+        raise PolicyError(f"{path}: directory name does not match version {header.version}")
+    return PolicyVersion(path, header, files)
+
+
+def sign_version(path: Path, identity: AuditorIdentity,
+                 today: dt.date | None = None) -> Signature:
+    """Sign a version as ``identity`` and write signature.json (atomically)."""
+    version = load_version(path)
+    payload = version.payload()
+    sig = identity.signing.sign(SIGNATURE_DOMAIN + canonical_json(payload)).signature
+    signature = Signature(identity.card(today), sig, payload)
+    _write_atomic(Path(path) / SIGNATURE_FILE, signature.to_bytes())
+    return signature
+
+
+def verify_version(path: Path, trusted: Iterable[VerifyKey] | None = None) -> VerifiedPolicy:
+    """The version with its signature, or PolicyError saying why it cannot be trusted."""
+    version = load_version(path)
+    sig_path = Path(path) / SIGNATURE_FILE
+    try:
+        signature = Signature.from_bytes(sig_path.read_bytes())
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: version {version.header.version} is not signed") from None
+    except OSError as exc:
+        raise PolicyError(f"{sig_path}: {exc.strerror}") from None
+    if signature.payload != version.payload():
+        raise PolicyError(f"{path}: the files differ from what was signed")
+    try:
+        signature.card.sign_key.verify(SIGNATURE_DOMAIN + canonical_json(version.payload()),
+                                       signature.signature)
+    except BadSignatureError:
+        raise PolicyError(f"{path}: the signature does not verify") from None
+    if trusted is not None and signature.card.key_id not in {sign_key_id(k) for k in trusted}:
+        raise PolicyError(f"{path}: signed by {signature.card.name}, who is not a trusted signer")
+    return VerifiedPolicy(version, signature)
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in name.split("."))
+
+
+def version_dirs(policy_dir: Path) -> list[Path]:
+    """The version directories of a policy, oldest first."""
+    policy_dir = Path(policy_dir)
+    if (policy_dir / HEADER_FILE).is_file():
+        return [policy_dir]
+    try:
+        dirs = [p for p in policy_dir.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+    except OSError as exc:
+        raise PolicyError(f"{policy_dir}: {exc.strerror}") from None
+    return sorted(dirs, key=lambda p: _version_key(p.name))
+
+
+def current(policy_dir: Path = DEFAULT_DIR, today: dt.date | None = None,
+            trusted: Iterable[VerifyKey] | None = None) -> VerifiedPolicy:
+    """The newest signed version in force on ``today``. Unsigned drafts are skipped; a
+    signature that fails is an error (someone changed a signed text), not a reason to fall back."""
+    today = today or dt.date.today()
+    trusted = None if trusted is None else list(trusted)
+    for path in reversed(version_dirs(policy_dir)):
+        if not (path / SIGNATURE_FILE).exists():
+            continue
+        verified = verify_version(path, trusted)
+        if verified.version.header.effective <= today:
+            return verified
+    raise PolicyError(f"{policy_dir}: no signed version of the policy is in force")
+
+
+def signed_policy(policy_dir: Path = DEFAULT_DIR, language: str = "id",
+                  today: dt.date | None = None,
+                  trusted: Iterable[VerifyKey] | None = None) -> RenderedPolicy:
+    """The current signed policy rendered to sanitised HTML in ``language`` (id or en)."""
+    if language not in LANGUAGES:
+        raise PolicyError(f"no policy text in language {language!r}")
+    verified = current(policy_dir, today, trusted)
+    v = verified.version
+    return RenderedPolicy(
+        html=render_markdown(v.files[f"{language}.md"]), language=language,
+        version=v.header.version, effective=v.header.effective.isoformat(),
+        fingerprint=v.fingerprint, signer=verified.signer,
+        signer_fingerprint=verified.signer_fingerprint, header=v.header)
+
+
+@functools.lru_cache(maxsize=16)
+def render_markdown(text: bytes | str) -> str:
+    """Markdown to HTML, then bleach with a strict allow-list: whatever a text contains (raw
+    HTML, scripts, event handlers, javascript: links), only structure and https links survive."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    html = markdown.markdown(text, extensions=["tables"], output_format="html")
+    return bleach.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                        protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True)
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def diff(a: Path, b: Path) -> str:
+    """Header changes (``key: old -> new``), then a unified diff of each language's text."""
+    va, vb = load_version(a), load_version(b)
+    ha, hb = _flatten(va.header.as_dict()), _flatten(vb.header.as_dict())
+    lines = [f"header {va.header.version} -> {vb.header.version}:"]
+    changed = [k for k in sorted(set(ha) | set(hb)) if ha.get(k) != hb.get(k)]
+    lines += [f"  {k}: {ha.get(k, '(none)')} -> {hb.get(k, '(none)')}" for k in changed]
+    if not changed:
+        lines.append("  (no changes)")
+    for lang in LANGUAGES:
+        name = f"{lang}.md"
+        body = list(difflib.unified_diff(
+            va.text(lang).splitlines(keepends=True), vb.text(lang).splitlines(keepends=True),
+            fromfile=f"{va.header.version}/{name}", tofile=f"{vb.header.version}/{name}"))
+        lines.append("")
+        lines.append("".join(body).rstrip("\n") if body else f"{name}: no changes")
+    return "\n".join(lines) + "\n"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    import os
+    import secrets
+
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PolicyError(f"cannot write {path}: {exc.strerror}") from None
