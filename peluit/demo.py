@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run the reporter app, gateway and workbench locally")
     p.add_argument("--data-dir", default=".demo")
     p.set_defaults(func=_not_yet)

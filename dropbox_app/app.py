@@ -1,0 +1,57 @@
+"""WSGI application factories. ``make_reporter_app`` builds the reporter app; the gateway's
+factory (``make_gateway_app``) shares ``base_configurator`` and lives beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.csrf import CookieCSRFStoragePolicy
+from pyramid.router import Router
+
+from crypto.kdf import Argon2Params
+
+from .clock import Clock
+from .config import Config
+from .db import make_engine
+from .store import Store
+from .throttle import KdfGate, default_kdf_slots
+
+
+def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None = None
+                      ) -> Configurator:
+    """What both apps share: configuration, database, store, clock and the security tween."""
+    engine = engine if engine is not None else make_engine(config.database_url)
+    store = Store(config.store_dir)
+    store.ensure()
+    settings = {"peluit.config": config, "peluit.engine": engine,
+                "tm.manager_hook": "pyramid_tm.explicit_manager"}
+    cfg = Configurator(settings=settings)
+    cfg.registry["peluit.config"] = config
+    cfg.registry["peluit.store"] = store
+    cfg.registry["peluit.engine"] = engine
+    the_clock = clock or Clock()
+    cfg.add_request_method(lambda request: the_clock, "clock", reify=True)
+    cfg.include(".db")
+    cfg.include(".security")
+    return cfg
+
+
+def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
+                      argon2: Argon2Params | None = None, kdf_slots: int | None = None,
+                      policy: Any = None) -> Router:
+    """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
+    ``policy`` is a callable giving the signed policy to show on the landing page."""
+    cfg = base_configurator(config, engine=engine, clock=clock)
+    params = argon2 or config.argon2
+    cfg.registry["peluit.argon2"] = params
+    cfg.registry["peluit.salt"] = config.salt()
+    cfg.registry["peluit.kdf_gate"] = KdfGate(kdf_slots or default_kdf_slots(params.memory_kib))
+    if policy is not None:
+        cfg.registry["peluit.policy"] = policy
+    # The CSRF token lives in its own cookie (double submit): there is no session before a
+    # reporter logs in, and the forms before that need the protection too.
+    cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
+        cookie_name="csrf", httponly=True, samesite="Strict", path="/"))
+    cfg.include(".reporter")
+    return cfg.make_wsgi_app()

@@ -1,0 +1,33 @@
+"""The server database. Every table holds only what the server may know: random ids, public
+keys, padded sizes and dates at day granularity (``YYYY-MM-DD`` strings). No IP, no user agent,
+no time finer than a day for anything a reporter did.
+
+Importing this package registers every model on ``Base.metadata`` (Alembic compares against it).
+"""
+
+from .auditors import AuditorCard
+from .base import Base, new_id
+from .reporters import Report, Reporter
+from .sessions import ReporterSession
+from .submissions import Reply, Submission
+from .throttles import Throttle, UsedToken
+
+STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
+SUBMISSION_KINDS = ("report", "message", "file", "retaliation")
+REPLY_KINDS = ("question", "message")
+
+__all__ = [
+    "REPLY_KINDS",
+    "STATUSES",
+    "SUBMISSION_KINDS",
+    "AuditorCard",
+    "Base",
+    "Reply",
+    "Report",
+    "Reporter",
+    "ReporterSession",
+    "Submission",
+    "Throttle",
+    "UsedToken",
+    "new_id",
+]

@@ -1,0 +1,30 @@
+"""Shared counters for login throttling, and one-time form tokens.
+
+Kept in the database, not in process memory, so that several app servers behind one onion
+address (Onionbalance) agree, and a restart does not reset them. Windows are counted in whole
+hours since the epoch and rows carry no reporter identity: failed attempts are keyed by the
+window alone (global) or by a keyed hash of the attempted lookup id."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+
+class Throttle(Base):
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    purge_hour: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+
+
+class UsedToken(Base):
+    """A one-time form token already spent: a second submit of the same form is refused."""
+
+    __tablename__ = "used_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purge_hour: Mapped[int] = mapped_column(Integer, nullable=False, index=True)

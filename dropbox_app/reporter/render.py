@@ -1,0 +1,63 @@
+"""Page rendering: Jinja2 with one environment per language (gettext catalogs from
+policies/i18n.py), so that rendering is thread-safe without per-request state in the
+environment."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jinja2
+from pyramid.csrf import get_csrf_token
+from pyramid.request import Request
+from pyramid.response import Response
+
+from policies.i18n import LANGUAGES, negotiate, translations
+
+LANG_COOKIE = "lang"
+DOMAIN = "dropbox_app"
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dropbox_app.reporter", "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined)
+    env.install_gettext_translations(translations("dropbox_app", DOMAIN, language), newstyle=True)
+    return env
+
+
+def language(request: Request) -> str:
+    """An explicit ``?lang=`` wins (and is remembered in a cookie), then the cookie, then the
+    deployment's default. Accept-Language is ignored (see policies.i18n.negotiate)."""
+    default = request.registry["peluit.config"].default_language
+    asked = request.GET.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    return negotiate(request.cookies.get(LANG_COOKIE), default)
+
+
+def gettext(request: Request, message: str, **kw: Any) -> str:
+    text = translations("dropbox_app", DOMAIN, request.language).gettext(message)
+    return text % kw if kw else text
+
+
+def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+    lang = request.language
+    env = environment(lang)
+    base = {
+        "request": request,
+        "lang": lang,
+        "other_lang": "en" if lang == "id" else "id",
+        "csrf_token": get_csrf_token(request),
+        "route_url": request.route_path,
+        "static_url": lambda name: request.static_path(f"dropbox_app.reporter:static/{name}"),
+    }
+    body = env.get_template(template).render(**base, **ctx)
+    response = Response(body=body.encode("utf-8"), status=status,
+                        content_type="text/html", charset="utf-8")
+    if request.GET.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="Strict", path="/",
+                            max_age=365 * 86400)
+    return response

@@ -1,0 +1,167 @@
+"""The reporter flows as plain functions: no request objects, so they are easy to test and the
+views stay thin."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nacl.public import PrivateKey, PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import codename as codenames
+from crypto.envelope import open_bytes, seal_stream
+from crypto.errors import CryptoError
+from crypto.kdf import Argon2Params, ReporterKeys, reporter_keys
+
+from ..clock import Clock
+from ..ingest import StreamedForm
+from ..models import Reply, Report, Reporter, Submission, new_id
+from ..store import PendingEnvelope, Store
+
+REPORT_FIELDS = ("category", "what", "who_name", "who_position", "who_unit", "where", "when",
+                 "how", "evidence")
+MIN_WHAT = 20  # characters: the one required field, so that a report says something
+
+
+def word_languages() -> tuple[str, ...]:
+    """The codename word lists this installation has (a development tree may lack one)."""
+    out = []
+    for lang in codenames.LANGUAGES:
+        try:
+            codenames.wordlist(lang)
+        except (FileNotFoundError, RuntimeError):
+            continue
+        out.append(lang)
+    return tuple(out)
+
+
+def new_codename(language: str) -> codenames.Codename:
+    available = word_languages()
+    if language not in available:
+        language = available[0]
+    return codenames.generate(language)
+
+
+def derive(codename: codenames.Codename, salt: bytes, params: Argon2Params) -> ReporterKeys:
+    return reporter_keys(codename, salt, params)
+
+
+def find_reporter(db: Session, lookup_id: bytes) -> Reporter | None:
+    return db.scalar(select(Reporter).where(Reporter.lookup_id == lookup_id))
+
+
+def seal_small(store: Store, recipients: Sequence[PublicKey], meta: dict, body: bytes
+               ) -> PendingEnvelope:
+    import io
+
+    pending = store.begin(meta.get("submission") or meta["reply"])
+    try:
+        seal_stream(io.BytesIO(body), pending.sink, recipients, meta)
+    except BaseException:
+        pending.discard()
+        raise
+    return pending
+
+
+@dataclass
+class Filed:
+    report: Report
+    pendings: list[tuple[Submission, PendingEnvelope]]
+
+
+def record(db: Session, store: Store, clock: Clock, report: Report, kind: str,
+           pending: PendingEnvelope, submission_id: str) -> tuple[Submission, PendingEnvelope]:
+    """Make the envelope visible and add its row. The envelope is renamed into place before the
+    transaction commits; the caller registers ``undo`` for an abort (see views)."""
+    size, sha = pending.commit(clock.today())
+    sub = Submission(id=submission_id, report_id=report.id, kind=kind, member=pending.member,
+                     padded_size=size, sha256=sha, created_day=clock.day())
+    db.add(sub)
+    return sub, pending
+
+
+def report_body(fields: dict[str, str], language: str) -> bytes:
+    body = {k: fields.get(k, "").strip() for k in REPORT_FIELDS}
+    body["language"] = language
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def file_report(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
+                keys_public: PublicKey, lookup_id: bytes, reporter_id: str | None,
+                report_id: str, form: StreamedForm, language: str) -> Filed:
+    """Create the reporter (at the first report: an abandoned codename leaves nothing), the
+    report, its body envelope and a submission per file."""
+    reporter = db.get(Reporter, reporter_id) if reporter_id else find_reporter(db, lookup_id)
+    if reporter is None:
+        reporter = Reporter(id=new_id(), lookup_id=lookup_id, public_key=bytes(keys_public),
+                            created_day=clock.day())
+        db.add(reporter)
+    report = Report(id=report_id, reporter_id=reporter.id, status="received",
+                    created_day=clock.day())
+    db.add(report)
+    sub_id = new_id()
+    meta = {"v": 1, "kind": "report", "report": report_id, "submission": sub_id}
+    body = seal_small(store, recipients, meta, report_body(form.fields, language))
+    done = [record(db, store, clock, report, "report", body, sub_id)]
+    done += [record(db, store, clock, report, "file", f.pending, f.submission_id)
+             for f in form.files]
+    return Filed(report, done)
+
+
+def add_message(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
+                report: Report, form: StreamedForm, kind: str = "message"
+                ) -> list[tuple[Submission, PendingEnvelope]]:
+    done = []
+    text = form.fields.get("text", "").strip()
+    in_reply_to = form.fields.get("in_reply_to") or None
+    if text or in_reply_to:
+        sub_id = new_id()
+        meta = {"v": 1, "kind": kind, "report": report.id, "submission": sub_id}
+        payload = {"text": text} if kind == "retaliation" else {"text": text,
+                                                                 "in_reply_to": in_reply_to}
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        done.append(record(db, store, clock, report, kind, seal_small(store, recipients, meta,
+                                                                     body), sub_id))
+    done += [record(db, store, clock, report, "file", f.pending, f.submission_id)
+             for f in form.files]
+    return done
+
+
+@dataclass
+class ShownReply:
+    id: str
+    kind: str
+    text: str | None  # None: the envelope would not open (damaged, or not for this key)
+    day: str
+    was_read: bool
+
+
+def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
+                ) -> list[ShownReply]:
+    """Decrypt the workbench's replies in memory and mark them read (day only)."""
+    shown = []
+    rows = db.scalars(select(Reply).where(Reply.report_id == report.id)
+                      .order_by(Reply.created_day, Reply.id))
+    for r in rows:
+        text: str | None = None
+        try:
+            meta, body = open_bytes(store.read(r.member), [key], limit=1024 * 1024)
+            if meta.get("report") == report.id and meta.get("reply") == r.id:
+                value = json.loads(body.decode("utf-8")).get("text")
+                text = value if isinstance(value, str) else None
+        except (CryptoError, OSError, ValueError, AttributeError):
+            text = None
+        shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None))
+        if r.read_day is None:
+            r.read_day = clock.day()
+    return shown
+
+
+def sent_summary(db: Session, report: Report) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in db.scalars(select(Submission.kind).where(Submission.report_id == report.id)):
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts

@@ -1,0 +1,316 @@
+"""Reporter views: parse, call a service, render or redirect. Every page works without
+JavaScript; every form carries the CSRF token; nothing a reporter typed is logged or kept
+outside an envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.response import Response
+from sqlalchemy import select
+
+from crypto import codename as codenames
+from crypto.errors import InvalidCodenameError
+
+from .. import auditors
+from ..forms import FormError, check_csrf
+from ..ingest import Limits, StreamedForm, ingest
+from ..models import Reply, Report, new_id
+from ..sessions import COOKIE, SessionData, SessionExpired
+from ..throttle import LoginThrottle, spend_token, token_spent
+from . import services
+from .policy import deadlines, signed_policy
+from .render import render
+
+HONEYPOT = "website"
+REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_token", HONEYPOT}))
+MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token", HONEYPOT}))
+
+
+class NotReady(Exception):
+    """No auditor card is enrolled: nothing can be accepted, since nothing could be sealed."""
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _cfg(request: Request) -> Any:
+    return request.registry["peluit.config"]
+
+
+def _session(request: Request, *, reporter: bool = False) -> SessionData:
+    """The live session, or SessionExpired (turned into a clear page) if there is none."""
+    state = request.session_state
+    if state.data is None:
+        raise SessionExpired()
+    if reporter and state.data.reporter_id is None:
+        raise SessionExpired()
+    return state.data
+
+
+def _recipients(request: Request) -> list:
+    keys = auditors.recipients(request.dbsession)
+    if not keys:
+        raise NotReady()
+    return keys
+
+
+def _form_token() -> str:
+    return new_id()
+
+
+def _undo_on_abort(request: Request, pendings: list) -> None:
+    """If the transaction does not commit, the envelopes renamed into place go again."""
+    txn = request.tm.get()
+
+    def undo(success: bool = False, *_: Any) -> None:
+        if not success:
+            for _sub, pending in pendings:
+                pending.discard()
+
+    txn.addAfterCommitHook(undo)
+    txn.addAfterAbortHook(undo)
+
+
+def _stream(request: Request, report_id: str, limits: Limits) -> StreamedForm:
+    """Read a multipart body into envelopes (security.check_body has capped its size)."""
+    return ingest(request.body_file_raw, request.headers.get("Content-Type", ""),
+                  request.content_length or 0, request.registry["peluit.store"],
+                  _recipients(request), report_id, limits,
+                  lambda token: check_csrf(request, token))
+
+
+def _set_session_cookie(response: Response, token: str) -> None:
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
+
+
+# -- landing ---------------------------------------------------------------------------------
+
+def landing(request: Request) -> Response:
+    ready = bool(auditors.recipients(request.dbsession))
+    return render(request, "landing.jinja2", policy=signed_policy(request), ready=ready,
+                  deadlines=deadlines(request), word_languages=services.word_languages())
+
+
+# -- codename --------------------------------------------------------------------------------
+
+def codename_new(request: Request) -> Response:
+    form = request.form
+    if form.get(HONEYPOT):
+        raise FormError("honeypot")
+    _recipients(request)  # no codename for a channel that cannot accept a report
+    words = form.get("words", request.language)
+    gate = request.registry["peluit.kdf_gate"]
+    for _ in range(3):  # a collision with an existing reporter is astronomically unlikely
+        codename = services.new_codename(words)
+        with gate.slot():
+            keys = services.derive(codename, request.registry["peluit.salt"],
+                                   request.registry["peluit.argon2"])
+        if services.find_reporter(request.dbsession, keys.lookup_id) is None:
+            break
+    request.session_state.replace(keys.private_key, keys.lookup_id, None, False)
+    response = render(request, "codename.jinja2", codename=str(codename),
+                      words=list(codename.words), words_language=codename.language)
+    _set_session_cookie(response, request.session_state.token)
+    return response
+
+
+def codename_confirm(request: Request) -> Response:
+    form = request.form
+    data = _session(request)
+    if form.get("written_down") != "yes":
+        return render(request, "codename_unconfirmed.jinja2", status=400)
+    data.confirmed = True
+    return HTTPSeeOther(request.route_path("report.new"))
+
+
+# -- report ----------------------------------------------------------------------------------
+
+def report_form(request: Request, fields: dict | None = None, error: str | None = None,
+                status: int = 200) -> Response:
+    data = _session(request)
+    if data.reporter_id is not None:
+        return HTTPSeeOther(request.route_path("followup"))
+    if not data.confirmed:
+        raise SessionExpired()
+    ready = bool(auditors.recipients(request.dbsession))
+    if not ready:
+        raise NotReady()
+    return render(request, "report.jinja2", status=status, fields=fields or {}, error=error,
+                  categories=_cfg(request).categories, form_token=_form_token(),
+                  max_upload=_cfg(request).max_upload_bytes, min_what=services.MIN_WHAT)
+
+
+def report_submit(request: Request) -> Response:
+    data = _session(request)
+    if data.reporter_id is not None or not data.confirmed:
+        raise SessionExpired()
+    recipients = _recipients(request)
+    report_id = new_id()
+    form = _stream(request, report_id, REPORT_LIMITS)
+    try:
+        fields = form.fields
+        if fields.get(HONEYPOT):
+            raise FormError("honeypot")
+        category = fields.get("category", "")
+        if category and category not in _cfg(request).categories:
+            raise FormError("malformed")
+        token = fields.get("form_token", "")
+        if not token or token_spent(request.dbsession, token):
+            form.discard()
+            return render(request, "duplicate.jinja2", status=409)
+        if len(fields.get("what", "").strip()) < services.MIN_WHAT:
+            form.discard()
+            keep = {k: v for k, v in fields.items() if k in services.REPORT_FIELDS}
+            return report_form(request, keep, error="what_short", status=400)
+        if not spend_token(request.dbsession, request.clock, token):
+            form.discard()
+            request.tm.doom()
+            return render(request, "duplicate.jinja2", status=409)
+        filed = services.file_report(
+            request.dbsession, request.registry["peluit.store"], request.clock, recipients,
+            data.key.public_key, data.lookup_id, data.reporter_id, report_id, form,
+            request.language)
+    except BaseException:
+        form.discard()
+        raise
+    _undo_on_abort(request, filed.pendings)
+    request.dbsession.flush()
+    data.reporter_id = filed.report.reporter_id
+    return HTTPSeeOther(request.route_path("report.received"))
+
+
+def report_received(request: Request) -> Response:
+    _session(request, reporter=True)
+    return render(request, "received.jinja2", deadlines=deadlines(request))
+
+
+# -- returning with the codename -------------------------------------------------------------
+
+def login(request: Request) -> Response:
+    form = request.form
+    if form.get(HONEYPOT):
+        raise FormError("honeypot")
+    throttle = LoginThrottle(request.dbsession, request.clock)
+    throttle.check()
+    try:
+        codename = codenames.normalise(form.get("codename", ""))
+    except InvalidCodenameError:
+        return render(request, "login_failed.jinja2", status=400, reason="invalid")
+    with request.registry["peluit.kdf_gate"].slot():
+        keys = services.derive(codename, request.registry["peluit.salt"],
+                               request.registry["peluit.argon2"])
+    throttle.check(keys.lookup_id)
+    reporter = services.find_reporter(request.dbsession, keys.lookup_id)
+    if reporter is None:
+        throttle.failed(keys.lookup_id)
+        return render(request, "login_failed.jinja2", status=400, reason="unknown")
+    request.session_state.replace(keys.private_key, keys.lookup_id, reporter.id, True)
+    response = HTTPSeeOther(request.route_path("followup"))
+    _set_session_cookie(response, request.session_state.token)
+    return response
+
+
+def _own_report(request: Request, data: SessionData, report_id: str) -> Report:
+    report = request.dbsession.get(Report, report_id)
+    if report is None or report.reporter_id != data.reporter_id:
+        raise HTTPNotFound()
+    return report
+
+
+def followup(request: Request) -> Response:
+    data = _session(request, reporter=True)
+    db = request.dbsession
+    store = request.registry["peluit.store"]
+    reports = db.scalars(select(Report).where(Report.reporter_id == data.reporter_id)
+                         .order_by(Report.created_day, Report.id)).all()
+    shown = [{"report": r,
+              "replies": services.replies_for(db, store, request.clock, r, data.key),
+              "sent": services.sent_summary(db, r)} for r in reports]
+    return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
+                  form_token=_form_token, max_upload=_cfg(request).max_upload_bytes,
+                  ready=bool(auditors.recipients(db)))
+
+
+def message_submit(request: Request) -> Response:
+    data = _session(request, reporter=True)
+    report = _own_report(request, data, request.matchdict["report"])
+    recipients = _recipients(request)
+    form = _stream(request, report.id, MESSAGE_LIMITS)
+    try:
+        fields = form.fields
+        if fields.get(HONEYPOT):
+            raise FormError("honeypot")
+        in_reply_to = fields.get("in_reply_to", "")
+        if in_reply_to:
+            reply = request.dbsession.get(Reply, in_reply_to)
+            if reply is None or reply.report_id != report.id:
+                raise FormError("malformed")
+        if not fields.get("text", "").strip() and not form.files:
+            form.discard()
+            return render(request, "error.jinja2", status=400, reason="empty")
+        token = fields.get("form_token", "")
+        if not token or not spend_token(request.dbsession, request.clock, token):
+            form.discard()
+            request.tm.doom()
+            return render(request, "duplicate.jinja2", status=409)
+        pendings = services.add_message(request.dbsession, request.registry["peluit.store"],
+                                        request.clock, recipients, report, form)
+    except BaseException:
+        form.discard()
+        raise
+    _undo_on_abort(request, pendings)
+    return HTTPSeeOther(request.route_path("followup", _query={"done": "message"}))
+
+
+def retaliation_submit(request: Request) -> Response:
+    form = request.form
+    data = _session(request, reporter=True)
+    report = _own_report(request, data, request.matchdict["report"])
+    recipients = _recipients(request)
+    if form.get(HONEYPOT):
+        raise FormError("honeypot")
+    text = form.get("text", "").strip()
+    if not text:
+        return render(request, "error.jinja2", status=400, reason="empty")
+    if len(text.encode("utf-8")) > MESSAGE_LIMITS.max_text_bytes:
+        raise FormError("text_too_long", 413)
+    token = form.get("form_token", "")
+    if not token or not spend_token(request.dbsession, request.clock, token):
+        request.tm.doom()
+        return render(request, "duplicate.jinja2", status=409)
+    pendings = services.add_message(request.dbsession, request.registry["peluit.store"],
+                                    request.clock, recipients, report,
+                                    StreamedForm(fields={"text": text}), kind="retaliation")
+    _undo_on_abort(request, pendings)
+    return HTTPSeeOther(request.route_path("followup", _query={"done": "retaliation"}))
+
+
+def reply_delete(request: Request) -> Response:
+    request.form  # noqa: B018 - reading it checks the CSRF token
+    data = _session(request, reporter=True)
+    reply = request.dbsession.get(Reply, request.matchdict["reply"])
+    if reply is None:
+        raise HTTPNotFound()
+    _own_report(request, data, reply.report_id)
+    if reply.read_day is None:  # only what the reporter has seen may go
+        return render(request, "error.jinja2", status=400, reason="unread")
+    member = reply.member
+    request.dbsession.delete(reply)
+    store = request.registry["peluit.store"]
+
+    def unlink(success: bool) -> None:
+        if success:
+            store.delete(member)
+
+    request.tm.get().addAfterCommitHook(unlink)
+    return HTTPSeeOther(request.route_path("followup", _query={"done": "deleted"}))
+
+
+def logout(request: Request) -> Response:
+    request.form  # noqa: B018 - CSRF
+    request.session_state.end()
+    response = render(request, "logged_out.jinja2")
+    response.delete_cookie(COOKIE, path="/")
+    return response

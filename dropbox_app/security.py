@@ -1,0 +1,102 @@
+"""Cross-cutting protection for every response and request of the server's apps.
+
+* Headers: a CSP starting from ``default-src 'none'``, COOP/CORP same-origin, nosniff,
+  no-referrer, no-store; no Server banner (see server.py).
+* Methods: only GET, HEAD and POST (405 otherwise).
+* Bodies: a request whose declared length exceeds what its route accepts is answered 413 before
+  a byte of it is read; multipart bodies go only to the routes that stream them into envelopes
+  (WebOb's own parser would write their parts to temporary files in plaintext), and chunked
+  bodies, whose size is unknown up front, are refused (411).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.response import Response
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Permissions-Policy": "interest-cohort=(), camera=(), microphone=(), geolocation=()",
+}
+ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST"})
+SMALL_BODY = 256 * 1024  # urlencoded forms: a long message fits with room to spare
+
+
+class BodyRejected(Exception):
+    """A request body the app will not read; ``status`` and ``reason`` say why."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def streaming_limit(request: Request) -> int | None:
+    """The body limit of a route that streams multipart uploads, or None for other routes."""
+    route = request.matched_route
+    if route is None:
+        return None
+    limits: dict[str, int] = request.registry.get("peluit.streaming_routes", {})
+    return limits.get(route.name)
+
+
+def check_body(request: Request) -> None:
+    """Raise BodyRejected unless this request's body may be read."""
+    if request.method not in ("POST",):
+        if request.content_length:
+            raise BodyRejected(400, "body")
+        return
+    env = request.environ
+    if "chunked" in env.get("HTTP_TRANSFER_ENCODING", "").lower():
+        raise BodyRejected(411, "length")
+    length = request.content_length
+    if length is None:
+        raise BodyRejected(411, "length")
+    ctype = (request.content_type or "").lower()
+    limit = streaming_limit(request)
+    if limit is not None:
+        if ctype != "multipart/form-data":
+            raise BodyRejected(415, "type")
+        if length > limit:
+            raise BodyRejected(413, "size")
+        return
+    if ctype != "application/x-www-form-urlencoded":
+        raise BodyRejected(415, "type")
+    if length > SMALL_BODY:
+        raise BodyRejected(413, "size")
+
+
+def headers_tween_factory(handler: Callable[[Request], Response], registry: Any) -> Callable:
+    def tween(request: Request) -> Response:
+        if request.method not in ALLOWED_METHODS:
+            response = Response(status=405, body=b"Method not allowed\n",
+                                content_type="text/plain", charset="utf-8")
+            response.headers["Allow"] = "GET, HEAD, POST"
+        else:
+            response = handler(request)
+        for k, v in HEADERS.items():
+            response.headers[k] = v
+        response.headers.pop("Server", None)
+        return response
+
+    return tween
+
+
+def includeme(config: Any) -> None:
+    # Outermost, so that even a response made by an exception view or by pyramid_tm carries
+    # the headers.
+    config.add_tween("dropbox_app.security.headers_tween_factory",
+                     over="pyramid_tm.tm_tween_factory")

@@ -1,0 +1,88 @@
+"""The HTTP server: cheroot, for the demo and for production alike.
+
+Why not waitress: waitress reads the whole request body before it calls the application and
+spools any body over 512 KB to a temporary file in plaintext. cheroot hands the application the
+socket itself as ``wsgi.input``, so an upload is encrypted as it arrives and no byte of it
+touches the disk before that. No access log is kept (cheroot writes none), and the ``Server``
+banner cheroot would add is stripped."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from cheroot import server as _server
+from cheroot import wsgi
+
+from .config import Listen, check_loopback
+
+_MARK = b"peluit-strip-banner"
+
+
+class _BannerlessWriter:
+    """Passes the response head through with cheroot's ``Server:`` line removed."""
+
+    def __init__(self, wfile: Any):
+        self._wfile = wfile
+
+    def write(self, data: bytes) -> Any:
+        return self._wfile.write(data.replace(b"Server: " + _MARK + b"\r\n", b"", 1))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wfile, name)
+
+
+class _Request(_server.HTTPRequest):
+    def send_headers(self) -> None:
+        real = self.conn.wfile
+        self.conn.wfile = _BannerlessWriter(real)
+        try:
+            super().send_headers()
+        finally:
+            self.conn.wfile = real
+
+
+class _Connection(_server.HTTPConnection):
+    RequestHandlerClass = _Request
+
+
+def make_server(app: Callable[..., Any], listen: Listen, max_body: int,
+                threads: int = 16, max_threads: int = 64) -> wsgi.Server:
+    """A server bound to a loopback address. ``max_body`` is a backstop: the app itself
+    answers oversized requests with a clear 413 page before reading them."""
+    check_loopback(listen.host)
+    srv = wsgi.Server((listen.host, listen.port), app, numthreads=threads, max=max_threads,
+                      server_name=_MARK.decode(), timeout=120, request_queue_size=64)
+    srv.ConnectionClass = _Connection
+    srv.max_request_body_size = max_body
+    srv.max_request_header_size = 64 * 1024
+    return srv
+
+
+def serve_forever(srv: wsgi.Server, ready: Callable[[str], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT. ``ready`` gets the bound address once listening."""
+    stop = threading.Event()
+
+    def _stop(*_: Any) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    srv.prepare()
+    host, port = srv.bind_addr[:2]
+    if ready:
+        ready(f"http://{host}:{port}/")
+    t = threading.Thread(target=srv.serve, name="http", daemon=True)
+    t.start()
+    try:
+        while not stop.wait(0.5) and t.is_alive():
+            pass
+    finally:
+        srv.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def bound_port(srv: wsgi.Server) -> int:
+    return srv.bind_addr[1]

@@ -1,0 +1,158 @@
+"""The encrypted store: one file per envelope, named ``<id>.env``.
+
+Nothing is ever half-visible: an envelope is written under a temporary name in the same
+directory, fsynced, and only then renamed to its final name (and the directory fsynced), so a
+crash leaves at most a temporary file that ``sweep()`` removes. The files' times are set to
+midnight of the day: the filesystem must not keep the exact time a reporter submitted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+_MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
+TEMP_PREFIX = ".tmp-"
+
+
+class StoreError(Exception):
+    pass
+
+
+def member_name(object_id: str) -> str:
+    name = f"{object_id}.env"
+    if not _MEMBER.match(name):
+        raise StoreError("bad store member name")
+    return name
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Small files (configuration, keys): temp name, fsync, rename, fsync the directory."""
+    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+class HashingWriter:
+    """A file-like sink that counts and hashes what the envelope writer produces."""
+
+    def __init__(self, f: BinaryIO):
+        self._f = f
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self._f.write(data)
+
+
+class PendingEnvelope:
+    """An envelope being written: ``sink`` takes ciphertext; ``commit()`` makes it visible
+    under its final name; ``discard()`` (or an exception) removes every trace of it."""
+
+    def __init__(self, store: Store, object_id: str):
+        self.store = store
+        self.member = member_name(object_id)
+        self.final = store.path / self.member
+        self.temp = store.path / f"{TEMP_PREFIX}{secrets.token_hex(16)}"
+        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._file = os.fdopen(fd, "wb", buffering=1024 * 1024)
+        self.sink = HashingWriter(self._file)
+        self.done = False
+
+    def commit(self, day: dt.date) -> tuple[int, str]:
+        """fsync and rename; returns (size on disk, sha256 hex)."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
+        os.utime(self.temp, (midnight, midnight))
+        os.rename(self.temp, self.final)
+        _fsync_dir(self.store.path)
+        self.done = True
+        return self.sink.size, self.sink.sha256.hexdigest()
+
+    def discard(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self.temp.unlink(missing_ok=True)
+        if self.done:
+            self.final.unlink(missing_ok=True)
+        self.done = False
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def ensure(self) -> None:
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def begin(self, object_id: str) -> PendingEnvelope:
+        return PendingEnvelope(self, object_id)
+
+    def open(self, member: str) -> BinaryIO:
+        if not _MEMBER.match(member):
+            raise StoreError("bad store member name")
+        return (self.path / member).open("rb")
+
+    def read(self, member: str) -> bytes:
+        with self.open(member) as f:
+            return f.read()
+
+    def delete(self, member: str) -> None:
+        """Unlink an envelope. The content is ciphertext whose key exists only on the
+        workbench (or, for replies, only in the reporter's codename), so unlinking suffices."""
+        if not _MEMBER.match(member):
+            raise StoreError("bad store member name")
+        (self.path / member).unlink(missing_ok=True)
+
+    def members(self) -> Iterator[str]:
+        for entry in os.scandir(self.path):
+            if _MEMBER.match(entry.name):
+                yield entry.name
+
+    def sweep(self, known: set[str] | None = None, now: float | None = None) -> int:
+        """Remove what a crash left behind: temporary files older than a day (no upload takes
+        that long, and another server sharing the store may be writing a younger one), and,
+        when ``known`` is given, envelopes that no database row refers to (a crash between the
+        rename and the commit) dated two days back or more, so no live request can still be
+        about to commit them."""
+        import time
+
+        now = time.time() if now is None else now
+        removed = 0
+        for entry in os.scandir(self.path):
+            age = now - entry.stat().st_mtime
+            if entry.name.startswith(TEMP_PREFIX):
+                stale = age > 86400
+            else:
+                stale = (known is not None and bool(_MEMBER.match(entry.name))
+                         and entry.name not in known and age > 2 * 86400)
+            if stale:
+                os.unlink(entry.path)
+                removed += 1
+        return removed
