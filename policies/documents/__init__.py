@@ -83,6 +83,15 @@ class Header:
     deadlines: dict[str, int]      # working days
     yardsticks: dict[str, int]     # EU Directive 2019/1937, calendar time
 
+    def calendar_settings(self) -> dict[str, int]:
+        """The deadlines in the shape of policies.calendar.DeadlinePolicy's arguments, so the
+        workbench can take its clocks from the signed policy."""
+        return {"acknowledge_days": self.deadlines["acknowledgment"],
+                "verify_days": self.deadlines["verification"],
+                "complete_days": self.deadlines["completion"],
+                "eu_acknowledge_days": self.yardsticks["acknowledgment_days"],
+                "eu_feedback_months": self.yardsticks["feedback_months"]}
+
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["effective"] = self.effective.isoformat()

@@ -164,3 +164,10 @@ def test_cli_new_signer_sign_verify_diff(policy_dir, tmp_path, monkeypatch, caps
     assert main(["policy", "diff", "1.0", str(policy_dir / "1.0")]) == 0
     assert "+diubah" in capsys.readouterr().out
     assert main(["policy", "diff", "1.0", str(tmp_path / "nope")]) == 1
+
+
+def test_shipped_deadlines_agree_with_the_calendar_defaults():
+    from policies.calendar import DeadlinePolicy
+
+    header = documents.load_version(DEFAULT_DIR / "1.0").header
+    assert DeadlinePolicy(**header.calendar_settings()) == DeadlinePolicy()

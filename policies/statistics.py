@@ -1,0 +1,475 @@
+"""Statistics a compliance officer may read and publish: counts and rates, never a reporter.
+
+Input: the workbench's statistics export, JSON of this shape (the workbench writes it; nothing
+in it may be free text, and no date is finer than a month)::
+
+    {"format": "peluit-stats-export", "version": 1,
+     "cases": [
+       {"category": "corruption",            # a token: [a-z][a-z0-9_]*, at most 40 characters
+        "channel": "web",                    # web, letter, copy, email, social_media, walk_in,
+                                             # phone, lapor (or another token)
+        "status": "closed",                  # the workbench's case status, a token
+        "outcome": "forwarded",              # a token, or null while the case is open
+        "received": "2026-03",               # YYYY-MM
+        "closed": "2026-05",                 # YYYY-MM or null
+        "deadlines": {"acknowledgment": "met", "verification": "missed",
+                      "completion": "open"},  # met | missed | open, per deadline; retaliation too
+                                              # when the case has a retaliation flag
+        "working_days_to_close": 42,         # integer or null
+        "policy_improvement": false,         # the case led to a policy improvement
+        "retaliation": false}                # the reporter reported retaliation
+     ]}
+
+Unknown keys, text where a token belongs, or a day in a date are refused, so a mistake in an
+exporter cannot carry content into a report. ``CaseRecord`` is the same record as a dataclass.
+
+Small counts. Any count under ``THRESHOLD`` (5) is shown as "< 5". Where a table's total is
+shown, one hidden cell could be worked out as the total minus the others, so a second cell is
+hidden too ("hidden", marked *); and when every hidden cell would have to be 1 to add up, more
+are hidden, or the total. Rates whose numerator or complement is a small count are shown only
+as a bound ("≥ 95 %"), which says no more than "< 5" does. Medians need at least 5 cases.
+
+Output: ``compute(records) -> Report`` (plain data), ``to_csv``, ``to_html`` (inline SVG bar
+charts, no JavaScript, printable), and ``run_report`` for ``peluit policy stats``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import json
+import math
+import re
+import statistics as _stats
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+THRESHOLD = 5
+EXPORT_FORMAT = "peluit-stats-export"
+DEADLINES = ("acknowledgment", "verification", "completion", "retaliation")
+DEADLINE_STATES = ("met", "missed", "open")
+MAX_EXPORT_BYTES = 512 * 1024 * 1024
+_TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+_FIELDS = {"category", "channel", "status", "outcome", "received", "closed", "deadlines",
+           "working_days_to_close", "policy_improvement", "retaliation"}
+
+
+class StatsError(ValueError):
+    """The export is not in the documented shape; the message says where."""
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    category: str
+    channel: str
+    status: str
+    outcome: str | None
+    received: str                       # YYYY-MM
+    closed: str | None                  # YYYY-MM
+    deadlines: Mapping[str, str] = field(default_factory=dict)  # name -> met|missed|open
+    working_days_to_close: int | None = None
+    policy_improvement: bool = False
+    retaliation: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("category", "channel", "status"):
+            _token(getattr(self, name), name)
+        if self.outcome is not None:
+            _token(self.outcome, "outcome")
+        _month(self.received, "received")
+        if self.closed is not None:
+            _month(self.closed, "closed")
+        if not isinstance(self.deadlines, Mapping):
+            raise StatsError("deadlines must be an object")
+        for k, v in self.deadlines.items():
+            if k not in DEADLINES or v not in DEADLINE_STATES:
+                raise StatsError(f"deadlines: {k!r} must be one of {', '.join(DEADLINES)} "
+                                 f"with met, missed or open")
+        w = self.working_days_to_close
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 0):
+            raise StatsError("working_days_to_close must be a whole number or null")
+        for name in ("policy_improvement", "retaliation"):
+            if not isinstance(getattr(self, name), bool):
+                raise StatsError(f"{name} must be true or false")
+
+    @classmethod
+    def from_dict(cls, d: Any) -> CaseRecord:
+        if not isinstance(d, dict):
+            raise StatsError("a case must be an object")
+        unknown = set(d) - _FIELDS
+        if unknown:
+            raise StatsError(f"unknown field {sorted(unknown)[0]!r} (no free text is accepted)")
+        missing = {"category", "channel", "status", "received"} - set(d)
+        if missing:
+            raise StatsError(f"missing field {sorted(missing)[0]!r}")
+        return cls(d["category"], d["channel"], d["status"], d.get("outcome"), d["received"],
+                   d.get("closed"), d.get("deadlines", {}), d.get("working_days_to_close"),
+                   d.get("policy_improvement", False), d.get("retaliation", False))
+
+
+def _token(v: Any, name: str) -> None:
+    if not isinstance(v, str) or not _TOKEN.match(v):
+        raise StatsError(f"{name} must be a short token such as 'corruption', not free text")
+
+
+def _month(v: Any, name: str) -> None:
+    if not isinstance(v, str) or not _MONTH.match(v):
+        raise StatsError(f"{name} must be a month YYYY-MM (nothing finer)")
+
+
+def load_export(path: Path) -> list[CaseRecord]:
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_EXPORT_BYTES:
+            raise StatsError(f"{path}: too large")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StatsError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
+    except (UnicodeDecodeError, ValueError) as exc:
+        msg = str(exc) if isinstance(exc, StatsError) else "not valid JSON"
+        raise StatsError(f"{path}: {msg}") from None
+    if (not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT
+            or doc.get("version") != 1 or not isinstance(doc.get("cases"), list)):
+        raise StatsError(f"{path}: not a Peluit statistics export (format {EXPORT_FORMAT}, v1)")
+    records = []
+    for i, d in enumerate(doc["cases"]):
+        try:
+            records.append(CaseRecord.from_dict(d))
+        except StatsError as exc:
+            raise StatsError(f"{path}: case {i + 1}: {exc}") from None
+    return records
+
+
+def _no_float(value: str) -> Any:
+    raise StatsError("only whole numbers are accepted")
+
+
+# ---- protected cells -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    """A count as it may be shown. ``value`` is None unless the count may be shown."""
+
+    value: int | None
+    state: str  # shown | small | hidden
+
+    @property
+    def display(self) -> str:
+        return {"shown": str(self.value), "small": f"< {THRESHOLD}", "hidden": "*"}[self.state]
+
+
+def _shown(n: int) -> Cell:
+    return Cell(n, "shown") if n >= THRESHOLD else Cell(None, "small")
+
+
+def _pinned(counts: Mapping[str, int], hidden: set[str]) -> bool:
+    """Could a reader who knows the total pin a small hidden cell to one value?
+
+    They know the hidden cells' sum S (total minus the visible cells), that each small cell
+    ("< 5") lies in 1..4 and each complementary cell ("*") is at least 5. A small cell's range
+    is then [lo, hi] with hi = min(4, S - (k - 1) - 5h) and lo = 1 if some "*" cell can absorb
+    the rest, else max(1, S - 4(k - 1)); it is pinned when that range holds a single value."""
+    t = THRESHOLD
+    small = [k for k in hidden if counts[k] < t]
+    if not small:
+        return False
+    k, h = len(small), len(hidden) - len(small)
+    s = sum(counts[x] for x in hidden)
+    hi = min(t - 1, s - (k - 1) - t * h)
+    lo = 1 if h else max(1, s - (t - 1) * (k - 1))
+    return hi <= lo
+
+
+def protect(counts: Mapping[str, int]) -> tuple[dict[str, Cell], Cell]:
+    """Cells of a one-way table whose total is known, with small counts and their complements
+    hidden. Primary: every count under the threshold. Secondary: hide the smallest visible cells
+    until no small cell can be worked out from the total (see ``_pinned``). If even hiding every
+    cell leaves one pinned, the total itself must not be shown: it comes back ``hidden``."""
+    hidden = {k for k, v in counts.items() if v < THRESHOLD}
+    visible = sorted((v, k) for k, v in counts.items() if k not in hidden)
+    while _pinned(counts, hidden) and visible:
+        hidden.add(visible.pop(0)[1])
+    total = sum(counts.values())
+    total_cell = Cell(None, "hidden") if _pinned(counts, hidden) else _shown(total)
+    cells = {}
+    for k, v in counts.items():
+        if k not in hidden:
+            cells[k] = Cell(v, "shown")
+        else:
+            cells[k] = Cell(None, "small" if v < THRESHOLD else "hidden")
+    return cells, total_cell
+
+
+@dataclass(frozen=True)
+class Rate:
+    """An on-time or completion rate: a percentage, a bound, or nothing when too few cases."""
+
+    display: str
+    percent: float | None  # for charts; None when only a bound or nothing may be shown
+
+
+def rate(numerator: int, denominator: int, exact: bool = True) -> Rate:
+    """``exact=False`` when counts shown beside the rate have cells hidden: an exact rate
+    would let a reader solve for them, so only a band of 10 points is given."""
+    if denominator < THRESHOLD:
+        return Rate(f"– (< {THRESHOLD})", None)
+    rest = denominator - numerator
+    if 0 < rest < THRESHOLD:   # a few failures: say only that the rate is at least this
+        bound = math.floor(100 * (denominator - THRESHOLD + 1) / denominator * 10) / 10
+        return Rate(f"≥ {bound:.1f} %", None)
+    if 0 < numerator < THRESHOLD:
+        bound = math.ceil(100 * (THRESHOLD - 1) / denominator * 10) / 10
+        return Rate(f"≤ {bound:.1f} %", None)
+    pct = round(100 * numerator / denominator, 1)
+    if not exact:
+        low = min(90, math.floor(pct / 10) * 10)
+        return Rate(f"{low}–{low + 10} %", None)
+    return Rate(f"{pct:.1f} %", pct)
+
+
+# ---- the report ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Table:
+    key: str                      # category, channel, status, outcome, received
+    cells: dict[str, Cell]
+    total: Cell
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    deadline: str
+    cells: dict[str, Cell]        # met, missed, open
+    total: Cell
+    rate: Rate                    # met / (met + missed)
+
+
+@dataclass(frozen=True)
+class Report:
+    cases: Cell
+    first_month: str | None
+    last_month: str | None
+    tables: list[Table]
+    deadlines: list[DeadlineRow]
+    completion: Rate              # closed / all cases
+    median_days_to_close: str     # whole working days, or "–" with fewer than 5 closed
+    policy_improvements: Cell
+    retaliation_reports: Cell
+
+
+def withheld() -> Report:
+    """A report with every figure suppressed."""
+    none = Cell(None, "hidden")
+    return Report(none, None, None, [], [], Rate("*", None), "*", none, none)
+
+
+def compute(records: Iterable[CaseRecord]) -> Report:
+    records = list(records)
+    n = len(records)
+    tables = []
+    for key in ("category", "channel", "status", "outcome"):
+        counts = Counter((getattr(r, key) or "open") for r in records)
+        cells, total = protect(dict(sorted(counts.items())))
+        tables.append(Table(key, cells, total))
+    by_month = Counter(r.received for r in records)
+    cells, total = protect(dict(sorted(by_month.items())))
+    tables.append(Table("received", cells, total))
+
+    rows = []
+    for d in DEADLINES:
+        counts = Counter(r.deadlines[d] for r in records if d in r.deadlines)
+        if not counts and d == "retaliation":
+            continue
+        full = {s: counts.get(s, 0) for s in DEADLINE_STATES}
+        # Zero cells are real zeros here (a deadline nobody missed) and reveal no one.
+        nonzero = {k: v for k, v in full.items() if v}
+        cells, total = protect(nonzero)
+        cells = {s: cells.get(s, Cell(0, "shown")) for s in DEADLINE_STATES}
+        exact = all(c.state == "shown" for c in cells.values())
+        rows.append(DeadlineRow(d, cells, total,
+                                rate(full["met"], full["met"] + full["missed"], exact)))
+
+    if any(t.total.state == "hidden" for t in tables) or any(
+            r.total.state == "hidden" for r in rows):
+        # The case count itself would expose a reporter (say five cases in five categories):
+        # publish nothing but that the figures are withheld.
+        return withheld()
+    closed = [r for r in records if r.closed is not None]
+    days = sorted(r.working_days_to_close for r in records if r.working_days_to_close is not None)
+    median = str(round(_stats.median(days))) if len(days) >= THRESHOLD else "–"
+    months = sorted(by_month)
+    # The status and outcome tables say how many cases are closed; an exact completion rate
+    # beside a hidden cell there would give the hidden count away.
+    exact = all(c.state == "shown" for t in tables[2:4] for c in t.cells.values())
+    return Report(
+        cases=_shown(n), first_month=months[0] if months else None,
+        last_month=months[-1] if months else None, tables=tables, deadlines=rows,
+        completion=rate(len(closed), n, exact), median_days_to_close=median,
+        policy_improvements=_shown(sum(r.policy_improvement for r in records)),
+        retaliation_reports=_shown(sum(r.retaliation for r in records)))
+
+
+# ---- output ----------------------------------------------------------------------------------
+
+def to_csv(report: Report) -> str:
+    """One row per figure: section, item, value as displayed (suppressed ones as shown)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["section", "item", "value"])
+    w.writerow(["summary", "cases", report.cases.display])
+    w.writerow(["summary", "first_month", report.first_month or ""])
+    w.writerow(["summary", "last_month", report.last_month or ""])
+    w.writerow(["summary", "completion_rate", report.completion.display])
+    w.writerow(["summary", "median_working_days_to_close", report.median_days_to_close])
+    w.writerow(["summary", "policy_improvements", report.policy_improvements.display])
+    w.writerow(["summary", "retaliation_reports", report.retaliation_reports.display])
+    for t in report.tables:
+        for k, c in t.cells.items():
+            w.writerow([t.key, k, c.display])
+        w.writerow([t.key, "total", t.total.display])
+    for row in report.deadlines:
+        for s, c in row.cells.items():
+            w.writerow([f"deadline_{row.deadline}", s, c.display])
+        w.writerow([f"deadline_{row.deadline}", "on_time_rate", row.rate.display])
+    return buf.getvalue()
+
+
+def _bar_chart(title: str, items: list[tuple[str, float | None, str]]) -> str:
+    """A horizontal bar chart as inline SVG: (label, value or None, text shown beside the bar).
+    Suppressed figures get no bar, only their text."""
+    bar_h, gap, label_w, width = 18, 6, 200, 560
+    shown = [v for _, v, _ in items if v is not None]
+    top = max(shown, default=1) or 1
+    height = len(items) * (bar_h + gap) + gap
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'role="img" aria-label="{html.escape(title)}">']
+    for i, (label, value, text) in enumerate(items):
+        y = gap + i * (bar_h + gap)
+        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" '
+                     f'font-size="12">{html.escape(label)}</text>')
+        if value is not None:
+            w = max(1, round((width - label_w - 60) * value / top))
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" '
+                         f'fill="#2b6a8f"/>')
+            x = label_w + w + 4
+        else:
+            x = label_w + 4
+        parts.append(f'<text x="{x}" y="{y + 13}" font-size="12">'
+                     f'{html.escape(text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(report: Report, language: str = "id") -> str:
+    from policies.i18n import translations
+
+    t = translations("policies", "policies", language)
+    _ = t.gettext
+
+    def label(key: str, token: str) -> str:
+        lbl = LABELS.get(key, {}).get(token)
+        return _(lbl) if lbl else token
+
+    e = html.escape
+    # Translated once here: gettext calls inside f-strings escape message extraction.
+    tr = {"title": _("Whistleblowing statistics"), "period": _("Period (month received)"),
+          "summary": _("Summary"), "total": _("Total"), "deadlines": _("Deadlines (working days)"),
+          "met": _("met"), "missed": _("missed"), "open": _("open"), "on_time": _("On time")}
+    out = [f'<!DOCTYPE html><html lang="{e(language)}"><head><meta charset="utf-8">',
+           f"<title>{e(tr['title'])}</title><style>{_CSS}</style></head><body>",
+           f"<h1>{e(tr['title'])}</h1>"]
+    period = (f"{report.first_month} – {report.last_month}" if report.first_month else "–")
+    note = _("Counts under 5 are shown as “< 5”; * marks a count hidden so that a small count "
+             "cannot be worked out from the total.")
+    out.append(f"<p>{e(tr['period'])}: {e(period)}. {e(note)}</p>")
+    summary = [
+        (_("Cases"), report.cases.display),
+        (_("Completion rate"), report.completion.display),
+        (_("Median working days to close"), report.median_days_to_close),
+        (_("Reports that led to a policy improvement"), report.policy_improvements.display),
+        (_("Reports of retaliation"), report.retaliation_reports.display),
+    ]
+    out.append(f"<h2>{e(tr['summary'])}</h2><table>")
+    out += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]
+    out.append("</table>")
+    titles = {"category": _("By category"), "channel": _("By channel"),
+              "status": _("By status"), "outcome": _("By outcome"),
+              "received": _("By month received")}
+    for tbl in report.tables:
+        out.append(f"<h2>{e(titles[tbl.key])}</h2>")
+        items = [(label(tbl.key, k), c) for k, c in tbl.cells.items()]
+        out.append(_bar_chart(titles[tbl.key], [(k, c.value, c.display) for k, c in items]))
+        out.append("<table>")
+        out += [f"<tr><th>{e(k)}</th><td>{e(c.display)}</td></tr>" for k, c in items]
+        out.append(f"<tr><th>{e(tr['total'])}</th><td>{e(tbl.total.display)}</td></tr></table>")
+    out.append(f"<h2>{e(tr['deadlines'])}</h2><table><tr><th></th>"
+               f"<th>{e(tr['met'])}</th><th>{e(tr['missed'])}</th><th>{e(tr['open'])}</th>"
+               f"<th>{e(tr['on_time'])}</th></tr>")
+    for row in report.deadlines:
+        cells = "".join(f"<td>{e(row.cells[s].display)}</td>" for s in DEADLINE_STATES)
+        out.append(f"<tr><th>{e(label('deadline', row.deadline))}</th>{cells}"
+                   f"<td>{e(row.rate.display)}</td></tr>")
+    out.append("</table>")
+    out.append(_bar_chart(tr["on_time"], [(label("deadline", r.deadline), r.rate.percent,
+                                             r.rate.display) for r in report.deadlines]))
+    out.append("</body></html>\n")
+    return "".join(out)
+
+
+_CSS = ("body{font:14px/1.4 sans-serif;max-width:48em;margin:2em auto;color:#111}"
+        "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #999;"
+        "padding:.2em .6em;text-align:left}td{text-align:right}"
+        "@media print{body{margin:0}h2{page-break-after:avoid}svg{page-break-inside:avoid}}")
+
+# Labels for known tokens (English msgids; the catalogs translate them). Unknown tokens are
+# shown as they are: they are tokens, never free text.
+_n = str  # marks msgids for extraction without translating at import time
+LABELS: dict[str, dict[str, str]] = {
+    "category": {"abuse_of_authority": _n("Abuse of authority"), "corruption": _n("Corruption"),
+                 "pungli": _n("Illegal levies (pungli)"), "gratification": _n("Gratification"),
+                 "discipline": _n("Civil-service discipline"),
+                 "public_service": _n("Public service"), "other": _n("Other")},
+    "channel": {"web": _n("Web (this channel)"), "letter": _n("Letter"),
+                "copy": _n("Copy of a letter (tembusan)"), "email": _n("Email"),
+                "social_media": _n("Social media"), "walk_in": _n("Walk-in"),
+                "phone": _n("Phone or SMS"), "lapor": _n("SP4N-LAPOR!")},
+    "deadline": {"acknowledgment": _n("Acknowledgment"), "verification": _n("Verification"),
+                 "completion": _n("Completion"), "retaliation": _n("Response to retaliation")},
+}
+
+
+def write_report(report: Report, out_dir: Path, language: str = "id") -> list[Path]:
+    """Write stats.html and stats.csv into ``out_dir`` (atomically); return their paths."""
+    from policies.documents import _write_atomic
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "stats.html", out_dir / "stats.csv"]
+    _write_atomic(paths[0], to_html(report, language).encode("utf-8"))
+    _write_atomic(paths[1], to_csv(report).encode("utf-8"))
+    return paths
+
+
+def run_report(export: Path, out_dir: Path, language: str = "id", pdf: bool = False) -> int:
+    from policies.documents import PolicyError
+
+    report = compute(load_export(export))
+    try:
+        paths = write_report(report, out_dir, language)
+    except PolicyError as exc:
+        raise StatsError(str(exc)) from None
+    print(f"statistics of {report.cases.display} cases written to "
+          + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def today_month(today: dt.date | None = None) -> str:
+    return (today or dt.date.today()).strftime("%Y-%m")
