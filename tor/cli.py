@@ -1,9 +1,161 @@
-"""`peluit` sub-commands of tor (see peluit/cli.py for the convention)."""
+"""`peluit tor ...`: the onion services' torrc and the gateway's per-auditor client keys.
+
+Every command works on a tor data directory (``--tor-dir``, else ``[tor] data_dir`` of
+``--config``, else /etc/peluit/peluit.toml, else /var/lib/tor), so the tests run them against
+their private Tor network exactly as an admin runs them on the server."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+RELOAD_HINT = "Reload tor to apply: systemctl reload tor@default"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    """Add this part's command group. Filled in by its issue."""
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("tor", help="onion services and per-auditor Tor client keys")
+    sub = p.add_subparsers(dest="tor_command", metavar="TOR_COMMAND", required=True)
+
+    def common(q: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        q.add_argument("--config", type=Path, help="peluit.toml (default /etc/peluit/peluit.toml)")
+        q.add_argument("--tor-dir", type=Path, help="tor data directory (default /var/lib/tor)")
+        return q
+
+    q = common(sub.add_parser("torrc", help="print the torrc of both onion services"))
+    q.set_defaults(func=_torrc)
+    q = common(sub.add_parser("setup", help="create the onion service directories"))
+    q.add_argument("--owner", default=None,
+                   help="system user tor runs as (default: owner of the tor directory)")
+    q.set_defaults(func=_setup)
+    q = common(sub.add_parser("add-client", help="create an auditor's gateway key"))
+    q.add_argument("name", help="auditor's client name: a-z, 0-9, '-', '_'")
+    q.add_argument("--out", type=Path,
+                   help="write NAME.auth_private here (for ClientOnionAuthDir) instead of "
+                        "printing the private key")
+    q.set_defaults(func=_add_client)
+    q = common(sub.add_parser("remove-client", help="revoke an auditor's gateway key"))
+    q.add_argument("name")
+    q.set_defaults(func=_remove_client)
+    q = common(sub.add_parser("status", help="onion addresses and gateway clients"))
+    q.set_defaults(func=_status)
+
+
+def _layout(args: argparse.Namespace):
+    from tor import services
+
+    return services.layout_from_config(args.config, args.tor_dir)
+
+
+def _fail(message: str) -> int:
+    print(f"peluit tor: {message}", file=sys.stderr)
+    return 1
+
+
+def _torrc(args: argparse.Namespace) -> int:
+    from tor import services
+
+    try:
+        sys.stdout.write(services.render_torrc(_layout(args)))
+    except services.ServiceError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from tor import services
+
+    try:
+        layout = _layout(args)
+        owner = None
+        if args.owner:
+            import pwd
+
+            try:
+                pw = pwd.getpwnam(args.owner)
+            except KeyError:
+                return _fail(f"no system user {args.owner!r}")
+            owner = (pw.pw_uid, pw.pw_gid)
+        if not layout.tor_dir.is_dir():
+            return _fail(f"{layout.tor_dir} does not exist: is tor installed?")
+        services.setup(layout, owner)
+    except (services.ServiceError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"Onion service directories ready in {layout.tor_dir}. {RELOAD_HINT}")
+    return 0
+
+
+def _add_client(args: argparse.Namespace) -> int:
+    from tor import clientauth, services
+
+    try:
+        layout = _layout(args)
+        services.require_setup(layout)
+        clientauth.check_name(args.name)
+        if args.out is not None and args.out.exists():
+            return _fail(f"{args.out} exists; not overwriting")
+        key = clientauth.add_client(layout.auth_dir, args.name)
+    except (services.ServiceError, clientauth.ClientAuthError, OSError) as exc:
+        return _fail(str(exc))
+    address = services.onion_address(layout.gateway_dir)
+    print(f"Added gateway client {args.name!r} (public key {clientauth.b32(key.public)}).")
+    if address is None:
+        print("The gateway onion has no address yet (tor has not started it): run "
+              "`peluit tor status` after reloading tor to get the address for the auditor.")
+    if args.out is not None:
+        if address is None:
+            return _fail("cannot write a ClientOnionAuthDir file before the address exists")
+        try:
+            clientauth.write_atomically(args.out, (key.client_line(address) + "\n").encode())
+        except OSError as exc:
+            return _fail(f"cannot write {args.out}: {exc.strerror}")
+        print(f"Wrote {args.out} (mode 0600): put it in the auditor's ClientOnionAuthDir.")
+    else:
+        # Shown once: the server keeps the public half only, so a seized server cannot be used
+        # to reach the gateway as this auditor.
+        print("Give the auditor, over a safe channel, and do not keep a copy:")
+        if address is not None:
+            print(f"  Gateway address:         http://{address}/")
+        print(f"  Tor Browser key:         {key.tor_browser_key()}")
+        if address is not None:
+            print(f"  ClientOnionAuthDir line: {key.client_line(address)}")
+            print(f"    (in a file named {args.name}.auth_private)")
+    print(RELOAD_HINT)
+    return 0
+
+
+def _remove_client(args: argparse.Namespace) -> int:
+    from tor import clientauth, services
+
+    try:
+        layout = _layout(args)
+        services.require_setup(layout)
+        clientauth.remove_client(layout.auth_dir, args.name)
+    except (services.ServiceError, clientauth.ClientAuthError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"Removed gateway client {args.name!r}.")
+    print("Restart tor so that it also drops the introduction points this client may have "
+          "cached: systemctl restart tor@default")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from tor import clientauth, services
+
+    try:
+        layout = _layout(args)
+        st = services.status(layout)
+    except (services.ServiceError, clientauth.ClientAuthError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"tor directory:   {layout.tor_dir}")
+    print(f"reporter onion:  {st.reporter_address or '(not created yet)'}"
+          f"  -> 127.0.0.1:{layout.reporter_port}")
+    print(f"gateway onion:   {st.gateway_address or '(not created yet)'}"
+          f"  -> 127.0.0.1:{layout.gateway_port}")
+    if not st.sealed:
+        print("WARNING: the gateway's sealed client is missing: with no auditor enrolled the "
+              "gateway onion is public. Run `peluit tor setup`.")
+    print(f"gateway clients: {len(st.clients)}")
+    for client in st.clients:
+        print(f"  {client.name:<32} {client.public_b32}")
+    return 0
