@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,12 +79,22 @@ class TorNetworkError(RuntimeError):
 
 
 class SocksError(OSError):
-    """A SOCKS5 request failed; ``code`` is the reply code (tor's extended codes included:
-    0xF0 descriptor not found, 0xF5 client authorization missing, 0xF6 bad client auth...)."""
+    """A SOCKS5 request failed; ``code`` is the reply code, tor's extended ones included."""
 
     def __init__(self, code: int, message: str = "") -> None:
         super().__init__(message or f"SOCKS5 error 0x{code:02X}")
         self.code = code
+
+
+# Tor's extended SOCKS5 replies (SocksPort flag ExtendedErrors; tor manual, "SocksPort").
+ONION_DESC_NOT_FOUND = 0xF0
+ONION_DESC_INVALID = 0xF1
+ONION_INTRO_FAILED = 0xF2
+ONION_REND_FAILED = 0xF3
+ONION_MISSING_CLIENT_AUTH = 0xF4
+ONION_WRONG_CLIENT_AUTH = 0xF5
+ONION_BAD_ADDRESS = 0xF6
+ONION_INTRO_TIMEOUT = 0xF7
 
 
 def free_port() -> int:
@@ -142,8 +153,11 @@ class TorProcess:
             if time.monotonic() > deadline:
                 raise TorNetworkError(f"tor {self.name}: no control socket\n{self.log_tail()}")
             time.sleep(0.05)
-        ctl = Controller.from_socket_file(str(self.control_socket))
-        ctl.authenticate()
+        with warnings.catch_warnings():
+            # stem 1.8 starts its threads with the deprecated Thread.setDaemon().
+            warnings.filterwarnings("ignore", "setDaemon", DeprecationWarning)
+            ctl = Controller.from_socket_file(str(self.control_socket))
+            ctl.authenticate()
         self._control = ctl
         return ctl
 
@@ -151,6 +165,14 @@ class TorProcess:
         """SIGHUP: re-read the torrc and the onion services' authorized_clients."""
         assert self.process is not None
         self.process.send_signal(signal.SIGHUP)
+
+    def restart(self) -> None:
+        """Stop and start again with the same torrc and data directory (same onion keys, new
+        introduction points and circuits)."""
+        self.stop()
+        self.control_socket.unlink(missing_ok=True)
+        self.start()
+        self.controller()
 
     def stop(self) -> None:
         if self._control is not None:
@@ -293,8 +315,9 @@ class TorNetwork:
         return TorClient(proc, auth_dir)
 
     def wait_for_descriptors(self, host: TorProcess, services: Iterable[OnionService],
-                             uploads: int = 2) -> None:
-        """Block until every service's descriptor was uploaded to ``uploads`` HSDirs."""
+                             uploads: int = 2, trigger=None) -> None:
+        """Block until every service's descriptor was uploaded to ``uploads`` HSDirs; with
+        ``trigger`` (e.g. ``host.reload``), count only uploads after calling it."""
         services = list(services)
         t0 = time.monotonic()
         done: dict[str, int] = {}
@@ -311,6 +334,8 @@ class TorNetwork:
         ctl = host.controller()
         ctl.add_event_listener(on_event, EventType.HS_DESC)
         try:
+            if trigger is not None:
+                trigger()
             deadline = t0 + self.timeout
             while not lock.wait(0.2):
                 host.check_alive()
@@ -537,8 +562,11 @@ def http_get_via_socks(socks_port: int, url_host: str, path: str = "/", port: in
     return HttpResponse(status, headers, body)
 
 
-def retry_socks(fn, attempts_timeout: float = 60.0, retry_codes: Iterable[int] = (0xF0, 0xF2,
-                0x04, 0x06, 0x01)):
+TRANSIENT = (ONION_DESC_NOT_FOUND, ONION_INTRO_FAILED, ONION_REND_FAILED, ONION_INTRO_TIMEOUT,
+             0x01, 0x04, 0x06)
+
+
+def retry_socks(fn, attempts_timeout: float = 60.0, retry_codes: Iterable[int] = TRANSIENT):
     """Call ``fn`` until it does not raise a transient SOCKS error (descriptor not yet at
     that HSDir, intro failure...) or ``attempts_timeout`` passes; the last error propagates."""
     retry = set(retry_codes)

@@ -1,0 +1,1 @@
+from tests.fixtures.tornet import tornet  # noqa: F401
