@@ -1,9 +1,197 @@
-"""`peluit` sub-commands of workbench (see peluit/cli.py for the convention)."""
+"""`peluit workbench …`: the vault's commands (see peluit/cli.py for the convention).
+
+Every command checks the air gap first: with a non-loopback interface up it refuses, unless
+``--demo-not-air-gapped`` is given, and then it says NOT AIR-GAPPED on stderr before anything
+else. Passphrases come from a prompt, or from a file for scripts and tests."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PORT = 8090
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    """Add this part's command group. Filled in by its issue."""
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--demo-not-air-gapped", action="store_true",
+                   help="run although a network interface is up (demonstrations only; every "
+                        "output then says NOT AIR-GAPPED)")
+
+
+def _unlock_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as", dest="who", metavar="NAME",
+                   help="who you are (name or key id; default: the only auditor of the vault)")
+    p.add_argument("--passphrase-file", type=Path, metavar="FILE",
+                   help="read your passphrase from the first line of FILE instead of a prompt")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    wb = subparsers.add_parser("workbench", help="the air-gapped auditor workbench")
+    sub = wb.add_subparsers(dest="workbench_command", metavar="COMMAND")
+    wb.set_defaults(func=lambda args: (wb.print_help(), 2)[1])
+
+    p = sub.add_parser("init", help="create a vault with its first auditor (a lead)")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--name", required=True, help="the first auditor's name")
+    p.add_argument("--server-card", required=True, type=Path,
+                   help="the server's signing card (pinned: inbox bundles must be signed by it)")
+    p.add_argument("--deployment-id", required=True,
+                   help="the server's deployment id (32 hex characters, from its peluit.toml)")
+    p.add_argument("--passphrase-file", type=Path, metavar="FILE")
+    _common(p)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("add-auditor", help="add a person to the vault")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", required=True, choices=["auditor", "lead", "compliance"])
+    p.add_argument("--new-passphrase-file", type=Path, metavar="FILE",
+                   help="the new person's passphrase (default: they type it at a prompt)")
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_add_auditor)
+
+    p = sub.add_parser("serve", help="the workbench UI on http://127.0.0.1 (loopback only)")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    _common(p)
+    p.set_defaults(func=cmd_serve)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def _fail(message: str) -> Any:
+    from peluit.cli import CommandError
+    return CommandError(message)
+
+
+def _check_air_gap(args: argparse.Namespace) -> bool:
+    from . import airgap
+    try:
+        gapped = airgap.check(args.demo_not_air_gapped)
+    except airgap.NotAirGappedError as exc:
+        raise _fail(str(exc)) from None
+    if not gapped:
+        print(f"*** {airgap.BANNER} *** demonstration only: never open real reports here",
+              file=sys.stderr)
+    return gapped
+
+
+def _read_passphrase_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read the passphrase file {path}: {exc.__class__.__name__}") from None
+    return text.splitlines()[0] if text else ""
+
+
+def _prompt_new_passphrase(who: str) -> str:
+    import getpass
+    first = getpass.getpass(f"New passphrase for {who}: ")
+    if getpass.getpass("Type it again: ") != first:
+        raise _fail("the two passphrases differ")
+    return first
+
+
+def _passphrase(path: Path | None, prompt: str) -> str:
+    if path is not None:
+        return _read_passphrase_file(path)
+    import getpass
+    return getpass.getpass(prompt)
+
+
+def _default_who(vault_dir: Path, who: str | None) -> str:
+    from . import vault
+    if who:
+        return who
+    people = [r for r in vault.auditor_records(vault_dir) if r.role in vault.CONTENT_ROLES]
+    if len(people) != 1:
+        raise _fail("this vault has several auditors: say who you are with --as NAME")
+    return people[0].key_id
+
+
+def unlock_from_args(args: argparse.Namespace) -> Any:
+    """Unlock the vault named by ``args.dir`` for ``--as``; one clear line on failure."""
+    from . import vault
+    try:
+        who = _default_who(args.dir, args.who)
+        record = vault.find_record(args.dir, who)
+        passphrase = _passphrase(args.passphrase_file, f"Passphrase for {record.name}: ")
+        return vault.unlock(args.dir, record.key_id, passphrase)
+    except vault.VaultError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _print_card(card: Any, role: str) -> None:
+    if role == "compliance":
+        print("Compliance officers see aggregates only: do NOT enroll this card on the gateway.")
+        print(f"Key fingerprint: {card.fingerprint}")
+        return
+    print("Enroll this auditor card on the gateway, then compare the fingerprint out of band:")
+    print(card.to_bytes().decode("utf-8"))
+    print(f"Fingerprint: {card.fingerprint}")
+
+
+# --- commands --------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from . import vault
+    _check_air_gap(args)
+    try:
+        server_card = args.server_card.read_bytes()
+    except OSError as exc:
+        raise _fail(f"cannot read the server card {args.server_card}: "
+                    f"{exc.strerror or exc.__class__.__name__}") from None
+    if args.passphrase_file:
+        passphrase = _read_passphrase_file(args.passphrase_file)
+    else:
+        passphrase = _prompt_new_passphrase(args.name)
+    try:
+        unlocked, card = vault.init(args.dir, args.name, passphrase, server_card,
+                                    args.deployment_id.strip().lower())
+    except vault.VaultError as exc:
+        raise _fail(str(exc)) from None
+    print(f"Vault created in {args.dir} with {args.name} as lead.")
+    _print_card(card, "lead")
+    unlocked.lock()
+    return 0
+
+
+def cmd_add_auditor(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from . import db, vault
+    _check_air_gap(args)
+    by = unlock_from_args(args)
+    if args.new_passphrase_file:
+        new_passphrase = _read_passphrase_file(args.new_passphrase_file)
+    else:
+        new_passphrase = _prompt_new_passphrase(args.name)
+    engine = db.make_engine(args.dir)
+    try:
+        with Session(engine) as session, session.begin():
+            _, card = vault.add_auditor(session, by, args.name, args.role, new_passphrase)
+            from .audit import record
+            record(session, by.key_id, "vault.add_auditor",
+                   details={"key_id": card.key_id, "role": args.role})
+    except vault.VaultError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+        by.lock()
+    print(f"Added {args.name} ({args.role}).")
+    _print_card(card, args.role)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from . import airgap, vault
+    from .serve import serve
+    gapped = _check_air_gap(args)
+    try:
+        serve(args.dir, port=args.port, demo_not_air_gapped=not gapped)
+    except (vault.VaultError, airgap.NotAirGappedError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    return 0

@@ -1,0 +1,28 @@
+import pytest
+import webtest
+
+from tests.fixtures.workbench_vault import PASS, make_vault
+from workbench.web import make_app
+
+
+@pytest.fixture
+def tv(tmp_path):
+    return make_vault(tmp_path)
+
+
+@pytest.fixture
+def app(tv):
+    return webtest.TestApp(make_app(tv.path, demo_not_air_gapped=True))
+
+
+def login(app, key_id, passphrase=PASS, status=303):
+    form = app.get("/login").forms[0]
+    form["auditor"] = key_id
+    form["passphrase"] = passphrase
+    return form.submit(status=status)
+
+
+@pytest.fixture
+def lead_app(app, tv):
+    login(app, tv.lead.key_id)
+    return app

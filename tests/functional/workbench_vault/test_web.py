@@ -1,0 +1,77 @@
+import pytest
+
+from tests.fixtures.workbench_vault import OTHER_PASS, add_person
+from workbench import airgap
+from workbench.web import make_app
+from workbench.web.headers import CSP
+
+from .conftest import login
+
+
+def test_every_page_says_not_air_gapped_in_demo_mode(lead_app):
+    for url, status in (("/login", 303), ("/", 200), ("/reports", 200), ("/nowhere", 404)):
+        r = lead_app.get(url, status=status)
+        assert r.headers["X-Peluit-Air-Gap"] == airgap.BANNER
+        if status != 303:
+            assert airgap.BANNER in r.text
+
+
+def test_app_refuses_to_start_with_a_network_interface_up(tv):
+    if not airgap.interfaces_up():
+        pytest.skip("no network interface is up on this machine")
+    with pytest.raises(airgap.NotAirGappedError):
+        make_app(tv.path)
+
+
+def test_security_headers(app):
+    r = app.get("/login")
+    assert r.headers["Content-Security-Policy"] == CSP
+    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    assert "<script" not in r.text
+
+
+def test_login_unlocks_and_logout_locks(app, tv):
+    assert app.get("/reports", status=303).location.endswith("/login")
+    r = login(app, tv.lead.key_id)
+    assert r.location.endswith("/")
+    assert "Lead Ani" in app.get("/").text
+    app.get("/reports", status=200)
+    home = app.get("/")
+    home.forms[0].submit(status=303)
+    assert app.get("/reports", status=303).location.endswith("/login")
+
+
+def test_wrong_passphrase_is_refused_and_throttled(app, tv):
+    for _ in range(5):
+        r = login(app, tv.lead.key_id, "wrong passphrase but long", status=403)
+        assert "salah" in r.text  # Indonesian by default
+    login(app, tv.lead.key_id, "wrong passphrase but long", status=429)
+    login(app, tv.lead.key_id, status=429)  # even the right one waits: no oracle while locked
+
+
+def test_login_needs_a_csrf_token(app, tv):
+    app.get("/login")
+    app.post("/login", {"auditor": tv.lead.key_id, "passphrase": "x"}, status=400)
+
+
+def test_session_cookie_changes_at_login(app, tv):
+    app.get("/login")
+    before = app.cookies["wb_session"]
+    login(app, tv.lead.key_id)
+    assert app.cookies["wb_session"] != before
+
+
+def test_compliance_officer_sees_no_content(app, tv):
+    identity = add_person(tv, "Citra", "compliance")
+    login(app, identity.key_id, OTHER_PASS)
+    assert "agregat" in app.get("/").text
+    app.get("/reports", status=403)
+    assert "/reports" not in app.get("/").text  # not in the navigation either
+
+
+def test_english_on_request(app):
+    assert "Unlock the workbench" in app.get("/login?lang=en").text
+    assert "Unlock the workbench" in app.get("/login").text  # remembered
+    assert "Buka kunci" in app.get("/login?lang=id").text

@@ -1,0 +1,351 @@
+"""The workbench database: a SQLite file in the vault, its sensitive columns encrypted.
+
+Encrypted columns (``EncryptedBytes``, ``EncryptedText``, ``EncryptedJSON``, ``EncryptedInt``)
+hold ``version byte | 24-byte nonce | XChaCha20-Poly1305 ciphertext`` under a key derived from
+the vault key; the associated data names the column's purpose, so a value moved into another
+column does not decrypt. A copied vault file therefore shows ids, days, kinds and counts, and
+nothing a reporter wrote. (Values of one column can still be swapped between rows by someone who
+can write the file; the audit log and the server's signatures are the defence there.)
+
+The key is not global: it lives in a ``contextvars.ContextVar`` set with ``unlocked(key)`` for
+one command or one web request of a session that holds the key. Loading or storing an encrypted
+value with no key raises ``VaultLockedError``; a compliance officer's session never holds the
+key, so a view that tries to show them content fails closed. Encrypted columns cannot be used
+in WHERE clauses or ORDER BY (random nonces): query by id, day, kind or status.
+
+Other workbench packages (cases/) define their models on ``Base`` and list their module in
+``SCHEMA_MODULES`` so that ``create_schema`` creates their tables too."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from nacl.bindings import (
+    crypto_aead_xchacha20poly1305_ietf_decrypt,
+    crypto_aead_xchacha20poly1305_ietf_encrypt,
+)
+from nacl.exceptions import CryptoError as NaclCryptoError
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from crypto.kdf import subkey
+
+DB_FILE = "workbench.sqlite"
+#: Modules whose models live on Base; imported by create_schema. Missing ones are skipped, so a
+#: package can add itself here before its models exist.
+SCHEMA_MODULES = ("workbench.db", "workbench.cases.models")
+
+_COLUMN_VERSION = b"\x01"
+_COLUMN_AD = b"peluit-vault-column-v1\0"
+_current_key: contextvars.ContextVar[bytes | None] = contextvars.ContextVar(
+    "peluit_vault_column_key", default=None)
+
+
+class VaultLockedError(Exception):
+    """Encrypted data was touched without the vault key (locked vault or a role without it)."""
+
+
+class TamperedError(Exception):
+    """An encrypted column did not decrypt: the database was edited or belongs to another vault."""
+
+
+def vault_error_of(exc: BaseException) -> BaseException | None:
+    """The VaultLockedError or TamperedError behind ``exc`` (SQLAlchemy wraps errors raised
+    while binding parameters in a StatementError), or None."""
+    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__):
+        if isinstance(candidate, (VaultLockedError, TamperedError)):
+            return candidate
+    return None
+
+
+def column_key(vault_key: bytes) -> bytes:
+    return subkey(vault_key, b"peluit-vault-col")
+
+
+@contextlib.contextmanager
+def unlocked(vault_key: bytes | None) -> Iterator[None]:
+    """Make ``vault_key`` the key of encrypted columns inside the block (None: stay locked)."""
+    token = _current_key.set(column_key(vault_key) if vault_key else None)
+    try:
+        yield
+    finally:
+        _current_key.reset(token)
+
+
+def is_unlocked() -> bool:
+    return _current_key.get() is not None
+
+
+def _key() -> bytes:
+    key = _current_key.get()
+    if key is None:
+        raise VaultLockedError("the vault is locked")
+    return key
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """Bytes encrypted under the vault key; ``purpose`` (e.g. "submission.content") is bound in."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, purpose: str, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.purpose = purpose
+
+    def _encode(self, value: Any) -> bytes:
+        return bytes(value)
+
+    def _decode(self, raw: bytes) -> Any:
+        return raw
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        nonce = os.urandom(24)
+        ad = _COLUMN_AD + self.purpose.encode()
+        ct = crypto_aead_xchacha20poly1305_ietf_encrypt(self._encode(value), ad, nonce, _key())
+        return _COLUMN_VERSION + nonce + ct
+
+    def process_result_value(self, value: bytes | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        value = bytes(value)
+        if value[:1] != _COLUMN_VERSION or len(value) < 41:
+            raise TamperedError(f"{self.purpose}: not an encrypted value")
+        ad = _COLUMN_AD + self.purpose.encode()
+        try:
+            plain = crypto_aead_xchacha20poly1305_ietf_decrypt(value[25:], ad, value[1:25], _key())
+        except NaclCryptoError:
+            raise TamperedError(f"{self.purpose}: does not decrypt under this vault key") from None
+        return self._decode(plain)
+
+
+class EncryptedText(EncryptedBytes):
+    cache_ok = True
+
+    def _encode(self, value: Any) -> bytes:
+        return str(value).encode("utf-8")
+
+    def _decode(self, raw: bytes) -> Any:
+        return raw.decode("utf-8")
+
+
+class EncryptedJSON(EncryptedBytes):
+    cache_ok = True
+
+    def _encode(self, value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    def _decode(self, raw: bytes) -> Any:
+        return json.loads(raw)
+
+
+class EncryptedInt(EncryptedBytes):
+    cache_ok = True
+
+    def _encode(self, value: Any) -> bytes:
+        return str(int(value)).encode("ascii")
+
+    def _decode(self, raw: bytes) -> Any:
+        return int(raw)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+# --- people and keys ------------------------------------------------------------------------
+
+ROLES = ("auditor", "lead", "compliance")
+
+
+class Auditor(Base):
+    """A workbench user. Their identity file lives in the vault's ``auditors/`` directory; the row
+    holds what the team needs: the public card, the role, and (encrypted) the X25519 secret key so
+    that any unlocked auditor can open envelopes that were sealed to a colleague."""
+
+    __tablename__ = "auditors"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(16))
+    card: Mapped[bytes] = mapped_column(LargeBinary)
+    box_secret: Mapped[bytes | None] = mapped_column(EncryptedBytes("auditor.box_secret"))
+    created_day: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ServerCard(Base):
+    """A pinned server signing card. Inbox bundles are accepted only from an active one."""
+
+    __tablename__ = "server_cards"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    card: Mapped[bytes] = mapped_column(LargeBinary)
+    pinned_day: Mapped[str] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class Setting(Base):
+    """Small vault-wide values: ``deployment`` (the server deployment id pinned at init)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class BundleSequence(Base):
+    """Per signer: ``inbox`` = last inbox seq accepted from a server key; ``reply`` = last reply
+    seq this workbench used for an auditor key (the next export uses seq + 1)."""
+
+    __tablename__ = "bundle_sequences"
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+
+
+# --- reports and what came with them ----------------------------------------------------------
+
+REPORT_STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the server's report id
+    reporter_key: Mapped[bytes] = mapped_column(EncryptedBytes("report.reporter_key"))
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    received_day: Mapped[str] = mapped_column(String(10), index=True)
+    submissions: Mapped[list[Submission]] = relationship(
+        back_populates="report", order_by="Submission.seq")
+    replies: Mapped[list[Reply]] = relationship(back_populates="report", order_by="Reply.seq")
+
+
+SUBMISSION_KINDS = ("report", "message", "file", "retaliation")
+
+
+class Submission(Base):
+    """One imported envelope. Text kinds keep their decrypted JSON body in ``content``; files keep
+    their bytes re-encrypted under the vault in ``file_path`` (relative to the vault)."""
+
+    __tablename__ = "submissions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the server's submission id
+    seq: Mapped[int] = mapped_column(Integer, index=True)  # import order, for stable listing
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    received_day: Mapped[str] = mapped_column(String(10))
+    content: Mapped[Any | None] = mapped_column(EncryptedJSON("submission.content"))
+    file_name: Mapped[str | None] = mapped_column(EncryptedText("submission.file_name"))
+    content_type: Mapped[str | None] = mapped_column(EncryptedText("submission.content_type"))
+    size: Mapped[int] = mapped_column(EncryptedInt("submission.size"))
+    sha256: Mapped[str] = mapped_column(EncryptedText("submission.sha256"))
+    file_path: Mapped[str | None] = mapped_column(String(200))
+    import_seq: Mapped[int] = mapped_column(Integer)  # inbox bundle it came in
+    ack_seq: Mapped[int | None] = mapped_column(Integer)  # reply bundle that acknowledged it
+    report: Mapped[Report] = relationship(back_populates="submissions")
+
+
+class Reply(Base):
+    """A question or message to the reporter, written on the workbench, exported once."""
+
+    __tablename__ = "replies"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # question | message
+    text: Mapped[str] = mapped_column(EncryptedText("reply.text"))
+    author: Mapped[str] = mapped_column(String(32))  # auditor key id
+    created_day: Mapped[str] = mapped_column(String(10))
+    exported_seq: Mapped[int | None] = mapped_column(Integer)  # reply bundle that carried it
+    exported_by: Mapped[str | None] = mapped_column(String(32))
+    report: Mapped[Report] = relationship(back_populates="replies")
+
+
+class StatusChange(Base):
+    """A coarse reporter-visible status to send with the next reply bundle (case management
+    queues them with ``workbench.outbox.queue_status``)."""
+
+    __tablename__ = "status_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    author: Mapped[str] = mapped_column(String(32))
+    created_day: Mapped[str] = mapped_column(String(10))
+    exported_seq: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditLogRow(Base):
+    """The hash-chained audit log (policies/auditlog.py): canonical entry bytes and their hash.
+    Plain on purpose: ``peluit audit verify`` reads it without the vault key, so entries carry
+    ids, actions and actors only, never content."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("hash"),)
+
+
+# --- engine ----------------------------------------------------------------------------------
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
+    cur.close()
+
+
+def make_engine(vault_dir: Path | str) -> Engine:
+    path = Path(vault_dir) / DB_FILE
+    # hide_parameters: SQLAlchemy errors would otherwise quote bound values (plaintext) in
+    # messages and tracebacks.
+    engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    for name in SCHEMA_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+    Base.metadata.create_all(engine)
+
+
+def session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_setting(session: Any, name: str) -> str | None:
+    row = session.get(Setting, name)
+    return row.value if row else None
+
+
+def set_setting(session: Any, name: str, value: str) -> None:
+    row = session.get(Setting, name)
+    if row is None:
+        session.add(Setting(name=name, value=value))
+    else:
+        row.value = value

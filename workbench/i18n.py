@@ -1,0 +1,25 @@
+"""Message ids of the workbench catalog (``workbench/locale/<lang>/LC_MESSAGES/workbench.po``).
+
+``N_`` marks a string for extraction without translating it where it is written (errors raised
+deep in logic, translated by the view that shows them). ``DYNAMIC`` lists msgids that templates
+translate from data (roles, kinds, form fields), so the catalogs carry them too."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    return message
+
+
+DYNAMIC = (
+    # roles
+    N_("auditor"), N_("lead"), N_("compliance"),
+    # submission and reply kinds
+    N_("report"), N_("message"), N_("file"), N_("retaliation"), N_("question"),
+    # the report form's fields (docs/engineering.md)
+    N_("category"), N_("what"), N_("who_name"), N_("who_position"), N_("who_unit"),
+    N_("where"), N_("when"), N_("how"), N_("evidence"), N_("language"), N_("text"),
+    N_("in_reply_to"),
+    # coarse statuses
+    N_("received"), N_("verification"), N_("forwarded"), N_("investigation"), N_("finished"),
+)

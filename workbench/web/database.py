@@ -1,0 +1,41 @@
+"""One SQLAlchemy session per request, joined to the request's transaction (pyramid_tm), and
+the vault key made current for the request when the visitor's session holds it.
+
+The key tween sits above pyramid_tm on purpose: the commit (where encrypted values are written)
+happens inside pyramid_tm, so the key must still be set then."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import zope.sqlalchemy
+from pyramid.tweens import INGRESS
+
+from .. import db
+from .security import web_session
+
+
+def _dbsession(request: Any) -> Any:
+    session = request.registry.workbench_sessionmaker()
+    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    return session
+
+
+def vault_key_tween_factory(handler: Any, registry: Any) -> Any:
+    def tween(request: Any) -> Any:
+        s = web_session(request)
+        with db.unlocked(s.vault_key if s else None):
+            return handler(request)
+    return tween
+
+
+def includeme(config: Any) -> None:
+    settings = config.registry.settings
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    engine = db.make_engine(settings["workbench.vault"])
+    db.create_schema(engine)
+    config.registry.workbench_engine = engine
+    config.registry.workbench_sessionmaker = db.session_factory(engine)
+    config.add_request_method(_dbsession, "dbsession", reify=True)
+    config.add_tween("workbench.web.database.vault_key_tween_factory", under=INGRESS)

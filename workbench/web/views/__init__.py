@@ -1,0 +1,21 @@
+"""Routes of the vault's own screens; each view module registers its views in ``includeme``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..security import Permission
+
+
+def includeme(config: Any) -> None:
+    config.add_route("home", "/")
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    config.add_route("report.list", "/reports")
+    config.add_route("report.view", "/reports/{report_id}")
+    config.add_route("reply.new", "/reports/{report_id}/questions")
+    config.add_route("file.download", "/files/{submission_id}")
+    config.include(".auth")
+    config.include(".errors")
+    config.include(".reports")
+    config.add_workbench_nav("report.list", "Reports", Permission.VIEW_CONTENT, order=10)
