@@ -32,6 +32,7 @@ from .errors import (
     TruncatedError,
     UnknownSignerError,
 )
+from .identity import valid_day
 from .keys import sign_key_id
 
 MAGIC = b"PELUIT-B"
@@ -44,7 +45,13 @@ MAX_MEMBER_SIZE = 1 << 40
 COPY_BLOCK = 1 << 20
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_DEPLOYMENT_CHARS = 128
+MAX_SEQ = 2**53 - 1
 KINDS = ("inbox", "reply")
+_MANIFEST_FIELDS = {"format", "version", "kind", "deployment", "sender", "seq", "created",
+                    "members", "body"}
+_MEMBER_FIELDS = {"name", "size", "sha256"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,8 @@ class Manifest:
 def _check_member(m: Member) -> None:
     if not _NAME.match(m.name):
         raise MalformedError(f"bad member name {m.name[:40]!r}")
-    if not isinstance(m.size, int) or isinstance(m.size, bool) or not 0 <= m.size <= MAX_MEMBER_SIZE:
+    if not isinstance(m.size, int) or isinstance(m.size, bool) \
+            or not 0 <= m.size <= MAX_MEMBER_SIZE:
         raise MalformedError("bad member size")
     if not isinstance(m.sha256, str) or not _HEX64.match(m.sha256):
         raise MalformedError("bad member hash")
@@ -89,8 +97,10 @@ def make_manifest(kind: str, deployment: str, signer: SigningKey, seq: int,
                   today: dt.date | None = None) -> Manifest:
     if kind not in KINDS:
         raise ValueError(f"unknown bundle kind {kind!r}")
-    if seq < 1:
-        raise ValueError("sequence numbers start at 1")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise ValueError("sequence numbers are integers from 1 to 2**53 - 1")
+    if not _valid_deployment(deployment):
+        raise ValueError("deployment id must be 1-128 printable ASCII characters")
     names = [m.name for m in members]
     if len(set(names)) != len(names):
         raise ValueError("member names must be unique")
@@ -149,32 +159,43 @@ def _read_exact(src: BinaryIO, n: int) -> bytes:
     return b"".join(parts)
 
 
-def _parse_manifest(raw: bytes) -> Manifest:
+def _valid_deployment(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= MAX_DEPLOYMENT_CHARS \
+        and value.isascii() and value.isprintable()
+
+
+def parse_manifest(raw: bytes) -> Manifest:
+    """Parse manifest bytes (no signature check: BundleReader does that)."""
     obj = parse_canonical_json(raw, limit=MAX_MANIFEST)
-    keys = {"format", "version", "kind", "deployment", "sender", "seq", "created", "members", "body"}
-    if not isinstance(obj, dict) or set(obj) != keys:
+    if not isinstance(obj, dict) or set(obj) != _MANIFEST_FIELDS:
         raise MalformedError("not a Peluit bundle manifest")
     if obj["format"] != FORMAT or obj["version"] != VERSION or obj["kind"] not in KINDS:
         raise MalformedError("unsupported bundle format")
     seq = obj["seq"]
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise MalformedError("bad sequence number")
-    if not isinstance(obj["deployment"], str) or not isinstance(obj["sender"], str):
-        raise MalformedError("bad sender or deployment")
+    if not _valid_deployment(obj["deployment"]):
+        raise MalformedError("bad deployment id")
+    if not isinstance(obj["sender"], str) or not _KEY_ID.match(obj["sender"]):
+        raise MalformedError("bad sender key id")
+    if not valid_day(obj["created"]):
+        raise MalformedError("bad date in manifest")
     if not isinstance(obj["body"], dict) or not isinstance(obj["members"], list):
         raise MalformedError("bad manifest body")
     if len(obj["members"]) > MAX_MEMBERS:
         raise MalformedError("too many members")
-    try:
-        dt.date.fromisoformat(obj["created"])
-        members = tuple(Member(m["name"], m["size"], m["sha256"]) for m in obj["members"])
-    except (TypeError, KeyError, ValueError):
-        raise MalformedError("bad manifest entry") from None
+    if not all(isinstance(m, dict) and set(m) == _MEMBER_FIELDS for m in obj["members"]):
+        raise MalformedError("bad manifest entry")
+    members = tuple(Member(m["name"], m["size"], m["sha256"]) for m in obj["members"])
     for m in members:
         _check_member(m)
     if len({m.name for m in members}) != len(members):
         raise MalformedError("repeated member name")
-    return Manifest(obj["kind"], obj["deployment"], obj["sender"], seq, obj["created"], members, obj["body"])
+    return Manifest(obj["kind"], obj["deployment"], obj["sender"], seq, obj["created"],
+                    members, obj["body"])
+
+
+_parse_manifest = parse_manifest
 
 
 class MemberStream:
@@ -190,7 +211,8 @@ class MemberStream:
 
     def _finish(self) -> bool:
         if self._hash.hexdigest() != self.member.sha256:
-            raise AuthenticationError(f"member {self.member.name} does not match the signed manifest")
+            raise AuthenticationError(
+                f"member {self.member.name} does not match the signed manifest")
         return True
 
     def read(self, n: int = -1) -> bytes:
@@ -231,7 +253,8 @@ class BundleReader:
         signature = _read_exact(src, 64)
         manifest = _parse_manifest(raw)
         key = trusted.get(manifest.sender)
-        if key is None:
+        # The id is only a hint for which key to try; the key itself must be the one named.
+        if key is None or sign_key_id(key) != manifest.sender:
             raise UnknownSignerError("bundle signed by a key that is not trusted here")
         try:
             key.verify(DOMAIN + raw, signature)

@@ -9,8 +9,8 @@ Word lists:
 * ``en``: the EFF large word list (CC BY 3.0, Electronic Frontier Foundation), read from the
   ``diceware`` package that ships it.
 * ``id``: Peluit's Indonesian list, built by ``crypto/wordlists/build_id.py`` (see its README).
-Both lists are prefix-free, so a codename typed without spaces splits back into words in exactly
-one way.
+A codename typed without spaces is cut back into words; both lists are meant to be prefix-free, so
+the cut is unique, and ``normalise`` refuses (rather than guesses) if a list ever allows two.
 """
 
 from __future__ import annotations
@@ -39,10 +39,20 @@ class WordList:
     def index(self) -> frozenset[str]:
         return frozenset(self.words)
 
+    @functools.cached_property
+    def length_range(self) -> tuple[int, int]:
+        lengths = [len(w) for w in self.words]
+        return min(lengths), max(lengths)
+
 
 def _validate(language: str, words: list[str]) -> tuple[str, ...]:
     if len(words) != LIST_SIZE or len(set(words)) != LIST_SIZE:
         raise RuntimeError(f"word list {language!r} must hold {LIST_SIZE} distinct words")
+    for word in words:
+        # Words must survive normalise() unchanged, or a codename could never be typed back.
+        if word != unicodedata.normalize("NFKC", word.casefold()) or not word.isprintable() \
+                or any(c.isspace() or c in _SEPARATORS for c in word):
+            raise RuntimeError(f"word list {language!r} holds a word normalise() would change")
     return tuple(words)
 
 
@@ -89,51 +99,85 @@ def entropy_bits() -> float:
     return WORDS_PER_CODENAME * math.log2(LIST_SIZE)
 
 
-def _split_run(run: str, index: frozenset[str]) -> list[str] | None:
-    """Split letters typed without spaces into list words. The lists are prefix-free, so at most
-    one word can start at each position; we still search every split to be safe."""
-    out: list[str] = []
-    pos = 0
-    while pos < len(run):
-        for end in range(pos + 3, min(len(run), pos + 9) + 1):
-            if run[pos:end] in index:
-                out.append(run[pos:end])
-                pos = end
-                break
-        else:
-            return None
-    return out
+#: Separators people use when copying a codename, besides white space.
+_SEPARATORS = ",._;:/\\|+·•"
+#: Dashes that are not the ASCII hyphen-minus some English list words contain ("t-shirt").
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d"), "-")
+
+
+# Readings of some letters: word count -> (how many readings, capped at 2; one example).
+_Readings = dict[int, tuple[int, tuple[str, ...]]]
+
+
+def _add(acc: _Readings, k: int, count: int, example: tuple[str, ...]) -> None:
+    old_count, old_example = acc.get(k, (0, example))
+    acc[k] = (min(2, old_count + count), old_example)
+
+
+def _run_readings(run: str, wl: WordList) -> _Readings:
+    """The ways to cut ``run`` into list words, by word count (dynamic programming over
+    positions: linear in the length, so no input can make it slow). A prefix-free list allows at
+    most one cut; counting to two is enough to notice when a list does not."""
+    lo, hi = wl.length_range
+    after: list[_Readings] = [{} for _ in range(len(run) + 1)]
+    after[len(run)] = {0: (1, ())}
+    for i in range(len(run) - 1, -1, -1):
+        acc: _Readings = {}
+        for end in range(i + lo, min(len(run), i + hi) + 1):
+            word = run[i:end]
+            if word in wl.index:
+                for k, (count, rest) in after[end].items():
+                    if k < WORDS_PER_CODENAME:
+                        _add(acc, k + 1, count, (word, *rest))
+        after[i] = acc
+    return after[0]
+
+
+def _codename_readings(runs: list[str], wl: WordList) -> tuple[int, tuple[str, ...]]:
+    """How many 7-word readings ``runs`` has in one list (capped at 2), and one of them."""
+    total: _Readings = {0: (1, ())}
+    for run in runs:
+        readings = _run_readings(run, wl)
+        combined: _Readings = {}
+        for k1, (c1, e1) in total.items():
+            for k2, (c2, e2) in readings.items():
+                if k1 + k2 <= WORDS_PER_CODENAME:
+                    _add(combined, k1 + k2, c1 * c2, e1 + e2)
+        total = combined
+        if not total:
+            break
+    return total.get(WORDS_PER_CODENAME, (0, ()))
 
 
 def normalise(typed: str) -> Codename:
     """Turn what a reporter typed into a Codename, or raise InvalidCodenameError.
 
     Accepts any letter case, full-width or composed characters (NFKC), any white space between
-    words, punctuation used as a separator, and words run together without a space."""
+    words, punctuation used as a separator, and words run together without a space. If letters
+    typed together could be read as two different codenames, it refuses rather than guess."""
     if not isinstance(typed, str) or len(typed) > MAX_TYPED_LENGTH:
         raise InvalidCodenameError("codename too long")
-    text = unicodedata.normalize("NFKC", typed).casefold()
-    # Separators people use when copying a codename: spaces, commas, dots, underscores.
-    for sep in ",._;:/\\|\t\r\n":
+    text = unicodedata.normalize("NFKC", typed)
+    text = unicodedata.normalize("NFKC", text.casefold()).translate(_DASHES)
+    for sep in _SEPARATORS:
         text = text.replace(sep, " ")
     runs = text.split()
     if not runs:
         raise InvalidCodenameError("empty codename")
+    found: dict[tuple[str, ...], str] = {}
+    ambiguous = False
     for language in LANGUAGES:
         try:
-            index = wordlist(language).index
+            wl = wordlist(language)
         except FileNotFoundError:  # a list not built yet in a development tree
             continue
-        words: list[str] = []
-        for run in runs:
-            if run in index:
-                words.append(run)
-                continue
-            split = _split_run(run, index)
-            if split is None:
-                break
-            words.extend(split)
-        else:
-            if len(words) == WORDS_PER_CODENAME:
-                return Codename(tuple(words), language)
+        count, words = _codename_readings(runs, wl)
+        ambiguous |= count > 1
+        if count:
+            found.setdefault(words, language)
+    if len(found) == 1 and not ambiguous:
+        words, language = found.popitem()
+        return Codename(words, language)
+    if found:
+        raise InvalidCodenameError("ambiguous codename: please type it with spaces between words")
     raise InvalidCodenameError("not a codename of this channel")

@@ -49,6 +49,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from .encoding import canonical_json, parse_canonical_json
 from .errors import AuthenticationError, MalformedError, NotARecipientError, TruncatedError
+from .identity import usable_box_key
 from .keys import box_key_id
 from .padding import padded_chunk_count
 
@@ -63,6 +64,9 @@ CHUNK_PLAINTEXT = 65536
 CHUNK_PAYLOAD = CHUNK_PLAINTEXT - 4
 TRAILER_PLAINTEXT = 16
 FIXED_PREFIX = 12
+CHUNK_CIPHERTEXT = CHUNK_PLAINTEXT + ABYTES
+TRAILER_CIPHERTEXT = TRAILER_PLAINTEXT + ABYTES
+_ZEROS = bytes(CHUNK_PLAINTEXT)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ def header_size(recipients: int) -> int:
 
 def envelope_size(recipients: int, chunks: int) -> int:
     return (header_size(recipients) + META_PLAINTEXT + ABYTES
-            + chunks * (CHUNK_PLAINTEXT + ABYTES) + TRAILER_PLAINTEXT + ABYTES)
+            + chunks * CHUNK_CIPHERTEXT + TRAILER_CIPHERTEXT)
 
 
 def padded_size(plaintext_size: int, recipients: int) -> int:
@@ -105,6 +109,8 @@ class EnvelopeWriter:
     def __init__(self, out: BinaryIO, recipients: Sequence[PublicKey], metadata: dict[str, Any]):
         unique: dict[bytes, PublicKey] = {}
         for pk in recipients:
+            if not isinstance(pk, PublicKey) or not usable_box_key(bytes(pk)):
+                raise ValueError("recipients are X25519 public keys of full order")
             unique.setdefault(box_key_id(pk), pk)
         if not 1 <= len(unique) <= MAX_RECIPIENTS:
             raise ValueError(f"an envelope needs 1 to {MAX_RECIPIENTS} recipients")
@@ -151,7 +157,8 @@ class EnvelopeWriter:
         if n < CHUNK_PAYLOAD:
             parts.append(bytes(CHUNK_PAYLOAD - n))
         plain = b"".join(parts)
-        self._out.write(crypto_secretstream_xchacha20poly1305_push(self._state, plain, None, TAG_MESSAGE))
+        self._out.write(
+            crypto_secretstream_xchacha20poly1305_push(self._state, plain, None, TAG_MESSAGE))
         self._chunks += 1
 
     def close(self) -> EnvelopeInfo:
@@ -164,7 +171,8 @@ class EnvelopeWriter:
         while self._chunks < target:
             self._push_chunk(b"")
         trailer = struct.pack(">QQ", self._size, self._chunks)
-        self._out.write(crypto_secretstream_xchacha20poly1305_push(self._state, trailer, None, TAG_FINAL))
+        self._out.write(
+            crypto_secretstream_xchacha20poly1305_push(self._state, trailer, None, TAG_FINAL))
         self._closed = True
         return EnvelopeInfo(envelope_size(self._recipients, self._chunks), self._size)
 
@@ -176,9 +184,27 @@ class EnvelopeWriter:
             self.close()
 
 
-def _read_exact(src: BinaryIO, n: int) -> bytes:
+def _read_upto(src: BinaryIO, n: int) -> bytes:
+    """Read n bytes, or fewer only at the end of the input (raw files, pipes and sockets may
+    return short reads before the end)."""
     data = src.read(n)
-    if data is None or len(data) != n:
+    if data is None:
+        data = b""
+    if len(data) == n or not data:
+        return data
+    parts, got = [data], len(data)
+    while got < n:
+        more = src.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _read_exact(src: BinaryIO, n: int) -> bytes:
+    data = _read_upto(src, n)
+    if len(data) != n:
         raise TruncatedError("envelope ends too early")
     return data
 
@@ -241,7 +267,8 @@ class EnvelopeReader:
         if tag != TAG_MESSAGE:
             raise MalformedError("envelope metadata in the wrong place")
         (length,) = struct.unpack(">H", meta_plain[:2])
-        if length > META_PLAINTEXT - 2 or any(meta_plain[2 + length:]):
+        if length > META_PLAINTEXT - 2 \
+                or meta_plain[2 + length:] != _ZEROS[:META_PLAINTEXT - 2 - length]:
             raise MalformedError("bad envelope metadata")
         meta = parse_canonical_json(meta_plain[2:2 + length])
         if not isinstance(meta, dict):
@@ -257,25 +284,27 @@ class EnvelopeReader:
             raise AuthenticationError("envelope was changed, reordered or damaged") from None
 
     def chunks(self) -> Iterator[bytes]:
+        """Yield the plaintext in order. Raises at the point where something is wrong, and only
+        returns normally after the FINAL trailer verified and the input ended right after it."""
         if self._consumed:
             raise ValueError("envelope already read")
         self._consumed = True
         size = 0
         count = 0
         data_ended = False
-        full = CHUNK_PLAINTEXT + ABYTES
         while True:
-            ct = self._src.read(full)
+            ct = _read_upto(self._src, CHUNK_CIPHERTEXT)
             if not ct:
                 raise TruncatedError("envelope ends without its final trailer")
-            if len(ct) < full:
-                if len(ct) != TRAILER_PLAINTEXT + ABYTES:
+            if len(ct) < CHUNK_CIPHERTEXT:
+                if len(ct) != TRAILER_CIPHERTEXT:
                     raise TruncatedError("envelope ends inside a chunk")
                 plain, tag = self._pull(ct)
                 if tag != TAG_FINAL:
                     raise TruncatedError("envelope ends without its final trailer")
                 true_size, chunks = struct.unpack(">QQ", plain)
-                if true_size != size or chunks != count or count != padded_chunk_count(_data_chunks(size)):
+                if true_size != size or chunks != count \
+                        or count != padded_chunk_count(_data_chunks(size)):
                     raise AuthenticationError("envelope trailer does not match its contents")
                 if self._src.read(1):
                     raise MalformedError("data after the end of the envelope")
@@ -285,7 +314,8 @@ class EnvelopeReader:
             if tag != TAG_MESSAGE:
                 raise MalformedError("unexpected tag inside the envelope")
             (n,) = struct.unpack(">I", plain[:4])
-            if n > CHUNK_PAYLOAD or any(plain[4 + n:]) or (data_ended and n):
+            if n > CHUNK_PAYLOAD or (data_ended and n) \
+                    or plain[4 + n:] != _ZEROS[:CHUNK_PAYLOAD - n]:
                 raise MalformedError("bad chunk inside the envelope")
             count += 1
             if n < CHUNK_PAYLOAD:
@@ -309,15 +339,20 @@ def seal_bytes(data: bytes, recipients: Sequence[PublicKey], metadata: dict[str,
     return out.getvalue()
 
 
-def open_stream(src: BinaryIO, out: BinaryIO, keys: Sequence[PrivateKey]) -> tuple[dict[str, Any], int]:
+def open_stream(src: BinaryIO, out: BinaryIO,
+                keys: Sequence[PrivateKey]) -> tuple[dict[str, Any], int]:
+    """Decrypt ``src`` into ``out``. On an error ``out`` holds a prefix of the plaintext: write to
+    a provisional place and keep it only if this returned."""
     reader = EnvelopeReader(src, keys)
     for chunk in reader.chunks():
         out.write(chunk)
-    assert reader.plaintext_size is not None
+    if reader.plaintext_size is None:  # chunks() only returns after the trailer verified
+        raise TruncatedError("envelope ends without its final trailer")
     return reader.metadata, reader.plaintext_size
 
 
-def open_bytes(data: bytes, keys: Sequence[PrivateKey], limit: int = 64 * 1024 * 1024) -> tuple[dict[str, Any], bytes]:
+def open_bytes(data: bytes, keys: Sequence[PrivateKey],
+               limit: int = 64 * 1024 * 1024) -> tuple[dict[str, Any], bytes]:
     """Decrypt a small envelope held in memory (questions, answers); refuses more than ``limit``."""
     reader = EnvelopeReader(io.BytesIO(data), keys)
     parts, total = [], 0
@@ -335,9 +370,9 @@ def check_well_formed(src: BinaryIO, size: int) -> EnvelopeHeader:
     header, _ = read_header(src)
     n = len(header.recipient_ids)
     base = envelope_size(n, 0)
-    if size < base or (size - base) % (CHUNK_PLAINTEXT + ABYTES):
+    if size < base or (size - base) % CHUNK_CIPHERTEXT:
         raise MalformedError("envelope size is not one the format produces")
-    chunks = (size - base) // (CHUNK_PLAINTEXT + ABYTES)
+    chunks = (size - base) // CHUNK_CIPHERTEXT
     if chunks == 0 or padded_chunk_count(chunks) != chunks:
         raise MalformedError("envelope chunk count is not a padding bucket")
     return header

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from nacl.bindings import crypto_scalarmult
 from nacl.exceptions import BadSignatureError
+from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
@@ -27,7 +30,42 @@ CARD_FORMAT = "peluit-card"
 CARD_VERSION = 1
 CARD_DOMAIN = b"peluit-card-v1\0"
 MAX_CARD_BYTES = 16 * 1024
-_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,80}$")
+MAX_NAME_CHARS = 80
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_CARD_FIELDS = {"format", "version", "kind", "name", "sign_key", "box_key", "created", "signature"}
+
+
+def valid_name(name: object) -> bool:
+    """A name people read on a card: 1-80 characters, NFC, no control, format (bidi overrides,
+    zero-width), private-use, unassigned or line-separator characters, no outer white space.
+    What is shown is then what was signed, and two cards cannot look alike by hidden tricks."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME_CHARS:
+        return False
+    if name != name.strip() or unicodedata.normalize("NFC", name) != name:
+        return False
+    return all(unicodedata.category(c)[0] != "C" and unicodedata.category(c) not in ("Zl", "Zp")
+               for c in name)
+
+
+def valid_day(text: object) -> bool:
+    """YYYY-MM-DD and a real date (``date.fromisoformat`` alone also takes other ISO forms)."""
+    if not isinstance(text, str) or not _DATE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def usable_box_key(raw: bytes) -> bool:
+    """False for the X25519 points of small order: a 'key' that makes every shared secret
+    all-zero, so whatever is sealed to it is readable by anyone."""
+    try:
+        crypto_scalarmult(b"\x09" * 32, raw)
+    except NaclCryptoError:
+        return False
+    return True
 
 CardKind = Literal["auditor", "server"]
 
@@ -64,25 +102,28 @@ class Card:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Card:
-        """Parse and verify a card; raise MalformedError or AuthenticationError."""
-        obj = parse_canonical_json(data.strip(), limit=MAX_CARD_BYTES)
-        expected = {"format", "version", "kind", "name", "sign_key", "box_key", "created", "signature"}
-        if not isinstance(obj, dict) or set(obj) != expected:
+        """Parse and verify a card; raise MalformedError or AuthenticationError. Surrounding
+        white space (a trailing newline in a file) is allowed; nothing else is."""
+        if not isinstance(data, (bytes, bytearray)):
+            raise MalformedError("a card is bytes")
+        obj = parse_canonical_json(bytes(data).strip(), limit=MAX_CARD_BYTES)
+        if not isinstance(obj, dict) or set(obj) != _CARD_FIELDS:
             raise MalformedError("not a Peluit card")
         if obj["format"] != CARD_FORMAT or obj["version"] != CARD_VERSION:
             raise MalformedError("unsupported card format or version")
         if obj["kind"] not in ("auditor", "server"):
             raise MalformedError("unknown card kind")
-        if not isinstance(obj["name"], str) or not _NAME.match(obj["name"]):
+        if not valid_name(obj["name"]):
             raise MalformedError("bad name on card")
-        try:
-            dt.date.fromisoformat(obj["created"])
-        except (TypeError, ValueError):
-            raise MalformedError("bad date on card") from None
+        if not valid_day(obj["created"]):
+            raise MalformedError("bad date on card")
         sign_key = VerifyKey(b64decode(obj["sign_key"], length=32))
         box_key = None
         if obj["kind"] == "auditor":
-            box_key = PublicKey(b64decode(obj["box_key"], length=32))
+            raw_box = b64decode(obj["box_key"], length=32)
+            if not usable_box_key(raw_box):
+                raise MalformedError("the card's box key is a weak point")
+            box_key = PublicKey(raw_box)
         elif obj["box_key"] is not None:
             raise MalformedError("a server card has no box key")
         card = cls(obj["kind"], obj["name"], sign_key, box_key, obj["created"],
@@ -109,8 +150,10 @@ def _unsigned_fields(kind: str, name: str, sign_key: VerifyKey, box_key: PublicK
 
 def _make_card(kind: CardKind, name: str, signing: SigningKey, box_key: PublicKey | None,
                today: dt.date | None) -> Card:
-    if not _NAME.match(name):
-        raise ValueError("name must be 1-80 printable characters")
+    if not valid_name(name):
+        raise ValueError("name must be 1-80 printable characters, no control or format characters")
+    if box_key is not None and not usable_box_key(bytes(box_key)):
+        raise ValueError("weak box key")
     created = (today or dt.date.today()).isoformat()
     unsigned = _unsigned_fields(kind, name, signing.verify_key, box_key, created)
     sig = signing.sign(CARD_DOMAIN + canonical_json(unsigned)).signature
@@ -149,11 +192,11 @@ class AuditorIdentity:
     @classmethod
     def _from_secret_bytes(cls, raw: bytes) -> AuditorIdentity:
         obj = parse_canonical_json(raw)
-        try:
-            return cls(obj["name"], PrivateKey(b64decode(obj["box"], length=32)),
-                       SigningKey(b64decode(obj["signing"], length=32)))
-        except (KeyError, TypeError):
-            raise MalformedError("sealed identity has unexpected contents") from None
+        if not isinstance(obj, dict) or set(obj) != {"name", "box", "signing"} \
+                or not isinstance(obj["name"], str):
+            raise MalformedError("sealed identity has unexpected contents")
+        return cls(obj["name"], PrivateKey(b64decode(obj["box"], length=32)),
+                   SigningKey(b64decode(obj["signing"], length=32)))
 
     @classmethod
     def unseal(cls, data: bytes, passphrase: str) -> AuditorIdentity:
@@ -193,13 +236,15 @@ class ServerKey:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> ServerKey:
-        obj = parse_canonical_json(data.strip(), limit=4096)
-        if not isinstance(obj, dict) or obj.get("format") != "peluit-server-key":
+        if not isinstance(data, (bytes, bytearray)):
+            raise MalformedError("a server key file is bytes")
+        obj = parse_canonical_json(bytes(data).strip(), limit=4096)
+        if not isinstance(obj, dict) or obj.get("format") != "peluit-server-key" \
+                or obj.get("version") != 1:
             raise MalformedError("not a Peluit server key")
-        try:
-            return cls(obj["name"], SigningKey(b64decode(obj["signing"], length=32)))
-        except (KeyError, TypeError):
-            raise MalformedError("bad server key file") from None
+        if set(obj) != {"format", "version", "name", "signing"} or not valid_name(obj["name"]):
+            raise MalformedError("bad server key file")
+        return cls(obj["name"], SigningKey(b64decode(obj["signing"], length=32)))
 
     def __repr__(self) -> str:
         return f"ServerKey(key_id={self.key_id})"

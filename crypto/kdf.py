@@ -19,6 +19,12 @@ from .codename import Codename
 SALT_BYTES = 16
 MIN_TIME_COST = 3
 MIN_MEMORY_KIB = 64 * 1024
+#: The most a stored parameter set may ask for. Parameters read from a file are checked against
+#: these before any memory is allocated: a tampered file must not make us allocate 4 GiB or spin
+#: for minutes before its authentication tag can even be checked.
+MAX_TIME_COST = 32
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_PARALLELISM = 16
 
 
 @dataclass(frozen=True)
@@ -30,12 +36,15 @@ class Argon2Params:
     parallelism: int = 1
 
     def __post_init__(self) -> None:
-        if not (1 <= self.time_cost <= 64):
+        for value in (self.time_cost, self.memory_kib, self.parallelism):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError("argon2 parameters are integers")
+        if not (1 <= self.time_cost <= MAX_TIME_COST):
             raise ValueError("argon2 time_cost out of range")
-        if not (8 * self.parallelism <= self.memory_kib <= 4 * 1024 * 1024):
-            raise ValueError("argon2 memory out of range")
-        if not (1 <= self.parallelism <= 16):
+        if not (1 <= self.parallelism <= MAX_PARALLELISM):
             raise ValueError("argon2 parallelism out of range")
+        if not (8 * self.parallelism <= self.memory_kib <= MAX_MEMORY_KIB):
+            raise ValueError("argon2 memory out of range")
 
     def meets(self, minimum: Argon2Params) -> bool:
         return self.time_cost >= minimum.time_cost and self.memory_kib >= minimum.memory_kib
@@ -45,7 +54,14 @@ class Argon2Params:
 
     @classmethod
     def from_dict(cls, d: dict[str, int]) -> Argon2Params:
-        return cls(time_cost=int(d["t"]), memory_kib=int(d["m"]), parallelism=int(d["p"]))
+        """Read ``{"t", "m", "p"}`` (as in peluit.toml and sealed files); ValueError if a value is
+        missing, not an integer or out of range."""
+        if not isinstance(d, dict):
+            raise ValueError("argon2 parameters must be a table")
+        try:
+            return cls(time_cost=d["t"], memory_kib=d["m"], parallelism=d["p"])
+        except KeyError as exc:
+            raise ValueError(f"argon2 parameter {exc.args[0]!r} missing") from None
 
 
 DEFAULT_PARAMS = Argon2Params()
@@ -54,6 +70,7 @@ TEST_PARAMS = Argon2Params(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 
 
 def argon2id(secret: bytes, salt: bytes, params: Argon2Params, length: int = 32) -> bytes:
+    """Raw argon2id (RFC 9106, version 0x13) with no secret key and no associated data."""
     if len(salt) < SALT_BYTES:
         raise ValueError("argon2 salt must be at least 16 bytes")
     return hash_secret_raw(
@@ -68,8 +85,12 @@ def argon2id(secret: bytes, salt: bytes, params: Argon2Params, length: int = 32)
 
 
 def subkey(master: bytes, purpose: bytes, length: int = 32) -> bytes:
-    """Derive an independent key for ``purpose`` (at most 16 bytes) from a 32-byte secret."""
-    return hashlib.blake2b(b"", key=master, person=purpose.ljust(16, b"\0"), digest_size=length).digest()
+    """Derive an independent key for ``purpose`` (at most 16 bytes) from a 32-byte secret:
+    BLAKE2b(message = empty, key = master, personal = purpose padded with zeros to 16 bytes)."""
+    if len(purpose) > 16:
+        raise ValueError("purpose is at most 16 bytes")
+    person = purpose.ljust(16, b"\0")
+    return hashlib.blake2b(b"", key=master, person=person, digest_size=length).digest()
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,8 @@ class ReporterKeys:
         return f"ReporterKeys(lookup_id={self.lookup_id.hex()[:8]}…)"
 
 
-def reporter_keys(codename: Codename, salt: bytes, params: Argon2Params = DEFAULT_PARAMS) -> ReporterKeys:
+def reporter_keys(codename: Codename, salt: bytes,
+                  params: Argon2Params = DEFAULT_PARAMS) -> ReporterKeys:
     master = argon2id(str(codename).encode("utf-8"), salt, params)
     lookup_id = subkey(master, b"peluit-lookup-v1")
     seed = subkey(master, b"peluit-x25519-v1")
