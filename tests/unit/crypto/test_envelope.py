@@ -1,0 +1,311 @@
+import io
+import os
+import struct
+import tracemalloc
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from nacl.public import PrivateKey
+
+from crypto import envelope
+from crypto.envelope import (
+    CHUNK_CIPHERTEXT,
+    CHUNK_PAYLOAD,
+    META_PLAINTEXT,
+    TRAILER_CIPHERTEXT,
+    header_size,
+)
+from crypto.errors import (
+    AuthenticationError,
+    CryptoError,
+    MalformedError,
+    NotARecipientError,
+    TruncatedError,
+)
+from crypto.padding import padded_chunk_count
+
+META = {"v": 1, "kind": "file", "report": "r" * 32, "submission": "s" * 32,
+        "name": "bukti transfer.pdf", "content_type": "application/pdf"}
+P = CHUNK_PAYLOAD
+BOUNDARY_SIZES = [0, 1, P - 1, P, P + 1, 2 * P - 1, 2 * P, 2 * P + 1, 3 * P, 5 * P + 7, 8 * P,
+                  9 * P - 1, 9 * P + 1]
+
+
+def _data(n):
+    # cheap but not constant, so a reordering inside the plaintext would show
+    return (os.urandom(64) * (n // 64 + 1))[:n]
+
+
+def _seal(data, recipients, meta=META):
+    return envelope.seal_bytes(data, [r.box.public_key for r in recipients], meta)
+
+
+def _layout(recipients, total):
+    """Byte offsets of the regions of an envelope."""
+    h = header_size(recipients)
+    meta_end = h + META_PLAINTEXT + 17
+    chunks = (total - meta_end - TRAILER_CIPHERTEXT) // CHUNK_CIPHERTEXT
+    return h, meta_end, chunks
+
+
+@pytest.mark.parametrize("size", BOUNDARY_SIZES)
+def test_round_trip_at_boundaries(ani, size):
+    data = _data(size)
+    blob = _seal(data, [ani])
+    meta, plain = envelope.open_bytes(blob, [ani.box])
+    assert plain == data and meta == META
+    assert len(blob) == envelope.padded_size(size, 1)
+    assert envelope.check_well_formed(io.BytesIO(blob), len(blob)).recipient_ids
+
+
+@given(size=st.one_of(st.integers(0, 3 * P + 10),
+                      st.sampled_from(BOUNDARY_SIZES),
+                      st.integers(1, 12).map(lambda k: k * P + st_offset(k))),
+       write_size=st.integers(1, 3 * P))
+def test_round_trip_any_size_any_write_pattern(ani, size, write_size):
+    data = _data(size)
+    out = io.BytesIO()
+    with envelope.EnvelopeWriter(out, [ani.box.public_key], META) as w:
+        for i in range(0, size, write_size):
+            w.write(memoryview(data)[i:i + write_size])
+    blob = out.getvalue()
+    assert len(blob) == envelope.padded_size(size, 1)
+    sink = io.BytesIO()
+    meta, n = envelope.open_stream(io.BytesIO(blob), sink, [ani.box])
+    assert sink.getvalue() == data and n == size and meta == META
+
+
+def st_offset(k):
+    return (-1, 0, 1)[k % 3]
+
+
+def test_outside_shows_only_the_padded_size(ani):
+    sizes = {len(_seal(_data(n), [ani])) for n in (0, 1, 1000, P)}
+    assert len(sizes) == 1   # everything up to one chunk looks alike
+    # 9 and 10 data chunks both pad to 10 (below 9 chunks the count is exact: 64 KiB steps)
+    assert padded_chunk_count(9) == 10 and padded_chunk_count(7) == 7
+    assert len(_seal(_data(8 * P + 1), [ani])) == len(_seal(_data(10 * P), [ani]))
+
+
+def test_name_does_not_show(ani):
+    blob = _seal(b"isi", [ani], {**META, "name": "laporan-korupsi-dinas.pdf"})
+    assert b"laporan" not in blob and b"isi" not in blob
+
+
+def test_every_recipient_can_open(ani, budi):
+    blob = _seal(b"untuk semua", [ani, budi])
+    for who in (ani, budi):
+        assert envelope.open_bytes(blob, [who.box])[1] == b"untuk semua"
+    assert envelope.open_bytes(blob, [PrivateKey.generate(), budi.box])[1] == b"untuk semua"
+
+
+def test_wrong_key_is_not_a_recipient(ani, budi):
+    blob = _seal(b"x", [ani])
+    with pytest.raises(NotARecipientError):
+        envelope.open_bytes(blob, [budi.box])
+    with pytest.raises(NotARecipientError):
+        envelope.open_bytes(blob, [])
+
+
+def test_recipients_deduplicated_and_bounded(ani):
+    blob = envelope.seal_bytes(b"x", [ani.box.public_key] * 3, META)
+    assert len(blob) == envelope.padded_size(1, 1)
+    with pytest.raises(ValueError):
+        envelope.seal_bytes(b"x", [], META)
+    with pytest.raises(ValueError):
+        envelope.seal_bytes(b"x", [PrivateKey.generate().public_key for _ in range(257)], META)
+
+
+def test_metadata_limit(ani):
+    with pytest.raises(ValueError):
+        _seal(b"x", [ani], {"name": "x" * META_PLAINTEXT})
+    _seal(b"x", [ani], {"name": "n" * 255, "content_type": "c" * 255})
+
+
+# --- tampering -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def three_chunks(ani):
+    return _seal(_data(3 * P), [ani])   # 3 data chunks pad to 3: no padding chunks
+
+
+@pytest.fixture(scope="module")
+def padded(ani):
+    return _seal(_data(8 * P + 1), [ani])   # 9 data chunks + 1 padding chunk
+
+
+def _open(blob, who):
+    return envelope.open_bytes(blob, [who.box])
+
+
+def test_truncation_in_every_region(ani, padded):
+    h, meta_end, chunks = _layout(1, len(padded))
+    cuts = [0, 5, 12, 12 + 16, h - 24, h - 1, h, h + 100, meta_end - 1, meta_end,
+            meta_end + 1, meta_end + CHUNK_CIPHERTEXT, meta_end + CHUNK_CIPHERTEXT + 32,
+            meta_end + 9 * CHUNK_CIPHERTEXT,          # data complete, padding chunk missing
+            meta_end + chunks * CHUNK_CIPHERTEXT,      # trailer missing
+            len(padded) - 1, len(padded) - 16]
+    for cut in cuts:
+        with pytest.raises(CryptoError):
+            _open(padded[:cut], ani)
+    with pytest.raises(TruncatedError):
+        _open(padded[:meta_end + chunks * CHUNK_CIPHERTEXT], ani)
+
+
+def test_appended_data(ani, padded):
+    for extra in (b"\0", bytes(TRAILER_CIPHERTEXT), bytes(CHUNK_CIPHERTEXT)):
+        with pytest.raises(CryptoError):
+            _open(padded + extra, ani)
+
+
+def test_reordered_chunks(ani, three_chunks):
+    _h, meta_end, _ = _layout(1, len(three_chunks))
+    c = [three_chunks[meta_end + i * CHUNK_CIPHERTEXT:meta_end + (i + 1) * CHUNK_CIPHERTEXT]
+         for i in range(3)]
+    tail = three_chunks[meta_end + 3 * CHUNK_CIPHERTEXT:]
+    for order in ([1, 0, 2], [0, 2, 1], [2, 1, 0]):
+        blob = three_chunks[:meta_end] + b"".join(c[i] for i in order) + tail
+        with pytest.raises(AuthenticationError):
+            _open(blob, ani)
+    # a dropped chunk, and a repeated one
+    for parts in ([c[0], c[2]], [c[0], c[1], c[1], c[2]]):
+        with pytest.raises(CryptoError):
+            _open(three_chunks[:meta_end] + b"".join(parts) + tail, ani)
+
+
+def test_dropped_padding_chunk(ani, padded):
+    _h, meta_end, chunks = _layout(1, len(padded))
+    assert chunks == 10
+    blob = padded[:meta_end + 9 * CHUNK_CIPHERTEXT] + padded[-TRAILER_CIPHERTEXT:]
+    with pytest.raises(AuthenticationError):
+        _open(blob, ani)
+
+
+@given(st.data())
+def test_bit_flip_anywhere(ani, padded, data):
+    region = data.draw(st.sampled_from(["header", "meta", "chunk", "trailer", "anywhere"]))
+    h, meta_end, _chunks = _layout(1, len(padded))
+    lo, hi = {"header": (0, h), "meta": (h, meta_end),
+              "chunk": (meta_end, len(padded) - TRAILER_CIPHERTEXT),
+              "trailer": (len(padded) - TRAILER_CIPHERTEXT, len(padded)),
+              "anywhere": (0, len(padded))}[region]
+    pos = data.draw(st.integers(lo, hi - 1))
+    bit = data.draw(st.integers(0, 7))
+    blob = bytearray(padded)
+    blob[pos] ^= 1 << bit
+    with pytest.raises(CryptoError):
+        _open(bytes(blob), ani)
+
+
+def test_bit_flip_in_another_recipients_entry(ani, budi):
+    blob = bytearray(_seal(b"x", [ani, budi]))
+    h = header_size(2)
+    # flip inside the *other* recipient's sealed key: the whole header is authenticated
+    ids = envelope.read_header(io.BytesIO(bytes(blob)))[0].recipient_ids
+    other = 1 - ids.index(envelope.box_key_id(ani.box.public_key))
+    blob[12 + other * 96 + 40] ^= 1
+    assert h > 12 + other * 96 + 40
+    with pytest.raises(AuthenticationError):
+        _open(bytes(blob), ani)
+
+
+def test_swapped_header_between_envelopes(ani):
+    a, b = _seal(_data(100), [ani]), _seal(_data(100), [ani])
+    h = header_size(1)
+    with pytest.raises(AuthenticationError):
+        _open(a[:h] + b[h:], ani)
+    # and a chunk spliced from another envelope under the same key pair
+    _, meta_end, _ = _layout(1, len(a))
+    with pytest.raises(AuthenticationError):
+        _open(a[:meta_end] + b[meta_end:], ani)
+
+
+def test_stripping_a_recipient_is_detected(ani, budi):
+    blob = _seal(b"x", [ani, budi])
+    header, _ = envelope.read_header(io.BytesIO(blob))
+    keep = header.recipient_ids.index(envelope.box_key_id(ani.box.public_key))
+    entry = blob[12 + keep * 96:12 + (keep + 1) * 96]
+    stripped = (blob[:8] + struct.pack(">BBH", 1, 0, 1) + entry
+                + blob[12 + 2 * 96:])
+    with pytest.raises(AuthenticationError):
+        _open(stripped, ani)
+
+
+def test_plaintext_is_not_released_past_a_bad_chunk(ani, three_chunks):
+    _h, meta_end, _ = _layout(1, len(three_chunks))
+    blob = bytearray(three_chunks)
+    blob[meta_end + CHUNK_CIPHERTEXT + 10] ^= 1    # second chunk damaged
+    reader = envelope.EnvelopeReader(io.BytesIO(bytes(blob)), [ani.box])
+    got = []
+    with pytest.raises(AuthenticationError):
+        for chunk in reader.chunks():
+            got.append(chunk)
+    assert len(got) == 1 and reader.plaintext_size is None
+
+
+def test_writer_not_closed_never_opens(ani):
+    out = io.BytesIO()
+    w = envelope.EnvelopeWriter(out, [ani.box.public_key], META)
+    w.write(_data(P * 2))
+    with pytest.raises(TruncatedError):
+        _open(out.getvalue(), ani)
+    w.close()
+    with pytest.raises(ValueError):
+        w.write(b"x")
+
+
+def test_check_well_formed_rejects_odd_sizes(ani, padded):
+    with pytest.raises(MalformedError):
+        envelope.check_well_formed(io.BytesIO(padded), len(padded) + 1)
+    bad = envelope.envelope_size(1, 9)   # 9 is not a Padmé bucket
+    with pytest.raises(MalformedError):
+        envelope.check_well_formed(io.BytesIO(padded), bad)
+
+
+def test_open_bytes_limit(ani):
+    blob = _seal(_data(P + 1), [ani])
+    with pytest.raises(MalformedError):
+        envelope.open_bytes(blob, [ani.box], limit=P)
+
+
+class _Trickle(io.RawIOBase):
+    """A raw stream that returns at most 1000 bytes per read, like a pipe."""
+
+    def __init__(self, data):
+        self._src = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        chunk = self._src.read(min(len(b), 1000))
+        b[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_short_reads_are_not_mistaken_for_the_end(ani):
+    data = _data(2 * P + 5)
+    blob = _seal(data, [ani])
+    sink = io.BytesIO()
+    envelope.open_stream(_Trickle(blob), sink, [ani.box])
+    assert sink.getvalue() == data
+
+
+def test_constant_memory(ani, tmp_path):
+    # 16 MiB through writer and reader: peak Python allocation stays near one chunk, not the size
+    src = tmp_path / "plain"
+    src.write_bytes(_data(16 * 1024 * 1024))
+    dst = tmp_path / "env"
+    tracemalloc.start()
+    try:
+        with open(src, "rb") as f, open(dst, "wb") as out:
+            envelope.seal_stream(f, out, [ani.box.public_key], META, read_size=256 * 1024)
+        _, peak_write = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        with open(dst, "rb") as f, open(os.devnull, "wb") as out:
+            envelope.open_stream(f, out, [ani.box])
+        _, peak_read = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak_write < 2 * 1024 * 1024 and peak_read < 2 * 1024 * 1024
