@@ -11,7 +11,8 @@ Pipeline (each stage's count is printed):
  2. shape: ASCII lowercase a-z, 3 to 9 letters;
  3. dictionary: Debian's Indonesian Hunspell dictionary (hunspell-id) recognises the word as a
     root word or a regular derived form, which removes names, English, slang and typos;
- 4. no pronoun clitics (-ku, -mu, -nya, ku-, kau-): "rumahku" is a worse word than "rumah";
+ 4. no clitics or particles (-ku, -mu, -nya, -lah, -kah, ku-, kau-): "rumahku" is a worse word
+    than "rumah";
  5. Indonesian first: a word that wordfreq finds clearly more often in English than in Indonesian
     text ("real", "were") is an English word that the dictionary happens to list;
  6. easy to spell: no old-spelling or foreign letter groups, no long consonant clusters;
@@ -66,6 +67,7 @@ CONSONANT_RUN = re.compile(r"[^aeiou]{3,}")
 # Hunspell flags of the pronoun clitics in hunspell-id's affix file (o0: -ku/-mu/-nya,
 # O0/O1: ku-/kau-).
 CLITIC_FLAGS = frozenset({"o0", "O0", "O1"})
+CLITIC_ENDINGS = ("ku", "mu", "nya", "lah", "kah", "tah", "pun")
 
 
 @dataclass
@@ -84,9 +86,18 @@ class Analysis:
         return {stem for stem, _ in self.readings}
 
     @property
-    def clitic_only(self) -> bool:
-        """Every reading of the word carries a pronoun clitic."""
-        return all(flags & CLITIC_FLAGS for _, flags in self.readings)
+    def has_clitic(self) -> bool:
+        """Some reading of the word carries a clitic or particle: a pronoun flag, or an ending
+        such as -nya, -ku, -lah after its stem ("kaitannya", "bawalah"). Many of hunspell-id's
+        suffix flags fold the clitics in, so the ending after the stem is checked as well. A
+        root that merely ends in those letters ("buku", "bertemu", "sekolah") is kept."""
+        for stem, flags in self.readings:
+            if flags & CLITIC_FLAGS:
+                return True
+            at = self.word.rfind(stem)
+            if at >= 0 and self.word[at + len(stem) :].endswith(CLITIC_ENDINGS):
+                return True
+        return False
 
 
 def sha256_file(path: Path) -> str:
@@ -229,7 +240,7 @@ def select(
     words = report.stage("wordfreq candidates", ranked)
     words = report.stage("shape a-z, 3-9 letters", [w for w in words if WORD_SHAPE.fullmatch(w)])
     words = report.stage("known to hunspell-id", [w for w in words if analyses[w].known])
-    words = report.stage("no pronoun clitic", [w for w in words if not analyses[w].clitic_only])
+    words = report.stage("no clitic or particle", [w for w in words if not analyses[w].has_clitic])
     indonesian = indonesian_first(words)
     words = report.stage("Indonesian first", [w for w in words if w in indonesian])
     words = report.stage("easy to spell", [w for w in words if easy_to_spell(w)])

@@ -126,3 +126,9 @@ def test_a_mistyped_word_is_refused(words: list[str]):
         codename.normalise(" ".join(chosen))
     with pytest.raises(InvalidCodenameError):
         codename.normalise(" ".join(_sample_codenames(words, 1)[0][:6]))  # one word short
+
+
+def test_no_possessive_or_particle_forms(words: list[str]):
+    # build_id drops "-nya", "-ku", "-lah" forms; the few left end so as part of the root.
+    assert [w for w in words if w.endswith("nya")] == ["empunya", "nyonya", "punya"]
+    assert not {"rumahku", "akhirnya", "bawalah", "bantulah"} & set(words)
