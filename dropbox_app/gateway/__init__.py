@@ -1,0 +1,74 @@
+"""The auditor gateway: a second WSGI app on its own port (and its own onion service, with
+client authorization), through which auditors carry bundles between the server and the
+air-gapped workbench. It holds no plaintext and shows none: counts and sizes only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.csrf import CookieCSRFStoragePolicy
+from pyramid.events import ContextFound
+from pyramid.router import Router
+
+from .passphrase import PassphraseHasher
+from .policy import DEFAULT_SESSION_POLICY, SessionPolicy
+
+
+def _check_body(event: ContextFound) -> None:
+    from ..security import check_body
+
+    check_body(event.request)
+
+
+def includeme(config: Any) -> None:
+    from ..forms import form
+    from . import views
+    from .auth import gw_session
+    from .render import language
+    from .views import MAX_BUNDLE_UPLOAD
+
+    config.add_request_method(language, "language", reify=True)
+    config.add_request_method(form, "form", reify=True)
+    config.add_request_method(gw_session, "gw_session", reify=True)
+    config.add_subscriber(_check_body, ContextFound)
+    user = r"{username:[a-z0-9][a-z0-9._-]{1,31}}"
+    routes = (
+        ("home", "/", views.home, "GET"),
+        ("login", "/login", views.login_form, "GET"),
+        ("login.submit", "/login", views.login, "POST"),
+        ("reauth", "/reauth", views.reauth_form, "GET"),
+        ("reauth.submit", "/reauth", views.reauth, "POST"),
+        ("logout", "/logout", views.logout, "POST"),
+        ("inbox.download", "/inbox", views.inbox_download, "POST"),
+        ("replies.upload", "/replies", views.replies_upload, "POST"),
+        ("admin", "/admin", views.admin, "GET"),
+        ("admin.user.add", "/admin/users", views.user_add, "POST"),
+        ("admin.user.change", "/admin/users/" + user + "/{action:disable|enable|unlock|reset}",
+         views.user_change, "POST"),
+        ("admin.card.check", "/admin/cards/check", views.card_check, "POST"),
+        ("admin.card.enroll", "/admin/cards", views.card_enroll, "POST"),
+        ("admin.card.change", "/admin/cards/{key_id:[0-9a-f]{32}}/{action:disable|enable}",
+         views.card_change, "POST"),
+        ("admin.serverkey.rotate", "/admin/server-key/rotate", views.server_key_rotate, "POST"),
+    )
+    for name, pattern, view, method in routes:
+        config.add_route(name, pattern, request_method=method)
+        # CSRF is checked by request.form (double submit), and by upload.py for the bundle.
+        config.add_view(view, route_name=name, require_csrf=False)
+    config.registry["peluit.streaming_routes"] = {"replies.upload": MAX_BUNDLE_UPLOAD}
+    config.include(".errors")
+
+
+def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
+                     hasher: PassphraseHasher | None = None,
+                     session_policy: SessionPolicy | None = None) -> Router:
+    """The gateway app. ``hasher`` overrides the passphrase cost (tests use TEST_COST)."""
+    from ..app import base_configurator
+
+    cfg = base_configurator(config, engine=engine, clock=clock)
+    cfg.registry["peluit.gw_hasher"] = hasher or PassphraseHasher()
+    cfg.registry["peluit.gw_session_policy"] = session_policy or DEFAULT_SESSION_POLICY
+    cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
+        cookie_name="gw_csrf", httponly=True, samesite="Strict", path="/"))
+    cfg.include("dropbox_app.gateway")
+    return cfg.make_wsgi_app()

@@ -1,0 +1,162 @@
+"""Gateway accounts: creation with a generated passphrase and TOTP secret, login with lockout,
+re-authentication, and the admin's management of accounts.
+
+Every failure (unknown name, wrong passphrase, wrong or reused code, locked or disabled account)
+gives the caller the same answer, so the login form tells an attacker nothing about which part
+was wrong; the reason is returned separately for tests and for the admin's CLI."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models.gateway import ROLES, GatewayUser
+from . import policy, totp
+from .passphrase import PassphraseHasher, generate, normalise
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+
+
+class AccountError(ValueError):
+    """An admin asked for something impossible. The message is a msgid of the gateway
+    catalog (shown translated on pages, as is by the CLI)."""
+
+
+BAD_NAME = "User names are 2 to 32 characters: a-z, 0-9, dot, dash and underscore."
+BAD_ROLE = "The role must be admin or auditor."
+TAKEN = "This user name is already taken."
+NO_USER = "There is no such user."
+OWN_ACCOUNT = "Use another admin account to disable or reset your own."
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What a new user is given once, out of band; the server keeps only hashes and the secret."""
+
+    username: str
+    role: str
+    passphrase: str
+    totp_secret: str
+    totp_uri: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: GatewayUser | None
+    reason: str  # "ok", "unknown", "disabled", "locked", "passphrase", "code"
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None and self.reason == "ok"
+
+
+def check_username(name: str) -> str:
+    name = (name or "").strip().lower()
+    if not _USERNAME.match(name):
+        raise AccountError(BAD_NAME)
+    return name
+
+
+def create(db: Session, hasher: PassphraseHasher, username: str, role: str, day: str,
+           language: str = "id") -> NewAccount:
+    username = check_username(username)
+    if role not in ROLES:
+        raise AccountError(BAD_ROLE)
+    if db.scalar(select(GatewayUser.id).where(GatewayUser.username == username)):
+        raise AccountError(TAKEN)
+    phrase = generate(language)
+    secret = totp.new_secret()
+    db.add(GatewayUser(username=username, role=role, passphrase_hash=hasher.hash(phrase),
+                       totp_secret=secret, totp_last_step=None, failures=0, locked_until=0,
+                       active=True, created_day=day))
+    db.flush()
+    return NewAccount(username, role, phrase, secret, totp.provisioning_uri(secret, username))
+
+
+def find(db: Session, username: str) -> GatewayUser | None:
+    name = (username or "").strip().lower()
+    if not _USERNAME.match(name):
+        return None
+    return db.scalar(select(GatewayUser).where(GatewayUser.username == name))
+
+
+def _fail(user: GatewayUser, now: float, reason: str) -> LoginResult:
+    user.failures += 1
+    lock = policy.lock_seconds(user.failures)
+    if lock:
+        user.locked_until = int(now) + lock
+    return LoginResult(None, reason)
+
+
+def check_credentials(db: Session, hasher: PassphraseHasher, username: str, typed_passphrase: str,
+                      code: str, now: float) -> LoginResult:
+    """Verify passphrase and TOTP code for a login or a re-authentication. Consumes the code's
+    time step on success; counts a failure otherwise."""
+    user = find(db, username)
+    if user is None:
+        hasher.verify(None, typed_passphrase)  # same cost as a real attempt
+        return LoginResult(None, "unknown")
+    if user.locked_until > now:
+        # Locked: do not even verify, so guessing during a lock learns nothing. The failure
+        # is not counted again, or an attacker could keep a real user locked forever at no cost
+        # beyond what the first lock already allows.
+        hasher.verify(None, typed_passphrase)
+        return LoginResult(None, "locked")
+    if not user.active:
+        hasher.verify(None, typed_passphrase)
+        return LoginResult(None, "disabled")
+    if not hasher.verify(user.passphrase_hash, typed_passphrase):
+        return _fail(user, now, "passphrase")
+    step = totp.accept(user.totp_secret, code, now, user.totp_last_step)
+    if step is None:
+        return _fail(user, now, "code")
+    user.totp_last_step = step
+    user.failures = 0
+    user.locked_until = 0
+    if hasher.needs_rehash(user.passphrase_hash):
+        user.passphrase_hash = hasher.hash(normalise(typed_passphrase) or typed_passphrase)
+    return LoginResult(user, "ok")
+
+
+def set_active(db: Session, username: str, active: bool) -> GatewayUser:
+    user = find(db, username)
+    if user is None:
+        raise AccountError(NO_USER)
+    user.active = active
+    if active:
+        user.failures = 0
+        user.locked_until = 0
+    return user
+
+
+def unlock(db: Session, username: str) -> GatewayUser:
+    user = find(db, username)
+    if user is None:
+        raise AccountError(NO_USER)
+    user.failures = 0
+    user.locked_until = 0
+    return user
+
+
+def reset_credentials(db: Session, hasher: PassphraseHasher, username: str,
+                      language: str = "id") -> NewAccount:
+    """A new passphrase and TOTP secret (a lost phone, a forgotten passphrase)."""
+    user = find(db, username)
+    if user is None:
+        raise AccountError(NO_USER)
+    phrase = generate(language)
+    secret = totp.new_secret()
+    user.passphrase_hash = hasher.hash(phrase)
+    user.totp_secret = secret
+    user.totp_last_step = None
+    user.failures = 0
+    user.locked_until = 0
+    return NewAccount(user.username, user.role, phrase, secret,
+                      totp.provisioning_uri(secret, user.username))
+
+
+def all_users(db: Session) -> list[GatewayUser]:
+    return list(db.scalars(select(GatewayUser).order_by(GatewayUser.username)))

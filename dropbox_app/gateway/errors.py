@@ -1,0 +1,64 @@
+"""Exception views of the gateway: a page in the auditor's language and a 4xx status for
+everything a visitor can cause; never a traceback, never request data in the log."""
+
+from __future__ import annotations
+
+import logging
+
+from pyramid.httpexceptions import HTTPException, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.response import Response
+
+from ..forms import FormError
+from ..security import BodyRejected
+from .auth import NeedsReauth, NotAllowed, NotLoggedIn
+from .render import render
+from .serverkey import ServerKeyError
+
+log = logging.getLogger(__name__)
+
+
+def not_logged_in(exc: NotLoggedIn, request: Request) -> Response:
+    return HTTPSeeOther(location=request.route_path("login"))
+
+
+def needs_reauth(exc: NeedsReauth, request: Request) -> Response:
+    return HTTPSeeOther(location=request.route_path("reauth"))
+
+
+def not_allowed(exc: NotAllowed, request: Request) -> Response:
+    return render(request, "error.jinja2", status=403, reason="forbidden")
+
+
+def form_error(exc: FormError, request: Request) -> Response:
+    return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
+
+
+def body_rejected(exc: BodyRejected, request: Request) -> Response:
+    return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
+
+
+def server_key(exc: ServerKeyError, request: Request) -> Response:
+    log.error("gateway: the server key cannot be used: %s", exc)
+    return render(request, "error.jinja2", status=503, reason="server_key")
+
+
+def http_error(exc: HTTPException, request: Request) -> Response:
+    if exc.code < 400:
+        return exc
+    reason = {404: "not_found", 403: "forbidden"}.get(exc.code, "bad_request")
+    return render(request, "error.jinja2", status=exc.code if exc.code < 500 else 500,
+                  reason=reason)
+
+
+def unexpected(exc: Exception, request: Request) -> Response:
+    log.error("unexpected error in the gateway: %s", type(exc).__name__)
+    return render(request, "error.jinja2", status=500, reason="internal")
+
+
+def includeme(config) -> None:  # noqa: ANN001
+    for view, context in ((not_logged_in, NotLoggedIn), (needs_reauth, NeedsReauth),
+                          (not_allowed, NotAllowed), (form_error, FormError),
+                          (body_rejected, BodyRejected), (server_key, ServerKeyError),
+                          (http_error, HTTPException), (unexpected, Exception)):
+        config.add_exception_view(view, context=context)

@@ -1,0 +1,162 @@
+"""Accepting a reply bundle from the workbench.
+
+Order matters: the header is verified first (signature of an enrolled, active auditor card,
+kind ``reply``, this deployment, a sequence number newer than the last accepted from that key),
+then the body is checked as a whole (``replyplan``), then the members are streamed into the store
+under temporary names with their hashes checked as they pass, then every envelope is checked to
+be sealed to its reporter's key. Only when all of that passed do the rows appear, in the request's
+one transaction: the replies, the status changes, the acknowledgments and the new sequence number.
+Anything wrong, and nothing of the bundle remains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crypto import envelope
+from crypto.bundle import COPY_BLOCK, BundleReader
+from crypto.errors import CryptoError, ReplayError, UnknownSignerError
+from crypto.identity import Card
+from crypto.keys import box_key_id
+
+from ..models import AuditorCard, Reply, Report, Reporter, Submission
+from . import replyplan, sequences
+
+
+class ReplyRejected(Exception):
+    """The bundle was refused. ``message`` is an English msgid of the gateway catalog, shown
+    translated; ``detail`` the technical reason (from crypto/), shown as is."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(f"{message} {detail}".strip())
+        self.message = message
+        self.detail = detail
+
+
+FOREIGN = "The bundle was made for another Peluit server."
+UNTRUSTED = "The bundle is not signed by an enrolled, active auditor card."
+REPLAYED = "This bundle, or a newer one from the same auditor, was already accepted."
+DAMAGED = "The bundle is damaged or was changed after it was signed."
+REFUSED = "The bundle asks for something this server will not do."
+NO_REPORT = "The bundle names a report this server does not have."
+DUPLICATE = "The bundle repeats a reply this server already has."
+NOT_SEALED = "A reply in the bundle is not sealed to its reporter's key."
+
+
+def _crypto_rejection(exc: CryptoError) -> ReplyRejected:
+    if isinstance(exc, ReplayError):
+        return ReplyRejected(REPLAYED, str(exc))
+    return ReplyRejected(DAMAGED, str(exc))
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    sender: str  # the auditor card's name
+    seq: int
+    replies: int
+    statuses: int
+    acks: int
+
+
+def _trusted(db: Session) -> dict:
+    rows = db.scalars(select(AuditorCard).where(AuditorCard.active.is_(True)))
+    return {r.key_id: Card.from_bytes(r.card).sign_key for r in rows}
+
+
+def _open(db: Session, src: BinaryIO, deployment: str) -> BundleReader:
+    try:
+        return BundleReader(src, _trusted(db), "reply",
+                            lambda key_id: sequences.last(db, key_id, sequences.REPLY), deployment)
+    except UnknownSignerError as exc:
+        if "deployment" in str(exc):
+            raise ReplyRejected(FOREIGN) from None
+        raise ReplyRejected(UNTRUSTED) from None
+    except CryptoError as exc:
+        raise _crypto_rejection(exc) from None
+
+
+def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> ReplyOutcome:
+    """Verify and apply one reply bundle read from ``src``. Raises ReplyRejected."""
+    reader = _open(db, src, deployment)
+    manifest = reader.manifest
+    try:
+        plan = replyplan.plan(manifest)
+    except replyplan.BadReplyBundle as exc:
+        raise ReplyRejected(REFUSED, str(exc)) from None
+
+    reports = {r.id: r for r in db.scalars(select(Report).where(Report.id.in_(plan.reports)))}
+    if len(reports) != len(plan.reports):
+        raise ReplyRejected(NO_REPORT)
+    if plan.replies and db.scalar(select(Reply.id).where(
+            Reply.id.in_([r.id for r in plan.replies])).limit(1)):
+        raise ReplyRejected(DUPLICATE)
+    reporter_keys = dict(db.execute(
+        select(Report.id, Reporter.public_key).join(Reporter, Report.reporter_id == Reporter.id)
+        .where(Report.id.in_(plan.reports))).all())
+    by_member = {r.member: r for r in plan.replies}
+
+    written = []
+    try:
+        for stream in reader.members():
+            reply = by_member[stream.member.name]
+            pending = store.begin(reply.id)
+            written.append((reply, pending, stream.member.size))
+            while block := stream.read(COPY_BLOCK):
+                pending.sink.write(block)
+        # Every member verified and nothing follows the last one: make them visible, then check
+        # that each is an envelope its reporter can open (the server can read the header).
+        for _reply, pending, _size in written:
+            pending.commit(_date(day))
+        for reply, pending, size in written:
+            _check_envelope(pending.final, size, reporter_keys[reply.report])
+    except CryptoError as exc:
+        _discard(written)
+        raise _crypto_rejection(exc) from None
+    except BaseException:
+        _discard(written)
+        raise
+
+    try:
+        for reply, _pending, size in written:
+            db.add(Reply(id=reply.id, report_id=reply.report, kind=reply.kind,
+                         member=reply.member, padded_size=size, created_day=day, read_day=None))
+        for report_id, status in plan.statuses:
+            reports[report_id].status = status
+        acked = 0
+        if plan.acks:
+            result = db.execute(update(Submission).where(
+                Submission.id.in_(plan.acks), Submission.acked_day.is_(None))
+                .values(acked_day=day).execution_options(synchronize_session=False))
+            acked = result.rowcount or 0
+        sequences.record_accepted(db, manifest.sender, manifest.seq)
+        db.flush()
+    except CryptoError as exc:  # a concurrent upload of the same bundle won the race
+        _discard(written)
+        raise _crypto_rejection(exc) from None
+    except BaseException:
+        _discard(written)
+        raise
+    sender = db.get(AuditorCard, manifest.sender)
+    return ReplyOutcome(sender.name if sender else manifest.sender, manifest.seq,
+                        len(written), len(plan.statuses), acked)
+
+
+def _date(day: str):  # noqa: ANN202
+    import datetime as dt
+
+    return dt.date.fromisoformat(day)
+
+
+def _check_envelope(path, size: int, reporter_key: bytes) -> None:
+    with open(path, "rb") as f:
+        header = envelope.check_well_formed(f, size)
+    if box_key_id(reporter_key) not in header.recipient_ids:
+        raise ReplyRejected(NOT_SEALED)
+
+
+def _discard(written: list) -> None:
+    for _reply, pending, _size in written:
+        pending.discard()

@@ -1,0 +1,247 @@
+"""Gateway views: thin; the work is in accounts, sessions, downloads, replies and serverkey."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyramid.csrf import new_csrf_token
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.request import Request
+from pyramid.response import Response
+
+from .. import auditors
+from . import accounts, downloads, inbox, replies, retention, serverkey, sessions, upload
+from .auth import Permission, require
+from .render import render
+
+MAX_BUNDLE_UPLOAD = 4 * 1024 ** 3
+BAD_CARD = "This is not an auditor card that can be enrolled."
+NOT_COMPARED = "Compare the fingerprint with the auditor before enrolling the card."
+
+
+def _cfg(request: Request):  # noqa: ANN202
+    return request.registry["peluit.config"]
+
+
+def _today(request: Request) -> dt.date:
+    return request.clock.today()
+
+
+def _redirect(request: Request, route: str, **kw: str) -> HTTPSeeOther:
+    return HTTPSeeOther(location=request.route_path(route, **kw))
+
+
+# --- login, re-authentication, logout -------------------------------------------------------
+
+def login_form(request: Request) -> Response:
+    if request.gw_session is not None:
+        return _redirect(request, "home")
+    return render(request, "login.jinja2")
+
+
+def login(request: Request) -> Response:
+    form = request.form
+    db = request.dbsession
+    result = accounts.check_credentials(db, request.registry["peluit.gw_hasher"],
+                                        form.get("username", ""), form.get("passphrase", ""),
+                                        form.get("code", ""), request.clock.now())
+    if not result.ok:
+        # One message for every reason: which part was wrong is not the visitor's business.
+        return render(request, "login.jinja2", status=403, failed=True)
+    token = sessions.start(db, result.user, request.clock.now())
+    response = _redirect(request, "home")
+    response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="Strict", path="/")
+    new_csrf_token(request)
+    return response
+
+
+def reauth_form(request: Request) -> Response:
+    require(request, Permission.TRANSFER)
+    return render(request, "reauth.jinja2")
+
+
+def reauth(request: Request) -> Response:
+    session = require(request, Permission.TRANSFER)
+    form = request.form
+    result = accounts.check_credentials(
+        request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
+        form.get("passphrase", ""), form.get("code", ""), request.clock.now())
+    if not result.ok:
+        return render(request, "reauth.jinja2", status=403, failed=True)
+    sessions.reauthenticated(session.row, request.clock.now())
+    return _redirect(request, "admin")
+
+
+def logout(request: Request) -> Response:
+    request.form  # noqa: B018 - reading it checks the CSRF token
+    sessions.end(request.dbsession, request.cookies.get(sessions.COOKIE))
+    response = _redirect(request, "login")
+    response.delete_cookie(sessions.COOKIE, path="/")
+    return response
+
+
+# --- transfers ------------------------------------------------------------------------------
+
+def home(request: Request) -> Response:
+    if request.gw_session is None:
+        return _redirect(request, "login")
+    require(request, Permission.TRANSFER)
+    status = downloads.status(request.dbsession, _cfg(request).server_key_file)
+    return render(request, "home.jinja2", status=status)
+
+
+def inbox_download(request: Request) -> Response:
+    require(request, Permission.TRANSFER)
+    request.form  # noqa: B018 - CSRF
+    cfg = _cfg(request)
+    db = request.dbsession
+    st = downloads.status(db, cfg.server_key_file)
+    if st.submissions == 0 and not st.rotation_pending:
+        return render(request, "home.jinja2", status=st, nothing_new=True)
+    prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request))
+    store = request.registry["peluit.store"]
+    on_complete = None
+    if prepared.rotating:
+        on_complete = _rotation_finisher(request)
+    body = inbox.StreamedBundle(prepared.manifest, prepared.signer, store.open, on_complete)
+    name = inbox.bundle_name(cfg.deployment_id, prepared.signer, prepared.manifest.seq)
+    response = Response(app_iter=body, content_type="application/octet-stream")
+    response.content_length = inbox.bundle_length(prepared.manifest)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _rotation_finisher(request: Request):  # noqa: ANN202
+    """The key swap runs after the response's last byte, when the request's transaction has
+    long committed: it gets a transaction of its own."""
+    factory = request.registry["dbsession_factory"]
+    key_file = _cfg(request).server_key_file
+    day = request.clock.day()
+
+    def finish() -> None:
+        with factory() as db, db.begin():
+            serverkey.finish_rotation(db, key_file, day)
+
+    return finish
+
+
+def replies_upload(request: Request) -> Response:
+    require(request, Permission.TRANSFER)
+    cfg = _cfg(request)
+    store = request.registry["peluit.store"]
+    path = upload.receive_bundle(request, store.path, MAX_BUNDLE_UPLOAD)
+    try:
+        with path.open("rb") as f:
+            outcome = replies.accept(request.dbsession, store, f, cfg.deployment_id,
+                                     request.clock.day())
+    except replies.ReplyRejected as exc:
+        request.tm.abort()
+        return render(request, "replies_result.jinja2", status=422, error=exc.message,
+                      detail=exc.detail)
+    finally:
+        path.unlink(missing_ok=True)
+    # Opportunistic retention: what was acknowledged long enough ago goes now.
+    deleted = retention.run(request.dbsession, store.path, _today(request), cfg.retention_days)
+    return render(request, "replies_result.jinja2", outcome=outcome, deleted=deleted)
+
+
+# --- administration -------------------------------------------------------------------------
+
+def admin(request: Request) -> Response:
+    require(request, Permission.ADMIN)
+    from sqlalchemy import select
+
+    from ..models import AuditorCard
+
+    db = request.dbsession
+    cards = list(db.scalars(select(AuditorCard).order_by(AuditorCard.name)))
+    key = serverkey.load(_cfg(request).server_key_file)
+    return render(request, "admin.jinja2", users=accounts.all_users(db), cards=cards,
+                  server_card=key.card(), pending=serverkey.pending(_cfg(request).server_key_file),
+                  keys=serverkey.history(db))
+
+
+def user_add(request: Request) -> Response:
+    require(request, Permission.ADMIN, fresh=True)
+    form = request.form
+    try:
+        new = accounts.create(request.dbsession, request.registry["peluit.gw_hasher"],
+                              form.get("username", ""), form.get("role", ""),
+                              request.clock.day(), _cfg(request).default_language)
+    except accounts.AccountError as exc:
+        return render(request, "admin_error.jinja2", status=400, error=str(exc))
+    return render(request, "account_created.jinja2", account=new)
+
+
+def user_change(request: Request) -> Response:
+    require(request, Permission.ADMIN, fresh=True)
+    request.form  # noqa: B018 - CSRF
+    db = request.dbsession
+    name = request.matchdict["username"]
+    action = request.matchdict["action"]
+    me = request.gw_session.user
+    try:
+        if action in ("disable", "reset") and accounts.check_username(name) == me.username:
+            raise accounts.AccountError(accounts.OWN_ACCOUNT)
+        if action == "disable":
+            user = accounts.set_active(db, name, False)
+            sessions.end_all_for(db, user.id)
+        elif action == "enable":
+            accounts.set_active(db, name, True)
+        elif action == "unlock":
+            accounts.unlock(db, name)
+        else:  # reset
+            new = accounts.reset_credentials(db, request.registry["peluit.gw_hasher"], name,
+                                             _cfg(request).default_language)
+            user = accounts.find(db, name)
+            sessions.end_all_for(db, user.id)
+            return render(request, "account_created.jinja2", account=new)
+    except accounts.AccountError as exc:
+        return render(request, "admin_error.jinja2", status=400, error=str(exc))
+    return _redirect(request, "admin")
+
+
+def card_check(request: Request) -> Response:
+    """First step of enrolment: show the card's name and fingerprint, to be compared with the
+    auditor out of band (by phone, in person) before it is trusted."""
+    require(request, Permission.ADMIN, fresh=True)
+    text = request.form.get("card", "")
+    try:
+        card = auditors.parse_card(text.encode("utf-8"))
+    except auditors.EnrollError as exc:
+        return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
+    return render(request, "card_check.jinja2", card=card, card_text=text)
+
+
+def card_enroll(request: Request) -> Response:
+    require(request, Permission.ADMIN, fresh=True)
+    form = request.form
+    if form.get("compared") != "yes":
+        return render(request, "admin_error.jinja2", status=400, error=NOT_COMPARED)
+    try:
+        auditors.enroll(request.dbsession, form.get("card", "").encode("utf-8"),
+                        request.clock.day())
+    except auditors.EnrollError as exc:
+        return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
+    return _redirect(request, "admin")
+
+
+def card_change(request: Request) -> Response:
+    require(request, Permission.ADMIN, fresh=True)
+    request.form  # noqa: B018 - CSRF
+    active = request.matchdict["action"] == "enable"
+    try:
+        auditors.set_active(request.dbsession, request.matchdict["key_id"], active)
+    except auditors.EnrollError as exc:
+        return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
+    return _redirect(request, "admin")
+
+
+def server_key_rotate(request: Request) -> Response:
+    require(request, Permission.ADMIN, fresh=True)
+    request.form  # noqa: B018 - CSRF
+    try:
+        serverkey.rotate(request.dbsession, _cfg(request).server_key_file, request.clock.day())
+    except serverkey.ServerKeyError as exc:
+        return render(request, "admin_error.jinja2", status=409, error=str(exc))
+    return _redirect(request, "admin")
