@@ -14,7 +14,7 @@ from . import accounts, downloads, inbox, replies, retention, serverkey, session
 from .auth import Permission, require
 from .render import render
 
-MAX_BUNDLE_UPLOAD = 4 * 1024 ** 3
+MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
 BAD_CARD = "This is not an auditor card that can be enrolled."
 NOT_COMPARED = "Compare the fingerprint with the auditor before enrolling the card."
 
@@ -87,7 +87,7 @@ def home(request: Request) -> Response:
         return _redirect(request, "login")
     require(request, Permission.TRANSFER)
     status = downloads.status(request.dbsession, _cfg(request).server_key_file)
-    return render(request, "home.jinja2", status=status)
+    return render(request, "home.jinja2", inbox=status)
 
 
 def inbox_download(request: Request) -> Response:
@@ -97,7 +97,7 @@ def inbox_download(request: Request) -> Response:
     db = request.dbsession
     st = downloads.status(db, cfg.server_key_file)
     if st.submissions == 0 and not st.rotation_pending:
-        return render(request, "home.jinja2", status=st, nothing_new=True)
+        return render(request, "home.jinja2", inbox=st, nothing_new=True)
     prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request))
     store = request.registry["peluit.store"]
     on_complete = None

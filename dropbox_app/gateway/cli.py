@@ -1,0 +1,179 @@
+"""``peluit gateway-user``, ``peluit server-key`` and ``peluit retention``: the gateway's
+commands for the server shell (registered by dropbox_app/cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from ..cli import _config_arg, _guard
+
+    gu = subparsers.add_parser("gateway-user", help="auditor gateway accounts")
+    gsub = gu.add_subparsers(dest="gateway_user_command", metavar="ACTION", required=True)
+    p = gsub.add_parser("add", help="create an account (prints its passphrase and TOTP secret once)")
+    p.add_argument("username", metavar="NAME")
+    p.add_argument("--role", choices=("auditor", "admin"), default="auditor")
+    _config_arg(p)
+    p.set_defaults(func=_guard(cmd_user_add))
+    p = gsub.add_parser("list", help="list accounts")
+    _config_arg(p)
+    p.set_defaults(func=_guard(cmd_user_list))
+    for action, text in (("disable", "disable an account and end its sessions"),
+                         ("enable", "enable an account again"),
+                         ("unlock", "lift a lockout after failed sign-ins"),
+                         ("reset", "new passphrase and TOTP secret (prints them once)")):
+        p = gsub.add_parser(action, help=text)
+        p.add_argument("username", metavar="NAME")
+        _config_arg(p)
+        p.set_defaults(func=_guard(cmd_user_change), action=action)
+
+    sk = subparsers.add_parser("server-key", help="the server's bundle signing key")
+    ssub = sk.add_subparsers(dest="server_key_command", metavar="ACTION", required=True)
+    p = ssub.add_parser("show", help="print the server card that workbenches pin")
+    _config_arg(p)
+    p.set_defaults(func=_guard(cmd_key_show))
+    p = ssub.add_parser("rotate", help="make a new key; the next inbox bundle announces it")
+    _config_arg(p)
+    p.set_defaults(func=_guard(cmd_key_rotate))
+
+    rt = subparsers.add_parser("retention", help="delete what the workbench acknowledged")
+    rsub = rt.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
+    p = rsub.add_parser("run", help="delete acknowledged submissions past the retention period")
+    _config_arg(p)
+    p.set_defaults(func=_guard(cmd_retention_run))
+
+
+def _open(args: argparse.Namespace) -> tuple[Any, Any]:
+    from ..cli import _check_db, load_config
+    from ..db import make_engine, session_factory
+
+    cfg = load_config(args)
+    _check_db(cfg)
+    engine = make_engine(cfg.database_url)
+    return cfg, (engine, session_factory(engine))
+
+
+def _print_account(new: Any) -> None:
+    print(f"user:        {new.username} ({new.role})")
+    print(f"passphrase:  {new.passphrase}")
+    print(f"TOTP secret: {new.totp_secret}")
+    print(f"TOTP link:   {new.totp_uri}")
+    print("Shown once: give them to the person directly. The server keeps only a hash of the "
+          "passphrase.")
+
+
+def _account_errors(func):  # noqa: ANN001, ANN202
+    def run(args: argparse.Namespace) -> int:
+        from ..cli import UserError
+        from .accounts import AccountError
+        from .serverkey import ServerKeyError
+
+        try:
+            return func(args)
+        except (AccountError, ServerKeyError) as exc:
+            raise UserError(str(exc)) from None
+
+    return run
+
+
+@_account_errors
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from ..clock import Clock
+    from . import accounts
+    from .passphrase import PassphraseHasher
+
+    cfg, (engine, factory) = _open(args)
+    with factory() as db, db.begin():
+        new = accounts.create(db, PassphraseHasher(), args.username, args.role, Clock().day(),
+                              cfg.default_language)
+    engine.dispose()
+    _print_account(new)
+    return 0
+
+
+@_account_errors
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from . import accounts
+
+    _cfg, (engine, factory) = _open(args)
+    with factory() as db:
+        users = accounts.all_users(db)
+        if not users:
+            print("no gateway accounts; create an admin with `peluit gateway-user add NAME "
+                  "--role admin`")
+        for u in users:
+            state = "active" if u.active else "disabled"
+            extra = f"  {u.failures} failed sign-ins" if u.failures else ""
+            print(f"{u.username:<32} {u.role:<8} {state:<8} {u.created_day}{extra}")
+    engine.dispose()
+    return 0
+
+
+@_account_errors
+def cmd_user_change(args: argparse.Namespace) -> int:
+    from . import accounts, sessions
+    from .passphrase import PassphraseHasher
+
+    cfg, (engine, factory) = _open(args)
+    new = None
+    with factory() as db, db.begin():
+        if args.action == "reset":
+            new = accounts.reset_credentials(db, PassphraseHasher(), args.username,
+                                             cfg.default_language)
+            sessions.end_all_for(db, accounts.find(db, args.username).id)
+        elif args.action == "unlock":
+            accounts.unlock(db, args.username)
+        else:
+            user = accounts.set_active(db, args.username, args.action == "enable")
+            if args.action == "disable":
+                sessions.end_all_for(db, user.id)
+    engine.dispose()
+    if new is not None:
+        _print_account(new)
+    else:
+        print(f"{args.action}d: {args.username}" if args.action != "unlock"
+              else f"unlocked: {args.username}")
+    return 0
+
+
+@_account_errors
+def cmd_key_show(args: argparse.Namespace) -> int:
+    from ..cli import load_config
+    from . import serverkey
+
+    cfg = load_config(args)
+    card = serverkey.load(cfg.server_key_file).card()
+    print(card.to_bytes().decode())
+    print(f"# fingerprint: {card.fingerprint}")
+    return 0
+
+
+@_account_errors
+def cmd_key_rotate(args: argparse.Namespace) -> int:
+    from ..clock import Clock
+    from . import serverkey
+
+    cfg, (engine, factory) = _open(args)
+    with factory() as db, db.begin():
+        new = serverkey.rotate(db, cfg.server_key_file, Clock().day())
+    engine.dispose()
+    print(f"new server key {new.key_id}, fingerprint {new.card().fingerprint}")
+    print("The next inbox bundle, signed by the current key, announces it to the workbench; "
+          "then it takes over.")
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    from ..clock import Clock
+    from . import retention
+
+    cfg, (engine, factory) = _open(args)
+    with factory() as db, db.begin():
+        result = retention.run(db, cfg.store_dir, Clock().today(), cfg.retention_days)
+    retention.compact(engine)
+    engine.dispose()
+    print(f"deleted {result.deleted} submissions ({result.bytes} bytes) acknowledged more than "
+          f"{cfg.retention_days} days ago")
+    return 0

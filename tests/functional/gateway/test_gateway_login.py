@@ -1,0 +1,159 @@
+"""Gateway accounts over the real WSGI app: login, one-time codes, lockout, sessions, roles and
+re-authentication. Each attack is its own test."""
+
+from sqlalchemy import select
+
+from dropbox_app.models import GatewayUser
+from tests.fixtures.gateway import create_account, csrf, login, page_csrf
+
+
+def test_login_with_passphrase_and_code_shows_transfers(deployment):
+    acct = create_account(deployment, "ani")
+    response = login(deployment, acct)
+    assert response.location.endswith("/")
+    page = deployment.app.get("/")
+    assert page.status_int == 200 and "pending-count" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    cookie = [c for c in deployment.app.cookiejar if c.name == "peluit_gw"][0]
+    assert cookie.has_nonstandard_attr("HttpOnly")
+
+
+def test_home_without_session_goes_to_login(deployment):
+    assert deployment.app.get("/", status=303).location.endswith("/login")
+    assert deployment.app.post("/inbox", {"csrf_token": csrf(deployment.app)},
+                               status=303).location.endswith("/login")
+
+
+def test_reused_totp_code_is_refused(deployment):
+    acct = create_account(deployment, "ani")
+    from tests.fixtures.gateway import code
+
+    used = code(deployment, acct)
+    login(deployment, acct, typed_code=used)
+    deployment.app.post("/logout", {"csrf_token": page_csrf(deployment)}, status=303)
+    deployment.clock.advance(-30)  # back inside the same 30-second step: the code is "valid"
+    page = login(deployment, acct, status=403, typed_code=used)
+    assert "Sign-in failed" in page.text or "gagal" in page.text.lower()
+    assert deployment.app.get("/", status=303)
+
+
+def test_wrong_passphrase_then_lockout_even_for_the_right_one(deployment):
+    acct = create_account(deployment, "ani")
+    token = csrf(deployment.app)
+    for _ in range(5):
+        deployment.app.post("/login", {"csrf_token": token, "username": "ani",
+                                       "passphrase": "salah " * 7, "code": "000000"}, status=403)
+    with deployment.db() as db:
+        user = db.scalar(select(GatewayUser).where(GatewayUser.username == "ani"))
+        assert user.failures == 5 and user.locked_until > deployment.clock.now()
+    login(deployment, acct, status=403)  # correct credentials, but locked
+    deployment.clock.advance(15 * 60)
+    login(deployment, acct, status=303)
+
+
+def test_unknown_user_gets_the_same_answer(deployment):
+    token = csrf(deployment.app)
+    page = deployment.app.post("/login", {"csrf_token": token, "username": "nobody",
+                                          "passphrase": "x", "code": "123456"}, status=403)
+    assert "pending-count" not in page.text
+
+
+def test_login_without_csrf_token_refused(deployment):
+    acct = create_account(deployment, "ani")
+    from tests.fixtures.gateway import code
+
+    deployment.app.get("/login")
+    deployment.app.post("/login", {"username": "ani", "passphrase": acct.passphrase,
+                                   "code": code(deployment, acct)}, status=400)
+
+
+def test_idle_and_absolute_expiry(deployment):
+    acct = create_account(deployment, "ani")
+    login(deployment, acct)
+    deployment.clock.advance(29 * 60)
+    deployment.app.get("/", status=200)
+    deployment.clock.advance(31 * 60)
+    deployment.app.get("/", status=303)
+    login(deployment, acct)
+    for _ in range(16):  # active all day (7 h 44 min), never idle for 30 minutes
+        deployment.clock.advance(29 * 60)
+        deployment.app.get("/", status=200)
+    deployment.clock.advance(29 * 60)
+    deployment.app.get("/", status=303)
+
+
+def test_disabled_account_loses_its_session(deployment):
+    acct = create_account(deployment, "ani")
+    login(deployment, acct)
+    from dropbox_app.gateway import accounts
+
+    with deployment.db() as db, db.begin():
+        accounts.set_active(db, "ani", False)
+    deployment.app.get("/", status=303)
+    login(deployment, acct, status=403)
+
+
+def test_non_admin_cannot_reach_admin_actions(deployment):
+    acct = create_account(deployment, "ani", "auditor")
+    login(deployment, acct)
+    token = page_csrf(deployment)
+    deployment.app.get("/admin", status=403)
+    deployment.app.post("/admin/users", {"csrf_token": token, "username": "mallory",
+                                         "role": "admin"}, status=403)
+    deployment.app.post("/admin/server-key/rotate", {"csrf_token": token}, status=403)
+    deployment.app.post(f"/admin/cards/{deployment.auditor.key_id}/disable",
+                        {"csrf_token": token}, status=403)
+    with deployment.db() as db:
+        assert db.scalar(select(GatewayUser).where(GatewayUser.username == "mallory")) is None
+
+
+def test_admin_action_needs_fresh_reauthentication(deployment):
+    from tests.fixtures.gateway import code
+
+    admin = create_account(deployment, "root", "admin")
+    login(deployment, admin)
+    deployment.clock.advance(6 * 60)  # the login is no longer fresh
+    token = page_csrf(deployment, "/admin")
+    response = deployment.app.post("/admin/users", {"csrf_token": token, "username": "budi",
+                                                    "role": "auditor"}, status=303)
+    assert response.location.endswith("/reauth")
+    with deployment.db() as db:
+        assert db.scalar(select(GatewayUser).where(GatewayUser.username == "budi")) is None
+    # A wrong code does not re-authenticate.
+    deployment.app.post("/reauth", {"csrf_token": token, "passphrase": admin.passphrase,
+                                    "code": "000000"}, status=403)
+    deployment.app.post("/reauth", {"csrf_token": token, "passphrase": admin.passphrase,
+                                    "code": code(deployment, admin)}, status=303)
+    page = deployment.app.post("/admin/users", {"csrf_token": token, "username": "budi",
+                                                "role": "auditor"}, status=200)
+    phrase = page.html.find(id="new-passphrase").text.strip()
+    assert len(phrase.split()) == 7
+    with deployment.db() as db:
+        user = db.scalar(select(GatewayUser).where(GatewayUser.username == "budi"))
+        assert user.role == "auditor" and phrase not in user.passphrase_hash
+
+
+def test_admin_enrolls_after_fingerprint_check_and_disables_cards(deployment):
+    from crypto.identity import AuditorIdentity
+    from dropbox_app.models import AuditorCard
+
+    admin = create_account(deployment, "root", "admin")
+    login(deployment, admin)
+    token = page_csrf(deployment, "/admin")
+    budi = AuditorIdentity.generate("Budi")
+    card = budi.card().to_bytes().decode()
+    page = deployment.app.post("/admin/cards/check", {"csrf_token": token, "card": card})
+    assert budi.card().fingerprint in page.html.find(id="fingerprint").text
+    deployment.app.post("/admin/cards", {"csrf_token": token, "card": card}, status=400)
+    deployment.app.post("/admin/cards", {"csrf_token": token, "card": card,
+                                         "compared": "yes"}, status=303)
+    deployment.app.post(f"/admin/cards/{budi.key_id}/disable", {"csrf_token": token},
+                        status=303)
+    with deployment.db() as db:
+        row = db.get(AuditorCard, budi.key_id)
+        assert row is not None and row.active is False
+    bad = deployment.app.post("/admin/cards/check", {"csrf_token": token,
+                                                     "card": card.replace("Budi", "Bud1")},
+                              status=400)
+    assert "Traceback" not in bad.text
