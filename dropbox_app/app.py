@@ -55,3 +55,10 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
         cookie_name="csrf", httponly=True, samesite="Strict", path="/"))
     cfg.include(".reporter")
     return cfg.make_wsgi_app()
+
+
+def make_gateway_app(config: Config, **kw: Any) -> Router:
+    """The auditor gateway (dropbox_app/gateway)."""
+    from .gateway import make_gateway_app as make
+
+    return make(config, **kw)

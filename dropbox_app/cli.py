@@ -57,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         _config_arg(p)
         p.set_defaults(func=_guard(cmd_auditor_set), active=active)
 
+    # gateway-user, server-key, retention
+    from .gateway.cli import register as register_gateway
+
+    register_gateway(subparsers)
+
 
 class UserError(Exception):
     pass
@@ -207,7 +212,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if factory is None:
             raise UserError("the gateway is not part of this build yet")
         wsgi = factory(cfg)
-        listen, limit = cfg.gateway_listen, 64 * 1024 * 1024
+        from .gateway.views import MAX_BUNDLE_UPLOAD
+
+        listen, limit = cfg.gateway_listen, MAX_BUNDLE_UPLOAD + 1024 * 1024
     try:
         srv = make_server(wsgi, listen, limit)
         serve_forever(srv, ready=lambda url: print(f"peluit {args.app} listening on {url}",

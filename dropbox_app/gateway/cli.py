@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     gu = subparsers.add_parser("gateway-user", help="auditor gateway accounts")
     gsub = gu.add_subparsers(dest="gateway_user_command", metavar="ACTION", required=True)
-    p = gsub.add_parser("add", help="create an account (prints its passphrase and TOTP secret once)")
+    p = gsub.add_parser("add", help="create an account (prints passphrase and TOTP secret once)")
     p.add_argument("username", metavar="NAME")
     p.add_argument("--role", choices=("auditor", "admin"), default="auditor")
     _config_arg(p)
@@ -64,7 +64,7 @@ def _print_account(new: Any) -> None:
           "passphrase.")
 
 
-def _account_errors(func):  # noqa: ANN001, ANN202
+def _account_errors(func):
     def run(args: argparse.Namespace) -> int:
         from ..cli import UserError
         from .accounts import AccountError

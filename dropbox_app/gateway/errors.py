@@ -56,7 +56,7 @@ def unexpected(exc: Exception, request: Request) -> Response:
     return render(request, "error.jinja2", status=500, reason="internal")
 
 
-def includeme(config) -> None:  # noqa: ANN001
+def includeme(config) -> None:
     for view, context in ((not_logged_in, NotLoggedIn), (needs_reauth, NeedsReauth),
                           (not_allowed, NotAllowed), (form_error, FormError),
                           (body_rejected, BodyRejected), (server_key, ServerKeyError),

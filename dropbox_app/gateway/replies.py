@@ -144,7 +144,7 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> Repl
                         len(written), len(plan.statuses), acked)
 
 
-def _date(day: str):  # noqa: ANN202
+def _date(day: str):
     import datetime as dt
 
     return dt.date.fromisoformat(day)

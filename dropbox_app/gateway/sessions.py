@@ -40,7 +40,8 @@ def start(db: Session, user: GatewayUser, now: float) -> str:
     return token
 
 
-def resume(db: Session, token: str | None, now: float, policy: SessionPolicy) -> ActiveSession | None:
+def resume(db: Session, token: str | None, now: float, policy: SessionPolicy
+           ) -> ActiveSession | None:
     """The live session behind ``token``, touched; None (and the row deleted) when it expired
     or its user was disabled meanwhile."""
     if not token or len(token) > 128:

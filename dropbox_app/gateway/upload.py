@@ -89,7 +89,7 @@ def receive_bundle(request: Request, spool_dir: Path, limit: int) -> Path:
     return path
 
 
-def _remove(out, path: Path) -> None:  # noqa: ANN001
+def _remove(out, path: Path) -> None:
     if out is not None:
         out.close()
     path.unlink(missing_ok=True)

@@ -19,7 +19,7 @@ BAD_CARD = "This is not an auditor card that can be enrolled."
 NOT_COMPARED = "Compare the fingerprint with the auditor before enrolling the card."
 
 
-def _cfg(request: Request):  # noqa: ANN202
+def _cfg(request: Request):
     return request.registry["peluit.config"]
 
 
@@ -111,7 +111,7 @@ def inbox_download(request: Request) -> Response:
     return response
 
 
-def _rotation_finisher(request: Request):  # noqa: ANN202
+def _rotation_finisher(request: Request):
     """The key swap runs after the response's last byte, when the request's transaction has
     long committed: it gets a transaction of its own."""
     factory = request.registry["dbsession_factory"]

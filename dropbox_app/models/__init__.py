@@ -7,6 +7,7 @@ Importing this package registers every model on ``Base.metadata`` (Alembic compa
 
 from .auditors import AuditorCard
 from .base import Base, new_id
+from .gateway import BundleSequence, GatewaySession, GatewayUser, ServerKeyRecord
 from .reporters import Report, Reporter
 from .sessions import ReporterSession
 from .submissions import Reply, Submission
@@ -22,10 +23,14 @@ __all__ = [
     "SUBMISSION_KINDS",
     "AuditorCard",
     "Base",
+    "BundleSequence",
+    "GatewaySession",
+    "GatewayUser",
     "Reply",
     "Report",
     "Reporter",
     "ReporterSession",
+    "ServerKeyRecord",
     "Submission",
     "Throttle",
     "UsedToken",

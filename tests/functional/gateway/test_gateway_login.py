@@ -15,7 +15,7 @@ def test_login_with_passphrase_and_code_shows_transfers(deployment):
     assert page.status_int == 200 and "pending-count" in page.text
     assert page.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
-    cookie = [c for c in deployment.app.cookiejar if c.name == "peluit_gw"][0]
+    cookie = next(c for c in deployment.app.cookiejar if c.name == "peluit_gw")
     assert cookie.has_nonstandard_attr("HttpOnly")
 
 
