@@ -135,7 +135,7 @@ def replies_upload(request: Request) -> Response:
             outcome = replies.accept(request.dbsession, store, f, cfg.deployment_id,
                                      request.clock.day())
     except replies.ReplyRejected as exc:
-        request.tm.abort()
+        request.tm.doom()  # nothing of a refused bundle may be committed
         return render(request, "replies_result.jinja2", status=422, error=exc.message,
                       detail=exc.detail)
     finally:

@@ -157,3 +157,15 @@ def test_admin_enrolls_after_fingerprint_check_and_disables_cards(deployment):
                                                      "card": card.replace("Budi", "Bud1")},
                               status=400)
     assert "Traceback" not in bad.text
+
+
+def test_pages_in_indonesian_by_default_and_english_on_request(tmp_path):
+    from tests.fixtures.gateway import make_deployment
+
+    dep = make_deployment(tmp_path, language="id")
+    page = dep.app.get("/login")
+    assert page.html.html["lang"] == "id" and "Masuk" in page.text
+    page = dep.app.get("/login?lang=en")
+    assert page.html.html["lang"] == "en" and "Sign in" in page.text
+    assert dep.app.get("/login").html.html["lang"] == "en"  # remembered in a cookie
+    dep.engine.dispose()
