@@ -1,0 +1,155 @@
+"""`peluit policy check` against real deployments on disk: one that passes every control, and
+for each control a copy with exactly that promise broken."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dropbox_app.facts import gather
+from peluit.cli import main
+from policies import controls
+from policies.controls import CONTROLS, run_controls
+from tests.fixtures.policy_deployment import build_template, copy_deployment
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    base = tmp_path_factory.mktemp("deployment") / "peluit"
+    build_template(base)
+    return base
+
+
+@pytest.fixture
+def deployment(template, tmp_path):
+    return copy_deployment(template, tmp_path / "peluit")
+
+
+def outcomes(cfg: Path) -> dict[str, controls.Result]:
+    facts = gather(cfg)
+    facts.workbench_deadlines = json.loads((cfg.parent / "workbench-deadlines.json").read_text())
+    policy = controls.policy_in_force(facts)
+    return {o.control.id: o.result for o in run_controls(facts, policy)}
+
+
+def _set(cfg: Path, old: str, new: str) -> None:
+    text = cfg.read_text()
+    assert old in text
+    cfg.write_text(text.replace(old, new, 1))
+
+
+def _sql(cfg: Path, statement: str) -> None:
+    conn = sqlite3.connect(cfg.parent / "peluit.sqlite")
+    conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+def _write(cfg: Path, rel: str, data: bytes) -> None:
+    (cfg.parent / rel).write_bytes(data)
+
+
+BREAK = {
+    "NET-1": [lambda c: _set(c, 'listen = "127.0.0.1:8080"', 'listen = "0.0.0.0:8080"'),
+              lambda c: _set(c, 'listen = "127.0.0.1:8081"', 'listen = "[::]:8081"')],
+    "LOG-1": [lambda c: _set(c, "[deploy]", '[deploy]\naccess_log = "/var/log/x.log"'),
+              lambda c: _write(c, "logs/access.log", b"127.0.0.1 GET /"),
+              lambda c: _set(c.parent / "systemd" / "peluit-reporter.service",
+                             "UMask=0077", "UMask=0077\nStandardOutput=append:/var/log/r.log")],
+    "KEY-1": [lambda c: _sql(c, "UPDATE auditor_cards SET active = 0 WHERE name = 'Ani'"),
+              lambda c: _sql(c, "DELETE FROM auditor_cards")],
+    "AUTH-1": [lambda c: _sql(c, "UPDATE gateway_users SET totp_secret = '' WHERE id = 'a2'"),
+               lambda c: _sql(c, "DROP TABLE gateway_users")],
+    "KDF-1": [lambda c: _set(c, "argon2 = { t = 3,", "argon2 = { t = 1,"),
+              lambda c: _set(c, "m = 65536", "m = 8192")],
+    "SEC-1": [lambda c: _write(c, "secrets/deployment.salt", bytes(32)),
+              lambda c: _write(c, "secrets/deployment.salt", b"changeme-changeme-changeme"),
+              lambda c: os.chmod(c.parent / "secrets" / "server.key", 0o644),
+              lambda c: _set(c, 'deployment_id = "', 'deployment_id = "' + "0" * 32 + '"\n#')],
+    "RET-1": [lambda c: _set(c, "retention_days = 30", "retention_days = 90")],
+    "STORE-1": [lambda c: _write(c, "store/" + "ab" * 16 + ".env", b"PELUIT-E garbage"),
+                lambda c: _write(c, "store/laporan-korupsi.pdf", b"%PDF plaintext")],
+    "POL-1": [lambda c: _set(c.parent / "policy" / "1.0" / "en.md", "75 working", "95 working"),
+              lambda c: (c.parent / "policy" / "1.0" / "signature.json").unlink()],
+    "POL-2": [lambda c: _set(c.parent / "workbench-deadlines.json", '"complete_days": 75',
+                             '"complete_days": 60')],
+    "TOR-1": [lambda c: (c.parent / "tor/gateway/authorized_clients/ani.auth").unlink(),
+              lambda c: _set(c.parent / "tor" / "torrc", "127.0.0.1:8081", "127.0.0.1:9999")],
+    "TOR-2": [lambda c: _set(c.parent / "tor" / "torrc", "PoWDefensesEnabled 1",
+                             "PoWDefensesEnabled 0")],
+    "TOR-3": [lambda c: _set(c.parent / "tor" / "torrc", "SocksPort 0", "SocksPort 9050"),
+              lambda c: _set(c.parent / "tor" / "torrc", "SocksPort 0\n", ""),
+              lambda c: _set(c.parent / "tor" / "torrc", "SafeLogging 1", "SafeLogging 0")],
+    "SYS-1": [lambda c: (c.parent / "systemd" / "peluit-gateway.service").write_text(
+                  "[Service]\nExecStart=/bin/true\nNoNewPrivileges=yes\nPrivateTmp=yes\n"),
+              lambda c: [p.unlink() for p in (c.parent / "systemd").iterdir()]],
+}
+# Breaking one thing can break what depends on it as well.
+ALSO_FAILS = {"POL-1": {"RET-1", "POL-2"},
+              # the onion services forward to loopback, no longer where the app listens
+              "NET-1": {"TOR-1", "TOR-2"}}
+
+
+def test_every_control_has_a_breaking_fixture():
+    assert set(BREAK) == {c.id for c in CONTROLS}
+
+
+def test_good_deployment_passes_every_control(deployment):
+    results = outcomes(deployment)
+    failing = {k: r.evidence for k, r in results.items() if r.status != "pass"}
+    assert failing == {}
+
+
+CASES = [(cid, i) for cid, fns in BREAK.items() for i in range(len(fns))]
+
+
+@pytest.mark.parametrize(("control_id", "variant"), CASES,
+                         ids=[f"{c}-{i}" for c, i in CASES])
+def test_breaking_one_promise_fails_that_control(deployment, control_id, variant):
+    BREAK[control_id][variant](deployment)
+    results = outcomes(deployment)
+    assert results[control_id].status == "fail", results[control_id]
+    others = {k for k, r in results.items() if r.status == "fail"} - {control_id}
+    assert others <= ALSO_FAILS.get(control_id, set())
+
+
+def test_unexpected_store_file_names_are_not_repeated(deployment):
+    BREAK["STORE-1"][1](deployment)
+    evidence = " ".join(outcomes(deployment)["STORE-1"].evidence)
+    assert "laporan" not in evidence and "1 file(s)" in evidence
+
+
+def test_cli_writes_reports_and_exit_codes(deployment, tmp_path, capsys):
+    out = tmp_path / "report"
+    args = ["policy", "check", "--config", str(deployment), "--out", str(out),
+            "--workbench-deadlines", str(deployment.parent / "workbench-deadlines.json")]
+    assert main(args) == 0
+    report = json.loads((out / "check.json").read_text())
+    assert report["passed"] and len(report["controls"]) == len(CONTROLS)
+    assert all(c["status"] == "pass" and c["evidence"] for c in report["controls"])
+    html = (out / "check.html").read_text()
+    assert "<script" not in html and "NET-1" in html
+    capsys.readouterr()
+
+    BREAK["KDF-1"][0](deployment)
+    assert main(args) == 1
+    report = json.loads((out / "check.json").read_text())
+    failed = [c for c in report["controls"] if c["status"] == "fail"]
+    assert [c["id"] for c in failed] == ["KDF-1"]
+    assert "t=1" in failed[0]["evidence"][0]
+    assert "FAIL KDF-1" in capsys.readouterr().out
+
+
+def test_cli_bad_input_is_one_line(tmp_path, capsys):
+    assert main(["policy", "check", "--config", str(tmp_path / "none.toml"),
+                 "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("peluit: cannot read") and err.count("\n") == 1
+    bad = tmp_path / "peluit.toml"
+    bad.write_text("[server\n")
+    assert main(["policy", "check", "--config", str(bad), "--out", str(tmp_path)]) == 1
+    assert "not valid TOML" in capsys.readouterr().err
