@@ -7,7 +7,9 @@ else. Passphrases come from a prompt, or from a file for scripts and tests."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--demo-not-air-gapped", action="store_true",
                    help="run although a network interface is up (demonstrations only; every "
                         "output then says NOT AIR-GAPPED)")
+
+
+def _vault_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vault", dest="dir", type=Path, default=os.environ.get("PELUIT_VAULT"),
+                   help="the vault directory (default: $PELUIT_VAULT)")
 
 
 def _unlock_args(p: argparse.ArgumentParser) -> None:
@@ -52,6 +59,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _unlock_args(p)
     _common(p)
     p.set_defaults(func=cmd_add_auditor)
+
+    p = sub.add_parser("import", help="import an inbox bundle (verify, decrypt, file, deduplicate)")
+    p.add_argument("bundle", type=Path)
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export-replies",
+                       help="write the signed reply bundle of everything since the last export")
+    p.add_argument("out", type=Path)
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="the workbench UI on http://127.0.0.1 (loopback only)")
     p.add_argument("dir", type=Path)
@@ -115,6 +137,8 @@ def _default_who(vault_dir: Path, who: str | None) -> str:
 def unlock_from_args(args: argparse.Namespace) -> Any:
     """Unlock the vault named by ``args.dir`` for ``--as``; one clear line on failure."""
     from . import vault
+    if args.dir is None:
+        raise _fail("which vault? give --vault DIR or set PELUIT_VAULT")
     try:
         who = _default_who(args.dir, args.who)
         record = vault.find_record(args.dir, who)
@@ -194,4 +218,72 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(args.dir, port=args.port, demo_not_air_gapped=not gapped)
     except (vault.VaultError, airgap.NotAirGappedError, OSError) as exc:
         raise _fail(str(exc)) from None
+    return 0
+
+
+class ProgressBar:
+    """A progress bar on stderr, redrawn at most ten times a second, only on a terminal."""
+
+    def __init__(self, stream: Any = None, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last = 0.0
+        self.start = time.monotonic()
+
+    def __call__(self, done: int, total: int, nbytes: int) -> None:
+        now = time.monotonic()
+        if not self.tty or (done < total and now - self._last < 0.1):
+            return
+        self._last = now
+        filled = self.width * done // max(total, 1)
+        rate = nbytes / max(now - self.start, 1e-6) / 1e6
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} "
+                          f"submissions, {nbytes / 1e6:,.1f} MB, {rate:,.0f} MB/s")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import ImportRefused, import_bundle
+    from .vault import VaultError
+    _check_air_gap(args)
+    unlocked = unlock_from_args(args)
+    try:
+        with open(args.bundle, "rb", buffering=1 << 20) as src:
+            result = import_bundle(unlocked, src, progress=ProgressBar())
+    except OSError as exc:
+        raise _fail(f"cannot read {args.bundle}: {exc.strerror or exc.__class__.__name__}"
+                    ) from None
+    except ImportRefused as exc:
+        raise _fail(f"{exc}; nothing was imported") from None
+    except VaultError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        unlocked.lock()
+    print(f"Imported bundle {result.seq}: {result.imported} new submission(s) "
+          f"({result.reports_created} new report(s)), {result.skipped} already in the vault.")
+    if result.rotated_to:
+        print(f"The server's signing key changed; the vault now trusts {result.rotated_to}.")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .exporter import ExportRefused, export_replies
+    from .vault import VaultError
+    _check_air_gap(args)
+    unlocked = unlock_from_args(args)
+    try:
+        result = export_replies(unlocked, args.out)
+    except (ExportRefused, VaultError) as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot write {args.out}: {exc.strerror or exc.__class__.__name__}"
+                    ) from None
+    finally:
+        unlocked.lock()
+    print(f"Wrote reply bundle {result.seq} to {result.path}: {result.replies} question(s) or "
+          f"message(s), {result.statuses} status change(s), {result.acks} acknowledgment(s).")
+    print("Carry it to the gateway and upload it there.")
     return 0

@@ -215,6 +215,8 @@ def init(path: Path, name: str, passphrase: str, server_card: bytes, deployment_
     if card.kind != "server":
         raise VaultError("the card given as --server-card is not a server card")
     check_passphrase(passphrase)
+    if not path.parent.is_dir():
+        raise VaultError(f"{path.parent} is not a directory")
     tmp = path.with_name(f".{path.name}.init-{secrets.token_hex(6)}")
     tmp.mkdir(mode=0o700, parents=False)
     try:

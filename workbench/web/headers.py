@@ -23,7 +23,9 @@ def headers_tween_factory(handler: Any, registry: Any) -> Any:
     def tween(request: Any) -> Any:
         response = handler(request)
         for name, value in HEADERS.items():
-            response.headers[name] = value
+            # A view may set a stricter CSP of its own (downloads add "sandbox").
+            if name != "Content-Security-Policy" or name not in response.headers:
+                response.headers[name] = value
         return response
     return tween
 

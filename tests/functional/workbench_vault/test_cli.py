@@ -1,0 +1,141 @@
+"""The commands as a user runs them (in-process, real argon2 defaults, real files)."""
+
+import json
+
+import pytest
+
+from crypto.identity import Card, ServerKey
+from peluit.cli import main
+from tests.fixtures.workbench_vault import (
+    DEPLOYMENT,
+    OTHER_PASS,
+    PASS,
+    VaultFixture,
+    add_person,
+    build_inbox,
+    make_vault,
+    report_item,
+)
+from workbench import airgap, vault
+
+PASS2 = OTHER_PASS
+DEMO = "--demo-not-air-gapped"
+
+
+@pytest.fixture
+def setup(tmp_path):
+    server = ServerKey.generate()
+    (tmp_path / "server.card").write_bytes(server.card().to_bytes())
+    (tmp_path / "p1").write_text(PASS + "\n")
+    (tmp_path / "p2").write_text(PASS2 + "\n")
+    return tmp_path, server
+
+
+def _init(tmp_path, capsys):
+    code = main(["workbench", "init", str(tmp_path / "v"), "--name", "Ani",
+                 "--server-card", str(tmp_path / "server.card"), "--deployment-id", DEPLOYMENT,
+                 "--passphrase-file", str(tmp_path / "p1"), DEMO])
+    return code, capsys.readouterr()
+
+
+def test_init_prints_the_card_and_says_not_air_gapped(setup, capsys):
+    tmp_path, _ = setup
+    code, out = _init(tmp_path, capsys)
+    assert code == 0
+    assert airgap.BANNER in out.err
+    card_line = next(line for line in out.out.splitlines() if line.startswith("{"))
+    card = Card.from_bytes(card_line.encode())
+    assert card.kind == "auditor" and card.name == "Ani"
+    assert f"Fingerprint: {card.fingerprint}" in out.out
+    assert PASS not in out.out + out.err
+
+
+def test_init_without_demo_switch_is_refused_when_networked(setup, capsys):
+    if not airgap.interfaces_up():
+        pytest.skip("no network interface is up on this machine")
+    tmp_path, _ = setup
+    code = main(["workbench", "init", str(tmp_path / "v"), "--name", "Ani",
+                 "--server-card", str(tmp_path / "server.card"), "--deployment-id", DEPLOYMENT,
+                 "--passphrase-file", str(tmp_path / "p1")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "refuses to start" in err[0]
+    assert not (tmp_path / "v").exists()
+
+
+def test_round_trip_through_the_commands(setup, capsys):
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)  # cheap argon2; the commands read the parameters from the vault
+    v = tv.path
+    assert main(["workbench", "add-auditor", str(v), "--name", "Budi", "--role", "auditor",
+                 "--as", "Lead Ani", "--passphrase-file", str(tmp_path / "p1"),
+                 "--new-passphrase-file", str(tmp_path / "p2"), DEMO]) == 0
+    assert "Budi" in capsys.readouterr().out
+    budi = vault.unlock(v, "Budi", PASS2)
+    item = report_item()
+    (tmp_path / "in1.bundle").write_bytes(
+        build_inbox(VaultFixture(v, tv.server, budi, DEPLOYMENT), [item], seq=1))
+    args = ["--vault", str(v), "--as", "Budi", "--passphrase-file", str(tmp_path / "p2"), DEMO]
+    assert main(["workbench", "import", str(tmp_path / "in1.bundle"), *args]) == 0
+    out = capsys.readouterr()
+    assert "1 new submission(s)" in out.out and airgap.BANNER in out.err
+    # Twice: refused with one line, nothing changes.
+    assert main(["workbench", "import", str(tmp_path / "in1.bundle"), *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "already imported" in err[-1] and "nothing was imported" in err[-1]
+    assert main(["workbench", "export-replies", str(tmp_path / "r1.bundle"), *args]) == 0
+    assert "1 acknowledgment(s)" in capsys.readouterr().out
+    assert (tmp_path / "r1.bundle").is_file()
+    assert main(["workbench", "export-replies", str(tmp_path / "r2.bundle"), *args]) == 1
+    assert "nothing to export" in capsys.readouterr().err
+
+
+def test_wrong_passphrase_is_one_clear_line(setup, capsys):
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    (tmp_path / "bad").write_text("not the right passphrase at all\n")
+    code = main(["workbench", "export-replies", str(tmp_path / "r.bundle"), "--vault",
+                 str(tv.path), "--passphrase-file", str(tmp_path / "bad"), DEMO])
+    err = capsys.readouterr().err
+    assert code == 1 and "peluit: wrong passphrase" in err and "Traceback" not in err
+
+
+def test_compliance_officer_commands_refuse_content(setup, capsys):
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    add_person(tv, "Citra", "compliance")
+    v = tv.path
+    code = main(["workbench", "export-replies", str(tmp_path / "r.bundle"), "--vault", str(v),
+                 "--as", "Citra", "--passphrase-file", str(tmp_path / "p2"), DEMO])
+    assert code == 1 and "aggregates only" in capsys.readouterr().err
+    code = main(["workbench", "add-auditor", str(v), "--name", "Dodi", "--role", "lead",
+                 "--as", "Citra", "--passphrase-file", str(tmp_path / "p2"),
+                 "--new-passphrase-file", str(tmp_path / "p2"), DEMO])
+    assert code == 1 and "only an auditor or a lead" in capsys.readouterr().err
+
+
+def test_compliance_card_is_not_offered_for_enrolment(setup, capsys):
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    assert main(["workbench", "add-auditor", str(tv.path), "--name", "Citra", "--role",
+                 "compliance", "--passphrase-file", str(tmp_path / "p1"),
+                 "--new-passphrase-file", str(tmp_path / "p2"), DEMO]) == 0
+    out = capsys.readouterr().out
+    assert "do NOT enroll" in out and not any(line.startswith("{") for line in out.splitlines())
+
+
+def test_bad_files_are_one_clear_line(setup, capsys):
+    tmp_path, _ = setup
+    (tmp_path / "junk.card").write_text(json.dumps({"not": "a card"}))
+    code = main(["workbench", "init", str(tmp_path / "v"), "--name", "Ani", "--server-card",
+                 str(tmp_path / "junk.card"), "--deployment-id", DEPLOYMENT,
+                 "--passphrase-file", str(tmp_path / "p1"), DEMO])
+    assert code == 1 and "server card is not valid" in capsys.readouterr().err
+    tv = make_vault(tmp_path)
+    code = main(["workbench", "import", str(tmp_path / "missing.bundle"), "--vault",
+                 str(tv.path), "--passphrase-file", str(tmp_path / "p1"), DEMO])
+    assert code == 1 and "cannot read" in capsys.readouterr().err
+    (tmp_path / "junk.bundle").write_bytes(b"PELUIT-B" + b"\0" * 100)
+    code = main(["workbench", "import", str(tmp_path / "junk.bundle"), "--vault",
+                 str(tv.path), "--passphrase-file", str(tmp_path / "p1"), DEMO])
+    err = capsys.readouterr().err
+    assert code == 1 and "nothing was imported" in err and "Traceback" not in err

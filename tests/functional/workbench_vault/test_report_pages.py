@@ -1,0 +1,82 @@
+import io
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.fixtures.workbench_vault import OTHER_PASS, Item, add_person, build_inbox, report_item
+from workbench import db
+from workbench.importer import import_bundle
+
+from .conftest import login
+
+EVIL_NAME = '../"evil"\r\nX-Injected: 1; <b>laporan</b>.html'
+
+
+@pytest.fixture
+def items(tv):
+    rep = report_item("Setoran <script>alert('x')</script> ke kepala")
+    html = Item("file", b"<html><script>alert(1)</script></html>", report=rep.report,
+                reporter_key=rep.reporter_key, name=EVIL_NAME, content_type="text/html")
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [rep, html], seq=1)))
+    return rep, html
+
+
+def test_report_list_and_view_escape_reporter_text(lead_app, items):
+    rep, _ = items
+    assert rep.report[:8] in lead_app.get("/reports").text
+    page = lead_app.get(f"/reports/{rep.report}")
+    assert "&lt;script&gt;alert(" in page.text and "<script>" not in page.text
+    assert "&lt;b&gt;laporan&lt;/b&gt;" in page.text  # the file name, escaped too
+
+
+def test_files_are_downloaded_as_attachments_with_a_safe_name(lead_app, items):
+    _, html = items
+    r = lead_app.get(f"/files/{html.id}")
+    assert r.body == html.body
+    assert r.content_type == "application/octet-stream"  # never the declared text/html
+    disposition = r.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "\r" not in disposition and "\n" not in disposition and ".." not in disposition
+    assert 'filename="' in disposition and "/" not in disposition.split('filename="')[1]
+    assert "sandbox" in r.headers["Content-Security-Policy"]
+    assert "X-Injected" not in r.headers
+
+
+def test_unknown_report_and_file_are_404(lead_app, items):
+    rep, _ = items
+    lead_app.get("/reports/" + "0" * 32, status=404)
+    lead_app.get("/files/" + rep.id, status=404)  # a text submission has no file
+
+
+def test_writing_a_question(lead_app, tv, items):
+    rep, _ = items
+    page = lead_app.get(f"/reports/{rep.report}")
+    form = page.forms[1]
+    form["text"] = "Kapan <uang> diserahkan?"
+    form.submit(status=303)
+    page = lead_app.get(f"/reports/{rep.report}")
+    assert "Kapan &lt;uang&gt; diserahkan?" in page.text
+    with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s:
+        [reply] = s.scalars(select(db.Reply)).all()
+        assert reply.text == "Kapan <uang> diserahkan?" and reply.author == tv.lead.key_id
+    form = lead_app.get(f"/reports/{rep.report}").forms[1]
+    form["text"] = "   "
+    assert "kosong" in form.submit(status=400).text
+
+
+def test_question_needs_csrf(lead_app, items):
+    rep, _ = items
+    lead_app.post(f"/reports/{rep.report}/questions", {"text": "x"}, status=400)
+
+
+def test_compliance_officer_cannot_reach_content(app, tv, items):
+    rep, html = items
+    identity = add_person(tv, "Citra", "compliance")
+    login(app, identity.key_id, OTHER_PASS)
+    for url in (f"/reports/{rep.report}", f"/files/{html.id}", "/reports"):
+        r = app.get(url, status=403)
+        assert "Setoran" not in r.text
+    token = app.get("/").forms[0]["csrf_token"].value
+    app.post(f"/reports/{rep.report}/questions", {"text": "x", "csrf_token": token},
+             status=403)

@@ -1,0 +1,110 @@
+import io
+import json
+
+import pytest
+from sqlalchemy.orm import Session
+
+from crypto import bundle, envelope
+from tests.fixtures.workbench_vault import add_person, build_inbox, make_vault, report_item
+from workbench import db, outbox, vault
+from workbench.exporter import ExportRefused, NothingToExport, export_replies
+from workbench.importer import import_bundle
+
+
+@pytest.fixture
+def tv(tmp_path):
+    return make_vault(tmp_path)
+
+
+def _write(tv, fn):
+    engine = db.make_engine(tv.path)
+    try:
+        with db.unlocked(tv.lead.vault_key), Session(engine) as s, s.begin():
+            return fn(s)
+    finally:
+        engine.dispose()
+
+
+def _read(tv, path, last=None):
+    with open(path, "rb") as f:
+        reader = bundle.BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key},
+                                     "reply", lambda _k: last, tv.deployment)
+        members = {m.member.name: m.read() for m in reader.members()}
+    return reader.manifest, members
+
+
+def test_export_carries_questions_statuses_and_acks(tv, tmp_path):
+    items = [report_item(), report_item()]
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, items, seq=1)))
+    q = _write(tv, lambda s: outbox.queue_reply(s, items[0].report, tv.lead.key_id,
+                                                "Kapan kejadiannya?").id)
+    _write(tv, lambda s: outbox.queue_status(s, items[0].report, "verification", tv.lead.key_id))
+    _write(tv, lambda s: outbox.queue_status(s, items[0].report, "investigation",
+                                             tv.lead.key_id))
+    result = export_replies(tv.lead, tmp_path / "r1.bundle")
+    assert (result.seq, result.replies, result.statuses, result.acks) == (1, 1, 1, 2)
+    manifest, members = _read(tv, tmp_path / "r1.bundle")
+    assert manifest.kind == "reply" and manifest.sender == tv.lead.key_id
+    assert sorted(manifest.body["acks"]) == sorted(i.id for i in items)
+    assert manifest.body["statuses"] == [{"report": items[0].report, "status": "investigation"}]
+    assert manifest.body["replies"] == [{"id": q, "report": items[0].report, "kind": "question",
+                                         "member": f"{q}.env"}]
+    sealed = members[f"{q}.env"]
+    assert b"Kapan" not in sealed
+    meta, body = envelope.open_bytes(sealed, [items[0].reporter])
+    assert meta == {"v": 1, "kind": "question", "report": items[0].report, "reply": q}
+    assert json.loads(body) == {"text": "Kapan kejadiannya?"}
+    # Only the reporter can open it: not even the auditors.
+    with pytest.raises(Exception):
+        envelope.open_bytes(sealed, [tv.lead.identity.box])
+
+
+def test_next_export_has_only_what_is_new_and_the_next_seq(tv, tmp_path):
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    export_replies(tv.lead, tmp_path / "r1.bundle")
+    with pytest.raises(NothingToExport):
+        export_replies(tv.lead, tmp_path / "r2.bundle")
+    assert not (tmp_path / "r2.bundle").exists()
+    _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
+    result = export_replies(tv.lead, tmp_path / "r2.bundle")
+    assert (result.seq, result.replies, result.acks) == (2, 1, 0)
+    manifest, _ = _read(tv, tmp_path / "r2.bundle", last=1)
+    assert manifest.seq == 2 and manifest.body["acks"] == []
+
+
+def test_each_auditor_has_their_own_sequence(tv, tmp_path):
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    export_replies(tv.lead, tmp_path / "a.bundle")
+    add_person(tv, "Budi", "auditor")
+    budi = vault.unlock(tv.path, "Budi", "another long passphrase here")
+    _write(tv, lambda s: outbox.queue_reply(s, item.report, budi.key_id, "Ada bukti lain?"))
+    assert export_replies(budi, tmp_path / "b.bundle").seq == 1
+
+
+def test_export_never_overwrites_a_file(tv, tmp_path):
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [report_item()], seq=1)))
+    (tmp_path / "r.bundle").write_bytes(b"older bundle not yet carried")
+    with pytest.raises(ExportRefused, match="exists already"):
+        export_replies(tv.lead, tmp_path / "r.bundle")
+    assert (tmp_path / "r.bundle").read_bytes() == b"older bundle not yet carried"
+
+
+def test_compliance_officer_cannot_export(tv, tmp_path):
+    add_person(tv, "Citra", "compliance")
+    citra = vault.unlock(tv.path, "Citra", "another long passphrase here")
+    with pytest.raises(vault.VaultError):
+        export_replies(citra, tmp_path / "r.bundle")
+
+
+def test_bad_replies_are_refused(tv):
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    for text in ("", "   ", "x" * (outbox.MAX_REPLY_CHARS + 1)):
+        with pytest.raises(outbox.OutboxError):
+            _write(tv, lambda s, t=text: outbox.queue_reply(s, item.report, "k" * 32, t))
+    with pytest.raises(outbox.OutboxError):
+        _write(tv, lambda s: outbox.queue_reply(s, "0" * 32, "k" * 32, "halo"))
+    with pytest.raises(outbox.OutboxError):
+        _write(tv, lambda s: outbox.queue_status(s, item.report, "guilty", "k" * 32))

@@ -1,0 +1,250 @@
+"""Importing inbox bundles, and the attacks on it that must fail (each its own test)."""
+
+import io
+import sqlite3
+
+import pytest
+from nacl.public import PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crypto import envelope
+from crypto.identity import ServerKey
+from tests.fixtures.workbench_vault import (
+    Item,
+    add_person,
+    build_inbox,
+    make_vault,
+    new_id,
+    report_item,
+    sealed_members,
+)
+from workbench import db, filestore, vault
+from workbench.importer import ImportRefused, import_bundle
+
+
+@pytest.fixture
+def tv(tmp_path):
+    return make_vault(tmp_path)
+
+
+def run(tv, data):
+    return import_bundle(tv.lead, io.BytesIO(data))
+
+
+def snapshot(tv):
+    """Everything that an import could change: table row counts, sequence state, files."""
+    conn = sqlite3.connect(tv.path / db.DB_FILE)
+    try:
+        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: S608
+                  for t in ("reports", "submissions", "bundle_sequences", "server_cards",
+                            "audit_log")}
+        seqs = conn.execute("SELECT * FROM bundle_sequences ORDER BY 1, 2").fetchall()
+    finally:
+        conn.close()
+    files = sorted(p.name for p in (tv.path / "files").iterdir())
+    return counts, seqs, files
+
+
+def three_items():
+    rep = report_item("Kepala dinas meminta setoran <script>alert(1)</script>")
+    pdf = Item("file", b"%PDF-1.7 bukti transfer " * 5000, report=rep.report,
+               reporter_key=rep.reporter_key, name="../../etc/bukti transfer.pdf")
+    msg = Item("message", b'{"in_reply_to":null,"text":"tambahan"}', report=rep.report,
+               reporter_key=rep.reporter_key)
+    return [rep, pdf, msg]
+
+
+def test_import_files_each_submission_under_its_report(tv):
+    items = three_items()
+    result = run(tv, build_inbox(tv, items, seq=1))
+    assert (result.imported, result.skipped, result.reports_created) == (3, 0, 1)
+    with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s:
+        report = s.get(db.Report, items[0].report)
+        assert bytes(report.reporter_key) == bytes(items[0].reporter_key)
+        assert [x.kind for x in report.submissions] == ["report", "file", "message"]
+        rep, f, msg = report.submissions
+        assert rep.content["what"].startswith("Kepala dinas")
+        assert msg.content == {"in_reply_to": None, "text": "tambahan"}
+        assert f.file_name == "../../etc/bukti transfer.pdf" and f.size == len(items[1].body)
+        key = vault.vault_box_key(tv.lead.vault_key)
+        assert b"".join(filestore.iter_plaintext(tv.path, f.file_path, key)) == items[1].body
+
+
+def test_a_copied_vault_reveals_nothing(tv):
+    items = three_items()
+    run(tv, build_inbox(tv, items, seq=1))
+    everything = b"".join(p.read_bytes() for p in tv.path.rglob("*") if p.is_file())
+    for secret in (b"Kepala dinas", b"bukti transfer", b"tambahan", b"%PDF",
+                   bytes(items[0].reporter_key)):
+        assert secret not in everything
+
+
+def test_importing_twice_changes_nothing(tv):
+    data = build_inbox(tv, three_items(), seq=1)
+    run(tv, data)
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused, match="already imported"):
+        run(tv, data)
+    assert snapshot(tv) == before
+
+
+def test_a_submission_already_imported_is_skipped(tv):
+    items = three_items()
+    run(tv, build_inbox(tv, items[:2], seq=1))
+    extra = Item("message", b'{"in_reply_to":null,"text":"lagi"}', report=items[0].report,
+                 reporter_key=items[0].reporter_key)
+    result = run(tv, build_inbox(tv, [*items[:2], extra], seq=2))
+    assert (result.imported, result.skipped, result.reports_created) == (1, 2, 0)
+
+
+def test_envelopes_sealed_to_a_colleague_open_too(tv):
+    colleague = add_person(tv, "Budi", "auditor")
+    item = report_item()
+    members = sealed_members([item], [colleague.box.public_key])  # not to the lead
+    assert run(tv, build_inbox(tv, [item], seq=1, members=members)).imported == 1
+
+
+# --- attacks -------------------------------------------------------------------------------
+
+def _flip(data: bytes, at: int) -> bytes:
+    b = bytearray(data)
+    b[at] ^= 1
+    return bytes(b)
+
+
+def test_changed_member_is_refused_and_nothing_imported(tv):
+    data = build_inbox(tv, three_items(), seq=1)
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused):
+        run(tv, _flip(data, len(data) - 100))  # inside the last member
+    assert snapshot(tv) == before
+
+
+def test_changed_member_in_the_middle_leaves_no_file_behind(tv):
+    items = three_items()
+    data = build_inbox(tv, items, seq=1)
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused):
+        run(tv, _flip(data, len(data) - 50))
+    assert snapshot(tv) == before
+    assert not list((tv.path / "files").iterdir())
+
+
+def test_missing_member_is_refused(tv):
+    items = three_items()
+    data = build_inbox(tv, items, seq=1)
+    last = len(sealed_members(items[-1:], tv.recipients())[f"{items[-1].id}.env"])
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused):
+        run(tv, data[:-last])  # the last member cut off the end
+    assert snapshot(tv) == before
+
+
+def test_extra_member_appended_is_refused(tv):
+    items = three_items()
+    data = build_inbox(tv, items, seq=1)
+    extra = envelope.seal_bytes(b'{"what":"palsu"}', tv.recipients(), {"v": 1})
+    with pytest.raises(ImportRefused, match="after the last member"):
+        run(tv, data + extra)
+    assert snapshot(tv)[0]["submissions"] == 0
+
+
+def test_signed_extra_member_without_a_submission_entry_is_refused(tv):
+    items = three_items()
+    members = sealed_members(items, tv.recipients())
+    members["smuggled.env"] = envelope.seal_bytes(b"x", tv.recipients(), {"v": 1})
+    with pytest.raises(ImportRefused, match="do not match"):
+        run(tv, build_inbox(tv, items, seq=1, members=members))
+
+
+def test_reordered_bundles_are_refused(tv):
+    first = build_inbox(tv, [report_item()], seq=1)
+    second = build_inbox(tv, [report_item()], seq=2)
+    run(tv, second)
+    with pytest.raises(ImportRefused, match="already imported or older"):
+        run(tv, first)
+
+
+def test_bundle_from_another_server_is_refused(tv):
+    other = ServerKey.generate()
+    with pytest.raises(ImportRefused, match="not from the pinned server"):
+        run(tv, build_inbox(tv, [report_item()], seq=1, server=other))
+
+
+def test_bundle_for_another_deployment_is_refused(tv):
+    with pytest.raises(ImportRefused, match="another deployment"):
+        run(tv, build_inbox(tv, [report_item()], seq=1, deployment="f" * 32))
+
+
+def test_reply_bundle_is_not_an_inbox(tv):
+    from crypto import bundle
+    manifest = bundle.make_manifest("reply", tv.deployment, tv.server.signing, 1, [], {})
+    out = io.BytesIO()
+    bundle.write_bundle(out, manifest, tv.server.signing, lambda n: io.BytesIO())
+    with pytest.raises(ImportRefused, match="expected a inbox bundle"):
+        run(tv, out.getvalue())
+
+
+def test_submission_moved_to_another_report_is_refused(tv):
+    item = report_item()
+    members = sealed_members([item], tv.recipients())
+    item.report = new_id()  # the manifest now files it elsewhere; the sealed metadata does not
+    with pytest.raises(ImportRefused, match="does not match the signed manifest"):
+        run(tv, build_inbox(tv, [item], seq=1, members=members))
+
+
+def test_reporter_key_swap_is_refused(tv):
+    item = report_item()
+    run(tv, build_inbox(tv, [item], seq=1))
+    later = Item("message", b'{"in_reply_to":null,"text":"x"}', report=item.report,
+                 reporter_key=PrivateKey.generate().public_key)  # replies would go to Mallory
+    with pytest.raises(ImportRefused, match="another reporter key"):
+        run(tv, build_inbox(tv, [later], seq=2))
+
+
+def test_envelope_for_someone_else_is_refused(tv):
+    item = report_item()
+    members = sealed_members([item], [PrivateKey.generate().public_key])
+    with pytest.raises(ImportRefused, match="not sealed to anyone"):
+        run(tv, build_inbox(tv, [item], seq=1, members=members))
+
+
+def test_malformed_content_is_refused(tv):
+    item = Item("message", b'{"text": 5}')
+    with pytest.raises(ImportRefused, match="not a message"):
+        run(tv, build_inbox(tv, [item], seq=1))
+
+
+def test_compliance_officer_cannot_import(tv):
+    add_person(tv, "Citra", "compliance")
+    citra = vault.unlock(tv.path, "Citra", "another long passphrase here")
+    with pytest.raises(vault.VaultError):
+        import_bundle(citra, io.BytesIO(build_inbox(tv, [report_item()], seq=1)))
+
+
+def test_server_key_rotation_signed_by_the_old_key(tv):
+    new = ServerKey.generate()
+    rotate = {"rotate_to": new.card().to_bytes().decode()}
+    result = run(tv, build_inbox(tv, [report_item()], seq=5, body_extra=rotate))
+    assert result.rotated_to == new.key_id
+    # The new key is trusted from sequence 1; the old one no longer.
+    assert run(tv, build_inbox(tv, [report_item()], seq=1, server=new)).imported == 1
+    with pytest.raises(ImportRefused, match="not from the pinned server"):
+        run(tv, build_inbox(tv, [report_item()], seq=6))
+
+
+def test_rotation_to_a_bad_card_is_refused(tv):
+    with pytest.raises(ImportRefused, match="not valid"):
+        run(tv, build_inbox(tv, [report_item()], seq=1, body_extra={"rotate_to": "{}"}))
+    assert snapshot(tv)[0]["server_cards"] == 1
+
+
+def test_import_is_audited_without_content(tv):
+    run(tv, build_inbox(tv, three_items(), seq=1))
+    from policies import auditlog
+    entries = auditlog.load_vault(tv.path)
+    assert [e.action for e in entries] == ["bundle.import"]
+    assert auditlog.verify(entries) == []
+    with Session(db.make_engine(tv.path)) as s:
+        assert s.scalar(select(func.count()).select_from(db.AuditLogRow)) == 1

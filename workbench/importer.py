@@ -1,0 +1,340 @@
+"""``peluit workbench import``: an inbox bundle into the vault, all or nothing.
+
+Order of trust: the bundle's signature, signer (a pinned, active server key), deployment id and
+sequence number are checked before any member is read (crypto.bundle). Each member is then
+hashed as it streams past and decrypted with the team's X25519 keys; the envelope's inner
+metadata must name the same report, submission and kind as the signed manifest entry, so a
+server cannot move a submission to another report. Files are re-encrypted at once to the vault's
+own key pair; no plaintext touches the disk. Everything is written in one database transaction;
+any failure rolls it back and removes the files written so far, so a refused bundle leaves the
+vault exactly as it was. A submission already in the vault is skipped (the reader still checks
+its hash), and a bundle whose sequence number is not newer than the last one accepted from its
+signer is refused, so importing twice changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crypto.bundle import BundleReader, MemberStream
+from crypto.encoding import b64decode
+from crypto.envelope import EnvelopeReader, EnvelopeWriter
+from crypto.errors import (
+    CryptoError,
+    MalformedError,
+    NotARecipientError,
+    ReplayError,
+    UnknownSignerError,
+)
+from crypto.identity import Card
+
+from . import audit, db, filestore, vault
+from .fsutil import fsync_dir, temp_beside
+
+_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+MAX_NAME = 255
+WRITE_BLOCK = 1 << 20
+
+
+class ImportRefused(Exception):
+    """The bundle was refused; nothing was imported. The message is one clear line."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    report: str
+    reporter_key: bytes
+    kind: str
+    member: str
+    day: str
+
+
+@dataclass
+class ImportResult:
+    seq: int
+    sender: str
+    imported: int = 0
+    skipped: int = 0
+    plaintext_bytes: int = 0
+    reports_created: int = 0
+    rotated_to: str | None = None
+
+
+Progress = Callable[[int, int, int], None]  # (members done, members total, bundle bytes done)
+
+
+def _parse_entries(body: dict[str, Any], member_names: list[str]) -> dict[str, Entry]:
+    subs = body.get("submissions")
+    if not isinstance(subs, list) or set(body) - {"submissions", "rotate_to"}:
+        raise ImportRefused("the bundle body is not an inbox body")
+    entries: dict[str, Entry] = {}
+    ids: set[str] = set()
+    for raw in subs:
+        if not isinstance(raw, dict) or set(raw) != {"id", "report", "reporter_key", "kind",
+                                                      "member", "day"}:
+            raise ImportRefused("a submission entry of the bundle is malformed")
+        try:
+            dt.date.fromisoformat(raw["day"])
+            key = b64decode(raw["reporter_key"], length=32)
+        except (TypeError, ValueError, MalformedError):
+            raise ImportRefused("a submission entry of the bundle is malformed") from None
+        if not (isinstance(raw["id"], str) and _ID.match(raw["id"])
+                and isinstance(raw["report"], str) and _ID.match(raw["report"])
+                and raw["kind"] in db.SUBMISSION_KINDS and isinstance(raw["member"], str)):
+            raise ImportRefused("a submission entry of the bundle is malformed")
+        if raw["member"] in entries or raw["id"] in ids:
+            raise ImportRefused("the bundle lists a submission twice")
+        ids.add(raw["id"])
+        entries[raw["member"]] = Entry(raw["id"], raw["report"], key, raw["kind"],
+                                       raw["member"], raw["day"])
+    if set(entries) != set(member_names) or len(member_names) != len(entries):
+        raise ImportRefused("the bundle's members and its list of submissions do not match")
+    return entries
+
+
+def _check_metadata(meta: dict[str, Any], entry: Entry) -> dict[str, Any]:
+    if (meta.get("v") != 1 or meta.get("kind") != entry.kind or meta.get("report") != entry.report
+            or meta.get("submission") != entry.id):
+        raise ImportRefused(f"submission {entry.id}: its sealed metadata does not match the "
+                            "signed manifest (moved or substituted)")
+    extra = {"name", "content_type"} if entry.kind == "file" else set()
+    if set(meta) != {"v", "kind", "report", "submission"} | extra:
+        raise ImportRefused(f"submission {entry.id}: unexpected sealed metadata")
+    if entry.kind == "file":
+        name, ctype = meta["name"], meta["content_type"]
+        if not (isinstance(name, str) and 0 < len(name) <= MAX_NAME
+                and isinstance(ctype, str) and len(ctype) <= 255):
+            raise ImportRefused(f"submission {entry.id}: bad file name or type")
+    return meta
+
+
+def _check_text(kind: str, body: Any, sid: str) -> dict[str, Any]:
+    ok = isinstance(body, dict)
+    if ok and kind == "report":
+        ok = all(isinstance(k, str) and isinstance(v, str) for k, v in body.items()) \
+            and bool(body.get("what"))
+    elif ok and kind == "message":
+        ok = set(body) == {"text", "in_reply_to"} and isinstance(body["text"], str) and (
+            body["in_reply_to"] is None or isinstance(body["in_reply_to"], str))
+    elif ok and kind == "retaliation":
+        ok = set(body) == {"text"} and isinstance(body["text"], str)
+    if not ok:
+        raise ImportRefused(f"submission {sid}: its content is not a {kind} as documented")
+    return body
+
+
+class _Files:
+    """Files written during one import: removed again unless the import commits."""
+
+    def __init__(self, vault_path: Path):
+        self.root = vault_path
+        self.written: list[Path] = []
+
+    def store(self, entry: Entry, reader: EnvelopeReader, vault_public: Any,
+              meta: dict[str, Any]) -> tuple[int, str, str]:
+        final = self.root / filestore.relative_path(entry.id)
+        tmp = temp_beside(final)
+        self.written.append(tmp)
+        h = hashlib.sha256()
+        size = 0
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb", buffering=WRITE_BLOCK) as out:
+            writer = EnvelopeWriter(out, [vault_public], {
+                "v": 1, "kind": "vault-file", "submission": entry.id})
+            for chunk in reader.chunks():
+                h.update(chunk)
+                writer.write(chunk)
+                size += len(chunk)
+            writer.close()
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, final)
+        self.written[-1] = final
+        return size, h.hexdigest(), filestore.relative_path(entry.id)
+
+    def discard(self) -> None:
+        for p in self.written:
+            p.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        if self.written:
+            fsync_dir(self.root / filestore.FILES_DIR)
+
+
+def _read_text(reader: EnvelopeReader, sid: str) -> tuple[bytes, str]:
+    parts, total, h = [], 0, hashlib.sha256()
+    for chunk in reader.chunks():
+        total += len(chunk)
+        if total > MAX_TEXT_BYTES:
+            raise ImportRefused(f"submission {sid}: text larger than allowed")
+        h.update(chunk)
+        parts.append(chunk)
+    return b"".join(parts), h.hexdigest()
+
+
+def _trusted(session: Session) -> dict[str, Any]:
+    rows = session.scalars(select(db.ServerCard).where(db.ServerCard.active.is_(True))).all()
+    return {r.key_id: Card.from_bytes(r.card).sign_key for r in rows}
+
+
+def _last_seq(session: Session, direction: str) -> Callable[[str], int | None]:
+    def last(key_id: str) -> int | None:
+        row = session.get(db.BundleSequence, (direction, key_id))
+        return row.seq if row else None
+    return last
+
+
+def _rotate(session: Session, old: str, raw: Any, today: str) -> str:
+    try:
+        if not isinstance(raw, str):
+            raise MalformedError("not a string")
+        card = Card.from_bytes(raw.encode("utf-8"))
+    except CryptoError:
+        raise ImportRefused("the bundle announces a new server key, but its card is not "
+                            "valid") from None
+    if card.kind != "server":
+        raise ImportRefused("the bundle announces a new server key that is not a server card")
+    if card.key_id == old:
+        return card.key_id
+    if session.get(db.ServerCard, card.key_id) is not None:
+        raise ImportRefused("the bundle announces a server key that was pinned before")
+    session.add(db.ServerCard(key_id=card.key_id, card=card.to_bytes(), pinned_day=today,
+                              active=True))
+    old_row = session.get(db.ServerCard, old)
+    assert old_row is not None
+    # The old key signed this hand-over; from now on only the new key is trusted.
+    old_row.active = False
+    old_row.replaced_by = card.key_id
+    return card.key_id
+
+
+def _refusal(exc: CryptoError) -> ImportRefused:
+    if isinstance(exc, ReplayError):
+        return ImportRefused(f"bundle refused: already imported or older than the last one ({exc})")
+    if isinstance(exc, UnknownSignerError):
+        return ImportRefused(f"bundle refused: not from the pinned server ({exc})")
+    if isinstance(exc, NotARecipientError):
+        return ImportRefused("bundle refused: a submission was not sealed to anyone in this vault")
+    return ImportRefused(f"bundle refused: {exc}")
+
+
+def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | None = None,
+                  today: str | None = None) -> ImportResult:
+    """Import one inbox bundle into the vault of ``unlocked``; raise ImportRefused on any fault."""
+    vault_key = unlocked.require_content()
+    today = today or dt.date.today().isoformat()
+    files = _Files(unlocked.path)
+    engine = db.make_engine(unlocked.path)
+    try:
+        with db.unlocked(vault_key), Session(engine) as session:
+            try:
+                with session.begin():
+                    result = _import(session, unlocked, src, files, progress, today)
+                    files.commit()
+            except BaseException:
+                files.discard()
+                raise
+        return result
+    except CryptoError as exc:
+        raise _refusal(exc) from None
+    finally:
+        engine.dispose()
+
+
+def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO, files: _Files,
+            progress: Progress | None, today: str) -> ImportResult:
+    deployment = db.get_setting(session, "deployment")
+    reader = BundleReader(src, _trusted(session), "inbox", _last_seq(session, "inbox"),
+                          deployment)
+    manifest = reader.manifest
+    entries = _parse_entries(manifest.body, [m.name for m in manifest.members])
+    result = ImportResult(manifest.seq, manifest.sender)
+    keys = vault.box_keys(session)
+    vault_public = vault.vault_box_key(unlocked.require_content()).public_key
+    ids = [e.id for e in entries.values()]
+    known = {row.id: row.report_id for row in session.execute(
+        select(db.Submission.id, db.Submission.report_id).where(db.Submission.id.in_(ids)))}
+    reports: dict[str, db.Report] = {}
+    next_seq = (session.scalar(select(func.max(db.Submission.seq))) or 0) + 1
+    total = len(manifest.members)
+    done_bytes = 0
+    for n, stream in enumerate(reader.members(), 1):
+        entry = entries[stream.member.name]
+        done_bytes += stream.member.size
+        if entry.id in known:
+            if known[entry.id] != entry.report:
+                raise ImportRefused(f"submission {entry.id} was already filed under another "
+                                    "report")
+            result.skipped += 1
+            stream.drain()  # still verifies the member's hash
+        else:
+            _import_one(session, entry, stream, keys, vault_public, files, reports, next_seq,
+                        today, result)
+            next_seq += 1
+        if progress:
+            progress(n, total, done_bytes)
+    seq_row = session.get(db.BundleSequence, ("inbox", manifest.sender))
+    if seq_row is None:
+        session.add(db.BundleSequence(direction="inbox", key_id=manifest.sender,
+                                      seq=manifest.seq))
+    else:
+        seq_row.seq = manifest.seq
+    if "rotate_to" in manifest.body:
+        result.rotated_to = _rotate(session, manifest.sender, manifest.body["rotate_to"], today)
+    audit.record(session, unlocked.key_id, "bundle.import", details={
+        "seq": manifest.seq, "sender": manifest.sender, "imported": result.imported,
+        "skipped": result.skipped, "rotated_to": result.rotated_to})
+    return result
+
+
+def _report_for(session: Session, entry: Entry, reports: dict[str, db.Report],
+                result: ImportResult) -> db.Report:
+    report = reports.get(entry.report) or session.get(db.Report, entry.report)
+    if report is None:
+        report = db.Report(id=entry.report, reporter_key=entry.reporter_key, channel="web",
+                           received_day=entry.day)
+        session.add(report)
+        result.reports_created += 1
+    elif report.reporter_key != entry.reporter_key:
+        # Replies are sealed to this key: a server must not be able to swap it.
+        raise ImportRefused(f"report {entry.report}: the bundle gives another reporter key than "
+                            "the vault knows")
+    reports[entry.report] = report
+    return report
+
+
+def _import_one(session: Session, entry: Entry, stream: MemberStream, keys: list[Any],
+                vault_public: Any, files: _Files, reports: dict[str, db.Report], seq: int,
+                today: str, result: ImportResult) -> None:
+    reader = EnvelopeReader(stream, keys)
+    meta = _check_metadata(reader.metadata, entry)
+    report = _report_for(session, entry, reports, result)
+    sub = db.Submission(id=entry.id, seq=seq, report_id=report.id, kind=entry.kind,
+                        received_day=entry.day, import_seq=result.seq)
+    if entry.kind == "file":
+        size, digest, rel = files.store(entry, reader, vault_public, meta)
+        sub.file_name, sub.content_type, sub.file_path = meta["name"], meta["content_type"], rel
+    else:
+        raw, digest = _read_text(reader, entry.id)
+        size = len(raw)
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise ImportRefused(f"submission {entry.id}: its content is not UTF-8 JSON") from None
+        sub.content = _check_text(entry.kind, body, entry.id)
+    sub.size, sub.sha256 = size, digest
+    session.add(sub)
+    result.imported += 1
+    result.plaintext_bytes += size
