@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from crypto import bundle, envelope
+from crypto.errors import NotARecipientError
 from tests.fixtures.workbench_vault import add_person, build_inbox, make_vault, report_item
 from workbench import db, outbox, vault
 from workbench.exporter import ExportRefused, NothingToExport, export_replies
@@ -55,7 +56,7 @@ def test_export_carries_questions_statuses_and_acks(tv, tmp_path):
     assert meta == {"v": 1, "kind": "question", "report": items[0].report, "reply": q}
     assert json.loads(body) == {"text": "Kapan kejadiannya?"}
     # Only the reporter can open it: not even the auditors.
-    with pytest.raises(Exception):
+    with pytest.raises(NotARecipientError):
         envelope.open_bytes(sealed, [tv.lead.identity.box])
 
 
