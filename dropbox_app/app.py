@@ -39,6 +39,7 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
 
 def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
                       argon2: Argon2Params | None = None, kdf_slots: int | None = None,
+                      kdf_wait: float = 1.0, login_limits: tuple[int, int] | None = None,
                       policy: Any = None) -> Router:
     """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
     ``policy`` is a callable giving the signed policy to show on the landing page."""
@@ -46,7 +47,10 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
     params = argon2 or config.argon2
     cfg.registry["peluit.argon2"] = params
     cfg.registry["peluit.salt"] = config.salt()
-    cfg.registry["peluit.kdf_gate"] = KdfGate(kdf_slots or default_kdf_slots(params.memory_kib))
+    cfg.registry["peluit.kdf_gate"] = KdfGate(kdf_slots or default_kdf_slots(params.memory_kib),
+                                              kdf_wait)
+    if login_limits:
+        cfg.registry["peluit.login_limits"] = login_limits  # (global, per lookup id) per hour
     if policy is not None:
         cfg.registry["peluit.policy"] = policy
     # The CSRF token lives in its own cookie (double submit): there is no session before a

@@ -198,12 +198,29 @@ def cmd_auditor_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def sweep_store(cfg: Any) -> int:
+    """Remove temporary files of dead writers and envelopes no row refers to."""
+    from sqlalchemy import select
+
+    from .models import Reply, Submission
+    from .store import Store
+
+    store = Store(cfg.store_dir)
+    store.ensure()
+    with _session(cfg) as db:
+        known = set(db.scalars(select(Submission.member))) | set(db.scalars(select(Reply.member)))
+    return store.sweep(known)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from . import app as apps
     from .server import make_server, serve_forever
 
     cfg = load_config(args)
     _check_db(cfg)
+    removed = sweep_store(cfg)
+    if removed:
+        print(f"removed {removed} file(s) left in the store by an interrupted upload")
     if args.app == "reporter":
         wsgi = apps.make_reporter_app(cfg)
         listen, limit = cfg.reporter_listen, cfg.max_upload_bytes + 2 * 1024 * 1024

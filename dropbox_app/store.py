@@ -18,6 +18,23 @@ from typing import BinaryIO
 
 _MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
 TEMP_PREFIX = ".tmp-"
+_TEMP = re.compile(r"^\.tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$")
+
+
+def _host_tag() -> str:
+    import socket
+
+    return hashlib.blake2b(socket.gethostname().encode(), digest_size=4).hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class StoreError(Exception):
@@ -77,7 +94,10 @@ class PendingEnvelope:
         self.store = store
         self.member = member_name(object_id)
         self.final = store.path / self.member
-        self.temp = store.path / f"{TEMP_PREFIX}{secrets.token_hex(16)}"
+        # The writer's host and pid are in the name, so that after a crash its leftovers can be
+        # told from the live uploads of another process sharing the store.
+        self.temp = store.path / (f"{TEMP_PREFIX}{_host_tag()}-{os.getpid()}-"
+                                      f"{secrets.token_hex(12)}")
         fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb", buffering=1024 * 1024)
         self.sink = HashingWriter(self._file)
@@ -136,19 +156,23 @@ class Store:
                 yield entry.name
 
     def sweep(self, known: set[str] | None = None, now: float | None = None) -> int:
-        """Remove what a crash left behind: temporary files older than a day (no upload takes
-        that long, and another server sharing the store may be writing a younger one), and,
+        """Remove what a crash left behind: temporary files whose writing process on this host
+        is gone, or older than a day (no upload takes that long; another server sharing the
+        store may be writing a younger one), and,
         when ``known`` is given, envelopes that no database row refers to (a crash between the
         rename and the commit) dated two days back or more, so no live request can still be
         about to commit them."""
         import time
 
         now = time.time() if now is None else now
+        host = _host_tag()
         removed = 0
         for entry in os.scandir(self.path):
             age = now - entry.stat().st_mtime
             if entry.name.startswith(TEMP_PREFIX):
-                stale = age > 86400
+                m = _TEMP.match(entry.name)
+                dead_writer = bool(m and m.group(1) == host and not _alive(int(m.group(2))))
+                stale = dead_writer or age > 86400
             else:
                 stale = (known is not None and bool(_MEMBER.match(entry.name))
                          and entry.name not in known and age > 2 * 86400)

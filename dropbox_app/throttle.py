@@ -54,7 +54,7 @@ def default_kdf_slots(memory_kib: int) -> int:
 
 
 class KdfGate:
-    def __init__(self, slots: int, wait_seconds: float = 2.0):
+    def __init__(self, slots: int, wait_seconds: float = 1.0):
         self.slots = slots
         self._sem = threading.BoundedSemaphore(slots)
         self._wait = wait_seconds
@@ -109,6 +109,7 @@ class LoginThrottle:
 
     def purge(self) -> None:
         self.db.execute(delete(Throttle).where(Throttle.purge_hour < self.clock.hour()))
+        self.db.execute(delete(UsedToken).where(UsedToken.purge_day < self.clock.day()))
 
 
 def token_hash(token: str) -> str:
@@ -118,7 +119,10 @@ def token_hash(token: str) -> str:
 def spend_token(db: Session, clock: Clock, token: str) -> bool:
     """Mark a one-time form token used; False if it was already spent (a second submit).
     Flushes at once, so two concurrent submits of one form meet on the primary key."""
-    db.add(UsedToken(token_hash=token_hash(token), purge_hour=clock.hour() + 3))
+    import datetime as dt
+
+    purge = (clock.today() + dt.timedelta(days=2)).isoformat()
+    db.add(UsedToken(token_hash=token_hash(token), purge_day=purge))
     try:
         db.flush()
     except IntegrityError:

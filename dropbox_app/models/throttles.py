@@ -27,4 +27,5 @@ class UsedToken(Base):
     __tablename__ = "used_tokens"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    purge_hour: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    # A day, not an hour: the row is written with a submission, and must not date it finer.
+    purge_day: Mapped[str] = mapped_column(String(10), nullable=False, index=True)

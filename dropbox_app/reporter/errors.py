@@ -12,7 +12,7 @@ from pyramid.response import Response
 
 from ..forms import FormError
 from ..security import BodyRejected
-from ..sessions import COOKIE, SessionExpired
+from ..sessions import COOKIE, SessionExpired, Sessions
 from ..throttle import Busy, Throttled
 from .render import render
 from .views import NotReady
@@ -29,6 +29,12 @@ def body_rejected(exc: BodyRejected, request: Request) -> Response:
 
 
 def session_expired(exc: SessionExpired, request: Request) -> Response:
+    state = request.__dict__.get("session_state")
+    if state is not None and state.expired and state.token:
+        # The request's own transaction is aborted (an exception view ran), so the ended
+        # session is deleted in a transaction of its own.
+        with request.registry["dbsession_factory"]() as db, db.begin():
+            Sessions(db, request.clock).end(state.token)
     response = render(request, "error.jinja2", status=403, reason="session")
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -56,7 +56,8 @@ def session_tween_factory(handler: Callable[[Request], Response], registry: Any)
     def tween(request: Request) -> Response:
         response = handler(request)
         state = request.__dict__.get("session_state")
-        if state is not None and getattr(request, "exception", None) is None:
+        if (state is not None and getattr(request, "exception", None) is None
+                and not request.tm.isDoomed()):
             state.save()
         return response
 

@@ -18,7 +18,7 @@ from .. import auditors
 from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
 from ..models import Reply, Report, new_id
-from ..sessions import COOKIE, SessionData, SessionExpired
+from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
 from ..throttle import LoginThrottle, spend_token, token_spent
 from . import services
 from .policy import deadlines, signed_policy
@@ -85,6 +85,13 @@ def _set_session_cookie(response: Response, token: str) -> None:
     response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
 
 
+def _housekeeping(request: Request, throttle: LoginThrottle) -> None:
+    """Sweep ended sessions, old throttle windows and spent form tokens: cheap deletes, done
+    where a write happens anyway, so that no background job is needed."""
+    throttle.purge()
+    Sessions(request.dbsession, request.clock).purge()
+
+
 # -- landing ---------------------------------------------------------------------------------
 
 def landing(request: Request) -> Response:
@@ -144,7 +151,11 @@ def report_form(request: Request, fields: dict | None = None, error: str | None 
 
 def report_submit(request: Request) -> Response:
     data = _session(request)
-    if data.reporter_id is not None or not data.confirmed:
+    if data.reporter_id is not None:
+        # The report form is only offered before the first report: this is the same form
+        # sent again (the back button, a double click). Nothing of it is read or stored.
+        return render(request, "duplicate.jinja2", status=409)
+    if not data.confirmed:
         raise SessionExpired()
     recipients = _recipients(request)
     report_id = new_id()
@@ -192,8 +203,10 @@ def login(request: Request) -> Response:
     form = request.form
     if form.get(HONEYPOT):
         raise FormError("honeypot")
-    throttle = LoginThrottle(request.dbsession, request.clock)
+    throttle = LoginThrottle(request.dbsession, request.clock,
+                             *request.registry.get("peluit.login_limits", ()))
     throttle.check()
+    _housekeeping(request, throttle)
     try:
         codename = codenames.normalise(form.get("codename", ""))
     except InvalidCodenameError:

@@ -52,11 +52,11 @@ def upgrade() -> None:
 
     op.create_table('used_tokens',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('purge_hour', sa.Integer(), nullable=False),
+    sa.Column('purge_day', sa.String(length=10), nullable=False),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_used_tokens'))
     )
     with op.batch_alter_table('used_tokens', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_used_tokens_purge_hour'), ['purge_hour'], unique=False)
+        batch_op.create_index(batch_op.f('ix_used_tokens_purge_day'), ['purge_day'], unique=False)
 
     op.create_table('reports',
     sa.Column('id', sa.String(length=32), nullable=False),
@@ -118,7 +118,7 @@ def downgrade() -> None:
 
     op.drop_table('reports')
     with op.batch_alter_table('used_tokens', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_used_tokens_purge_hour'))
+        batch_op.drop_index(batch_op.f('ix_used_tokens_purge_day'))
 
     op.drop_table('used_tokens')
     with op.batch_alter_table('throttles', schema=None) as batch_op:
