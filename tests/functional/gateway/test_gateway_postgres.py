@@ -1,0 +1,50 @@
+"""The gateway's transactional paths on a real PostgreSQL server: sequence numbers taken with
+row locks, a reply bundle applied in one transaction and refused when replayed, and retention
+followed by VACUUM."""
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from crypto.bundle import BundleReader
+from dropbox_app.gateway import retention
+from dropbox_app.models import Reply, Report, Submission
+from tests.fixtures.gateway import (
+    add_submission,
+    create_account,
+    login,
+    page_csrf,
+    reply_bundle,
+    server_trust,
+)
+
+pytestmark = pytest.mark.postgres
+
+
+def test_round_trip_on_postgres(pg_deployment):
+    dep = pg_deployment
+    login(dep, create_account(dep, "ani"))
+    sub = add_submission(dep, b"laporan")
+    for seq in (1, 2):
+        data = dep.app.post("/inbox", {"csrf_token": page_csrf(dep)}).body
+        reader = BundleReader(io.BytesIO(data), server_trust(dep), "inbox", lambda s: None,
+                              dep.cfg.deployment_id)
+        assert reader.manifest.seq == seq
+    bundle = reply_bundle(dep, replies=[(sub.report_id, sub.reporter_key, "Siapa?")],
+                          acks=[sub.submission_id], statuses=[(sub.report_id, "forwarded")])
+    upload = [("bundle", "r.bundle", bundle)]
+    dep.app.post("/replies", {"csrf_token": page_csrf(dep)}, upload_files=upload)
+    page = dep.app.post("/replies", {"csrf_token": page_csrf(dep)}, upload_files=upload,
+                        status=422)
+    assert "already accepted" in page.text
+    with dep.db() as db:
+        assert len(db.scalars(select(Reply)).all()) == 1
+        assert db.get(Report, sub.report_id).status == "forwarded"
+        assert db.get(Submission, sub.submission_id).acked_day == dep.clock.day()
+    dep.clock.advance(31 * 86400)
+    with dep.db() as db, db.begin():
+        assert retention.run(db, dep.store_dir, dep.clock.today(), 30).deleted == 1
+    retention.compact(dep.engine)
+    with dep.db() as db:
+        assert db.get(Submission, sub.submission_id) is None
