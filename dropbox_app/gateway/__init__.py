@@ -66,7 +66,12 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     from ..app import base_configurator
 
     cfg = base_configurator(config, engine=engine, clock=clock)
+    from ..throttle import KdfGate, default_kdf_slots
+
     cfg.registry["peluit.gw_hasher"] = hasher or PassphraseHasher()
+    # argon2 verifications are costly on purpose: at most as many run at once as the machine
+    # can hold; past that the answer is "busy" (503), never an unbounded queue.
+    cfg.registry["peluit.kdf_gate"] = KdfGate(default_kdf_slots(64 * 1024))
     cfg.registry["peluit.gw_session_policy"] = session_policy or DEFAULT_SESSION_POLICY
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
         cookie_name="gw_csrf", httponly=True, samesite="Strict", path="/"))

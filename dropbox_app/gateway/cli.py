@@ -4,6 +4,7 @@ commands for the server shell (registered by dropbox_app/cli.py)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -145,8 +146,11 @@ def cmd_key_show(args: argparse.Namespace) -> int:
 
     cfg = load_config(args)
     card = serverkey.load(cfg.server_key_file).card()
+    # The card alone on stdout (`> server.card` gives the file `workbench init` pins); what a
+    # person compares aloud on stderr.
     print(card.to_bytes().decode())
-    print(f"# fingerprint: {card.fingerprint}")
+    print(f"fingerprint:   {card.fingerprint}", file=sys.stderr)
+    print(f"deployment id: {cfg.deployment_id}", file=sys.stderr)
     return 0
 
 

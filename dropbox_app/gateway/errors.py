@@ -11,6 +11,7 @@ from pyramid.response import Response
 
 from ..forms import FormError
 from ..security import BodyRejected
+from ..throttle import Busy
 from .auth import NeedsReauth, NotAllowed, NotLoggedIn
 from .render import render
 from .serverkey import ServerKeyError
@@ -43,6 +44,12 @@ def server_key(exc: ServerKeyError, request: Request) -> Response:
     return render(request, "error.jinja2", status=503, reason="server_key")
 
 
+def busy(exc: Busy, request: Request) -> Response:
+    response = render(request, "error.jinja2", status=503, reason="busy")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def http_error(exc: HTTPException, request: Request) -> Response:
     if exc.code < 400:
         return exc
@@ -59,6 +66,6 @@ def unexpected(exc: Exception, request: Request) -> Response:
 def includeme(config) -> None:
     for view, context in ((not_logged_in, NotLoggedIn), (needs_reauth, NeedsReauth),
                           (not_allowed, NotAllowed), (form_error, FormError),
-                          (body_rejected, BodyRejected), (server_key, ServerKeyError),
+                          (body_rejected, BodyRejected), (server_key, ServerKeyError), (busy, Busy),
                           (http_error, HTTPException), (unexpected, Exception)):
         config.add_exception_view(view, context=context)

@@ -42,9 +42,10 @@ def login_form(request: Request) -> Response:
 def login(request: Request) -> Response:
     form = request.form
     db = request.dbsession
-    result = accounts.check_credentials(db, request.registry["peluit.gw_hasher"],
-                                        form.get("username", ""), form.get("passphrase", ""),
-                                        form.get("code", ""), request.clock.now())
+    with request.registry["peluit.kdf_gate"].slot():
+        result = accounts.check_credentials(db, request.registry["peluit.gw_hasher"],
+                                            form.get("username", ""), form.get("passphrase", ""),
+                                            form.get("code", ""), request.clock.now())
     if not result.ok:
         # One message for every reason: which part was wrong is not the visitor's business.
         return render(request, "login.jinja2", status=403, failed=True)
@@ -63,9 +64,10 @@ def reauth_form(request: Request) -> Response:
 def reauth(request: Request) -> Response:
     session = require(request, Permission.TRANSFER)
     form = request.form
-    result = accounts.check_credentials(
-        request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
-        form.get("passphrase", ""), form.get("code", ""), request.clock.now())
+    with request.registry["peluit.kdf_gate"].slot():
+        result = accounts.check_credentials(
+            request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
+            form.get("passphrase", ""), form.get("code", ""), request.clock.now())
     if not result.ok:
         return render(request, "reauth.jinja2", status=403, failed=True)
     sessions.reauthenticated(session.row, request.clock.now())

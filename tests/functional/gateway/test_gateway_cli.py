@@ -43,8 +43,9 @@ def test_gateway_user_lifecycle(tmp_path, capsys):
 def test_server_key_show_and_rotate(tmp_path, capsys):
     dep = make_deployment(tmp_path, app=False)
     conf = str(dep.data_dir / "peluit.toml")
-    code, out, _ = _run(capsys, "server-key", "show", "--config", conf)
-    card = Card.from_bytes(out.splitlines()[0].encode())
+    code, out, err = _run(capsys, "server-key", "show", "--config", conf)
+    card = Card.from_bytes(out.encode())
+    assert card.fingerprint in err and dep.cfg.deployment_id in err
     assert code == 0 and card.kind == "server" and card.key_id == dep.server_key().key_id
     assert _run(capsys, "server-key", "rotate", "--config", conf)[0] == 0
     code, _, err = _run(capsys, "server-key", "rotate", "--config", conf)
