@@ -244,6 +244,8 @@ class BundleReader:
         prefix = _read_exact(src, 16)
         if prefix[:8] != MAGIC:
             raise MalformedError("not a Peluit bundle")
+        if prefix[9:12] != b"\0\0\0":   # unsigned bytes: must have one spelling only
+            raise MalformedError("reserved bundle header bytes are not zero")
         version, length = struct.unpack(">B3xI", prefix[8:])
         if version != VERSION:
             raise MalformedError(f"unsupported bundle version {version}")

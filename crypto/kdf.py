@@ -9,6 +9,7 @@ alone; the per-deployment salt stops one precomputed table from serving every Pe
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
@@ -117,5 +118,7 @@ def reporter_keys(codename: Codename, salt: bytes,
 
 
 def passphrase_key(passphrase: str, salt: bytes, params: Argon2Params = DEFAULT_PARAMS) -> bytes:
-    """A 32-byte symmetric key from a passphrase (sealed identities, the vault)."""
-    return argon2id(passphrase.encode("utf-8"), salt, params)
+    """A 32-byte symmetric key from a passphrase (sealed identities, the vault). The passphrase
+    is taken in Unicode NFC first, so the same typed characters give the same key whatever
+    form a keyboard or input method produced (as RFC 8265's OpaqueString profile does)."""
+    return argon2id(unicodedata.normalize("NFC", passphrase).encode("utf-8"), salt, params)

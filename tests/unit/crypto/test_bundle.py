@@ -246,3 +246,9 @@ def test_member_for_file(tmp_path):
     p = tmp_path / "x.env"
     p.write_bytes(b"abc")
     assert bundle.member_for_file("x.env", str(p)) == _member("x.env", b"abc")
+
+
+def test_reserved_header_bytes_must_be_zero(trusted, blob):
+    changed = blob[:9] + b"\x00\x01\x00" + blob[12:]
+    with pytest.raises(MalformedError):
+        _read(changed, trusted)

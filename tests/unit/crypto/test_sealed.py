@@ -92,3 +92,9 @@ def test_not_json_at_all():
     for junk in [b"", b"\x00" * 10, b"{}", b"[]", b'"x"', b"{" * 1000]:
         with pytest.raises(CryptoError):
             sealed.open_sealed(junk, "pw", "t")
+
+
+def test_passphrase_unicode_forms_are_one_passphrase():
+    composed, decomposed = "kata s\u00e9andi", "kata se\u0301andi"
+    blob = sealed.seal(b"x", composed, "t", P)
+    assert sealed.open_sealed(blob, decomposed, "t") == b"x"
