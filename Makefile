@@ -40,7 +40,7 @@ catalogs: venv
 	$(BIN)/python -m peluit.catalogs compile
 
 bench: venv
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench all
 
 clean:
 	rm -rf $(VENV) $(DATA) build *.egg-info

@@ -67,6 +67,7 @@ FIXED_PREFIX = 12
 CHUNK_CIPHERTEXT = CHUNK_PLAINTEXT + ABYTES
 TRAILER_CIPHERTEXT = TRAILER_PLAINTEXT + ABYTES
 _ZEROS = bytes(CHUNK_PLAINTEXT)
+_FULL_PREFIX = struct.pack(">I", CHUNK_PAYLOAD)
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,10 @@ class EnvelopeWriter:
 
     def _push_chunk(self, payload: bytes | bytearray | memoryview) -> None:
         n = len(payload)
-        parts = [struct.pack(">I", n), payload]
-        if n < CHUNK_PAYLOAD:
-            parts.append(bytes(CHUNK_PAYLOAD - n))
-        plain = b"".join(parts)
+        if n == CHUNK_PAYLOAD:
+            plain = b"".join((_FULL_PREFIX, payload))
+        else:
+            plain = b"".join((struct.pack(">I", n), payload, _ZEROS[:CHUNK_PAYLOAD - n]))
         self._out.write(
             crypto_secretstream_xchacha20poly1305_push(self._state, plain, None, TAG_MESSAGE))
         self._chunks += 1
@@ -286,6 +287,11 @@ class EnvelopeReader:
     def chunks(self) -> Iterator[bytes]:
         """Yield the plaintext in order. Raises at the point where something is wrong, and only
         returns normally after the FINAL trailer verified and the input ended right after it."""
+        for view in self._views():
+            yield bytes(view)
+
+    def _views(self) -> Iterator[memoryview]:
+        # The plaintext as views into each decrypted chunk (no copy; valid until the next one).
         if self._consumed:
             raise ValueError("envelope already read")
         self._consumed = True
@@ -322,7 +328,7 @@ class EnvelopeReader:
                 data_ended = True
             if n:
                 size += n
-                yield plain[4:4 + n]
+                yield memoryview(plain)[4:4 + n]
 
 
 def seal_stream(src: BinaryIO, out: BinaryIO, recipients: Sequence[PublicKey],
@@ -344,8 +350,8 @@ def open_stream(src: BinaryIO, out: BinaryIO,
     """Decrypt ``src`` into ``out``. On an error ``out`` holds a prefix of the plaintext: write to
     a provisional place and keep it only if this returned."""
     reader = EnvelopeReader(src, keys)
-    for chunk in reader.chunks():
-        out.write(chunk)
+    for view in reader._views():
+        out.write(view)
     if reader.plaintext_size is None:  # chunks() only returns after the trailer verified
         raise TruncatedError("envelope ends without its final trailer")
     return reader.metadata, reader.plaintext_size

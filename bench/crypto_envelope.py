@@ -1,0 +1,207 @@
+"""Envelope throughput and memory, and codename-to-keys latency (docs/crypto.md §3, §5).
+
+    python -m bench.crypto_envelope [--big-mib 500] [--runs 3]
+
+* the cipher alone: libsodium secretstream push of 64 KiB chunks in memory (the ceiling);
+* envelope encrypt and decrypt, file to file under $TMPDIR (page cache, no fsync: this measures
+  the code, not the disk), for 1 KB, 1 MB and 500 MiB plaintexts;
+* peak memory of the 500 MiB case, each direction in a fresh child process: its maximum resident
+  set (ru_maxrss) next to that of a child that only imports the library, and the peak of Python
+  allocations (tracemalloc) during the operation;
+* codename -> lookup id and key pair at the default argon2id parameters (t=3, m=64 MiB, p=1).
+
+Figures vary with the machine and its neighbours: report them with the spread."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nacl.bindings import (
+    crypto_secretstream_xchacha20poly1305_init_push,
+    crypto_secretstream_xchacha20poly1305_push,
+    crypto_secretstream_xchacha20poly1305_state,
+)
+from nacl.public import PrivateKey
+
+from crypto import codename, envelope, kdf
+
+MB = 1_000_000
+MIB = 1 << 20
+META = {"v": 1, "kind": "file", "report": "0" * 32, "submission": "1" * 32,
+        "name": "bukti.bin", "content_type": "application/octet-stream"}
+
+
+def _random_file(path: Path, size: int) -> None:
+    with open(path, "wb") as f:
+        left = size
+        block = os.urandom(min(size, 4 * MIB))   # repeated: the cipher does not care
+        while left:
+            f.write(block[:min(left, len(block))])
+            left -= min(left, len(block))
+
+
+class _Clock:
+    """Wall time and this process's CPU time: on a shared machine the CPU figure is the one
+    that says what the code costs; the wall figure what a user waits."""
+
+    def __enter__(self) -> _Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+
+def cipher_alone(total: int) -> tuple[float, float]:
+    state = crypto_secretstream_xchacha20poly1305_state()
+    crypto_secretstream_xchacha20poly1305_init_push(state, os.urandom(32))
+    chunk = os.urandom(65536)
+    n = total // len(chunk)
+    with _Clock() as c:
+        for _ in range(n):
+            crypto_secretstream_xchacha20poly1305_push(state, chunk)
+    return n * len(chunk) / c.wall, n * len(chunk) / c.cpu
+
+
+def _encrypt(src: Path, dst: Path, pk) -> _Clock:
+    with _Clock() as c, open(src, "rb") as f, open(dst, "wb") as out:
+        envelope.seal_stream(f, out, [pk], META)
+    return c
+
+
+def _decrypt(src: Path, dst: Path, sk) -> _Clock:
+    with _Clock() as c, open(src, "rb") as f, open(dst, "wb") as out:
+        envelope.open_stream(f, out, [sk])
+    return c
+
+
+def throughput(tmp: Path, size: int, repeat: int, runs: int) -> dict[str, float]:
+    """Median seconds per envelope over ``runs`` runs of ``repeat`` envelopes each."""
+    sk = PrivateKey.generate()
+    src, env, back = tmp / "plain", tmp / "env", tmp / "back"
+    _random_file(src, size)
+    r: dict[str, list[float]] = {k: [] for k in ("enc", "enc_cpu", "dec", "dec_cpu")}
+    for _ in range(runs):
+        encs = [_encrypt(src, env, sk.public_key) for _ in range(repeat)]
+        decs = [_decrypt(env, back, sk) for _ in range(repeat)]
+        r["enc"].append(sum(c.wall for c in encs) / repeat)
+        r["enc_cpu"].append(sum(c.cpu for c in encs) / repeat)
+        r["dec"].append(sum(c.wall for c in decs) / repeat)
+        r["dec_cpu"].append(sum(c.cpu for c in decs) / repeat)
+    if size <= 16 * MIB:
+        assert back.read_bytes() == src.read_bytes()
+    assert back.stat().st_size == size
+    out = {k: statistics.median(v) for k, v in r.items()}
+    out.update(size=size, envelope=env.stat().st_size)
+    return out
+
+
+_CHILD = """
+import resource, sys, time, tracemalloc
+from pathlib import Path
+from nacl.public import PrivateKey
+from crypto import envelope
+mode, src, dst, key = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+sk = PrivateKey(bytes.fromhex(key))
+tracemalloc.start()
+with open(src, "rb") as f, open(dst, "wb") as out:
+    if mode == "encrypt":
+        envelope.seal_stream(f, out, [sk.public_key], {"v": 1})
+    elif mode == "decrypt":
+        envelope.open_stream(f, out, [sk])
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+print(peak)
+"""
+
+
+def child_memory(mode: str, src: Path, dst: Path, sk: PrivateKey) -> tuple[int, int]:
+    """(ru_maxrss in bytes, tracemalloc peak in bytes) of a fresh child doing ``mode``."""
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, mode, str(src), str(dst),
+                             bytes(sk).hex()], stdout=subprocess.PIPE,
+                            cwd=Path(__file__).resolve().parent.parent)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"child {mode} failed")
+    return usage.ru_maxrss * 1024, int(out.strip() or 0)
+
+
+def codename_latency(runs: int) -> list[float]:
+    salt = os.urandom(32)
+    typed = str(codename.generate("en"))
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        kdf.reporter_keys(codename.normalise(typed), salt, kdf.DEFAULT_PARAMS)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--big-mib", type=int, default=500)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    ceilings = [cipher_alone(256 * MIB) for _ in range(args.runs)]
+    ceiling = statistics.median(c[0] for c in ceilings)
+    ceiling_cpu = statistics.median(c[1] for c in ceilings)
+    print(f"cipher alone (secretstream push, 64 KiB chunks): {ceiling / MB:,.0f} MB/s wall, "
+          f"{ceiling_cpu / MB:,.0f} MB/s per CPU second")
+    print()
+    print("plaintext      envelope   encrypt wall / CPU    decrypt wall / CPU"
+          "   % of cipher (CPU) enc / dec")
+    with tempfile.TemporaryDirectory(prefix="peluit-bench-") as d:
+        tmp = Path(d)
+        cases = [(1000, 200), (MB, 20), (args.big_mib * MIB, 1)]
+        for size, repeat in cases:
+            r = throughput(tmp, size, repeat, args.runs)
+            label = f"{size // MIB:,} MiB" if size >= 10 * MIB else f"{size:,} B"
+            if size < MB:
+                print(f"{label:<12} {r['envelope']:>10,}   {r['enc'] * 1e3:6.2f} / "
+                      f"{r['enc_cpu'] * 1e3:5.2f} ms    {r['dec'] * 1e3:6.2f} / "
+                      f"{r['dec_cpu'] * 1e3:5.2f} ms   (per envelope)")
+                continue
+            mbs = {k: size / r[k] / MB for k in ("enc", "enc_cpu", "dec", "dec_cpu")}
+            print(f"{label:<12} {r['envelope']:>10,}   {mbs['enc']:5,.0f} / {mbs['enc_cpu']:5,.0f}"
+                  f" MB/s   {mbs['dec']:5,.0f} / {mbs['dec_cpu']:5,.0f} MB/s"
+                  f"   {100 * mbs['enc_cpu'] * MB / ceiling_cpu:5.0f}% /"
+                  f" {100 * mbs['dec_cpu'] * MB / ceiling_cpu:4.0f}%")
+
+        print()
+        big = args.big_mib * MIB
+        sk = PrivateKey.generate()
+        src, env, back = tmp / "plain", tmp / "env", tmp / "back"
+        _random_file(src, big)
+        base_rss, _ = child_memory("none", src, env, sk)
+        enc_rss, enc_py = child_memory("encrypt", src, env, sk)
+        dec_rss, dec_py = child_memory("decrypt", env, back, sk)
+        print(f"peak memory, {args.big_mib} MiB, fresh child process each:")
+        print(f"  child that only imports:  max RSS {base_rss / MIB:6.1f} MiB")
+        print(f"  encrypt:                  max RSS {enc_rss / MIB:6.1f} MiB"
+              f"   Python allocations peak {enc_py / MIB:5.2f} MiB")
+        print(f"  decrypt:                  max RSS {dec_rss / MIB:6.1f} MiB"
+              f"   Python allocations peak {dec_py / MIB:5.2f} MiB")
+
+    print()
+    times = codename_latency(max(5, args.runs * 2))
+    p = kdf.DEFAULT_PARAMS
+    print(f"codename -> lookup id + X25519 keys (argon2id t={p.time_cost}, "
+          f"m={p.memory_kib // 1024} MiB, p={p.parallelism}): median "
+          f"{statistics.median(times) * 1e3:.0f} ms, min {min(times) * 1e3:.0f} ms, "
+          f"max {max(times) * 1e3:.0f} ms over {len(times)} runs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
