@@ -1,0 +1,203 @@
+"""The case workflow of an inspectorate, as plain data: states, the lead's decisions, outcomes,
+channels, the coarse status a reporter sees, and who may do what.
+
+The steps follow the reference process (shared/reference/indonesia.md)::
+
+    intake ──start review──▶ review ──submit review──▶ decision ──lead decides──▶
+        clarify            → verification ──verification done──▶ decision (the lead decides again)
+        forward            → forwarded ──close──▶ closed
+        adtt/investigation → investigation ──close with an outcome──▶ closed
+        not_processed, archived → closed
+    any open state ──duplicate of an earlier case──▶ closed (outcome duplicate, linked)
+    closed ──reopen (lead, with reason)──▶ review
+
+The reporter sees only the coarse status (docs/engineering.md): received until the lead's
+decision, then verification / forwarded / investigation, and finished when closed. Never the
+findings, never the decision's reason."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    AUDITOR = "auditor"
+    LEAD = "lead"
+    COMPLIANCE = "compliance"
+
+
+class Permission(StrEnum):
+    LIST = "cases.list"              # case numbers, statuses, deadlines: no content
+    READ = "cases.read"              # open a case: reporter content, review, thread
+    INTAKE = "cases.intake"
+    WORK = "cases.work"              # review, verification questions, notes, duplicates, files
+    DECIDE = "cases.decide"          # the lead's decision, closing, reopening
+    FORWARD = "cases.forward"        # seal a package to an outside agency
+    AGENCIES = "cases.agencies"      # enrol agency keys
+    STATISTICS = "cases.statistics"  # aggregate export for the compliance officer
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AUDITOR: frozenset({Permission.LIST, Permission.READ, Permission.INTAKE,
+                             Permission.WORK, Permission.FORWARD}),
+    Role.LEAD: frozenset(Permission),
+    # The compliance officer checks deadlines and statistics; never a complaint's content.
+    Role.COMPLIANCE: frozenset({Permission.LIST, Permission.STATISTICS}),
+}
+
+
+def allowed(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+class State(StrEnum):
+    INTAKE = "intake"
+    REVIEW = "review"
+    DECISION = "decision"            # reviewed, waiting for the lead
+    VERIFICATION = "verification"
+    FORWARDED = "forwarded"
+    INVESTIGATION = "investigation"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset(State) - {State.CLOSED}
+
+
+class Decision(StrEnum):
+    CLARIFY = "clarify"                  # klarifikasi/konfirmasi with the reporter
+    NOT_PROCESSED = "not_processed"      # illogical, normatively impossible, before a court
+    ARCHIVED = "archived"                # archived for lack of evidence
+    FORWARD = "forward"                  # outside authority: a unit or an outside agency
+    ADTT = "adtt"                        # audit with a specific purpose
+    INVESTIGATION = "investigation"      # investigative audit
+
+
+DECISION_STATE: dict[Decision, State] = {
+    Decision.CLARIFY: State.VERIFICATION,
+    Decision.NOT_PROCESSED: State.CLOSED,
+    Decision.ARCHIVED: State.CLOSED,
+    Decision.FORWARD: State.FORWARDED,
+    Decision.ADTT: State.INVESTIGATION,
+    Decision.INVESTIGATION: State.INVESTIGATION,
+}
+
+
+class Outcome(StrEnum):
+    SUBSTANTIATED = "substantiated"          # proven, recommendations issued
+    NOT_SUBSTANTIATED = "not_substantiated"
+    ARCHIVED = "archived"                    # no evidence / not valid
+    NOT_PROCESSED = "not_processed"
+    FORWARDED = "forwarded"                  # handled by another authority
+    DUPLICATE = "duplicate"                  # handled under an earlier case
+
+
+DECISION_OUTCOME = {Decision.NOT_PROCESSED: Outcome.NOT_PROCESSED,
+                    Decision.ARCHIVED: Outcome.ARCHIVED}
+
+
+class Channel(StrEnum):
+    WEB = "web"                  # imported from the drop
+    LETTER = "letter"
+    TEMBUSAN = "tembusan"        # a copy of a letter addressed elsewhere
+    EMAIL = "email"
+    WALK_IN = "walk_in"
+    PHONE = "phone"              # phone or SMS
+    LAPOR = "lapor"              # SP4N-LAPOR!
+    SOCIAL = "social"            # social media
+
+
+OFFLINE_CHANNELS = tuple(c for c in Channel if c is not Channel.WEB)
+
+
+class Coarse(StrEnum):
+    """The statuses the reporter may see (docs/engineering.md)."""
+
+    RECEIVED = "received"
+    VERIFICATION = "verification"
+    FORWARDED = "forwarded"
+    INVESTIGATION = "investigation"
+    FINISHED = "finished"
+
+
+COARSE = {
+    State.INTAKE: Coarse.RECEIVED, State.REVIEW: Coarse.RECEIVED, State.DECISION: Coarse.RECEIVED,
+    State.VERIFICATION: Coarse.VERIFICATION, State.FORWARDED: Coarse.FORWARDED,
+    State.INVESTIGATION: Coarse.INVESTIGATION, State.CLOSED: Coarse.FINISHED,
+}
+
+
+class Action(StrEnum):
+    START_REVIEW = "start_review"
+    SUBMIT_REVIEW = "submit_review"
+    DECIDE = "decide"
+    VERIFICATION_DONE = "verification_done"
+    CLOSE = "close"
+    MARK_DUPLICATE = "mark_duplicate"
+    REOPEN = "reopen"
+
+
+# (action, from states, the permission it needs)
+TRANSITIONS: dict[Action, tuple[frozenset[State], Permission]] = {
+    Action.START_REVIEW: (frozenset({State.INTAKE}), Permission.WORK),
+    Action.SUBMIT_REVIEW: (frozenset({State.INTAKE, State.REVIEW}), Permission.WORK),
+    Action.DECIDE: (frozenset({State.DECISION}), Permission.DECIDE),
+    Action.VERIFICATION_DONE: (frozenset({State.VERIFICATION}), Permission.WORK),
+    Action.CLOSE: (frozenset({State.FORWARDED, State.INVESTIGATION}), Permission.DECIDE),
+    Action.MARK_DUPLICATE: (OPEN_STATES, Permission.WORK),
+    Action.REOPEN: (frozenset({State.CLOSED}), Permission.DECIDE),
+}
+
+
+class WorkflowError(Exception):
+    """A step that the case's state or the user's role does not allow. ``code`` is stable and
+    the web layer turns it into a translated message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class Forbidden(WorkflowError):
+    def __init__(self, permission: Permission):
+        super().__init__("forbidden", f"this needs the permission {permission.value}")
+        self.permission = permission
+
+
+def require(role: str, permission: Permission) -> None:
+    if not allowed(role, permission):
+        raise Forbidden(permission)
+
+
+def check_transition(action: Action, state: str, role: str) -> None:
+    states, permission = TRANSITIONS[action]
+    require(role, permission)
+    if State(state) not in states:
+        raise WorkflowError("bad_state", f"cannot {action.value} a case in state {state}")
+
+
+# Complaint categories: the general complaint codes of PER/05/M.PAN/4/2009 plus the
+# WBS categories the reporter form offers; deployments may replace them (policy config).
+DEFAULT_CATEGORIES: dict[str, str] = {
+    "01": "Abuse of authority",
+    "02": "Public service",
+    "03": "Corruption / illegal levies (pungli)",
+    "04": "Civil service / personnel (ASN discipline)",
+    "05": "Land",
+    "06": "Law / human rights",
+    "07": "National vigilance",
+    "08": "Administration",
+    "09": "Environment",
+    "10": "General",
+    "gratification": "Gratification",
+}
+
+# The web form's categories (docs/engineering.md [reporter] categories) mapped to codes.
+FORM_CATEGORY_CODES = {
+    "abuse_of_authority": "01", "public_service": "02", "corruption": "03", "pungli": "03",
+    "discipline": "04", "gratification": "gratification", "other": "10",
+}
+
+FOUR_W_ONE_H = ("what", "who", "where", "when", "how")
