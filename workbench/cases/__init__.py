@@ -4,3 +4,13 @@
 ``index`` (in-memory full-text search), ``duplicates`` (keyed bottom-k sketches), ``forwarding``
 (OpenPGP packages to outside agencies), ``attachments`` (sanitised names, sandboxed previews),
 ``export`` (per-case records for statistics), ``views`` (the local web UI)."""
+
+from typing import Any
+
+
+def includeme(config: Any) -> None:
+    """Plugged into the workbench web app by ``workbench.web.make_app``."""
+    from . import views
+
+    views.configure(config)
+    config.include(views.includeme)

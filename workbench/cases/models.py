@@ -41,6 +41,8 @@ from workbench.db import Base, EncryptedJSON, EncryptedText
 
 class Case(Base):
     __tablename__ = "cases"
+    # Encrypted columns are deferred: lists and a compliance officer's pages (no vault key)
+    # never load, let alone decrypt, them.
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
@@ -52,6 +54,7 @@ class Case(Base):
     darwas: Mapped[bool | None] = mapped_column(Boolean)
     decision: Mapped[str | None] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(24))
+    policy_improvement: Mapped[bool] = mapped_column(Boolean, default=False)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     received_day: Mapped[dt.date] = mapped_column(Date)
     acknowledged_day: Mapped[dt.date | None] = mapped_column(Date)
@@ -63,10 +66,12 @@ class Case(Base):
     due_complete: Mapped[dt.date] = mapped_column(Date)
     eu_acknowledge: Mapped[dt.date] = mapped_column(Date)
     eu_feedback: Mapped[dt.date] = mapped_column(Date)
-    content: Mapped[Any] = mapped_column(EncryptedJSON("case.content"))      # intake
-    review: Mapped[Any | None] = mapped_column(EncryptedJSON("case.review"))  # penelaahan
-    decision_reason: Mapped[Any | None] = mapped_column(EncryptedJSON("case.decision_reason"))
-    outcome_note: Mapped[Any | None] = mapped_column(EncryptedJSON("case.outcome_note"))
+    content: Mapped[Any] = mapped_column(EncryptedJSON("case.content"), deferred=True)
+    review: Mapped[Any | None] = mapped_column(EncryptedJSON("case.review"), deferred=True)
+    decision_reason: Mapped[Any | None] = mapped_column(EncryptedJSON("case.decision_reason"),
+                                                         deferred=True)
+    outcome_note: Mapped[Any | None] = mapped_column(EncryptedJSON("case.outcome_note"),
+                                                      deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
@@ -105,7 +110,7 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))   # note | finding | reopen | contact
     actor: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime)
-    body: Mapped[Any] = mapped_column(EncryptedJSON("case_event.body"))  # {"case", "text"}
+    body: Mapped[Any] = mapped_column(EncryptedJSON("case_event.body"), deferred=True)
 
 
 class CaseSketch(Base):
@@ -149,7 +154,8 @@ class FileLoan(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     borrower: Mapped[str] = mapped_column(String(200))
-    purpose: Mapped[str | None] = mapped_column(EncryptedText("case_file_loan.purpose"))
+    purpose: Mapped[str | None] = mapped_column(EncryptedText("case_file_loan.purpose"),
+                                                 deferred=True)
     borrowed_day: Mapped[dt.date] = mapped_column(Date)
     due_back_day: Mapped[dt.date | None] = mapped_column(Date)
     returned_day: Mapped[dt.date | None] = mapped_column(Date)

@@ -145,6 +145,10 @@ class CaseService:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def audit(self, user: User, action: str, case: Case | None, **details: Any) -> None:
+        """Append to the audit log (codes and ids in ``details``, never content)."""
+        self._audit(user, action, case, **details)
+
     def _audit(self, user: User, action: str, case: Case | None, **details: Any) -> None:
         at = self.clock.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
         audit.record(self.db, user.id, action, case.number if case else None, details, at=at)
@@ -316,6 +320,7 @@ class CaseService:
                     "kind": kind, "actor": None, "day": _day(sub.received_day), "id": sub.id,
                     "text": str(body.get("text", "")), "in_reply_to": body.get("in_reply_to"),
                     "file_name": sub.file_name if sub.kind == "file" else None,
+                    "content_type": sub.content_type if sub.kind == "file" else None,
                     "size": sub.size if sub.kind == "file" else None}))
         items.sort(key=lambda kv: kv[0])
         return [v for _, v in items]
@@ -424,7 +429,10 @@ class CaseService:
         self._audit(user, "case.verification.done", case)
         return case
 
-    def close(self, user: User, case_id: int, outcome: str, note: str) -> Case:
+    def close(self, user: User, case_id: int, outcome: str, note: str,
+              policy_improvement: bool = False) -> Case:
+        """Close with an outcome; ``policy_improvement`` records that the case led to a change
+        of policy or procedure (what the national assessment scores)."""
         case = self._case(case_id)
         check_transition(Action.CLOSE, case.state, user.role)
         try:
@@ -437,6 +445,7 @@ class CaseService:
         if not note:
             raise WorkflowError("reason_required", "closing needs a written note")
         case.outcome = o.value
+        case.policy_improvement = bool(policy_improvement)
         case.outcome_note = self._text(note, case)
         case.closed_day = self.clock.today()
         self._set_state(user, case, State.CLOSED)

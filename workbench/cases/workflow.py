@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from workbench.i18n import N_
+
 
 class Role(StrEnum):
     AUDITOR = "auditor"
@@ -101,12 +103,12 @@ DECISION_OUTCOME = {Decision.NOT_PROCESSED: Outcome.NOT_PROCESSED,
 class Channel(StrEnum):
     WEB = "web"                  # imported from the drop
     LETTER = "letter"
-    TEMBUSAN = "tembusan"        # a copy of a letter addressed elsewhere
+    COPY = "copy"                # tembusan: a copy of a letter addressed elsewhere
     EMAIL = "email"
     WALK_IN = "walk_in"
     PHONE = "phone"              # phone or SMS
     LAPOR = "lapor"              # SP4N-LAPOR!
-    SOCIAL = "social"            # social media
+    SOCIAL = "social_media"
 
 
 OFFLINE_CHANNELS = tuple(c for c in Channel if c is not Channel.WEB)
@@ -178,26 +180,29 @@ def check_transition(action: Action, state: str, role: str) -> None:
         raise WorkflowError("bad_state", f"cannot {action.value} a case in state {state}")
 
 
-# Complaint categories: the general complaint codes of PER/05/M.PAN/4/2009 plus the
-# WBS categories the reporter form offers; deployments may replace them (policy config).
+# Complaint categories: the general complaint codes of PER/05/M.PAN/4/2009 plus the WBS
+# categories (gratification, pungli). Keys are tokens (they reach statistics); labels are msgids.
+# Deployments may replace the table (``[cases] categories`` in the policy file).
 DEFAULT_CATEGORIES: dict[str, str] = {
-    "01": "Abuse of authority",
-    "02": "Public service",
-    "03": "Corruption / illegal levies (pungli)",
-    "04": "Civil service / personnel (ASN discipline)",
-    "05": "Land",
-    "06": "Law / human rights",
-    "07": "National vigilance",
-    "08": "Administration",
-    "09": "Environment",
-    "10": "General",
-    "gratification": "Gratification",
+    "abuse_of_authority": N_("01 Abuse of authority"),
+    "public_service": N_("02 Public service"),
+    "corruption": N_("03 Corruption"),
+    "pungli": N_("03 Illegal levies (pungli)"),
+    "gratification": N_("03 Gratification"),
+    "personnel": N_("04 Civil service, ASN discipline"),
+    "land": N_("05 Land"),
+    "law_human_rights": N_("06 Law and human rights"),
+    "national_vigilance": N_("07 National vigilance"),
+    "administration": N_("08 Administration"),
+    "environment": N_("09 Environment"),
+    "general": N_("10 General"),
 }
 
-# The web form's categories (docs/engineering.md [reporter] categories) mapped to codes.
+# The reporter form's categories (docs/engineering.md [reporter] categories).
 FORM_CATEGORY_CODES = {
-    "abuse_of_authority": "01", "public_service": "02", "corruption": "03", "pungli": "03",
-    "discipline": "04", "gratification": "gratification", "other": "10",
+    "abuse_of_authority": "abuse_of_authority", "public_service": "public_service",
+    "corruption": "corruption", "pungli": "pungli", "discipline": "personnel",
+    "gratification": "gratification", "other": "general",
 }
 
 FOUR_W_ONE_H = ("what", "who", "where", "when", "how")

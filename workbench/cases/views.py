@@ -1,0 +1,492 @@
+"""Case management pages. Thin: parse the form, call the service, redirect or render.
+
+Pyramid permissions gate each page coarsely (workbench.web.security); the service checks the
+finer rule again (only a lead decides, a compliance officer never opens content), so a view
+that forgot a check still cannot do what the role may not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from sqlalchemy import select
+
+from workbench import db, filestore, vault
+from workbench.i18n import N_
+from workbench.web.security import Permission as WebPermission
+
+from . import export, forwarding, preview
+from .models import Agency, Case, Forward
+from .search import CaseSearch
+from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
+from .workflow import (
+    DEFAULT_CATEGORIES,
+    FOUR_W_ONE_H,
+    OFFLINE_CHANNELS,
+    Channel,
+    Decision,
+    Forbidden,
+    Outcome,
+    Permission,
+    State,
+    WorkflowError,
+    allowed,
+)
+
+# Stable error codes → msgids; the English text of WorkflowError is for logs and tests.
+MESSAGES = {
+    "forbidden": N_("Your role does not allow this step."),
+    "bad_state": N_("The case is not at a step where this can be done."),
+    "not_found": N_("Not found."),
+    "bad_input": N_("Some of the input is not valid."),
+    "bad_date": N_("Give dates as YYYY-MM-DD."),
+    "too_long": N_("A text is too long."),
+    "what_required": N_("Say what happened."),
+    "bad_category": N_("Unknown category."),
+    "bad_channel": N_("Choose the channel the complaint came through."),
+    "future_day": N_("The day received is in the future."),
+    "bad_related": N_("No case with that number (or it is this case)."),
+    "review_incomplete": N_("Submitting the review needs a category and darwas / non-darwas."),
+    "bad_decision": N_("Unknown decision."),
+    "reason_required": N_("Write the reason down."),
+    "bad_outcome": N_("Choose an outcome."),
+    "no_channel": N_("This complaint came off-line: there is no channel to the reporter. "
+                     "Record the contact as a note."),
+    "text_required": N_("The text is empty."),
+    "outbox": N_("The question could not be queued."),
+    "file_out": N_("The file is already lent and not back yet."),
+    "locked": N_("This needs the vault key, which your session does not hold."),
+    "forward_state": N_("Only a case the lead decided to forward can be forwarded."),
+    "no_agency": N_("Choose an enrolled agency."),
+    "gpg": N_("GnuPG could not encrypt to that key."),
+    "bad_key": N_("The key file must hold exactly one OpenPGP public key."),
+    "duplicate_key": N_("That key is already enrolled."),
+    "preview": N_("This file cannot be previewed. Export it and open it on a safe machine."),
+}
+
+STATE_LABELS = {
+    "intake": N_("intake"), "review": N_("review"), "decision": N_("waiting for the lead"),
+    "verification": N_("verification"), "forwarded": N_("forwarded"),
+    "investigation": N_("investigation"), "closed": N_("closed"),
+}
+CHANNEL_LABELS = {
+    "web": N_("web"), "letter": N_("letter"), "copy": N_("copy of a letter (tembusan)"),
+    "email": N_("email"), "walk_in": N_("walk-in"), "phone": N_("phone / SMS"),
+    "lapor": N_("SP4N-LAPOR!"), "social_media": N_("social media"),
+}
+DECISION_LABELS = {
+    "clarify": N_("Clarify with the reporter (verification)"),
+    "not_processed": N_("Not processed"),
+    "archived": N_("Archived for lack of evidence"),
+    "forward": N_("Outside our authority: forward to a unit or an agency"),
+    "adtt": N_("Audit with a specific purpose (ADTT)"),
+    "investigation": N_("Investigative audit"),
+}
+OUTCOME_LABELS = {
+    "substantiated": N_("substantiated"), "not_substantiated": N_("not substantiated"),
+    "archived": N_("archived"), "not_processed": N_("not processed"),
+    "forwarded": N_("forwarded"), "duplicate": N_("duplicate"),
+}
+FIELD_LABELS = {
+    "summary": N_("Summary"), "what": N_("What happened"), "who_name": N_("Who (name)"),
+    "who_position": N_("Who (position)"), "who_unit": N_("Who (unit)"), "where": N_("Where"),
+    "when": N_("When"), "how": N_("How"), "evidence": N_("Evidence"),
+    "sender": N_("Sender (off-line complaints; never forwarded)"),
+    "reference": N_("Letter number or reference"),
+    "core_issue": N_("Core issue"), "rule": N_("Rule concerned"), "grounds": N_("Grounds"),
+}
+CLOCK_LABELS = {
+    "running": N_("running"), "due_soon": N_("due soon"), "overdue": N_("overdue"),
+    "met": N_("met"), "late": N_("met late"), "not_applicable": N_("not applicable"),
+}
+AGENCY_LABELS = {"kpk": "KPK", "ombudsman": "Ombudsman RI", "lpsk": "LPSK",
+                 "police": N_("police"), "apip": N_("another APIP"), "unit": N_("a unit")}
+
+
+def _user(request: Any) -> User:
+    ident = request.identity
+    return User(ident.key_id, ident.name, ident.role)
+
+
+def _key(request: Any) -> bytes | None:
+    ident = request.identity
+    return ident.vault_key if ident is not None and ident.can_read_content else None
+
+
+def case_service(request: Any) -> CaseService:
+    key = _key(request)
+    reg = request.registry
+    return CaseService(request.dbsession, reg.case_search.index, reg.case_calendar,
+                       reg.case_clock, sketch_key(key) if key else None, reg.case_policy,
+                       reg.case_categories)
+
+
+def _fresh(request: Any, svc: CaseService) -> None:
+    """Open cases for newly imported reports and index what is new (key holders only)."""
+    if _key(request) is not None:
+        svc.sync_reports(_user(request))
+        request.registry.case_search.refresh(request.dbsession)
+
+
+def _labels(request: Any) -> dict[str, Any]:
+    return {"state_labels": STATE_LABELS, "channel_labels": CHANNEL_LABELS,
+            "decision_labels": DECISION_LABELS, "outcome_labels": OUTCOME_LABELS,
+            "field_labels": FIELD_LABELS, "clock_labels": CLOCK_LABELS,
+            "agency_labels": AGENCY_LABELS, "categories": request.registry.case_categories,
+            "csrf_token": request.session_csrf_token,
+            "can": lambda p: allowed(request.identity.role, p)}
+
+
+def _int(value: Any, default: int = 1) -> int:
+    try:
+        return max(1, min(int(value), 10**9))
+    except (TypeError, ValueError):
+        return default
+
+
+def _date(value: str | None, required: bool = True) -> dt.date | None:
+    value = (value or "").strip()
+    if not value and not required:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise WorkflowError("bad_date", "bad date") from None
+
+
+# -- lists ---------------------------------------------------------------------------------------
+
+def case_list(request: Any) -> dict[str, Any]:
+    svc = case_service(request)
+    _fresh(request, svc)
+    g = request.GET
+    f = Filters(q=g.get("q", "")[:200], state=g.get("state", ""), category=g.get("category", ""),
+                channel=g.get("channel", ""), deadline=g.get("deadline", ""),
+                page=_int(g.get("page")))
+    page = svc.list_cases(_user(request), f)
+    params = {k: v for k, v in (("q", f.q), ("state", f.state), ("category", f.category),
+                                ("channel", f.channel), ("deadline", f.deadline)) if v}
+    return {**_labels(request), "page": page, "filters": f, "query": urlencode(params),
+            "clocks": {c.id: svc.case_clock(c) for c in page.items},
+            "channels": list(Channel), "states": list(State)}
+
+
+def deadlines(request: Any) -> dict[str, Any]:
+    svc = case_service(request)
+    user = _user(request)
+    overdue = svc.list_cases(user, Filters(deadline="overdue", per_page=200))
+    soon = svc.list_cases(user, Filters(deadline="due_soon", per_page=200))
+    clocks = {c.id: svc.case_clock(c) for c in overdue.items + soon.items}
+    return {**_labels(request), "overdue": overdue, "soon": soon, "clocks": clocks}
+
+
+# -- intake --------------------------------------------------------------------------------------
+
+def new_form(request: Any, error: str | None = None, values: Any = None) -> dict[str, Any]:
+    return {**_labels(request), "error": error, "values": values or {},
+            "channels": OFFLINE_CHANNELS, "fields": CONTENT_FIELDS,
+            "today": request.registry.case_clock.today().isoformat()}
+
+
+def new_submit(request: Any) -> Any:
+    svc = case_service(request)
+    p = request.POST
+    try:
+        case = svc.intake_offline(_user(request), p.get("channel", ""), _date(p.get("received")),
+                                  {k: p.get(k, "") for k in (*CONTENT_FIELDS, "category")})
+    except Forbidden:
+        raise
+    except WorkflowError as exc:
+        request.response.status_int = 400
+        return new_form(request, request.gettext(MESSAGES.get(exc.code, MESSAGES["bad_input"])),
+                        p)
+    return HTTPSeeOther(request.route_url("case.view", id=case.id))
+
+
+# -- one case ------------------------------------------------------------------------------------
+
+def case_view(request: Any) -> dict[str, Any]:
+    svc = case_service(request)
+    if _key(request) is None:
+        raise Forbidden(Permission.READ)
+    detail = svc.detail(_user(request), _case_id(request))
+    forwards = request.dbsession.execute(
+        select(Forward, Agency).join(Agency, Agency.id == Forward.agency_id)
+        .where(Forward.case_id == detail.case.id).order_by(Forward.id)).all()
+    agencies = request.dbsession.scalars(select(Agency).order_by(Agency.name)).all()
+    return {**_labels(request), "d": detail, "c": detail.case, "clock": svc.case_clock(detail.case),
+            "four_w": FOUR_W_ONE_H, "decisions": list(Decision),
+            "outcomes": [o for o in Outcome if o is not Outcome.DUPLICATE],
+            "forwards": forwards, "agencies": agencies, "previewable": preview.PREVIEWABLE,
+            "forward_fields": forwarding.FORWARD_FIELDS}
+
+
+def _case_id(request: Any) -> int:
+    try:
+        return int(request.matchdict["id"])
+    except (KeyError, ValueError):
+        raise HTTPNotFound() from None
+
+
+def case_action(request: Any) -> Any:
+    """Every POST on a case: the action name picks the service method."""
+    svc = case_service(request)
+    user, cid, p = _user(request), _case_id(request), request.POST
+    action = request.matchdict["action"]
+    if action == "start":
+        svc.start_review(user, cid)
+    elif action == "review":
+        review = {"complete": {k: p.get(f"complete_{k}") == "1" for k in FOUR_W_ONE_H},
+                  "darwas": {"1": True, "0": False}.get(p.get("darwas", "")),
+                  "category": p.get("category", ""), "core_issue": p.get("core_issue", ""),
+                  "rule": p.get("rule", ""), "notes": p.get("notes", ""),
+                  "related": p.get("related", "").replace(",", " ").split()}
+        svc.save_review(user, cid, review, submit=p.get("submit") == "1")
+    elif action == "decide":
+        svc.decide(user, cid, p.get("decision", ""), p.get("reason", ""))
+    elif action == "ask":
+        svc.ask(user, cid, p.get("text", ""))
+    elif action == "note":
+        svc.add_note(user, cid, p.get("text", ""), kind=p.get("kind", "note"))
+    elif action == "verified":
+        svc.verification_done(user, cid, p.get("finding", ""))
+    elif action == "close":
+        svc.close(user, cid, p.get("outcome", ""), p.get("note", ""),
+                  policy_improvement=p.get("policy_improvement") == "1")
+    elif action == "duplicate":
+        svc.mark_duplicate(user, cid, p.get("of", ""))
+    elif action == "reopen":
+        svc.reopen(user, cid, p.get("reason", ""))
+    elif action == "acknowledge":
+        svc.acknowledge(user, cid)
+    elif action == "lend":
+        svc.lend_file(user, cid, p.get("borrower", ""), p.get("purpose", ""),
+                      _date(p.get("due_back"), required=False))
+    else:
+        raise HTTPNotFound()
+    return HTTPSeeOther(request.route_url("case.view", id=cid))
+
+
+def loan_return(request: Any) -> Any:
+    svc = case_service(request)
+    svc.return_file(_user(request), _int(request.matchdict["loan"], 0))
+    return HTTPSeeOther(request.route_url("case.register"))
+
+
+def register(request: Any) -> dict[str, Any]:
+    svc = case_service(request)
+    only_out = request.GET.get("out") == "1"
+    return {**_labels(request), "loans": svc.file_register(_user(request), only_out),
+            "only_out": only_out, "today": request.registry.case_clock.today()}
+
+
+# -- attachments ---------------------------------------------------------------------------------
+
+def _submission_of_case(request: Any) -> tuple[Case, db.Submission]:
+    case = request.dbsession.get(Case, _case_id(request))
+    sub = request.dbsession.get(db.Submission, request.matchdict["submission_id"])
+    if case is None or sub is None or sub.kind != "file" or sub.report_id != case.report_id \
+            or not sub.file_path:
+        raise HTTPNotFound()
+    return case, sub
+
+
+def _file_bytes(request: Any, sub: db.Submission, limit: int) -> bytes:
+    key = vault.vault_box_key(request.identity.require_content())
+    out = bytearray()
+    for chunk in filestore.iter_plaintext(request.registry.settings["workbench.vault"],
+                                          sub.file_path, key):
+        out += chunk
+        if len(out) > limit:
+            raise preview.PreviewError("too large")
+    return bytes(out)
+
+
+def file_preview(request: Any) -> Response:
+    """A re-encoded PNG of an image attachment (made in the sandboxed child process)."""
+    if _key(request) is None:
+        raise Forbidden(Permission.READ)
+    _case, sub = _submission_of_case(request)
+    if (sub.content_type or "") not in preview.PREVIEWABLE:
+        raise WorkflowError("preview", "not an image")
+    try:
+        png = preview.render(_file_bytes(request, sub, preview.MAX_INPUT))
+    except preview.PreviewError:
+        raise WorkflowError("preview", "no preview") from None
+    response = Response(body=png, content_type="image/png")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# -- forwarding ----------------------------------------------------------------------------------
+
+def forward_submit(request: Any) -> Any:
+    svc = case_service(request)
+    user = _user(request)
+    detail = svc.detail(user, _case_id(request))
+    p = request.POST
+    files = []
+    for sub_id in p.getall("file"):
+        sub = request.dbsession.get(db.Submission, sub_id)
+        if sub is None or sub.kind != "file" or sub.report_id != detail.case.report_id:
+            raise WorkflowError("bad_input", "not a file of this case")
+        data = _file_bytes(request, sub, 64 * 1024 * 1024)
+        ext = forwarding.safe_extension(sub.file_name)
+        if (sub.content_type or "") in preview.PREVIEWABLE:
+            # Re-encoding drops EXIF and other metadata (camera, GPS, time).
+            data, ext = preview.render(data), "png"
+        files.append(forwarding.OutgoingFile(data, ext))
+    vault_path = request.registry.settings["workbench.vault"]
+    fields = {k: p.get(k, "") for k in forwarding.FORWARD_FIELDS}
+    clock = request.registry.case_clock
+    record, _path = forwarding.forward(
+        request.dbsession, forwarding.keyring(vault_path), vault_path, user.role, user.id,
+        detail.case, _int(p.get("agency"), 0), fields, request.registry.case_categories,
+        clock.today(), clock.now(), files)
+    svc.audit(user, "case.forward", detail.case, reference=record.reference,
+               agency=record.agency_id, files=len(files))
+    return HTTPSeeOther(request.route_url("case.forward.file", id=detail.case.id,
+                                          reference=record.reference))
+
+
+def forward_file(request: Any) -> Response:
+    """Download the encrypted package (it is ciphertext to the agency's key)."""
+    rec = request.dbsession.scalars(select(Forward).where(
+        Forward.reference == request.matchdict["reference"],
+        Forward.case_id == _case_id(request))).first()
+    if rec is None:
+        raise HTTPNotFound()
+    path = forwarding.Path(request.registry.settings["workbench.vault"]) / forwarding.OUT_DIR \
+        / rec.file_name
+    if not path.is_file():
+        raise HTTPNotFound()
+    response = Response(body=path.read_bytes(), content_type="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{rec.file_name}"'
+    return response
+
+
+def agencies(request: Any, error: str | None = None) -> dict[str, Any]:
+    ring = forwarding.keyring(request.registry.settings["workbench.vault"])
+    rows = request.dbsession.scalars(select(Agency).order_by(Agency.name)).all()
+    keys = {}
+    for a in rows:
+        try:
+            keys[a.id] = ring.get(a.fingerprint)
+        except Exception:  # a key removed from the keyring by hand: show the row without it
+            keys[a.id] = None
+    return {**_labels(request), "agencies": rows, "keys": keys, "error": error,
+            "kinds": forwarding.AGENCY_KINDS}
+
+
+def agency_add(request: Any) -> Any:
+    p = request.POST
+    ring = forwarding.keyring(request.registry.settings["workbench.vault"])
+    armored = p.get("key", "")
+    upload = p.get("key_file")
+    if hasattr(upload, "file"):
+        armored = upload.file.read(1024 * 1024 + 1).decode("utf-8", "replace")
+    try:
+        agency = forwarding.add_agency(request.dbsession, ring, request.identity.role,
+                                       p.get("name", ""), p.get("kind", ""), armored)
+    except Forbidden:
+        raise
+    except WorkflowError as exc:
+        request.response.status_int = 400
+        return agencies(request, request.gettext(MESSAGES.get(exc.code, MESSAGES["bad_input"])))
+    case_service(request).audit(_user(request), "agency.add", None,
+                                 agency=agency.id, fingerprint=agency.fingerprint)
+    return HTTPSeeOther(request.route_url("case.agencies"))
+
+
+# -- statistics export ---------------------------------------------------------------------------
+
+def stats_export(request: Any) -> Response:
+    reg = request.registry
+    data = export.export(request.dbsession, request.identity.role, reg.case_calendar,
+                         reg.case_clock.today())
+    response = Response(body=json.dumps(data, ensure_ascii=False, sort_keys=True).encode(),
+                        content_type="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="peluit-stats-export.json"'
+    return response
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+def workflow_error(exc: WorkflowError, request: Any) -> dict[str, Any]:
+    request.response.status_int = 403 if isinstance(exc, Forbidden) else (
+        404 if exc.code == "not_found" else 400)
+    back = None
+    if "id" in (request.matchdict or {}):
+        back = request.route_url("case.view", id=request.matchdict["id"])
+    return {"message": request.gettext(MESSAGES.get(exc.code, MESSAGES["bad_input"])),
+            "back": back}
+
+
+def includeme(config: Any) -> None:
+    r = config.add_route
+    r("case.list", "/cases")
+    r("case.deadlines", "/cases/deadlines")
+    r("case.new", "/cases/new")
+    r("case.register", "/cases/register")
+    r("case.agencies", "/cases/agencies")
+    r("case.export", "/cases/export.json")
+    r("case.loan.return", "/cases/loans/{loan:\\d+}/return")
+    r("case.view", "/cases/{id:\\d+}")
+    r("case.preview", "/cases/{id:\\d+}/files/{submission_id:[0-9a-f]{32}}/preview")
+    r("case.forward", "/cases/{id:\\d+}/forward")
+    r("case.forward.file", "/cases/{id:\\d+}/forward/{reference:[0-9a-f]{16}}")
+    r("case.action", "/cases/{id:\\d+}/{action:[a-z]+}")
+
+    tpl = "workbench.cases:templates/"
+    v = config.add_view
+    stats, content, decide = (WebPermission.VIEW_STATS, WebPermission.VIEW_CONTENT,
+                              WebPermission.DECIDE)
+    v(case_list, route_name="case.list", request_method="GET", renderer=tpl + "list.jinja2",
+      permission=stats)
+    v(deadlines, route_name="case.deadlines", request_method="GET",
+      renderer=tpl + "deadlines.jinja2", permission=stats)
+    v(new_form, route_name="case.new", request_method="GET", renderer=tpl + "new.jinja2",
+      permission=content)
+    v(new_submit, route_name="case.new", request_method="POST", renderer=tpl + "new.jinja2",
+      permission=content)
+    v(case_view, route_name="case.view", request_method="GET", renderer=tpl + "case.jinja2",
+      permission=content)
+    v(case_action, route_name="case.action", request_method="POST", permission=content)
+    v(loan_return, route_name="case.loan.return", request_method="POST", permission=content)
+    v(register, route_name="case.register", request_method="GET",
+      renderer=tpl + "register.jinja2", permission=stats)
+    v(file_preview, route_name="case.preview", request_method="GET", permission=content)
+    v(forward_submit, route_name="case.forward", request_method="POST", permission=content)
+    v(forward_file, route_name="case.forward.file", request_method="GET", permission=content)
+    v(agencies, route_name="case.agencies", request_method="GET",
+      renderer=tpl + "agencies.jinja2", permission=content)
+    v(agency_add, route_name="case.agencies", request_method="POST",
+      renderer=tpl + "agencies.jinja2", permission=decide)
+    v(stats_export, route_name="case.export", request_method="GET", permission=stats)
+    config.add_exception_view(workflow_error, context=WorkflowError,
+                              renderer=tpl + "error.jinja2")
+    config.add_workbench_nav("case.list", N_("Cases"), stats, order=5)
+    config.add_workbench_nav("case.deadlines", N_("Deadlines"), stats, order=6)
+    config.add_workbench_nav("case.new", N_("New complaint"), content, order=7)
+    config.add_workbench_nav("case.register", N_("File register"), stats, order=8)
+    config.add_workbench_nav("case.agencies", N_("Agencies"), content, order=9)
+
+
+def configure(config: Any) -> None:
+    """Registry-wide pieces: the search index of this process, the calendar, the clock."""
+    from policies.calendar import DeadlinePolicy, WorkingCalendar, load_config
+
+    from .clock import Clock
+
+    settings = config.registry.settings
+    policy_file = settings.get("workbench.cases.policy_file")
+    policy, overrides = (load_config(policy_file) if policy_file else (DeadlinePolicy(), ()))
+    config.registry.case_search = CaseSearch()
+    config.registry.case_calendar = WorkingCalendar(overrides)
+    config.registry.case_policy = policy
+    config.registry.case_clock = Clock(settings.get("workbench.cases.zone", "Asia/Jakarta"))
+    config.registry.case_categories = dict(DEFAULT_CATEGORIES)
