@@ -26,7 +26,7 @@ LETTER = {"what": "Kepala seksi meminta uang pelicin untuk izin usaha", "who_nam
 
 def _review(**kw):
     base = {"complete": {"what": True, "who": True, "where": True, "when": True, "how": False},
-            "darwas": True, "category": "03", "core_issue": "pungli perizinan",
+            "darwas": True, "category": "corruption", "core_issue": "pungli perizinan",
             "rule": "UU 31/1999 ps. 12", "notes": ""}
     return {**base, **kw}
 
@@ -74,7 +74,7 @@ def test_bad_intake_is_refused(svc):
 def test_full_process_with_roles(svc):
     rid = add_report(svc.db, LETTER["what"], who_unit=LETTER["who_unit"], how=LETTER["how"])
     [case] = svc.sync_reports(AUDITOR)
-    assert case.channel == "web" and case.category == "03" and case.report_id == rid
+    assert case.channel == "web" and case.category == "pungli" and case.report_id == rid
     assert svc.sync_reports(AUDITOR) == []
     with pytest.raises(Forbidden):
         svc.detail(COMPLIANCE, case.id)
@@ -134,7 +134,7 @@ def test_questions_only_for_web_reports(svc):
 
 def test_decision_closing_directly(svc):
     case = svc.intake_offline(AUDITOR, "phone", D(2026, 3, 16), LETTER)
-    svc.save_review(AUDITOR, case.id, _review(darwas=False, category="02"), submit=True)
+    svc.save_review(AUDITOR, case.id, _review(darwas=False, category="public_service"), submit=True)
     svc.decide(LEAD, case.id, "archived", "tidak ada bukti")
     assert case.state == "closed" and case.outcome == "archived"
     with pytest.raises(WorkflowError):
@@ -145,7 +145,7 @@ def test_decision_closing_directly(svc):
 
 def test_duplicates_flagged_and_linked(svc):
     first = svc.intake_offline(AUDITOR, "letter", D(2026, 3, 16), LETTER)
-    copy = svc.intake_offline(AUDITOR, "tembusan", D(2026, 3, 16),
+    copy = svc.intake_offline(AUDITOR, "copy", D(2026, 3, 16),
                               {**LETTER, "what": LETTER["what"] + " (tembusan)"})
     other = svc.intake_offline(AUDITOR, "email", D(2026, 3, 16),
                                {"what": "Pengadaan laptop sekolah digelembungkan harganya",
@@ -162,7 +162,7 @@ def test_duplicates_flagged_and_linked(svc):
 def test_search_and_filters(svc):
     a = svc.intake_offline(AUDITOR, "letter", D(2026, 3, 16), LETTER)
     b = svc.intake_offline(AUDITOR, "email", D(2026, 3, 16),
-                           {"what": "Korupsi dana BOS di sekolah", "category": "03"})
+                           {"what": "Korupsi dana BOS di sekolah", "category": "corruption"})
     svc.add_note(AUDITOR, a.id, "saksi: bendahara")
     page = svc.list_cases(AUDITOR, Filters(q="pelicin"))
     assert [c.id for c in page.items] == [a.id] and page.total == 1
@@ -170,7 +170,7 @@ def test_search_and_filters(svc):
     assert svc.list_cases(AUDITOR, Filters(q="bendahara")).total == 1   # thread text
     assert svc.list_cases(AUDITOR, Filters(q="dana", channel="letter")).total == 0
     assert svc.list_cases(AUDITOR, Filters(channel="email")).items == [b]
-    assert svc.list_cases(AUDITOR, Filters(category="03")).items == [b]
+    assert svc.list_cases(AUDITOR, Filters(category="corruption")).items == [b]
     assert svc.list_cases(AUDITOR, Filters(q="Ibu Sari")).total == 0  # the sender is not indexed
     with pytest.raises(Forbidden):
         svc.list_cases(COMPLIANCE, Filters(q="pelicin"))
