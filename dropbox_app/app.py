@@ -51,8 +51,12 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
                                               kdf_wait)
     if login_limits:
         cfg.registry["peluit.login_limits"] = login_limits  # (global, per lookup id) per hour
-    if policy is not None:
-        cfg.registry["peluit.policy"] = policy
+    if policy is None:  # the deployment's signed protection policy, and its deadlines
+        from policies.documents import LandingPolicy
+
+        policy = LandingPolicy.for_deployment(config.base_dir, config.raw)
+        cfg.registry["peluit.deadlines"] = policy.deadlines
+    cfg.registry["peluit.policy"] = policy
     # The CSRF token lives in its own cookie (double submit): there is no session before a
     # reporter logs in, and the forms before that need the protection too.
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
