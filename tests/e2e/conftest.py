@@ -1,0 +1,1 @@
+from tests.fixtures.gateway import deployment  # noqa: F401 - a fixture
