@@ -90,8 +90,13 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> Repl
     reports = {r.id: r for r in db.scalars(select(Report).where(Report.id.in_(plan.reports)))}
     if len(reports) != len(plan.reports):
         raise ReplyRejected(NO_REPORT)
-    if plan.replies and db.scalar(select(Reply.id).where(
-            Reply.id.in_([r.id for r in plan.replies])).limit(1)):
+    reply_ids = [r.id for r in plan.replies]
+    # Replies and submissions share the store's name space: a reply named like an existing
+    # envelope would replace it on rename, so any clash refuses the bundle.
+    if reply_ids and (
+            db.scalar(select(Reply.id).where(Reply.id.in_(reply_ids)).limit(1))
+            or db.scalar(select(Submission.id).where(Submission.id.in_(reply_ids)).limit(1))
+            or any((store.path / r.member).exists() for r in plan.replies)):
         raise ReplyRejected(DUPLICATE)
     reporter_keys = dict(db.execute(
         select(Report.id, Reporter.public_key).join(Reporter, Report.reporter_id == Reporter.id)

@@ -288,3 +288,26 @@ def test_aborted_announcing_download_keeps_the_old_key(signed_in):
     chunks.close()
     assert dep.server_key().key_id == old.key_id
     assert serverkey.pending(dep.cfg.server_key_file) is not None
+
+
+def test_reply_named_like_a_submission_cannot_replace_it(signed_in):
+    import hashlib
+    import json
+
+    from crypto.bundle import Member, make_manifest, write_bundle
+
+    dep = signed_in
+    sub = add_submission(dep)
+    original = (dep.store_dir / f"{sub.submission_id}.env").read_bytes()
+    rid = sub.submission_id  # a workbench bug or a hostile one reuses a submission's id
+    blob = envelope.seal_bytes(json.dumps({"text": "x"}).encode(), [sub.reporter_key.public_key],
+                               {"v": 1, "kind": "question", "report": sub.report_id,
+                                "reply": rid})
+    manifest = make_manifest("reply", dep.cfg.deployment_id, dep.auditor.signing, 1,
+                             [Member(f"{rid}.env", len(blob), hashlib.sha256(blob).hexdigest())],
+                             {"replies": [{"id": rid, "report": sub.report_id,
+                                           "kind": "question", "member": f"{rid}.env"}]})
+    out = io.BytesIO()
+    write_bundle(out, manifest, dep.auditor.signing, lambda n: io.BytesIO(blob))
+    _refused(dep, out.getvalue(), "repeats a reply")
+    assert (dep.store_dir / f"{sub.submission_id}.env").read_bytes() == original
