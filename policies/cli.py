@@ -68,8 +68,15 @@ def read_passphrase(prompt: str) -> str:
     return line.rstrip("\r\n")
 
 
+VAULT_RECORD_FORMAT = "peluit-vault-auditor"  # a workbench vault's auditors/<key id>.json
+
+
 def load_identity(path: Path):  # type: ignore[no-untyped-def]
-    """Unseal an auditor identity (the compliance officer's) from ``path``."""
+    """Unseal the compliance officer's identity from ``path``: a sealed identity file
+    (``peluit policy new-signer``) or their record in a workbench vault
+    (``VAULT/auditors/<key id>.json``), which must then have the compliance role."""
+    import json
+
     from crypto.errors import CryptoError
     from crypto.identity import AuditorIdentity
 
@@ -77,6 +84,17 @@ def load_identity(path: Path):  # type: ignore[no-untyped-def]
         data = path.read_bytes()
     except OSError as exc:
         raise _Fail(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict) and obj.get("format") == VAULT_RECORD_FORMAT:
+        if obj.get("role") != "compliance":
+            raise _Fail(f"{path}: {obj.get('name')!r} is a {obj.get('role')} in the vault, "
+                        "not a compliance officer")
+        if not isinstance(obj.get("identity"), str):
+            raise _Fail(f"{path}: damaged vault record")
+        data = obj["identity"].encode("utf-8")
     passphrase = read_passphrase(f"Passphrase for {path.name}: ")
     try:
         return AuditorIdentity.unseal(data, passphrase)

@@ -433,14 +433,31 @@ _CSS = ("body{font:14px/1.4 sans-serif;max-width:48em;margin:2em auto;color:#111
 # shown as they are: they are tokens, never free text.
 _n = str  # marks msgids for extraction without translating at import time
 LABELS: dict[str, dict[str, str]] = {
+    # The workbench's category tokens (PER/05/M.PAN/4/2009 codes and the WBS categories) and
+    # the reporter form's.
     "category": {"abuse_of_authority": _n("Abuse of authority"), "corruption": _n("Corruption"),
                  "pungli": _n("Illegal levies (pungli)"), "gratification": _n("Gratification"),
                  "discipline": _n("Civil-service discipline"),
-                 "public_service": _n("Public service"), "other": _n("Other")},
+                 "personnel": _n("Civil service, ASN discipline"),
+                 "public_service": _n("Public service"), "land": _n("Land"),
+                 "law_human_rights": _n("Law and human rights"),
+                 "national_vigilance": _n("National vigilance"),
+                 "administration": _n("Administration"), "environment": _n("Environment"),
+                 "general": _n("General"), "other": _n("Other"),
+                 "uncategorised": _n("Not yet categorised")},
     "channel": {"web": _n("Web (this channel)"), "letter": _n("Letter"),
                 "copy": _n("Copy of a letter (tembusan)"), "email": _n("Email"),
                 "social_media": _n("Social media"), "walk_in": _n("Walk-in"),
                 "phone": _n("Phone or SMS"), "lapor": _n("SP4N-LAPOR!")},
+    "status": {"intake": _n("Intake"), "review": _n("Review"),
+               "decision": _n("Awaiting decision"), "verification": _n("Verification"),
+               "forwarded": _n("Forwarded"), "investigation": _n("Investigation"),
+               "closed": _n("Closed")},
+    "outcome": {"open": _n("Not closed yet"), "substantiated": _n("Substantiated"),
+                "not_substantiated": _n("Not substantiated"),
+                "archived": _n("Archived (no or no valid evidence)"),
+                "not_processed": _n("Not processed"), "forwarded": _n("Forwarded"),
+                "duplicate": _n("Duplicate of an earlier case")},
     "deadline": {"acknowledgment": _n("Acknowledgment"), "verification": _n("Verification"),
                  "completion": _n("Completion"), "retaliation": _n("Response to retaliation")},
 }
