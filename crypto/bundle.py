@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from .encoding import canonical_json, parse_canonical_json
+from .encoding import canonical_json, parse_canonical_json, valid_day
 from .errors import (
     AuthenticationError,
     MalformedError,
@@ -32,7 +32,6 @@ from .errors import (
     TruncatedError,
     UnknownSignerError,
 )
-from .identity import valid_day
 from .keys import sign_key_id
 
 MAGIC = b"PELUIT-B"

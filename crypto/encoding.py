@@ -9,13 +9,16 @@ duplicate keys or odd spellings cannot smuggle a second meaning past a signature
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import re
 from typing import Any
 
 from .errors import MalformedError
 
 MAX_JSON_BYTES = 32 * 1024 * 1024
 MAX_SAFE_INTEGER = 2**53 - 1
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _reject_float(value: str) -> Any:
@@ -114,3 +117,14 @@ def b64decode(text: str, *, length: int | None = None, limit: int | None = None)
     if length is not None and len(raw) != length:
         raise MalformedError(f"expected {length} bytes, got {len(raw)}")
     return raw
+
+
+def valid_day(text: object) -> bool:
+    """YYYY-MM-DD and a real date (``date.fromisoformat`` alone also takes other ISO forms)."""
+    if not isinstance(text, str) or not _DATE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

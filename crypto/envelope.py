@@ -49,8 +49,7 @@ from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from .encoding import canonical_json, parse_canonical_json
 from .errors import AuthenticationError, MalformedError, NotARecipientError, TruncatedError
-from .identity import usable_box_key
-from .keys import box_key_id
+from .keys import box_key_id, usable_box_key
 from .padding import padded_chunk_count
 
 MAGIC = b"PELUIT-E"

@@ -9,29 +9,32 @@ that people compare aloud before enrolling it."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from nacl.bindings import crypto_scalarmult
 from nacl.exceptions import BadSignatureError
-from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
 from . import sealed
-from .encoding import b64decode, b64encode, canonical_json, parse_canonical_json
+from .encoding import (
+    b64decode,
+    b64encode,
+    canonical_json,
+    parse_canonical_json,
+    valid_day,
+)
 from .errors import AuthenticationError, MalformedError
 from .kdf import DEFAULT_PARAMS, Argon2Params
 from .keys import box_key_id, fingerprint, sign_key_id
+from .keys import usable_box_key as usable_box_key  # re-exported: part of the card API
 
 CARD_FORMAT = "peluit-card"
 CARD_VERSION = 1
 CARD_DOMAIN = b"peluit-card-v1\0"
 MAX_CARD_BYTES = 16 * 1024
 MAX_NAME_CHARS = 80
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CARD_FIELDS = {"format", "version", "kind", "name", "sign_key", "box_key", "created", "signature"}
 
 
@@ -46,26 +49,6 @@ def valid_name(name: object) -> bool:
     return all(unicodedata.category(c)[0] != "C" and unicodedata.category(c) not in ("Zl", "Zp")
                for c in name)
 
-
-def valid_day(text: object) -> bool:
-    """YYYY-MM-DD and a real date (``date.fromisoformat`` alone also takes other ISO forms)."""
-    if not isinstance(text, str) or not _DATE.match(text):
-        return False
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def usable_box_key(raw: bytes) -> bool:
-    """False for the X25519 points of small order: a 'key' that makes every shared secret
-    all-zero, so whatever is sealed to it is readable by anyone."""
-    try:
-        crypto_scalarmult(b"\x09" * 32, raw)
-    except NaclCryptoError:
-        return False
-    return True
 
 CardKind = Literal["auditor", "server"]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
+from nacl.bindings import crypto_scalarmult
+from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PublicKey
 from nacl.signing import VerifyKey
 
@@ -32,3 +34,13 @@ def fingerprint(*public_keys: bytes) -> str:
         chunk = int.from_bytes(digest[i * 5 : i * 5 + 5], "big")
         groups.append(f"{chunk % 100000:05d}")
     return " ".join(groups)
+
+
+def usable_box_key(raw: bytes) -> bool:
+    """False for the X25519 points of small order: a 'key' that makes every shared secret
+    all-zero, so whatever is sealed to it is readable by anyone."""
+    try:
+        crypto_scalarmult(b"\x09" * 32, raw)
+    except NaclCryptoError:
+        return False
+    return True
