@@ -2,7 +2,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crypto.encoding import (
@@ -14,6 +14,12 @@ from crypto.encoding import (
 )
 from crypto.errors import MalformedError
 
+# Real encryption per example: few enough examples for the suite's time budget, and never a
+# failure on timing (the machines are shared and noisy). Applied per test, not as a global
+# profile, so other parts' hypothesis settings stay theirs.
+CRYPTO = settings(deadline=None, max_examples=40,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
     | st.text(st.characters(blacklist_categories=("Cs",))),
@@ -23,6 +29,7 @@ json_values = st.recursive(
 )
 
 
+@CRYPTO
 @given(json_values)
 def test_round_trip(value):
     encoded = canonical_json(value)
@@ -74,12 +81,14 @@ def test_encoder_refuses(value):
         canonical_json(value)
 
 
+@CRYPTO
 @given(st.binary())
 def test_random_bytes_only_raise_our_error(data):
     with contextlib.suppress(MalformedError):
         parse_canonical_json(data)
 
 
+@CRYPTO
 @given(st.text())
 def test_random_text_only_raise_our_error(text):
     try:

@@ -8,7 +8,7 @@ import hashlib
 import io
 import os
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crypto import bundle, envelope, identity, kdf, sealed
@@ -55,7 +55,8 @@ def mutations(draw, valid: bytes):
 
 
 # PELUIT_FUZZ_EXAMPLES=5000 for a longer hunt; the default keeps the suite fast.
-FUZZ = settings(max_examples=int(os.environ.get("PELUIT_FUZZ_EXAMPLES", "300")))
+FUZZ = settings(max_examples=int(os.environ.get("PELUIT_FUZZ_EXAMPLES", "300")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _only_our_errors(fn, data):
