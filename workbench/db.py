@@ -244,7 +244,7 @@ SUBMISSION_KINDS = ("report", "message", "file", "retaliation")
 
 class Submission(Base):
     """One imported envelope. Text kinds keep their decrypted JSON body in ``content``; files keep
-    their bytes re-encrypted under the vault in ``file_path`` (relative to the vault)."""
+    their bytes re-encrypted under the vault in a pack (``filestore.py``)."""
 
     __tablename__ = "submissions"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the server's submission id
@@ -257,7 +257,9 @@ class Submission(Base):
     content_type: Mapped[str | None] = mapped_column(EncryptedText("submission.content_type"))
     size: Mapped[int] = mapped_column(EncryptedInt("submission.size"))
     sha256: Mapped[str] = mapped_column(EncryptedText("submission.sha256"))
-    file_path: Mapped[str | None] = mapped_column(String(200))
+    file_path: Mapped[str | None] = mapped_column(String(200))  # the pack (filestore.py)
+    file_offset: Mapped[int | None] = mapped_column(Integer)
+    file_length: Mapped[int | None] = mapped_column(Integer)  # of the envelope in the pack
     import_seq: Mapped[int] = mapped_column(Integer)  # inbox bundle it came in
     ack_seq: Mapped[int | None] = mapped_column(Integer)  # reply bundle that acknowledged it
     report: Mapped[Report] = relationship(back_populates="submissions")

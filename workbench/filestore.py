@@ -1,31 +1,130 @@
-"""Imported files, kept encrypted in the vault: each is an envelope sealed to the vault's own
-key pair (``vault.vault_box_key``), so no plaintext file is ever written, and a file can only be
-read through the unlocked workbench. Downloads decrypt on the fly."""
+"""Imported files, kept encrypted in the vault.
+
+Each file is an envelope sealed to the vault's own key pair (``vault.vault_box_key``), so no
+plaintext file is ever written and a file can only be read through the unlocked vault. The
+envelopes of one import are appended to one *pack* file, ``files/<name>.pack``, and a row
+points at (pack, offset, length): creating ten thousand small files costs more here than
+encrypting them, and a pack is written, fsynced and renamed once. Each envelope names its
+submission inside, so rows cannot be pointed at each other's files.
+
+Downloads decrypt on the fly. ``erase`` overwrites one file's envelope in place with zeros, for
+when a case's material must be destroyed."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import secrets
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from nacl.public import PrivateKey
+from nacl.public import PrivateKey, PublicKey
 
-from crypto.envelope import EnvelopeReader
+from crypto.envelope import EnvelopeReader, EnvelopeWriter
+from crypto.errors import AuthenticationError
+
+from .fsutil import fsync_dir
 
 FILES_DIR = "files"
+WRITE_BUFFER = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def relative_path(submission_id: str) -> str:
-    return f"{FILES_DIR}/{submission_id}.env"
+@dataclass(frozen=True)
+class Stored:
+    path: str  # relative to the vault
+    offset: int
+    length: int
+    size: int  # plaintext bytes
+    sha256: str  # of the plaintext
 
 
-def iter_plaintext(vault_path: Path, rel: str, key: PrivateKey) -> Iterator[bytes]:
-    """Yield a stored file's bytes. A damaged file raises at the end (the download is cut)."""
-    with open(Path(vault_path) / rel, "rb") as f:
-        reader = EnvelopeReader(f, [key])
+class PackWriter:
+    """Appends envelopes to a new pack. Not visible under its final name until ``finish``."""
+
+    def __init__(self, vault_path: Path | str, vault_public: PublicKey):
+        self.root = Path(vault_path)
+        self.name = f"{secrets.token_hex(8)}.pack"
+        self.rel = f"{FILES_DIR}/{self.name}"
+        self._tmp = self.root / FILES_DIR / f".{self.name}.tmp"
+        self._public = vault_public
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._out: BinaryIO = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
+        self._offset = 0
+        self.count = 0
+
+    def add(self, submission_id: str, chunks: Iterable[bytes]) -> Stored:
+        """Encrypt ``chunks`` (a decrypting reader's output) into the pack."""
+        h = hashlib.sha256()
+        size = 0
+        start = self._out.tell()
+        writer = EnvelopeWriter(self._out, [self._public],
+                                {"v": 1, "kind": "vault-file", "submission": submission_id})
+        for chunk in chunks:
+            h.update(chunk)
+            writer.write(chunk)
+            size += len(chunk)
+        writer.close()
+        self.count += 1
+        return Stored(self.rel, start, self._out.tell() - start, size, h.hexdigest())
+
+    def finish(self) -> None:
+        """Make the pack durable under its final name (before the database commits)."""
+        self._out.flush()
+        os.fsync(self._out.fileno())
+        self._out.close()
+        os.replace(self._tmp, self.root / self.rel)
+        fsync_dir(self.root / FILES_DIR)
+
+    def discard(self) -> None:
+        if not self._out.closed:
+            self._out.close()
+        self._tmp.unlink(missing_ok=True)
+        (self.root / self.rel).unlink(missing_ok=True)
+
+
+class _Slice:
+    """A read-only window on a file: reads stop at the end of one envelope."""
+
+    def __init__(self, f: BinaryIO, length: int):
+        self._f = f
+        self._left = length
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if n is None or n < 0 else min(n, self._left)
+        data = self._f.read(want)
+        self._left -= len(data)
+        return data
+
+
+def iter_plaintext(vault_path: Path | str, sub: Any, key: PrivateKey) -> Iterator[bytes]:
+    """Yield a stored file's bytes (``sub`` is a db.Submission). A damaged or substituted file
+    raises before its first byte (wrong submission) or at its end (changed content)."""
+    with open(Path(vault_path) / sub.file_path, "rb") as f:
+        f.seek(sub.file_offset)
+        reader = EnvelopeReader(_Slice(f, sub.file_length), [key])
+        if reader.metadata.get("submission") != sub.id:
+            raise AuthenticationError("the stored file belongs to another submission")
         yield from reader.chunks()
+
+
+def erase(vault_path: Path | str, sub: Any) -> None:
+    """Overwrite one stored file with zeros, in place, and make that durable."""
+    with open(Path(vault_path) / sub.file_path, "r+b") as f:
+        f.seek(sub.file_offset)
+        left = sub.file_length
+        while left:
+            n = min(left, WRITE_BUFFER)
+            f.write(bytes(n))
+            left -= n
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def download_name(name: str | None, fallback: str) -> str:

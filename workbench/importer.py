@@ -16,19 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from crypto.bundle import BundleReader, MemberStream
 from crypto.encoding import b64decode
-from crypto.envelope import EnvelopeReader, EnvelopeWriter
+from crypto.envelope import EnvelopeReader
 from crypto.errors import (
     CryptoError,
     MalformedError,
@@ -39,12 +37,10 @@ from crypto.errors import (
 from crypto.identity import Card
 
 from . import audit, db, filestore, vault
-from .fsutil import fsync_dir, temp_beside
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 MAX_NAME = 255
-WRITE_BLOCK = 1 << 20
 
 
 class ImportRefused(Exception):
@@ -123,8 +119,9 @@ def _check_metadata(meta: dict[str, Any], entry: Entry) -> dict[str, Any]:
 def _check_text(kind: str, body: Any, sid: str) -> dict[str, Any]:
     ok = isinstance(body, dict)
     if ok and kind == "report":
-        ok = all(isinstance(k, str) and isinstance(v, str) for k, v in body.items()) \
-            and bool(body.get("what"))
+        # All strings. An empty "what" is the reporter app's to refuse; refusing it here would
+        # block every other submission of the bundle.
+        ok = all(isinstance(k, str) and isinstance(v, str) for k, v in body.items())
     elif ok and kind == "message":
         ok = set(body) == {"text", "in_reply_to"} and isinstance(body["text"], str) and (
             body["in_reply_to"] is None or isinstance(body["in_reply_to"], str))
@@ -133,44 +130,6 @@ def _check_text(kind: str, body: Any, sid: str) -> dict[str, Any]:
     if not ok:
         raise ImportRefused(f"submission {sid}: its content is not a {kind} as documented")
     return body
-
-
-class _Files:
-    """Files written during one import: removed again unless the import commits."""
-
-    def __init__(self, vault_path: Path):
-        self.root = vault_path
-        self.written: list[Path] = []
-
-    def store(self, entry: Entry, reader: EnvelopeReader, vault_public: Any,
-              meta: dict[str, Any]) -> tuple[int, str, str]:
-        final = self.root / filestore.relative_path(entry.id)
-        tmp = temp_beside(final)
-        self.written.append(tmp)
-        h = hashlib.sha256()
-        size = 0
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb", buffering=WRITE_BLOCK) as out:
-            writer = EnvelopeWriter(out, [vault_public], {
-                "v": 1, "kind": "vault-file", "submission": entry.id})
-            for chunk in reader.chunks():
-                h.update(chunk)
-                writer.write(chunk)
-                size += len(chunk)
-            writer.close()
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, final)
-        self.written[-1] = final
-        return size, h.hexdigest(), filestore.relative_path(entry.id)
-
-    def discard(self) -> None:
-        for p in self.written:
-            p.unlink(missing_ok=True)
-
-    def commit(self) -> None:
-        if self.written:
-            fsync_dir(self.root / filestore.FILES_DIR)
 
 
 def _read_text(reader: EnvelopeReader, sid: str) -> tuple[bytes, str]:
@@ -235,16 +194,19 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
     """Import one inbox bundle into the vault of ``unlocked``; raise ImportRefused on any fault."""
     vault_key = unlocked.require_content()
     today = today or dt.date.today().isoformat()
-    files = _Files(unlocked.path)
     engine = db.make_engine(unlocked.path)
+    pack = filestore.PackWriter(unlocked.path, vault.vault_box_key(vault_key).public_key)
     try:
         with db.unlocked(vault_key), Session(engine) as session:
             try:
                 with session.begin():
-                    result = _import(session, unlocked, src, files, progress, today)
-                    files.commit()
+                    result = _import(session, unlocked, src, pack, progress, today)
+                    if pack.count:
+                        pack.finish()  # durable before the rows that point at it commit
+                    else:
+                        pack.discard()
             except BaseException:
-                files.discard()
+                pack.discard()
                 raise
         return result
     except CryptoError as exc:
@@ -253,21 +215,21 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
         engine.dispose()
 
 
-def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO, files: _Files,
-            progress: Progress | None, today: str) -> ImportResult:
+def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
+            pack: filestore.PackWriter, progress: Progress | None, today: str) -> ImportResult:
     deployment = db.get_setting(session, "deployment")
     reader = BundleReader(src, _trusted(session), "inbox", _last_seq(session, "inbox"),
                           deployment)
     manifest = reader.manifest
     entries = _parse_entries(manifest.body, [m.name for m in manifest.members])
     result = ImportResult(manifest.seq, manifest.sender)
-    keys = vault.box_keys(session)
-    vault_public = vault.vault_box_key(unlocked.require_content()).public_key
     ids = [e.id for e in entries.values()]
-    known = {row.id: row.report_id for row in session.execute(
-        select(db.Submission.id, db.Submission.report_id).where(db.Submission.id.in_(ids)))}
-    reports: dict[str, db.Report] = {}
-    next_seq = (session.scalar(select(func.max(db.Submission.seq))) or 0) + 1
+    known: dict[str, str] = {}
+    for start in range(0, len(ids), 500):  # SQLite limits the number of bound parameters
+        known.update((sid, rid) for sid, rid in session.execute(
+            select(db.Submission.id, db.Submission.report_id).where(
+                db.Submission.id.in_(ids[start:start + 500]))))
+    batch = _Batch(session, vault.box_keys(session), pack, result)
     total = len(manifest.members)
     done_bytes = 0
     for n, stream in enumerate(reader.members(), 1):
@@ -280,11 +242,10 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO, files: _F
             result.skipped += 1
             stream.drain()  # still verifies the member's hash
         else:
-            _import_one(session, entry, stream, keys, vault_public, files, reports, next_seq,
-                        today, result)
-            next_seq += 1
+            batch.add(entry, stream)
         if progress:
             progress(n, total, done_bytes)
+    batch.write()
     seq_row = session.get(db.BundleSequence, ("inbox", manifest.sender))
     if seq_row is None:
         session.add(db.BundleSequence(direction="inbox", key_id=manifest.sender,
@@ -299,42 +260,68 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO, files: _F
     return result
 
 
-def _report_for(session: Session, entry: Entry, reports: dict[str, db.Report],
-                result: ImportResult) -> db.Report:
-    report = reports.get(entry.report) or session.get(db.Report, entry.report)
-    if report is None:
-        report = db.Report(id=entry.report, reporter_key=entry.reporter_key, channel="web",
-                           received_day=entry.day)
-        session.add(report)
-        result.reports_created += 1
-    elif report.reporter_key != entry.reporter_key:
-        # Replies are sealed to this key: a server must not be able to swap it.
-        raise ImportRefused(f"report {entry.report}: the bundle gives another reporter key than "
-                            "the vault knows")
-    reports[entry.report] = report
-    return report
+class _Batch:
+    """The rows of one import, inserted together at the end (Core bulk inserts: the ORM's
+    per-object bookkeeping cost more than the cryptography for ten thousand submissions)."""
 
+    def __init__(self, session: Session, keys: list[Any], pack: filestore.PackWriter,
+                 result: ImportResult):
+        self.session = session
+        self.keys = keys
+        self.pack = pack
+        self.result = result
+        self.reporter_keys: dict[str, bytes] = {}
+        self.new_reports: list[dict[str, Any]] = []
+        self.rows: list[dict[str, Any]] = []
+        self.seq = (session.scalar(select(func.max(db.Submission.seq))) or 0) + 1
 
-def _import_one(session: Session, entry: Entry, stream: MemberStream, keys: list[Any],
-                vault_public: Any, files: _Files, reports: dict[str, db.Report], seq: int,
-                today: str, result: ImportResult) -> None:
-    reader = EnvelopeReader(stream, keys)
-    meta = _check_metadata(reader.metadata, entry)
-    report = _report_for(session, entry, reports, result)
-    sub = db.Submission(id=entry.id, seq=seq, report_id=report.id, kind=entry.kind,
-                        received_day=entry.day, import_seq=result.seq)
-    if entry.kind == "file":
-        size, digest, rel = files.store(entry, reader, vault_public, meta)
-        sub.file_name, sub.content_type, sub.file_path = meta["name"], meta["content_type"], rel
-    else:
-        raw, digest = _read_text(reader, entry.id)
-        size = len(raw)
-        try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise ImportRefused(f"submission {entry.id}: its content is not UTF-8 JSON") from None
-        sub.content = _check_text(entry.kind, body, entry.id)
-    sub.size, sub.sha256 = size, digest
-    session.add(sub)
-    result.imported += 1
-    result.plaintext_bytes += size
+    def _check_report(self, entry: Entry) -> None:
+        known = self.reporter_keys.get(entry.report)
+        if known is None:
+            report = self.session.get(db.Report, entry.report)
+            if report is None:
+                self.new_reports.append({"id": entry.report, "reporter_key": entry.reporter_key,
+                                         "channel": "web", "received_day": entry.day})
+                self.result.reports_created += 1
+                known = entry.reporter_key
+            else:
+                known = bytes(report.reporter_key)
+            self.reporter_keys[entry.report] = known
+        if known != entry.reporter_key:
+            # Replies are sealed to this key: a server must not be able to swap it.
+            raise ImportRefused(f"report {entry.report}: the bundle gives another reporter key "
+                                "than the vault knows")
+
+    def add(self, entry: Entry, stream: MemberStream) -> None:
+        reader = EnvelopeReader(stream, self.keys)
+        meta = _check_metadata(reader.metadata, entry)
+        self._check_report(entry)
+        row: dict[str, Any] = {
+            "id": entry.id, "seq": self.seq, "report_id": entry.report, "kind": entry.kind,
+            "received_day": entry.day, "import_seq": self.result.seq, "content": None,
+            "file_name": None, "content_type": None, "file_path": None, "file_offset": None,
+            "file_length": None, "ack_seq": None}
+        if entry.kind == "file":
+            stored = self.pack.add(entry.id, reader.chunks())
+            row.update(size=stored.size, sha256=stored.sha256, file_name=meta["name"],
+                       content_type=meta["content_type"], file_path=stored.path,
+                       file_offset=stored.offset, file_length=stored.length)
+        else:
+            raw, digest = _read_text(reader, entry.id)
+            try:
+                body = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise ImportRefused(f"submission {entry.id}: its content is not UTF-8 JSON"
+                                    ) from None
+            row.update(size=len(raw), sha256=digest,
+                       content=_check_text(entry.kind, body, entry.id))
+        self.rows.append(row)
+        self.seq += 1
+        self.result.imported += 1
+        self.result.plaintext_bytes += row["size"]
+
+    def write(self) -> None:
+        if self.new_reports:
+            self.session.execute(insert(db.Report), self.new_reports)
+        if self.rows:
+            self.session.execute(insert(db.Submission), self.rows)

@@ -68,7 +68,7 @@ def test_import_files_each_submission_under_its_report(tv):
         assert msg.content == {"in_reply_to": None, "text": "tambahan"}
         assert f.file_name == "../../etc/bukti transfer.pdf" and f.size == len(items[1].body)
         key = vault.vault_box_key(tv.lead.vault_key)
-        assert b"".join(filestore.iter_plaintext(tv.path, f.file_path, key)) == items[1].body
+        assert b"".join(filestore.iter_plaintext(tv.path, f, key)) == items[1].body
 
 
 def test_a_copied_vault_reveals_nothing(tv):

@@ -52,8 +52,8 @@ def file_download(request: Any) -> Response:
     key = vault.vault_box_key(request.identity.require_content())
     name = filestore.download_name(sub.file_name, f"file-{sub.id[:8]}")
     response = Response(
-        app_iter=filestore.iter_plaintext(request.registry.settings["workbench.vault"],
-                                          sub.file_path, key),
+        app_iter=filestore.iter_plaintext(request.registry.settings["workbench.vault"], sub,
+                                          key),
         content_type="application/octet-stream")
     response.content_length = sub.size
     response.headers["Content-Disposition"] = (

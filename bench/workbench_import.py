@@ -1,0 +1,146 @@
+"""Throughput and peak memory of ``peluit workbench import`` on a large inbox bundle.
+
+    python -m bench.workbench_import [--count 10000] [--size 100000] [--dir DIR]
+
+Builds a vault (cheap argon2: the KDF is not what is measured) and an inbox bundle of COUNT
+submissions (one report in ten, the rest files of about SIZE bytes of random data: about 1 GB
+with the defaults), signed by a fake server key, the way the gateway writes it. Then imports it
+in a fresh child process, which reports its wall time and its peak resident memory (before and
+after, so the interpreter's own baseline is visible). A second import of the same bundle measures
+the refusal path. The bundle is read from the page cache (it was just written); the vault's
+files and database go to the disk with fsync, which is what bounds the import."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crypto import bundle, envelope
+from crypto.encoding import b64encode
+from crypto.identity import ServerKey
+from crypto.kdf import TEST_PARAMS
+
+PASS = "benchmark passphrase, not secret"
+DEPLOYMENT = "b" * 32
+
+
+def build(root: Path, count: int, size: int) -> tuple[Path, Path, int, int]:
+    from nacl.public import PrivateKey
+
+    from workbench import vault
+    server = ServerKey.generate()
+    unlocked, _ = vault.init(root / "vault", "Bench Lead", PASS, server.card().to_bytes(),
+                             DEPLOYMENT, params=TEST_PARAMS)
+    recipients = [unlocked.identity.box.public_key]
+    members_dir = root / "members"
+    members_dir.mkdir()
+    members, entries, plaintext = [], [], 0
+    reporter = PrivateKey.generate().public_key
+    report = os.urandom(16).hex()
+    blob = os.urandom(size + 4096)
+    for i in range(count):
+        sid = os.urandom(16).hex()
+        if i % 10 == 0:
+            report = os.urandom(16).hex()
+            reporter = PrivateKey.generate().public_key
+            kind = "report"
+            body = json.dumps({"category": "corruption", "what": f"laporan {i}",
+                               "how": "x" * 2000, "language": "id"}).encode()
+            meta = {"v": 1, "kind": kind, "report": report, "submission": sid}
+        else:
+            kind = "file"
+            start = i % 4096
+            body = blob[start:start + size - (i % 1000)]
+            meta = {"v": 1, "kind": kind, "report": report, "submission": sid,
+                    "name": f"bukti-{i}.bin", "content_type": "application/octet-stream"}
+        plaintext += len(body)
+        path = members_dir / f"{sid}.env"
+        path.write_bytes(envelope.seal_bytes(body, recipients, meta))
+        members.append(bundle.member_for_file(path.name, str(path)))
+        entries.append({"id": sid, "report": report, "reporter_key": b64encode(bytes(reporter)),
+                        "kind": kind, "member": path.name, "day": dt.date.today().isoformat()})
+    manifest = bundle.make_manifest("inbox", DEPLOYMENT, server.signing, 1, members,
+                                    {"submissions": entries})
+    out = root / "inbox.bundle"
+    with open(out, "wb") as f:
+        bundle.write_bundle(f, manifest, server.signing,
+                            lambda name: open(members_dir / name, "rb"))  # noqa: SIM115
+    shutil.rmtree(members_dir)
+    return root / "vault", out, out.stat().st_size, plaintext
+
+
+def child(vault_dir: str, bundle_path: str) -> None:
+    """Runs in a fresh process: import once, then again (refused), report figures as JSON."""
+    from workbench import vault
+    from workbench.importer import ImportRefused, import_bundle
+    unlocked = vault.unlock(Path(vault_dir), "Bench Lead", PASS)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    with open(bundle_path, "rb", buffering=1 << 20) as src:
+        result = import_bundle(unlocked, src)
+    t1 = time.perf_counter()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t2 = time.perf_counter()
+    try:
+        with open(bundle_path, "rb") as src:
+            import_bundle(unlocked, src)
+        refused = False
+    except ImportRefused:
+        refused = True
+    t3 = time.perf_counter()
+    print(json.dumps({"seconds": t1 - t0, "imported": result.imported,
+                      "baseline_kib": base, "peak_kib": peak, "replay_refused": refused,
+                      "replay_seconds": t3 - t2}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--count", type=int, default=10_000)
+    p.add_argument("--size", type=int, default=100_000)
+    p.add_argument("--dir", type=Path, default=None, help="where to work (default: a temp dir)")
+    p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    root = Path(tempfile.mkdtemp(prefix="peluit-bench-", dir=args.dir))
+    try:
+        t0 = time.perf_counter()
+        vault_dir, bundle_path, bundle_bytes, plaintext = build(root, args.count, args.size)
+        print(f"built {args.count:,} submissions: bundle {bundle_bytes / 1e6:,.0f} MB "
+              f"({plaintext / 1e6:,.0f} MB plaintext) in {time.perf_counter() - t0:.1f} s")
+        proc = subprocess.run([sys.executable, "-m", "bench.workbench_import", "--child",
+                               str(vault_dir), str(bundle_path)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return 1
+        fig = json.loads(proc.stdout.strip().splitlines()[-1])
+        secs = fig["seconds"]
+        print(f"import: {fig['imported']:,} submissions in {secs:.2f} s = "
+              f"{bundle_bytes / secs / 1e6:,.0f} MB/s of bundle, "
+              f"{fig['imported'] / secs:,.0f} submissions/s")
+        print(f"peak RSS of the importing process: {fig['peak_kib'] / 1024:,.0f} MiB "
+              f"(interpreter and libraries before the import: {fig['baseline_kib'] / 1024:,.0f}"
+              " MiB)")
+        print(f"second import of the same bundle refused: {fig['replay_refused']} "
+              f"({fig['replay_seconds'] * 1000:.0f} ms)")
+        files = sum(f.stat().st_size for f in (vault_dir / "files").iterdir())
+        print(f"vault: {files / 1e6:,.0f} MB of encrypted files, database "
+              f"{(vault_dir / 'workbench.sqlite').stat().st_size / 1e6:,.1f} MB")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
