@@ -83,12 +83,14 @@ def child(vault_dir: str, bundle_path: str) -> None:
     from workbench import vault
     from workbench.importer import ImportRefused, import_bundle
     unlocked = vault.unlock(Path(vault_dir), "Bench Lead", PASS)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    base, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
     with open(bundle_path, "rb", buffering=1 << 20) as src:
         result = import_bundle(unlocked, src)
     t1 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu0
     t2 = time.perf_counter()
     try:
         with open(bundle_path, "rb") as src:
@@ -97,7 +99,7 @@ def child(vault_dir: str, bundle_path: str) -> None:
     except ImportRefused:
         refused = True
     t3 = time.perf_counter()
-    print(json.dumps({"seconds": t1 - t0, "imported": result.imported,
+    print(json.dumps({"seconds": t1 - t0, "cpu_seconds": cpu, "imported": result.imported,
                       "baseline_kib": base, "peak_kib": peak, "replay_refused": refused,
                       "replay_seconds": t3 - t2}))
 
@@ -128,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         secs = fig["seconds"]
         print(f"import: {fig['imported']:,} submissions in {secs:.2f} s = "
               f"{bundle_bytes / secs / 1e6:,.0f} MB/s of bundle, "
-              f"{fig['imported'] / secs:,.0f} submissions/s")
+              f"{fig['imported'] / secs:,.0f} submissions/s; CPU {fig['cpu_seconds']:.2f} s "
+              f"(= {bundle_bytes / fig['cpu_seconds'] / 1e6:,.0f} MB/s if the disk kept up)")
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"peak RSS of the importing process: {fig['peak_kib'] / 1024:,.0f} MiB "
               f"(interpreter and libraries before the import: {fig['baseline_kib'] / 1024:,.0f}"
               " MiB)")

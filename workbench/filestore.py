@@ -103,12 +103,21 @@ class _Slice:
         return data
 
 
+def relative_path(submission_id: str) -> str:
+    """Where a file stored on its own (one envelope, offset 0, whole file) lives."""
+    return f"{FILES_DIR}/{submission_id}.env"
+
+
 def iter_plaintext(vault_path: Path | str, sub: Any, key: PrivateKey) -> Iterator[bytes]:
-    """Yield a stored file's bytes (``sub`` is a db.Submission). A damaged or substituted file
-    raises before its first byte (wrong submission) or at its end (changed content)."""
-    with open(Path(vault_path) / sub.file_path, "rb") as f:
-        f.seek(sub.file_offset)
-        reader = EnvelopeReader(_Slice(f, sub.file_length), [key])
+    """Yield a stored file's bytes (``sub`` is a db.Submission; no offset means the envelope is
+    the whole file). A damaged or substituted file raises before its first byte (another
+    submission's envelope) or at its end (changed content)."""
+    path = Path(vault_path) / sub.file_path
+    with open(path, "rb") as f:
+        offset = sub.file_offset or 0
+        length = sub.file_length if sub.file_length is not None else path.stat().st_size - offset
+        f.seek(offset)
+        reader = EnvelopeReader(_Slice(f, length), [key])
         if reader.metadata.get("submission") != sub.id:
             raise AuthenticationError("the stored file belongs to another submission")
         yield from reader.chunks()

@@ -299,7 +299,7 @@ def _file_bytes(request: Any, sub: db.Submission, limit: int) -> bytes:
     key = vault.vault_box_key(request.identity.require_content())
     out = bytearray()
     for chunk in filestore.iter_plaintext(request.registry.settings["workbench.vault"],
-                                          sub.file_path, key):
+                                          sub, key):
         out += chunk
         if len(out) > limit:
             raise preview.PreviewError("too large")

@@ -12,12 +12,27 @@ from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.events import BeforeRender
+from pyramid.response import Response
 
 from .. import airgap, vault
 
 
 def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
+    """Started air-gapped, the workbench keeps checking: if an interface comes up while it runs
+    (a cable, a USB modem), it drops every session (and with them the keys) and refuses every
+    request until it is restarted on an air-gapped machine. Reading sysfs costs microseconds."""
+    sysfs = registry.workbench_sysfs
+
     def tween(request: Any) -> Any:
+        if registry.workbench_air_gapped and (registry.workbench_gap_broken
+                                              or airgap.interfaces_up(sysfs)):
+            if not registry.workbench_gap_broken:
+                registry.workbench_gap_broken = True
+                registry.workbench_sessions.drop_all()
+            return Response(
+                "The workbench locked itself: a network interface came up. Disconnect it and "
+                "restart the workbench.\n", status=503, content_type="text/plain",
+                charset="utf-8", headers={"Cache-Control": "no-store"})
         response = handler(request)
         if not registry.workbench_air_gapped:
             response.headers["X-Peluit-Air-Gap"] = airgap.BANNER
@@ -40,6 +55,8 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
     settings = {**(settings or {}), "workbench.vault": str(vault_path)}
     with Configurator(settings=settings) as config:
         config.registry.workbench_air_gapped = air_gapped
+        config.registry.workbench_gap_broken = False
+        config.registry.workbench_sysfs = sysfs
         config.include("pyramid_jinja2")
         config.add_jinja2_renderer(".jinja2")
         config.add_jinja2_search_path("workbench.web:templates", name=".jinja2")

@@ -92,7 +92,7 @@ class Vault:
         rel = filestore.relative_path(sid)
         path = self.tv.path / rel
         path.parent.mkdir(exist_ok=True)
-        path.write_bytes(envelope.seal_bytes(data, [box.public_key], {"name": name}))
+        path.write_bytes(envelope.seal_bytes(data, [box.public_key], {"submission": sid}))
         with db.unlocked(self.key), Session(self.engine) as s, s.begin():
             s.add(db.Submission(id=sid, seq=self._seq(s), report_id=rid, kind="file",
                                 received_day=day, file_name=name, content_type=content_type,

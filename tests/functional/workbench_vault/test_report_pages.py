@@ -80,3 +80,24 @@ def test_compliance_officer_cannot_reach_content(app, tv, items):
     token = app.get("/").forms[0]["csrf_token"].value
     app.post(f"/reports/{rep.report}/questions", {"text": "x", "csrf_token": token},
              status=403)
+
+
+def test_what_people_do_is_audited_without_content(app, tv, items):
+    from policies import auditlog
+
+    rep, html = items
+    login(app, tv.lead.key_id, "wrong passphrase but long", status=403)
+    login(app, tv.lead.key_id)
+    app.get(f"/files/{html.id}")
+    form = app.get(f"/reports/{rep.report}").forms[1]
+    form["text"] = "Pertanyaan rahasia"
+    form.submit(status=303)
+    app.get("/").forms[0].submit(status=303)
+    entries = auditlog.load_vault(tv.path)
+    assert [e.action for e in entries] == [
+        "bundle.import", "session.login_failed", "session.login", "file.export", "reply.write",
+        "session.logout"]
+    assert auditlog.verify(entries) == []
+    assert {e.actor for e in entries} == {tv.lead.key_id}
+    dump = "".join(e.to_bytes().decode() for e in entries)
+    assert "rahasia" not in dump and "Setoran" not in dump and "laporan" not in dump

@@ -75,3 +75,24 @@ def test_english_on_request(app):
     assert "Unlock the workbench" in app.get("/login?lang=en").text
     assert "Unlock the workbench" in app.get("/login").text  # remembered
     assert "Buka kunci" in app.get("/login?lang=id").text
+
+
+def test_an_interface_coming_up_locks_a_running_workbench(tv, tmp_path):
+    import webtest
+
+    sysfs = tmp_path / "net"
+    (sysfs / "lo").mkdir(parents=True)
+    (sysfs / "lo" / "flags").write_text("0x9\n")
+    (sysfs / "lo" / "operstate").write_text("unknown\n")
+    app = webtest.TestApp(make_app(tv.path, sysfs=sysfs))  # air-gapped: no banner
+    assert "X-Peluit-Air-Gap" not in app.get("/login").headers
+    login(app, tv.lead.key_id)
+    app.get("/reports", status=200)
+    (sysfs / "usb0").mkdir()
+    (sysfs / "usb0" / "flags").write_text("0x1003\n")
+    (sysfs / "usb0" / "operstate").write_text("up\n")
+    assert "locked itself" in app.get("/reports", status=503).text
+    (sysfs / "usb0" / "operstate").write_text("down\n")
+    (sysfs / "usb0" / "flags").write_text("0x1002\n")
+    app.get("/reports", status=503)  # stays locked until restarted
+    assert not app.app.registry.workbench_sessions._sessions  # every key dropped

@@ -9,7 +9,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 
-from ... import vault
+from ... import audit, vault
 from ..security import log_in, log_out
 
 MAX_FAILURES = 5
@@ -65,17 +65,24 @@ def login_submit(request: Any) -> Any:
         return _form(request, _("Choose your name and type your passphrase."), 400)
     if throttle.blocked(who):
         return _form(request, _("Too many wrong passphrases. Wait a minute and try again."), 429)
+    vault_dir = request.registry.settings["workbench.vault"]
     try:
-        unlocked = vault.unlock(request.registry.settings["workbench.vault"], who, passphrase)
+        unlocked = vault.unlock(vault_dir, who, passphrase)
     except vault.VaultError:
         throttle.failed(who)
+        if any(r.key_id == who for r in vault.auditor_records(vault_dir)):
+            audit.record(request.dbsession, who, "session.login_failed")
         return _form(request, _("Wrong name or passphrase."), 403)
     throttle.succeeded(who)
+    audit.record(request.dbsession, unlocked.key_id, "session.login",
+                 details={"role": unlocked.role})
     log_in(request, unlocked)
     return HTTPSeeOther(request.route_url("home"))
 
 
 def logout(request: Any) -> Any:
+    if request.identity is not None:
+        audit.record(request.dbsession, request.identity.key_id, "session.logout")
     log_out(request)
     return HTTPSeeOther(request.route_url("login"))
 

@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from sqlalchemy import func, select
 
-from ... import db, filestore, outbox, vault
+from ... import audit, db, filestore, outbox, vault
 from ..security import Permission
 
 
@@ -37,11 +37,13 @@ def report_view(request: Any, error: str | None = None) -> dict[str, Any]:
 def reply_new(request: Any) -> Any:
     report = _report(request)
     try:
-        outbox.queue_reply(request.dbsession, report.id, request.identity.key_id,
-                           request.POST.get("text", ""), kind="question")
+        reply = outbox.queue_reply(request.dbsession, report.id, request.identity.key_id,
+                                   request.POST.get("text", ""), kind="question")
     except outbox.OutboxError as exc:
         request.response.status_int = 400
         return report_view(request, request.gettext(str(exc)))
+    audit.record(request.dbsession, request.identity.key_id, "reply.write",
+                 details={"report": report.id, "reply": reply.id, "kind": reply.kind})
     return HTTPSeeOther(request.route_url("report.view", report_id=report.id))
 
 
@@ -50,6 +52,8 @@ def file_download(request: Any) -> Response:
     if sub is None or sub.kind != "file" or not sub.file_path:
         raise HTTPNotFound()
     key = vault.vault_box_key(request.identity.require_content())
+    audit.record(request.dbsession, request.identity.key_id, "file.export",
+                 details={"report": sub.report_id, "submission": sub.id})
     name = filestore.download_name(sub.file_name, f"file-{sub.id[:8]}")
     response = Response(
         app_iter=filestore.iter_plaintext(request.registry.settings["workbench.vault"], sub,
