@@ -18,6 +18,11 @@ def register(subparsers: argparse._SubParsersAction, wrap: Callable) -> None:
     p.add_argument("--card", type=Path, help="also write the public card here")
     p.set_defaults(func=wrap(_new_signer))
 
+    p = sub.add_parser("install", help="copy the shipped policy into a deployment, unsigned")
+    p.add_argument("dest", type=Path, help="the deployment's policy directory, e.g. "
+                   "/etc/peluit/policy ([reporter] policy_dir)")
+    p.set_defaults(func=wrap(_install))
+
     p = sub.add_parser("sign", help="sign a policy version (both languages and the header)")
     p.add_argument("version_dir", type=Path)
     p.add_argument("--identity", type=Path, required=True,
@@ -78,6 +83,22 @@ def _new_signer(args: argparse.Namespace) -> int:
     if args.card:
         write_atomic(args.card, card.to_bytes() + b"\n")
     print(f"signer {card.name}: fingerprint {card.fingerprint}")
+    return 0
+
+
+def _install(args: argparse.Namespace) -> int:
+    from policies import documents
+    from policies.cli import fail
+
+    try:
+        installed = documents.install(args.dest)
+    except (OSError, documents.PolicyError) as exc:
+        raise fail(f"cannot install into {args.dest}: {exc}") from None
+    for path in installed:
+        print(f"installed {path} (unsigned: sign it with `peluit policy sign {path} "
+              "--identity …`)")
+    if not installed:
+        print(f"{args.dest}: every shipped version is already there")
     return 0
 
 

@@ -354,6 +354,33 @@ def diff(a: Path, b: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def install(dest: Path, signer: AuditorIdentity | None = None,
+            source: Path = DEFAULT_DIR) -> list[Path]:
+    """Copy the shipped policy versions into a deployment's policy directory (``dest``), without
+    any signature, and sign them as ``signer`` when one is given (the demo does; a real
+    deployment's compliance officer signs with ``peluit policy sign``). Versions already present
+    are left alone: an officer's signed copy is never overwritten."""
+    import shutil
+
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    installed = []
+    for src in version_dirs(source):
+        target = dest / src.name
+        if target.exists():
+            continue
+        tmp = dest / f".{src.name}.installing"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for name in (HEADER_FILE, *(f"{lang}.md" for lang in LANGUAGES)):
+            shutil.copyfile(src / name, tmp / name)
+        tmp.rename(target)  # the version appears whole or not at all
+        if signer is not None:
+            sign_version(target, signer)
+        installed.append(target)
+    return installed
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     import os
     import secrets

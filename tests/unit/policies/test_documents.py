@@ -171,3 +171,16 @@ def test_shipped_deadlines_agree_with_the_calendar_defaults():
 
     header = documents.load_version(DEFAULT_DIR / "1.0").header
     assert DeadlinePolicy(**header.calendar_settings()) == DeadlinePolicy()
+
+
+def test_install_copies_unsigned_and_never_overwrites(tmp_path, officer, capsys):
+    dest = tmp_path / "deployment" / "policy"
+    assert main(["policy", "install", str(dest)]) == 0
+    assert not (dest / "1.0" / "signature.json").exists()
+    with pytest.raises(PolicyError, match="not signed"):
+        documents.verify_version(dest / "1.0")
+    documents.sign_version(dest / "1.0", officer)
+    assert documents.install(dest) == []  # the signed copy stays as it is
+    documents.verify_version(dest / "1.0")
+    demo = documents.install(tmp_path / "demo", signer=officer)
+    assert documents.signed_policy(demo[0].parent, "en", today=TODAY).signer == officer.name
