@@ -62,6 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     register_gateway(subparsers)
 
+    # backup, restore (dropbox_app/backup.py)
+    from .backup import register as register_backup
+
+    register_backup(subparsers)
+
 
 class UserError(Exception):
     pass

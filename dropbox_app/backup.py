@@ -1,0 +1,452 @@
+"""``peluit backup OUT`` / ``peluit restore IN``: a consistent copy of a server deployment.
+
+What a backup holds, as one uncompressed tar (envelopes do not compress):
+
+- ``config/peluit.toml``: the configuration as it is;
+- ``db/peluit.sqlite`` (SQLite's online backup API: a consistent snapshot while the apps run)
+  or ``db/peluit.pgdump`` (``pg_dump --format=custom``, one transaction snapshot);
+- ``store/<id>.env``: every envelope, copied *after* the database snapshot, so every envelope
+  the snapshot refers to is there (envelopes are written once, under a temporary name, then
+  renamed; an envelope added meanwhile is an orphan the store's sweep removes later);
+- ``secrets.sealed``: the deployment salt, the server signing key and, when ``[tor] data_dir``
+  is readable, both onion services' keys and the gateway's authorized clients, sealed with a
+  passphrase (argon2id + XChaCha20-Poly1305, crypto.sealed). These are the only secrets on the
+  server: the database and the store hold ciphertext, ids, padded sizes, days, public keys;
+- ``MANIFEST.json`` last: format, deployment id, schema revision, SHA-256 of every member.
+  Restore checks every member against it before anything is put in place.
+
+The archive is written to a temporary name beside OUT, fsynced, then renamed."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMAT = "peluit-backup"
+VERSION = 1
+SECRETS_LABEL = "peluit-backup-secrets"
+PASSPHRASE_ENV = "PELUIT_BACKUP_PASSPHRASE"  # noqa: S105 - a variable name
+ONION_FILES = ("hs_ed25519_secret_key", "hs_ed25519_public_key", "hostname")
+ONION_SERVICES = ("peluit-reporter", "peluit-gateway")
+_STORE_MEMBER = re.compile(r"^store/[0-9a-f]{32}\.env$")
+_SECRET_NAME = re.compile(
+    r"^(salt|server\.key|tor/peluit-(reporter|gateway)/(hs_ed25519_secret_key|"
+    r"hs_ed25519_public_key|hostname|authorized_clients/[A-Za-z0-9_-]{1,40}\.auth))$")
+_CHUNK = 1 << 20
+
+
+class BackupError(Exception):
+    """The backup or restore cannot go on; the message says why."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("backup", help="write a consistent backup of the server")
+    p.add_argument("out", metavar="OUT", help="the backup file to create (must not exist)")
+    p.add_argument("--config", metavar="PATH", help="peluit.toml")
+    p.add_argument("--passphrase-file", metavar="FILE",
+                   help=f"passphrase for the sealed secrets (else ${PASSPHRASE_ENV} or a prompt)")
+    p.add_argument("--without-secrets", action="store_true",
+                   help="leave out the salt and the keys (the backup cannot rebuild the server)")
+    p.set_defaults(func=_guard(cmd_backup))
+
+    p = subparsers.add_parser("restore", help="restore a backup made by `peluit backup`")
+    p.add_argument("backup", metavar="IN")
+    p.add_argument("--config", metavar="PATH",
+                   help="where the restored peluit.toml goes; paths in it are then relative "
+                        "to that directory")
+    p.add_argument("--passphrase-file", metavar="FILE")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing configuration, database and secrets")
+    p.set_defaults(func=_guard(cmd_restore))
+
+
+def _guard(func):
+    def run(args: argparse.Namespace) -> int:
+        from .config import ConfigError
+
+        try:
+            return func(args)
+        except (BackupError, ConfigError) as exc:
+            print(f"peluit: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    from .cli import DEFAULT_CONFIG
+
+    return Path(args.config or os.environ.get("PELUIT_CONFIG") or DEFAULT_CONFIG)
+
+
+def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
+    if args.passphrase_file:
+        try:
+            text = Path(args.passphrase_file).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise BackupError(f"cannot read {args.passphrase_file}: {exc.strerror}") from None
+        phrase = text[0] if text else ""
+    elif os.environ.get(PASSPHRASE_ENV):
+        phrase = os.environ[PASSPHRASE_ENV]
+    elif sys.stdin.isatty():
+        phrase = getpass.getpass("Backup passphrase: ")
+        if confirm and getpass.getpass("Again: ") != phrase:
+            raise BackupError("the passphrases differ")
+    else:
+        raise BackupError(f"a passphrase is needed for the secrets: --passphrase-file, "
+                          f"${PASSPHRASE_ENV}, or run on a terminal")
+    if confirm and len(phrase) < 12:
+        raise BackupError("the backup passphrase must have at least 12 characters")
+    return phrase
+
+
+# -- backup -------------------------------------------------------------------------------------
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .config import load
+
+    path = _config_path(args)
+    cfg = load(path)
+    out = Path(args.out)
+    if out.exists():
+        raise BackupError(f"{out} exists; not overwriting")
+    phrase = None if args.without_secrets else _passphrase(args, confirm=True)
+    summary = write_backup(cfg, path, out, phrase)
+    print(f"wrote {out}: {summary['envelopes']} envelopes, database {summary['db']}, "
+          f"secrets {'sealed' if phrase else 'left out'}")
+    return 0
+
+
+def write_backup(cfg: Any, config_path: Path, out: Path, passphrase: str | None) -> dict:
+    from .db import current_revision
+
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    hashes: dict[str, str] = {}
+    envelopes = 0
+    try:
+        with tempfile.TemporaryDirectory(prefix="peluit-backup-") as work, \
+                open(tmp, "xb") as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
+            os.chmod(tmp, 0o600)
+            _add_bytes(tar, "config/peluit.toml", config_path.read_bytes(), hashes)
+            db_name, db_file = _snapshot_db(cfg.database_url, Path(work))
+            _add_file(tar, f"db/{db_name}", db_file, hashes)
+            db_file.unlink()
+            for member in sorted(_store_members(cfg.store_dir)):
+                _add_file(tar, f"store/{member}", cfg.store_dir / member, hashes)
+                envelopes += 1
+            if passphrase is not None:
+                from crypto.sealed import seal
+
+                _add_bytes(tar, "secrets.sealed",
+                           seal(_secrets_tar(cfg), passphrase, SECRETS_LABEL), hashes)
+            manifest = {"format": FORMAT, "version": VERSION,
+                        "deployment_id": cfg.deployment_id,
+                        "revision": current_revision(cfg.database_url),
+                        "db": db_name, "members": hashes}
+            _add_bytes(tar, "MANIFEST.json",
+                       json.dumps(manifest, sort_keys=True, indent=1).encode(), {})
+            tar.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return {"envelopes": envelopes, "db": db_name}
+
+
+def _store_members(store_dir: Path) -> Iterator[str]:
+    from .store import Store
+
+    if store_dir.is_dir():
+        yield from Store(store_dir).members()
+
+
+def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
+    # Fixed owner, mode and time: a backup says nothing about who ran it or when, beyond the
+    # file's own mtime.
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = size, 0o600, 0
+    return info
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, hashes: dict) -> None:
+    tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
+    hashes[name] = hashlib.sha256(data).hexdigest()
+
+
+class _HashingReader(io.RawIOBase):
+    def __init__(self, f: Any):
+        self._f, self.hash = f, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._f.read(len(b))
+        self.hash.update(data)
+        b[: len(data)] = data
+        return len(data)
+
+
+def _add_file(tar: tarfile.TarFile, name: str, path: Path, hashes: dict) -> None:
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        reader = _HashingReader(f)
+        tar.addfile(_tarinfo(name, size), reader)
+    hashes[name] = reader.hash.hexdigest()
+
+
+def _sqlite_path(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return Path(u.database) if u.get_backend_name() == "sqlite" and u.database else None
+
+
+def _pg_env(url: str) -> dict[str, str]:
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    env = dict(os.environ)
+    # Through the environment, not argv: a password on a command line is visible in ps.
+    for key, value in (("PGHOST", u.host), ("PGPORT", u.port), ("PGUSER", u.username),
+                       ("PGPASSWORD", u.password), ("PGDATABASE", u.database)):
+        if value is not None:
+            env[key] = str(value)
+    return env
+
+
+def _pg_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not candidates:
+        raise BackupError(f"{name} not found (Debian package postgresql-client)")
+    return str(candidates[-1])
+
+
+def _snapshot_db(url: str, work: Path) -> tuple[str, Path]:
+    sqlite_path = _sqlite_path(url)
+    if sqlite_path is not None:
+        if not sqlite_path.is_file():
+            raise BackupError(f"no database at {sqlite_path}")
+        dest = work / "peluit.sqlite"
+        # Read-only URI: the backup never takes a write lock on the live database.
+        src = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+        dst = sqlite3.connect(dest)
+        try:
+            with dst:
+                src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return "peluit.sqlite", dest
+    dest = work / "peluit.pgdump"
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(dest)],
+        env=_pg_env(url), capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise BackupError(f"pg_dump failed: {result.stderr.strip().splitlines()[-1:]}")
+    return "peluit.pgdump", dest
+
+
+def _secrets_tar(cfg: Any) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, path in (("salt", cfg.salt_file), ("server.key", cfg.server_key_file)):
+            data = path.read_bytes()
+            tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
+        if cfg.tor_data_dir is not None:
+            for service in ONION_SERVICES:
+                hs = cfg.tor_data_dir / service
+                files = [hs / f for f in ONION_FILES]
+                files += sorted((hs / "authorized_clients").glob("*.auth"))
+                for path in files:
+                    try:
+                        data = path.read_bytes()
+                    except OSError:
+                        continue  # not readable or not there: tor keys are optional
+                    rel = f"tor/{service}/{path.relative_to(hs)}"
+                    tar.addfile(_tarinfo(rel, len(data)), io.BytesIO(data))
+    return buf.getvalue()
+
+
+# -- restore ------------------------------------------------------------------------------------
+
+@dataclass
+class _Staged:
+    manifest: dict
+    files: dict[str, Path]
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    target = _config_path(args)
+    src = Path(args.backup)
+    if not src.is_file():
+        raise BackupError(f"no backup at {src}")
+    if target.exists() and not args.force:
+        raise BackupError(f"{target} exists; use --force to replace this deployment")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".peluit-restore-", dir=target.parent) as work:
+        staged = _stage(src, Path(work))
+        phrase = _passphrase(args, confirm=False) if "secrets.sealed" in staged.files else None
+        summary = restore_staged(staged, target, phrase, force=args.force)
+    print(f"restored {summary['envelopes']} envelopes and the database into {target}"
+          + ("" if phrase else "; the backup held no secrets: put back the salt and the "
+                                  "server key before starting the apps"))
+    return 0
+
+
+def _stage(src: Path, work: Path) -> _Staged:
+    """Unpack every member into ``work`` under a name we choose, checking names and hashes;
+    nothing reaches the deployment before the whole archive proved intact."""
+    files: dict[str, Path] = {}
+    hashes: dict[str, str] = {}
+    manifest = None
+    try:
+        with tarfile.open(src, mode="r|") as tar:
+            for i, info in enumerate(tar):
+                name = info.name
+                if not info.isfile() or name in files:
+                    raise BackupError(f"unexpected member {name[:80]!r} in the backup")
+                ok = (name in ("config/peluit.toml", "db/peluit.sqlite", "db/peluit.pgdump",
+                               "secrets.sealed", "MANIFEST.json") or _STORE_MEMBER.match(name))
+                if not ok:
+                    raise BackupError(f"unexpected member {name[:80]!r} in the backup")
+                f = tar.extractfile(info)
+                assert f is not None
+                if name == "MANIFEST.json":
+                    manifest = json.loads(f.read(1 << 24))
+                    continue
+                dest = work / f"{i:08d}"
+                h = hashlib.sha256()
+                with open(dest, "xb") as out:
+                    while chunk := f.read(_CHUNK):
+                        h.update(chunk)
+                        out.write(chunk)
+                files[name], hashes[name] = dest, h.hexdigest()
+    except (tarfile.TarError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
+        raise BackupError(f"{src} is not a readable Peluit backup") from None
+    if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
+            or manifest.get("version") != VERSION):
+        raise BackupError(f"{src} is not a Peluit backup (no manifest)")
+    if manifest.get("members") != hashes:
+        raise BackupError(f"{src} does not match its manifest: damaged or altered")
+    if "config/peluit.toml" not in files or not any(n.startswith("db/") for n in files):
+        raise BackupError(f"{src} lacks the configuration or the database")
+    return _Staged(manifest, files)
+
+
+def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
+                   force: bool = False) -> dict:
+    from crypto.sealed import open_sealed
+
+    from .config import load
+    from .db import upgrade
+    from .store import write_atomically
+
+    secrets_tar = None
+    if passphrase is not None:
+        try:
+            secrets_tar = open_sealed(staged.files["secrets.sealed"].read_bytes(), passphrase,
+                                      SECRETS_LABEL)
+        except Exception:  # noqa: BLE001 - any failure here means: wrong passphrase or damage
+            raise BackupError("cannot open the sealed secrets: wrong passphrase?") from None
+
+    write_atomically(target, staged.files["config/peluit.toml"].read_bytes(), mode=0o640)
+    cfg = load(target)
+    if cfg.deployment_id != staged.manifest.get("deployment_id"):
+        raise BackupError("the configuration does not belong to this backup")
+
+    if secrets_tar is not None:
+        _restore_secrets(cfg, secrets_tar)
+
+    if "db/peluit.sqlite" in staged.files:
+        db_path = _sqlite_path(cfg.database_url)
+        if db_path is None:
+            raise BackupError("the backup holds a SQLite database but the configuration "
+                              "names another engine")
+        if db_path.exists() and not force:
+            raise BackupError(f"{db_path} exists; use --force to replace it")
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = db_path.with_name(f".{db_path.name}.restore")
+        shutil.copyfile(staged.files["db/peluit.sqlite"], tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, db_path)
+    else:
+        result = subprocess.run(  # noqa: S603
+            [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--exit-on-error",
+             "--dbname", _pg_env(cfg.database_url).get("PGDATABASE", ""),
+             str(staged.files["db/peluit.pgdump"])],
+            env=_pg_env(cfg.database_url), capture_output=True, text=True, timeout=3600)
+        if result.returncode != 0:
+            raise BackupError(f"pg_restore failed: {result.stderr.strip().splitlines()[-1:]}")
+
+    cfg.store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    envelopes = 0
+    for name, path in staged.files.items():
+        if name.startswith("store/"):
+            dest = cfg.store_dir / name.removeprefix("store/")
+            os.chmod(path, 0o600)
+            os.replace(path, dest)  # same filesystem: the staging dir is beside the config
+            envelopes += 1
+    _fsync_dir(cfg.store_dir)
+    upgrade(cfg.database_url)  # a backup from an older release gets the newer schema
+    return {"envelopes": envelopes}
+
+
+def _restore_secrets(cfg: Any, data: bytes) -> None:
+    from .store import write_atomically
+
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+        for info in tar:
+            if not info.isfile() or not _SECRET_NAME.match(info.name):
+                raise BackupError(f"unexpected secret {info.name[:80]!r} in the backup")
+            f = tar.extractfile(info)
+            assert f is not None
+            content = f.read()
+            if info.name == "salt":
+                dest = cfg.salt_file
+            elif info.name == "server.key":
+                dest = cfg.server_key_file
+            elif cfg.tor_data_dir is not None:
+                dest = cfg.tor_data_dir / info.name.removeprefix("tor/")
+            else:
+                continue
+            dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_atomically(dest, content, mode=0o600)
+            if info.name.startswith("tor/"):
+                # Tor (user debian-tor) must own its keys and refuses group-readable ones.
+                st = cfg.tor_data_dir.stat()
+                for path in (dest, dest.parent, dest.parent.parent):
+                    if path != cfg.tor_data_dir and path.is_relative_to(cfg.tor_data_dir):
+                        os.chown(path, st.st_uid, st.st_gid)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
