@@ -45,14 +45,14 @@ def register(subparsers: argparse._SubParsersAction, wrap: Callable) -> None:
     p.add_argument("--policy", type=Path, help="policy directory (default: the deployment's)")
     p.add_argument("--out", type=Path, default=Path("."), help="directory for the reports")
     p.add_argument("--workbench-deadlines", type=Path,
-                   help="JSON the workbench exported with its deadlines, to compare")
+                   help="the workbench's policy file ([calendar] table, TOML) or JSON of its "
+                        "deadlines, to compare with the signed policy")
     p.set_defaults(func=wrap(_check))
 
     p = sub.add_parser("stats", help="statistics from a workbench export, small counts hidden")
     p.add_argument("export", type=Path, help="the workbench's statistics export (JSON)")
     p.add_argument("--out", type=Path, default=Path("."), help="directory for the reports")
     p.add_argument("--language", choices=("id", "en"), default="id")
-    p.add_argument("--pdf", action="store_true", help="also write a PDF (needs weasyprint)")
     p.set_defaults(func=wrap(_stats))
 
 
@@ -162,6 +162,6 @@ def _stats(args: argparse.Namespace) -> int:
     from policies.cli import fail
 
     try:
-        return statistics.run_report(args.export, args.out, language=args.language, pdf=args.pdf)
+        return statistics.run_report(args.export, args.out, language=args.language)
     except statistics.StatsError as exc:
         raise fail(str(exc)) from None

@@ -455,6 +455,16 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
 
 
 def _load_deadlines(path: Path) -> dict[str, int]:
+    """The workbench's deadlines: its policy file (TOML with a ``[calendar]`` table, as
+    policies/calendar.py reads it) or JSON of the same fields."""
+    if Path(path).suffix == ".toml":
+        from policies.calendar import CalendarError, load_config
+
+        try:
+            deadlines, _overrides = load_config(path)
+        except (CalendarError, OSError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        return dataclasses.asdict(deadlines)
     try:
         obj = json.loads(Path(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -475,7 +475,7 @@ def write_report(report: Report, out_dir: Path, language: str = "id") -> list[Pa
     return paths
 
 
-def run_report(export: Path, out_dir: Path, language: str = "id", pdf: bool = False) -> int:
+def run_report(export: Path, out_dir: Path, language: str = "id") -> int:
     from policies.documents import PolicyError
 
     report = compute(load_export(export))

@@ -144,6 +144,20 @@ def test_cli_writes_reports_and_exit_codes(deployment, tmp_path, capsys):
     assert "FAIL KDF-1" in capsys.readouterr().out
 
 
+def test_workbench_policy_file_is_compared(deployment, tmp_path, capsys):
+    wb = tmp_path / "workbench-policy.toml"
+    wb.write_text("[calendar]\nacknowledge_days = 3\nverify_days = 3\ncomplete_days = 75\n")
+    args = ["policy", "check", "--config", str(deployment), "--out", str(tmp_path / "r"),
+            "--workbench-deadlines", str(wb)]
+    assert main(args) == 0
+    wb.write_text("[calendar]\ncomplete_days = 90\n")
+    assert main(args) == 1
+    assert "complete_days: workbench 90, policy 75" in capsys.readouterr().out
+    wb.write_text("[calendar]\ncomplete_days = -1\n")
+    assert main(args) == 1
+    assert capsys.readouterr().err.startswith("peluit: ")
+
+
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert main(["policy", "check", "--config", str(tmp_path / "none.toml"),
                  "--out", str(tmp_path)]) == 1
