@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models.gateway import ROLES, GatewayUser
@@ -83,12 +83,27 @@ def find(db: Session, username: str) -> GatewayUser | None:
     return db.scalar(select(GatewayUser).where(GatewayUser.username == name))
 
 
-def _fail(user: GatewayUser, now: float, reason: str) -> LoginResult:
-    user.failures += 1
-    lock = policy.lock_seconds(user.failures)
+def _fail(db: Session, user: GatewayUser, now: float, reason: str) -> LoginResult:
+    # Counted in one statement: parallel guesses cannot overwrite each other's count.
+    failures = db.execute(update(GatewayUser).where(GatewayUser.id == user.id)
+                          .values(failures=GatewayUser.failures + 1)
+                          .returning(GatewayUser.failures)
+                          .execution_options(synchronize_session=False)).scalar_one()
+    user.failures = failures
+    lock = policy.lock_seconds(failures)
     if lock:
         user.locked_until = int(now) + lock
     return LoginResult(None, reason)
+
+
+def _spend_step(db: Session, user: GatewayUser, step: int) -> bool:
+    """Record ``step`` as used, in one conditional statement: of two requests racing with the
+    same code, only one finds the step still unused."""
+    result = db.execute(update(GatewayUser).where(
+        GatewayUser.id == user.id,
+        or_(GatewayUser.totp_last_step.is_(None), GatewayUser.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def check_credentials(db: Session, hasher: PassphraseHasher, username: str, typed_passphrase: str,
@@ -109,10 +124,10 @@ def check_credentials(db: Session, hasher: PassphraseHasher, username: str, type
         hasher.verify(None, typed_passphrase)
         return LoginResult(None, "disabled")
     if not hasher.verify(user.passphrase_hash, typed_passphrase):
-        return _fail(user, now, "passphrase")
+        return _fail(db, user, now, "passphrase")
     step = totp.accept(user.totp_secret, code, now, user.totp_last_step)
-    if step is None:
-        return _fail(user, now, "code")
+    if step is None or not _spend_step(db, user, step):
+        return _fail(db, user, now, "code")
     user.totp_last_step = step
     user.failures = 0
     user.locked_until = 0

@@ -169,3 +169,26 @@ def test_pages_in_indonesian_by_default_and_english_on_request(tmp_path):
     assert page.html.html["lang"] == "en" and "Sign in" in page.text
     assert dep.app.get("/login").html.html["lang"] == "en"  # remembered in a cookie
     dep.engine.dispose()
+
+
+def test_one_code_cannot_open_two_sessions_even_when_raced(deployment):
+    """Two sign-ins with the same code, the second one working from a stale view of the account
+    (as a concurrent request would): the conditional update lets only the first through."""
+    from dropbox_app.gateway import accounts
+    from tests.fixtures.gateway import code
+
+    acct = create_account(deployment, "ani")
+    typed = code(deployment, acct)
+    now = deployment.clock.now()
+    with deployment.db() as first, deployment.db() as second:
+        first.begin()
+        second.begin()
+        user_in_second = accounts.find(second, "ani")  # loaded before the first one commits
+        assert user_in_second.totp_last_step is None
+        assert accounts.check_credentials(first, deployment.hasher, "ani", acct.passphrase,
+                                          typed, now).ok
+        first.commit()
+        result = accounts.check_credentials(second, deployment.hasher, "ani", acct.passphrase,
+                                            typed, now)
+        assert not result.ok and result.reason == "code"
+        second.commit()
