@@ -111,6 +111,10 @@ class ReporterKeys:
 
 def reporter_keys(codename: Codename, salt: bytes,
                   params: Argon2Params = DEFAULT_PARAMS) -> ReporterKeys:
+    if not isinstance(codename, Codename):
+        # A raw string would derive keys from unnormalised text: the reporter could never
+        # come back with a differently typed but equal codename.
+        raise TypeError("reporter_keys takes a Codename: normalise() what was typed first")
     master = argon2id(str(codename).encode("utf-8"), salt, params)
     lookup_id = subkey(master, b"peluit-lookup-v1")
     seed = subkey(master, b"peluit-x25519-v1")

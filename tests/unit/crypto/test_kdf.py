@@ -83,3 +83,8 @@ def test_subkey_purposes_are_independent():
     assert kdf.subkey(master, b"a") != kdf.subkey(master, b"b")
     with pytest.raises(ValueError):
         kdf.subkey(master, b"x" * 17)
+
+
+def test_raw_text_is_refused():
+    with pytest.raises(TypeError):
+        kdf.reporter_keys("abacus " * 7, SALT, kdf.TEST_PARAMS)  # type: ignore[arg-type]
