@@ -109,18 +109,27 @@ def relative_path(submission_id: str) -> str:
 
 
 def iter_plaintext(vault_path: Path | str, sub: Any, key: PrivateKey) -> Iterator[bytes]:
-    """Yield a stored file's bytes (``sub`` is a db.Submission; no offset means the envelope is
-    the whole file). A damaged or substituted file raises before its first byte (another
-    submission's envelope) or at its end (changed content)."""
+    """The bytes of a stored file (``sub`` is a db.Submission; no offset means the envelope is
+    the whole file). The envelope is opened and checked at once, so a missing file or another
+    submission's envelope raises here, before a response starts; changed content raises at the
+    end of the iteration (crypto errors)."""
     path = Path(vault_path) / sub.file_path
-    with open(path, "rb") as f:
+    f = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+    try:
         offset = sub.file_offset or 0
         length = sub.file_length if sub.file_length is not None else path.stat().st_size - offset
         f.seek(offset)
         reader = EnvelopeReader(_Slice(f, length), [key])
         if reader.metadata.get("submission") != sub.id:
             raise AuthenticationError("the stored file belongs to another submission")
-        yield from reader.chunks()
+    except BaseException:
+        f.close()
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        with f:
+            yield from reader.chunks()
+    return chunks()
 
 
 def erase(vault_path: Path | str, sub: Any) -> None:

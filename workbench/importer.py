@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from crypto.bundle import BundleReader, MemberStream
-from crypto.encoding import b64decode
+from crypto.encoding import b64decode, valid_day
 from crypto.envelope import EnvelopeReader
 from crypto.errors import (
     CryptoError,
@@ -35,6 +35,7 @@ from crypto.errors import (
     UnknownSignerError,
 )
 from crypto.identity import Card
+from crypto.keys import usable_box_key
 
 from . import audit, db, filestore, vault
 
@@ -82,10 +83,14 @@ def _parse_entries(body: dict[str, Any], member_names: list[str]) -> dict[str, E
                                                       "member", "day"}:
             raise ImportRefused("a submission entry of the bundle is malformed")
         try:
-            dt.date.fromisoformat(raw["day"])
             key = b64decode(raw["reporter_key"], length=32)
-        except (TypeError, ValueError, MalformedError):
+        except MalformedError:
             raise ImportRefused("a submission entry of the bundle is malformed") from None
+        if not valid_day(raw["day"]):  # a day, never a finer time
+            raise ImportRefused("a submission entry of the bundle has a bad day")
+        if not usable_box_key(key):
+            # Replies sealed to a small-order point could be read by anyone.
+            raise ImportRefused("a submission entry of the bundle has an unusable reporter key")
         if not (isinstance(raw["id"], str) and _ID.match(raw["id"])
                 and isinstance(raw["report"], str) and _ID.match(raw["report"])
                 and raw["kind"] in db.SUBMISSION_KINDS and isinstance(raw["member"], str)):

@@ -101,3 +101,25 @@ def test_what_people_do_is_audited_without_content(app, tv, items):
     assert {e.actor for e in entries} == {tv.lead.key_id}
     dump = "".join(e.to_bytes().decode() for e in entries)
     assert "rahasia" not in dump and "Setoran" not in dump and "laporan" not in dump
+
+
+def test_an_erased_or_swapped_file_is_refused_not_served(lead_app, tv, items):
+    from workbench import filestore
+
+    rep, html = items
+    pdf = Item("file", b"%PDF isi lain", report=rep.report, reporter_key=rep.reporter_key)
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [pdf], seq=2)))
+    engine = db.make_engine(tv.path)
+    with db.unlocked(tv.lead.vault_key), Session(engine) as s, s.begin():
+        a, b = s.get(db.Submission, html.id), s.get(db.Submission, pdf.id)
+        # Point the first file's row at the second file's envelope: refused, not served.
+        a.file_path, a.file_offset, a.file_length = b.file_path, b.file_offset, b.file_length
+    r = lead_app.get(f"/files/{html.id}", status=500)
+    assert "isi lain" not in r.text
+    with db.unlocked(tv.lead.vault_key), Session(engine) as s:
+        sub = s.get(db.Submission, pdf.id)
+        filestore.erase(tv.path, sub)
+        raw = (tv.path / sub.file_path).read_bytes()
+        assert raw[sub.file_offset:sub.file_offset + sub.file_length] == bytes(sub.file_length)
+    lead_app.get(f"/files/{pdf.id}", status=500)
+    engine.dispose()

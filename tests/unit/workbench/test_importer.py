@@ -248,3 +248,17 @@ def test_import_is_audited_without_content(tv):
     assert auditlog.verify(entries) == []
     with Session(db.make_engine(tv.path)) as s:
         assert s.scalar(select(func.count()).select_from(db.AuditLogRow)) == 1
+
+
+def test_small_order_reporter_key_is_refused(tv):
+    item = report_item()
+    entry = {**item.entry(), "reporter_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+    with pytest.raises(ImportRefused, match="unusable reporter key"):
+        run(tv, build_inbox(tv, [item], seq=1, entries=[entry]))
+
+
+def test_a_time_finer_than_a_day_is_refused(tv):
+    item = report_item()
+    entry = {**item.entry(), "day": "2026-11-23T09:41:00"}
+    with pytest.raises(ImportRefused, match="bad day"):
+        run(tv, build_inbox(tv, [item], seq=1, entries=[entry]))

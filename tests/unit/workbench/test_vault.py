@@ -95,3 +95,18 @@ def test_duplicate_names_and_unknown_roles_are_refused(tmp_path):
         add_person(tv, "Lead Ani", "auditor")
     with pytest.raises(vault.VaultError, match="unknown role"):
         add_person(tv, "Eko", "admin")
+
+
+def test_idle_web_sessions_expire_and_lock(tmp_path):
+    from workbench.web.security import SessionStore
+
+    tv = make_vault(tmp_path)
+    now = [0.0]
+    store = SessionStore(idle_seconds=60, clock=lambda: now[0])
+    s = store.new()
+    s.unlocked = vault.unlock(tv.path, "Lead Ani", PASS)
+    now[0] = 59
+    assert store.get(s.token) is s
+    now[0] = 120
+    assert store.get(s.token) is None
+    assert s.unlocked.vault_key is None  # the key was dropped, not just the cookie

@@ -8,6 +8,8 @@ from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy.exc import StatementError
 
+from crypto.errors import CryptoError
+
 from ... import db
 
 
@@ -56,4 +58,6 @@ def includeme(config: Any) -> None:
     config.add_exception_view(bad_csrf, context=BadCSRFToken, renderer="error.jinja2")
     config.add_exception_view(locked, context=db.VaultLockedError, renderer="error.jinja2")
     config.add_exception_view(tampered, context=db.TamperedError, renderer="error.jinja2")
+    config.add_exception_view(lambda exc, request: tampered(request), context=CryptoError,
+                              renderer="error.jinja2")
     config.add_exception_view(database_error, context=StatementError, renderer="error.jinja2")
