@@ -49,6 +49,8 @@ def login(request: Request) -> Response:
     if not result.ok:
         # One message for every reason: which part was wrong is not the visitor's business.
         return render(request, "login.jinja2", status=403, failed=True)
+    # Sessions that ran out without a logout go now: no row outlives its expiry for long.
+    sessions.purge(db, request.clock.now(), request.registry["peluit.gw_session_policy"])
     token = sessions.start(db, result.user, request.clock.now())
     response = _redirect(request, "home")
     response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="Strict", path="/")

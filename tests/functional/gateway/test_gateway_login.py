@@ -192,3 +192,17 @@ def test_one_code_cannot_open_two_sessions_even_when_raced(deployment):
                                             typed, now)
         assert not result.ok and result.reason == "code"
         second.commit()
+
+
+def test_expired_sessions_are_purged_at_the_next_login(deployment):
+    from sqlalchemy import func
+
+    from dropbox_app.models import GatewaySession
+
+    ani, budi = create_account(deployment, "ani"), create_account(deployment, "budi")
+    login(deployment, ani)
+    deployment.app.reset()  # the browser is closed without logging out
+    deployment.clock.advance(31 * 60)
+    login(deployment, budi)
+    with deployment.db() as db:
+        assert db.scalar(select(func.count(GatewaySession.id))) == 1
