@@ -48,3 +48,28 @@ def test_round_trip_on_postgres(pg_deployment):
     retention.compact(dep.engine)
     with dep.db() as db:
         assert db.get(Submission, sub.submission_id) is None
+
+
+def test_failures_counted_and_code_spent_on_postgres(pg_deployment):
+    from dropbox_app.gateway import accounts
+    from dropbox_app.models import GatewayUser
+    from tests.fixtures.gateway import code
+
+    dep = pg_deployment
+    acct = create_account(dep, "ani")
+    now = dep.clock.now()
+    with dep.db() as db, db.begin():
+        for _ in range(5):
+            assert accounts.check_credentials(db, dep.hasher, "ani", "salah", "000000",
+                                              now).reason == "passphrase"
+    with dep.db() as db:
+        user = db.scalar(select(GatewayUser))
+        assert user.failures == 5 and user.locked_until > now
+    dep.clock.advance(15 * 60)
+    now = dep.clock.now()
+    typed = code(dep, acct)
+    with dep.db() as db, db.begin():
+        assert accounts.check_credentials(db, dep.hasher, "ani", acct.passphrase, typed, now).ok
+    with dep.db() as db, db.begin():
+        assert accounts.check_credentials(db, dep.hasher, "ani", acct.passphrase, typed,
+                                          now).reason == "code"
