@@ -13,6 +13,7 @@ import pytest
 
 UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
 APP_UNITS = ["peluit-reporter.service", "peluit-gateway.service"]
+ALL_UNITS = [*APP_UNITS, "peluit-retention.service"]
 
 needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
                                    reason="systemd-analyze missing (tests/install-deps.sh all)")
@@ -36,7 +37,7 @@ def directives(unit: Path) -> dict[str, list[str]]:
 
 
 @needs_analyze
-@pytest.mark.parametrize("name", APP_UNITS)
+@pytest.mark.parametrize("name", ALL_UNITS)
 def test_unit_is_rated_ok(name):
     assert exposure(UNITS / name) <= 2.0
 
@@ -50,7 +51,7 @@ def test_the_rating_can_fail(tmp_path):
     assert exposure(weak) > 8.0
 
 
-@pytest.mark.parametrize("name", APP_UNITS)
+@pytest.mark.parametrize("name", ALL_UNITS)
 def test_unit_keeps_temp_files_on_tmpfs_and_the_network_on_loopback(name):
     d = directives(UNITS / name)
     assert d["User"] == ["peluit"] and d["NoNewPrivileges"] == ["yes"]
