@@ -47,6 +47,10 @@ def _wrap(func):  # type: ignore[no-untyped-def]
         except _Fail as exc:
             print(f"peluit: {exc}", file=sys.stderr)
             return 1
+        except OSError as exc:  # a path the user gave cannot be read or written
+            where = f" ({exc.filename})" if exc.filename else ""
+            print(f"peluit: {exc.strerror or exc}{where}", file=sys.stderr)
+            return 1
 
     return run
 

@@ -182,3 +182,13 @@ def test_cli_stats(tmp_path, capsys):
     export.write_text("[1.5]")
     assert main(["policy", "stats", str(export), "--out", str(out)]) == 1
     assert main(["policy", "stats", str(tmp_path / "none.json"), "--out", str(out)]) == 1
+
+
+def test_cli_stats_unwritable_output_is_one_line(tmp_path, capsys):
+    export = tmp_path / "export.json"
+    _export(export, sample())
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["policy", "stats", str(export), "--out", str(blocker / "sub")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("peluit: ") and err.count("\n") == 1
