@@ -80,8 +80,13 @@ class SessionStore:
             return s
 
     def new(self) -> WebSession:
-        s = WebSession(secrets.token_urlsafe(32), last_seen=self._clock())
+        now = self._clock()
+        s = WebSession(secrets.token_urlsafe(32), last_seen=now)
         with self._lock:
+            # Sweep idle sessions here too, so visits that never come back do not pile up.
+            for token in [t for t, old in self._sessions.items()
+                          if now - old.last_seen > self.idle_seconds]:
+                self._drop(token)
             self._sessions[s.token] = s
         return s
 

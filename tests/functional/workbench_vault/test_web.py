@@ -96,3 +96,23 @@ def test_an_interface_coming_up_locks_a_running_workbench(tv, tmp_path):
     (sysfs / "usb0" / "flags").write_text("0x1002\n")
     app.get("/reports", status=503)  # stays locked until restarted
     assert not app.app.registry.workbench_sessions._sessions  # every key dropped
+
+
+def test_other_host_names_are_refused_against_dns_rebinding(app):
+    app.get("/login", headers={"Host": "127.0.0.1:8090"}, status=200)
+    app.get("/login", headers={"Host": "[::1]:8090"}, status=200)
+    r = app.get("/login", headers={"Host": "attacker.example:8090"}, status=400)
+    assert "127.0.0.1 only" in r.text and r.headers["Cache-Control"] == "no-store"
+
+
+def test_invented_names_are_not_throttled_or_audited(app, tv):
+    from policies import auditlog
+
+    form = app.get("/login").forms[0]
+    token = form["csrf_token"].value
+    for i in range(20):
+        app.post("/login", {"csrf_token": token, "auditor": f"nobody-{i}",
+                            "passphrase": "whatever passphrase"}, status=403)
+    assert not app.app.registry.workbench_login_throttle._failures
+    login(app, tv.lead.key_id)  # the real person is not locked out by noise
+    assert [e.action for e in auditlog.load_vault(tv.path)] == ["session.login"]

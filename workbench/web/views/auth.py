@@ -61,17 +61,19 @@ def login_submit(request: Any) -> Any:
     who = request.POST.get("auditor", "")
     passphrase = request.POST.get("passphrase", "")
     throttle: LoginThrottle = request.registry.workbench_login_throttle
+    vault_dir = request.registry.settings["workbench.vault"]
     if not who or not passphrase:
         return _form(request, _("Choose your name and type your passphrase."), 400)
+    if not any(r.key_id == who for r in vault.auditor_records(vault_dir)):
+        # Only the list's key ids: the throttle then counts real people, not invented names.
+        return _form(request, _("Wrong name or passphrase."), 403)
     if throttle.blocked(who):
         return _form(request, _("Too many wrong passphrases. Wait a minute and try again."), 429)
-    vault_dir = request.registry.settings["workbench.vault"]
     try:
         unlocked = vault.unlock(vault_dir, who, passphrase)
     except vault.VaultError:
         throttle.failed(who)
-        if any(r.key_id == who for r in vault.auditor_records(vault_dir)):
-            audit.record(request.dbsession, who, "session.login_failed")
+        audit.record(request.dbsession, who, "session.login_failed")
         return _form(request, _("Wrong name or passphrase."), 403)
     throttle.succeeded(who)
     audit.record(request.dbsession, unlocked.key_id, "session.login",
