@@ -171,20 +171,24 @@ def _shown(n: int) -> Cell:
 
 
 def _pinned(counts: Mapping[str, int], hidden: set[str]) -> bool:
-    """Could a reader who knows the total pin a small hidden cell to one value?
+    """Could a reader who knows the total, and how cells are chosen, pin a small hidden cell?
 
     They know the hidden cells' sum S (total minus the visible cells), that each small cell
-    ("< 5") lies in 1..4 and each complementary cell ("*") is at least 5. A small cell's range
-    is then [lo, hi] with hi = min(4, S - (k - 1) - 5h) and lo = 1 if some "*" cell can absorb
-    the rest, else max(1, S - 4(k - 1)); it is pinned when that range holds a single value."""
+    ("< 5") lies in 1..4, and that each complementary cell ("*") is at least 5 and, since the
+    smallest visible cell is always the one hidden next, at most the smallest cell still shown
+    (U). A small cell's range is then [lo, hi] with hi = min(4, S - (k - 1) - 5h) and
+    lo = max(1, S - 4(k - 1) - hU); it is pinned when that range holds a single value."""
     t = THRESHOLD
     small = [k for k in hidden if counts[k] < t]
     if not small:
         return False
     k, h = len(small), len(hidden) - len(small)
     s = sum(counts[x] for x in hidden)
+    shown = [v for x, v in counts.items() if x not in hidden]
     hi = min(t - 1, s - (k - 1) - t * h)
-    lo = 1 if h else max(1, s - (t - 1) * (k - 1))
+    # With nothing left shown, nothing bounds the complementary cells from above.
+    cap = min(shown) if shown else s
+    lo = max(1, s - (t - 1) * (k - 1) - h * cap)
     return hi <= lo
 
 

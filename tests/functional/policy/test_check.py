@@ -167,3 +167,25 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     bad.write_text("[server\n")
     assert main(["policy", "check", "--config", str(bad), "--out", str(tmp_path)]) == 1
     assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_the_projects_own_torrc_and_units_pass(deployment):
+    """The torrc that `peluit tor torrc` writes and the units deploy/ installs satisfy the
+    controls as shipped (and a gateway with only the sealed client still counts as closed)."""
+    import shutil
+
+    from tor import services
+
+    base = deployment.parent
+    layout = services.Layout(base / "tor-real")
+    layout.tor_dir.mkdir()
+    services.setup(layout, owner=(os.getuid(), os.getgid()))
+    (base / "tor" / "torrc").write_text(services.render_torrc(layout))
+    units = Path(__file__).resolve().parents[3] / "deploy" / "systemd"
+    for p in (base / "systemd").iterdir():
+        p.unlink()
+    for unit in units.glob("peluit*.service"):
+        shutil.copy(unit, base / "systemd" / unit.name)
+    results = outcomes(deployment)
+    assert {k: r.evidence for k, r in results.items() if r.status != "pass"} == {}
+    assert "peluit-retention.service" in " ".join(results["SYS-1"].evidence)

@@ -4,6 +4,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
 from peluit.cli import main
 from policies import statistics as st
@@ -48,7 +50,10 @@ def test_small_counts_are_suppressed_with_their_complement():
 
 
 def _feasible(cells, total):
-    """Every assignment of values consistent with what a reader sees (brute force)."""
+    """Every assignment of values consistent with what a reader sees (brute force), who also
+    knows that a "*" cell was hidden as the smallest visible one: at most any shown cell."""
+    shown = [c.value for c in cells.values() if c.state == "shown"]
+    cap = min(shown) if shown else total
     ranges = []
     for c in cells.values():
         if c.state == "shown":
@@ -56,14 +61,15 @@ def _feasible(cells, total):
         elif c.state == "small":
             ranges.append(range(1, st.THRESHOLD))
         else:
-            ranges.append(range(st.THRESHOLD, total + 1))
+            ranges.append(range(st.THRESHOLD, cap + 1))
     return [v for v in itertools.product(*ranges) if sum(v) == total]
 
 
 @pytest.mark.parametrize("counts", [
     {"a": 20, "b": 3}, {"a": 5, "b": 1}, {"a": 10, "b": 1, "c": 1}, {"a": 7, "b": 6, "c": 2},
     {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1}, {"a": 4, "b": 1}, {"a": 9, "b": 2, "c": 5},
-    {"a": 1}, {"a": 12, "b": 8, "c": 4, "d": 30},
+    {"a": 1}, {"a": 12, "b": 8, "c": 4, "d": 30}, {"a": 5, "b": 5, "c": 3},
+    {"a": 6, "b": 6, "c": 3},
 ])
 def test_no_small_count_can_be_worked_out_from_the_total(counts):
     cells, total = protect(counts)
@@ -192,3 +198,20 @@ def test_cli_stats_unwritable_output_is_one_line(tmp_path, capsys):
     assert main(["policy", "stats", str(export), "--out", str(blocker / "sub")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("peluit: ") and err.count("\n") == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st_.lists(st_.integers(min_value=1, max_value=14), min_size=1, max_size=4))
+def test_property_no_small_cell_is_determined_by_the_total(values):
+    counts = {f"c{i}": v for i, v in enumerate(values)}
+    cells, total = protect(counts)
+    for k, v in counts.items():
+        if v < st.THRESHOLD:
+            assert cells[k].state != "shown"
+    if total.state == "hidden":
+        return
+    assignments = _feasible(cells, sum(values))
+    assert tuple(values) in assignments  # the reader's model admits the truth
+    for i, v in enumerate(values):
+        if v < st.THRESHOLD:
+            assert len({a[i] for a in assignments}) > 1, (counts, i)
