@@ -177,11 +177,11 @@ def _store_members(store_dir: Path) -> Iterator[str]:
         yield from Store(store_dir).members()
 
 
-def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
-    # Fixed owner, mode and time: a backup says nothing about who ran it or when, beyond the
-    # file's own mtime.
+def _tarinfo(name: str, size: int, mtime: int = 0) -> tarfile.TarInfo:
+    # Fixed owner and mode, no time but an envelope's own (midnight of its day, as the store
+    # sets it): a backup says nothing about who made it or when.
     info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = size, 0o600, 0
+    info.size, info.mode, info.mtime = size, 0o600, mtime
     return info
 
 
@@ -206,9 +206,10 @@ class _HashingReader(io.RawIOBase):
 
 def _add_file(tar: tarfile.TarFile, name: str, path: Path, hashes: dict) -> None:
     with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
+        st = os.fstat(f.fileno())
+        mtime = int(st.st_mtime) if name.startswith("store/") else 0
         reader = _HashingReader(f)
-        tar.addfile(_tarinfo(name, size), reader)
+        tar.addfile(_tarinfo(name, st.st_size, mtime), reader)
     hashes[name] = reader.hash.hexdigest()
 
 
@@ -294,6 +295,7 @@ def _secrets_tar(cfg: Any) -> bytes:
 class _Staged:
     manifest: dict
     files: dict[str, Path]
+    mtimes: dict[str, int]
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -319,6 +321,7 @@ def _stage(src: Path, work: Path) -> _Staged:
     nothing reaches the deployment before the whole archive proved intact."""
     files: dict[str, Path] = {}
     hashes: dict[str, str] = {}
+    mtimes: dict[str, int] = {}
     manifest = None
     try:
         with tarfile.open(src, mode="r|") as tar:
@@ -342,6 +345,7 @@ def _stage(src: Path, work: Path) -> _Staged:
                         h.update(chunk)
                         out.write(chunk)
                 files[name], hashes[name] = dest, h.hexdigest()
+                mtimes[name] = int(info.mtime)
     except (tarfile.TarError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
         raise BackupError(f"{src} is not a readable Peluit backup") from None
     if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
@@ -351,7 +355,7 @@ def _stage(src: Path, work: Path) -> _Staged:
         raise BackupError(f"{src} does not match its manifest: damaged or altered")
     if "config/peluit.toml" not in files or not any(n.startswith("db/") for n in files):
         raise BackupError(f"{src} lacks the configuration or the database")
-    return _Staged(manifest, files)
+    return _Staged(manifest, files, mtimes)
 
 
 def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
@@ -409,6 +413,8 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
         if name.startswith("store/"):
             dest = cfg.store_dir / name.removeprefix("store/")
             os.chmod(path, 0o600)
+            mtime = staged.mtimes.get(name, 0)
+            os.utime(path, (mtime, mtime))
             os.replace(path, dest)  # same filesystem: the staging dir is beside the config
             envelopes += 1
     _fsync_dir(cfg.store_dir)

@@ -112,6 +112,9 @@ def test_backup_then_restore_gives_back_a_working_server(deployment, tmp_path, c
     assert cfg.deployment_id == src.deployment_id and cfg.salt() == src.salt()
     assert cfg.server_key_file.read_bytes() == src.server_key_file.read_bytes()
     assert _open_all(cfg, auditor) == _open_all(src, auditor)
+    # Envelopes keep their day-granular times (midnight), not the time of the restore.
+    assert sorted(p.stat().st_mtime for p in cfg.store_dir.glob("*.env")) == sorted(
+        p.stat().st_mtime for p in src.store_dir.glob("*.env"))
     hs = cfg.tor_data_dir / "peluit-reporter"
     assert (hs / "hs_ed25519_secret_key").read_bytes() == b"onion-secret" * 8
     assert (cfg.tor_data_dir / "peluit-gateway" / "authorized_clients" / "_sealed.auth").exists()
