@@ -242,5 +242,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve_forever(srv, ready=lambda url: print(f"peluit {args.app} listening on {url}",
                                                    flush=True))
     except OSError as exc:
-        raise UserError(f"cannot listen on {listen}: {exc.strerror}") from None
+        raise UserError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
     return 0

@@ -27,6 +27,7 @@ case "${1:-all}" in
         want chromedriver chromium-driver
         want systemd-analyze systemd
         want nft nftables
+        want strace strace
         ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
         ;;
     *) echo "usage: $0 python|run|all" >&2; exit 2 ;;
