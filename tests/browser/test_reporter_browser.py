@@ -55,6 +55,8 @@ def _click(driver, element) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
     WebDriverWait(driver, 20).until(staleness_of(page))
+    # The footer is the last thing on every page: once it is there, the page is complete.
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
 
 
 def _submit(driver, form_css: str = "main form") -> None:

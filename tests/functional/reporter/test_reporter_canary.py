@@ -136,6 +136,7 @@ class _Search:
         self.needle, self.tail, self.hits = needle, b"", 0
 
     def write(self, data: bytes) -> None:
+        data = bytes(data)
         if self.needle in self.tail + data:
             self.hits += 1
         self.tail = data[-len(self.needle):]
