@@ -4,7 +4,9 @@ Why not waitress: waitress reads the whole request body before it calls the appl
 spools any body over 512 KB to a temporary file in plaintext. cheroot hands the application the
 socket itself as ``wsgi.input``, so an upload is encrypted as it arrives and no byte of it
 touches the disk before that. No access log is kept (cheroot writes none), and the ``Server``
-banner cheroot would add is stripped."""
+banner cheroot would add is stripped. The answers cheroot gives on its own, without the app (a
+malformed request line or header, a URI or body over its limits), get the same protective
+headers as the app's."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from cheroot import server as _server
 from cheroot import wsgi
 
 from .config import Listen, check_loopback
+from .security import HEADERS
 
 _MARK = b"peluit-strip-banner"
+_PROTECTIVE = "".join(f"{k}: {v}\r\n" for k, v in HEADERS.items()).encode("latin-1")
 
 
 class _BannerlessWriter:
@@ -34,12 +38,34 @@ class _BannerlessWriter:
         return getattr(self._wfile, name)
 
 
+class _ProtectedSimpleWriter:
+    """cheroot writes its own short answers in one piece: status line, headers, body. The
+    protective headers go in right after the status line."""
+
+    def __init__(self, wfile: Any):
+        self._wfile = wfile
+
+    def write(self, data: bytes) -> Any:
+        return self._wfile.write(data.replace(b"\r\n", b"\r\n" + _PROTECTIVE, 1))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wfile, name)
+
+
 class _Request(_server.HTTPRequest):
     def send_headers(self) -> None:
         real = self.conn.wfile
         self.conn.wfile = _BannerlessWriter(real)
         try:
             super().send_headers()
+        finally:
+            self.conn.wfile = real
+
+    def simple_response(self, status: Any, msg: str = "") -> None:
+        real = self.conn.wfile
+        self.conn.wfile = _ProtectedSimpleWriter(real)
+        try:
+            super().simple_response(status, msg)
         finally:
             self.conn.wfile = real
 
