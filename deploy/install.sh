@@ -112,9 +112,13 @@ fi
 step "database migrations"
 "$PELUIT" db upgrade --config "$CONFIG"
 
+# The protection policy, unsigned until the compliance officer signs it (never overwritten).
+"$PELUIT" policy install "$ETC/policy" >/dev/null
+
 if system; then
     chown -R "$APP_USER:$APP_USER" "$DATA"
     chown "root:$APP_USER" "$ETC" "$CONFIG"
+    chown -R "root:$APP_USER" "$ETC/policy"
 fi
 
 # -- 6. tor -----------------------------------------------------------------------------------
@@ -192,4 +196,8 @@ Peluit is installed. What the admin must do next:
          $PELUIT backup /root/peluit-\$(date +%F).backup --config $CONFIG
   6. Updates: pull the new release and run this script again; it runs the migrations
      (\`peluit db upgrade\`) and restarts the services. docs/deploy.md has the details.
+  7. The compliance officer reviews and signs the protection policy (the reporter page shows
+     only a signed version), then checks the deployment against its controls:
+         $PELUIT policy sign $ETC/policy/1.0 --identity OFFICER-IDENTITY
+         $PELUIT policy check --config $CONFIG --out /root/peluit-check
 EOF
