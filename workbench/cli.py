@@ -70,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export-replies",
                        help="write the signed reply bundle of everything since the last export")
     p.add_argument("out", type=Path)
+    p.add_argument("--resend-from", type=int, metavar="SEQ",
+                   help="carry again what your bundles SEQ and later carried (only if they "
+                        "never reached the gateway: it refuses replies it already has)")
     _vault_arg(p)
     _unlock_args(p)
     _common(p)
@@ -275,7 +278,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     _check_air_gap(args)
     unlocked = unlock_from_args(args)
     try:
-        result = export_replies(unlocked, args.out)
+        result = export_replies(unlocked, args.out, resend_from=args.resend_from)
     except (ExportRefused, VaultError) as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:

@@ -262,6 +262,7 @@ class Submission(Base):
     file_length: Mapped[int | None] = mapped_column(Integer)  # of the envelope in the pack
     import_seq: Mapped[int] = mapped_column(Integer)  # inbox bundle it came in
     ack_seq: Mapped[int | None] = mapped_column(Integer)  # reply bundle that acknowledged it
+    ack_by: Mapped[str | None] = mapped_column(String(32))  # whose bundle (seqs are per key)
     report: Mapped[Report] = relationship(back_populates="submissions")
 
 
@@ -292,6 +293,7 @@ class StatusChange(Base):
     author: Mapped[str] = mapped_column(String(32))
     created_day: Mapped[str] = mapped_column(String(10))
     exported_seq: Mapped[int | None] = mapped_column(Integer)
+    exported_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditLogRow(Base):

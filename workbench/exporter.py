@@ -15,9 +15,10 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nacl.public import PublicKey
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from crypto import bundle, envelope
@@ -44,8 +45,11 @@ class ExportResult:
     path: Path
 
 
-def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = None
-                   ) -> ExportResult:
+def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = None,
+                   resend_from: int | None = None) -> ExportResult:
+    """Write the next reply bundle to ``out``. ``resend_from``: also carry again what this
+    auditor's bundles from that sequence number on carried, for when they never reached the
+    gateway (which refuses a reply it already holds, so use it only for lost bundles)."""
     vault_key = unlocked.require_content()
     out = Path(out)
     if out.exists():
@@ -58,7 +62,7 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
     renamed = False
     try:
         with db.unlocked(vault_key), Session(engine) as session, session.begin():
-            result = _export(session, unlocked, tmp, today or dt.date.today())
+            result = _export(session, unlocked, tmp, today or dt.date.today(), resend_from)
             os.replace(tmp, out)
             renamed = True
             fsync_dir(out.parent)
@@ -72,19 +76,33 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
         engine.dispose()
 
 
-def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.date
-            ) -> ExportResult:
-    replies = session.scalars(select(db.Reply).where(db.Reply.exported_seq.is_(None))
-                              .order_by(db.Reply.seq)).all()
-    changes = session.scalars(select(db.StatusChange).where(
-        db.StatusChange.exported_seq.is_(None)).order_by(db.StatusChange.id)).all()
-    acks = session.scalars(select(db.Submission).where(db.Submission.ack_seq.is_(None))
-                           .order_by(db.Submission.seq)).all()
-    if not (replies or changes or acks):
-        raise NothingToExport("nothing to export: no new question, status or import")
+def _pending(model: Any, seq_col: Any, by_col: Any, key_id: str, resend_from: int | None
+             ) -> Any:
+    """Rows not exported yet, and with ``resend_from`` those this key exported from there on."""
+    cond = seq_col.is_(None)
+    if resend_from is not None:
+        cond = or_(cond, and_(by_col == key_id, seq_col >= resend_from))
+    return select(model).where(cond)
+
+
+def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.date,
+            resend_from: int | None) -> ExportResult:
     key_id = unlocked.key_id
     seq_row = session.get(db.BundleSequence, ("reply", key_id))
-    seq = (seq_row.seq if seq_row else 0) + 1
+    last = seq_row.seq if seq_row else 0
+    if resend_from is not None and not 1 <= resend_from <= last:
+        raise ExportRefused(f"you have exported reply bundles 1 to {last}; cannot resend from "
+                            f"{resend_from}")
+    replies = session.scalars(_pending(db.Reply, db.Reply.exported_seq, db.Reply.exported_by,
+                                       key_id, resend_from).order_by(db.Reply.seq)).all()
+    changes = session.scalars(_pending(
+        db.StatusChange, db.StatusChange.exported_seq, db.StatusChange.exported_by, key_id,
+        resend_from).order_by(db.StatusChange.id)).all()
+    acks = session.scalars(_pending(db.Submission, db.Submission.ack_seq, db.Submission.ack_by,
+                                    key_id, resend_from).order_by(db.Submission.seq)).all()
+    if not (replies or changes or acks):
+        raise NothingToExport("nothing to export: no new question, status or import")
+    seq = last + 1
     members: dict[str, bytes] = {}
     body_replies = []
     for r in replies:
@@ -97,9 +115,9 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     latest: dict[str, str] = {}
     for c in changes:
         latest[c.report_id] = c.status  # the reporter sees only where the case stands now
-        c.exported_seq = seq
+        c.exported_seq, c.exported_by = seq, key_id
     for s in acks:
-        s.ack_seq = seq
+        s.ack_seq, s.ack_by = seq, key_id
     body = {"acks": [s.id for s in acks], "replies": body_replies,
             "statuses": [{"report": r, "status": st} for r, st in sorted(latest.items())]}
     manifest = bundle.make_manifest(
@@ -117,5 +135,6 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     else:
         seq_row.seq = seq
     audit.record(session, key_id, "bundle.export", details={
-        "seq": seq, "replies": len(replies), "statuses": len(latest), "acks": len(acks)})
+        "seq": seq, "replies": len(replies), "statuses": len(latest), "acks": len(acks),
+        "resend_from": resend_from})
     return ExportResult(seq, len(replies), len(latest), len(acks), tmp)

@@ -305,7 +305,7 @@ class _Batch:
             "id": entry.id, "seq": self.seq, "report_id": entry.report, "kind": entry.kind,
             "received_day": entry.day, "import_seq": self.result.seq, "content": None,
             "file_name": None, "content_type": None, "file_path": None, "file_offset": None,
-            "file_length": None, "ack_seq": None}
+            "file_length": None, "ack_seq": None, "ack_by": None}
         if entry.kind == "file":
             stored = self.pack.add(entry.id, reader.chunks())
             row.update(size=stored.size, sha256=stored.sha256, file_name=meta["name"],

@@ -109,3 +109,26 @@ def test_bad_replies_are_refused(tv):
         _write(tv, lambda s: outbox.queue_reply(s, "0" * 32, "k" * 32, "halo"))
     with pytest.raises(outbox.OutboxError):
         _write(tv, lambda s: outbox.queue_status(s, item.report, "guilty", "k" * 32))
+
+
+def test_a_lost_bundle_can_be_sent_again_under_a_new_number(tv, tmp_path):
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    q = _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Halo?").id)
+    _write(tv, lambda s: outbox.queue_status(s, item.report, "verification", tv.lead.key_id))
+    export_replies(tv.lead, tmp_path / "lost.bundle")
+    (tmp_path / "lost.bundle").unlink()
+    with pytest.raises(ExportRefused, match="cannot resend from 2"):
+        export_replies(tv.lead, tmp_path / "again.bundle", resend_from=2)
+    result = export_replies(tv.lead, tmp_path / "again.bundle", resend_from=1)
+    assert (result.seq, result.replies, result.statuses, result.acks) == (2, 1, 1, 1)
+    manifest, members = _read(tv, tmp_path / "again.bundle", last=1)
+    assert manifest.body["replies"][0]["id"] == q and manifest.body["acks"] == [item.id]
+    # A colleague's resend does not carry what the lead sent.
+    add_person(tv, "Budi", "auditor")
+    budi = vault.unlock(tv.path, "Budi", "another long passphrase here")
+    _write(tv, lambda s: outbox.queue_reply(s, item.report, budi.key_id, "Dari Budi"))
+    export_replies(budi, tmp_path / "b1.bundle")
+    (tmp_path / "b1.bundle").unlink()
+    result = export_replies(budi, tmp_path / "b2.bundle", resend_from=1)
+    assert (result.replies, result.statuses, result.acks) == (1, 0, 0)
