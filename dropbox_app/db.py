@@ -14,8 +14,23 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The database file (and so its -wal and -shm, which SQLite creates alike) is 0600."""
+    import os
+
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url == prefix or ":memory:" in url:
+        return
+    path = Path(url[len(prefix):].split("?", 1)[0])
+    if not path.exists() and path.parent.is_dir():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.exists() and path.stat().st_uid == os.geteuid():
+        path.chmod(0o600)
+
+
 def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30}, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
