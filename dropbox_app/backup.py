@@ -226,7 +226,9 @@ def _pg_env(url: str) -> dict[str, str]:
     u = make_url(url)
     env = dict(os.environ)
     # Through the environment, not argv: a password on a command line is visible in ps.
-    for key, value in (("PGHOST", u.host), ("PGPORT", u.port), ("PGUSER", u.username),
+    # libpq takes a unix socket directory as the host (``?host=/run/postgresql`` in the URL).
+    host = u.host or u.query.get("host")
+    for key, value in (("PGHOST", host), ("PGPORT", u.port), ("PGUSER", u.username),
                        ("PGPASSWORD", u.password), ("PGDATABASE", u.database)):
         if value is not None:
             env[key] = str(value)

@@ -15,9 +15,21 @@ from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.config import load
 from peluit.cli import main
+from tests.fixtures.postgres import postgres_server  # noqa: F401 - a fixture
 from tor import services
 
 PASSPHRASE = "correct horse battery staple"
+
+
+def _cli(*argv):
+    """In a child process, as an admin runs it (and so that the command's own database
+    connections end with it)."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "peluit", *argv], capture_output=True, text=True,
+                       timeout=300)
+    return r.returncode, r.stdout, r.stderr
 
 
 def _run(capsys, *argv):
@@ -29,8 +41,17 @@ def _run(capsys, *argv):
 class _Reporter:
     def __init__(self, cfg):
         from dropbox_app.app import make_reporter_app
+        from dropbox_app.db import make_engine
 
-        self.app = webtest.TestApp(make_reporter_app(cfg, argon2=TEST_PARAMS, kdf_slots=1))
+        self.engine = make_engine(cfg.database_url)
+        self.app = webtest.TestApp(make_reporter_app(cfg, engine=self.engine,
+                                                     argon2=TEST_PARAMS, kdf_slots=1))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.engine.dispose()
 
     def csrf(self):
         if "csrf" not in self.app.cookies:
@@ -73,8 +94,8 @@ def deployment(tmp_path, capsys):
     card.write_bytes(auditor.card().to_bytes())
     assert _run(capsys, "auditor", "enroll", str(card), "--config", str(config))[0] == 0
     cfg = load(config)
-    codename = _Reporter(cfg).file_report("Pungli di loket layanan.",
-                                          [("bukti.txt", b"kuitansi " * 500)])
+    with _Reporter(cfg) as r:
+        codename = r.file_report("Pungli di loket layanan.", [("bukti.txt", b"kuitansi " * 500)])
     passfile = tmp_path / "passphrase"
     passfile.write_text(PASSPHRASE + "\n")
     return config, auditor, codename, passfile
@@ -119,8 +140,10 @@ def test_backup_then_restore_gives_back_a_working_server(deployment, tmp_path, c
     assert (hs / "hs_ed25519_secret_key").read_bytes() == b"onion-secret" * 8
     assert (cfg.tor_data_dir / "peluit-gateway" / "authorized_clients" / "_sealed.auth").exists()
     # The reporter comes back with the same codename to the restored server.
-    assert _Reporter(cfg).login(codename).status_int == 303
-    assert _Reporter(cfg).login("salah " * 7).status_int != 303
+    with _Reporter(cfg) as r:
+        assert r.login(codename).status_int == 303
+    with _Reporter(cfg) as r:
+        assert r.login("salah " * 7).status_int != 303
 
 
 def test_damaged_backup_restores_nothing(deployment, tmp_path, capsys):
@@ -166,3 +189,37 @@ def test_not_a_backup_is_one_clear_line(tmp_path, capsys):
     junk.write_bytes(b"\x00" * 2048 + b"hello")
     code, _, err = _run(capsys, "restore", str(junk), "--config", str(tmp_path / "c.toml"))
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.postgres
+def test_postgresql_backup_and_restore(tmp_path, capsys, postgres_server):  # noqa: F811
+    server = postgres_server
+    name = server.create_database()
+    data = tmp_path / "server"
+    assert _cli("init", "--data-dir", str(data), "--database-url", server.url(name))[0] == 0
+    config = data / "peluit.toml"
+    auditor = AuditorIdentity.generate("Auditor Dua")
+    card = tmp_path / "auditor.card"
+    card.write_bytes(auditor.card().to_bytes())
+    assert _cli("auditor", "enroll", str(card), "--config", str(config))[0] == 0
+    with _Reporter(load(config)) as r:
+        codename = r.file_report("Gratifikasi atas izin usaha di dinas.", [("a.txt", b"a" * 100)])
+    passfile = tmp_path / "passphrase"
+    passfile.write_text(PASSPHRASE + "\n")
+    out = tmp_path / "pg.backup"
+    code, _, err = _cli("backup", str(out), "--config", str(config),
+                        "--passphrase-file", str(passfile))
+    assert code == 0, err
+    with tarfile.open(out) as tar:
+        assert "db/peluit.pgdump" in tar.getnames()
+    # The database is lost; an empty one of the same name takes its place.
+    server.drop_database(name)
+    server.admin(f'CREATE DATABASE "{name}"')
+    code, _, err = _cli("restore", str(out), "--config", str(config),
+                        "--passphrase-file", str(passfile), "--force")
+    assert code == 0, err
+    cfg = load(config)
+    with _Reporter(cfg) as r:
+        assert r.login(codename).status_int == 303
+    assert len(_open_all(cfg, auditor)) == 2
+    server.drop_database(name)
