@@ -59,6 +59,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
         "csrf_token": get_csrf_token(request),
         "route_url": request.route_path,
         "user": session.user if session else None,
+        "static_url": lambda name: request.static_path(f"{PACKAGE}:static/{name}"),
     }
     body = environment(lang).get_template(template).render(**base, **ctx)
     response = Response(body=body.encode("utf-8"), status=status,

@@ -165,6 +165,8 @@ def test_pages_in_indonesian_by_default_and_english_on_request(tmp_path):
     dep = make_deployment(tmp_path, language="id")
     page = dep.app.get("/login")
     assert page.html.html["lang"] == "id" and "Masuk" in page.text
+    css = page.html.find("link", rel="stylesheet")["href"]
+    assert dep.app.get(css).content_type == "text/css"
     page = dep.app.get("/login?lang=en")
     assert page.html.html["lang"] == "en" and "Sign in" in page.text
     assert dep.app.get("/login").html.html["lang"] == "en"  # remembered in a cookie
