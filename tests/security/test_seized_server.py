@@ -1,0 +1,172 @@
+"""The seized-server test. A reporter files a report with a file, writes a message and reports
+retaliation; an auditor's reply bundle brings a question through the gateway; the reporter logs
+in again with the codename (once mistyped), reads the question, answers it with text and a
+file, deletes the read question and logs out. Then every byte of every file under the
+deployment's directory (database and its WAL, store, everything) is searched for what the
+reporter typed, the file names, the codename and the keys derived from it, the session cookie,
+and the exact moments the reporter acted."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+import secrets
+import struct
+from pathlib import Path
+
+from nacl.public import PublicKey
+from sqlalchemy import select
+
+from crypto import codename as codenames
+from crypto.kdf import TEST_PARAMS, reporter_keys
+from dropbox_app.models import Reply, Report, Reporter, Submission
+from tests.fixtures.gateway import DAY0, create_account, login, page_csrf, reply_bundle
+
+from .conftest import Browser, csrf
+
+
+def _canary(tag: str) -> str:
+    return f"{tag}-{secrets.token_hex(6)}"
+
+
+def _forms(text: str) -> list[bytes]:
+    """The ways a string could sit in a file: UTF-8, UTF-16, hex, and base64 at each of the
+    three alignments."""
+    raw = text.encode("utf-8")
+    out = [raw, text.encode("utf-16-le"), raw.hex().encode()]
+    for shift in range(3):
+        b64 = base64.b64encode(b"\0" * shift + raw)[4 if shift else 0:]
+        out.append(b64[:-4])  # the last group depends on what follows
+    return [o for o in out if len(o) >= 8]
+
+
+def _time_forms(t: int) -> list[bytes]:
+    when = dt.datetime.fromtimestamp(t, dt.UTC)
+    out = [str(t).encode(), struct.pack("<I", t), struct.pack(">I", t), struct.pack("<q", t),
+           struct.pack(">q", t), struct.pack("<d", float(t)), struct.pack(">d", float(t))]
+    for zone in (dt.UTC, dt.timezone(dt.timedelta(hours=7))):  # UTC and WIB
+        local = when.astimezone(zone)
+        out += [local.strftime("%H:%M:%S").encode(), local.strftime("%Y-%m-%dT%H:%M").encode(),
+                local.strftime("%Y-%m-%d %H:%M").encode()]
+    return out
+
+
+def _all_files(root: Path) -> dict[Path, bytes]:
+    out = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            p = Path(dirpath) / name
+            out[p] = p.read_bytes()
+    return out
+
+
+def test_a_seized_server_reveals_nothing(drop):
+    dep = drop.dep
+    clock = drop.clock
+    reporter_moments: list[int] = []
+
+    def at(seconds_after_day0: int) -> None:
+        # Reporter actions happen at odd, distinctive seconds, auditor actions elsewhere.
+        clock.advance(DAY0 + seconds_after_day0 - clock.now())
+        reporter_moments.append(int(clock.now()))
+
+    texts = {k: _canary(k.upper()) for k in ("what", "who_name", "who_position", "who_unit",
+                                              "where", "when", "how", "evidence")}
+    file_name = _canary("berkas") + ".pdf"
+    file_body = (_canary("ISI-BERKAS") + "\n").encode() * 2000
+    message = _canary("PESAN")
+    retaliation = _canary("BALASAN")
+    question = _canary("PERTANYAAN")
+    answer = _canary("JAWABAN")
+    answer_file = _canary("jawaban") + ".txt"
+    answer_body = _canary("ISI-JAWABAN").encode() * 100
+
+    # -- the reporter's first visit ----------------------------------------------------------
+    at(3 * 3600 + 17 * 60 + 29)
+    browser = Browser(drop.reporter())
+    app = browser.app
+    codename = browser.get_codename()
+    browser.confirm()
+    browser.report("Laporan: " + texts["what"], files=[(file_name, file_body)],
+                   category="corruption",
+                   **{k: v for k, v in texts.items() if k != "what"})
+    at(3 * 3600 + 21 * 60 + 7)
+    browser.message(message)
+    report_id = browser.report_id()
+    at(3 * 3600 + 23 * 60 + 41)
+    page = app.get("/followup")
+    app.post(f"/followup/{report_id}/retaliation",
+             {"csrf_token": csrf(app), "text": retaliation,
+              "form_token": re.search(r'name="form_token" value="([0-9a-f]+)"',
+                                      page.text.split("/retaliation")[-1]).group(1)},
+             status=303)
+    session_cookie = app.cookies["peluit_session"]
+    browser.logout()
+
+    # -- an auditor carries a question back through the gateway --------------------------------
+    clock.advance(DAY0 + 6 * 3600 - clock.now())
+    with dep.db() as db:
+        rep = db.scalar(select(Reporter))
+        pub = PublicKey(rep.public_key)
+    login(dep, create_account(dep, "ani"))
+    bundle = reply_bundle(dep, replies=[(report_id, pub, question)],
+                          statuses=[(report_id, "verification")])
+    dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
+                 upload_files=[("bundle", "replies.bundle", bundle)], status=200)
+
+    # -- the reporter comes back ---------------------------------------------------------------
+    at(9 * 3600 + 44 * 60 + 13)
+    browser = Browser(drop.reporter())
+    app = browser.app
+    words = codename.split()
+    browser.login(" ".join([*words[:-1], words[-1] + "x"]), status=400)  # mistyped
+    browser.login(codename)
+    followup = app.get("/followup")
+    assert question in followup.text
+    with dep.db() as db:
+        reply_id = db.scalar(select(Reply.id))
+    at(9 * 3600 + 51 * 60 + 3)
+    browser.message(answer, files=[(answer_file, answer_body)], in_reply_to=reply_id)
+    at(9 * 3600 + 52 * 60 + 37)
+    app.post(f"/followup/reply/{reply_id}/delete", {"csrf_token": csrf(app)}, status=303)
+    second_cookie = app.cookies["peluit_session"]
+    browser.logout()
+
+    # -- seize the server ----------------------------------------------------------------------
+    dep.engine.dispose()  # as a seizure would find it: nothing held open
+    files = _all_files(dep.data_dir)
+    assert any(p.name.endswith(".env") for p in files)
+    keys = reporter_keys(codenames.normalise(codename), dep.cfg.salt(), TEST_PARAMS)
+    secrets_ = {
+        **{f"text {k}": v for k, v in texts.items()},
+        "file name": file_name, "file content": file_body[:40].decode(),
+        "message": message, "retaliation": retaliation, "question": question,
+        "answer": answer, "answer file name": answer_file,
+        "answer file content": answer_body[:30].decode(), "codename": codename,
+        "codename without spaces": "".join(words), "codename hyphenated": "-".join(words),
+        "session cookie": session_cookie, "second session cookie": second_cookie,
+    }
+    needles: list[tuple[str, bytes]] = [(what, form) for what, v in secrets_.items()
+                                        for form in _forms(v)]
+    needles.append(("reporter private key", bytes(keys.private_key)))
+    needles.append(("reporter private key b64",
+                    base64.b64encode(bytes(keys.private_key))[:40]))
+    for t in reporter_moments:
+        needles += [(f"reporter moment {t}", form) for form in _time_forms(t)]
+    found = [(what, str(path.relative_to(dep.data_dir)))
+             for path, data in files.items() for what, needle in needles if needle in data]
+    assert found == []
+
+    # Store files carry the day only; nothing half-written or unreferenced is left.
+    with dep.db() as db:
+        members = set(db.scalars(select(Submission.member))) | set(db.scalars(
+            select(Reply.member)))
+        days = set(db.scalars(select(Submission.created_day))) | set(db.scalars(
+            select(Report.created_day)))
+    store = sorted(os.listdir(dep.store_dir))
+    assert set(store) == members, "orphan or missing envelopes"
+    for name in store:
+        assert os.stat(dep.store_dir / name).st_mtime % 86400 == 0, name
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in days)
