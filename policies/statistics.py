@@ -372,7 +372,8 @@ def _bar_chart(title: str, items: list[tuple[str, float | None, str]]) -> str:
     return "".join(parts)
 
 
-def to_html(report: Report, language: str = "id") -> str:
+def to_html_fragment(report: Report, language: str = "id") -> str:
+    """The report as HTML to embed in a page (the workbench's): no <style>, no scripts."""
     from policies.i18n import translations
 
     t = translations("policies", "policies", language)
@@ -387,9 +388,7 @@ def to_html(report: Report, language: str = "id") -> str:
     tr = {"title": _("Whistleblowing statistics"), "period": _("Period (month received)"),
           "summary": _("Summary"), "total": _("Total"), "deadlines": _("Deadlines (working days)"),
           "met": _("met"), "missed": _("missed"), "open": _("open"), "on_time": _("On time")}
-    out = [f'<!DOCTYPE html><html lang="{e(language)}"><head><meta charset="utf-8">',
-           f"<title>{e(tr['title'])}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{e(tr['title'])}</h1>"]
+    out = [f'<div class="peluit-statistics"><h1>{e(tr["title"])}</h1>']
     period = (f"{report.first_month} – {report.last_month}" if report.first_month else "–")
     note = _("Counts under 5 are shown as “< 5”; * marks a count hidden so that a small count "
              "cannot be worked out from the total.")
@@ -424,8 +423,19 @@ def to_html(report: Report, language: str = "id") -> str:
     out.append("</table>")
     out.append(_bar_chart(tr["on_time"], [(label("deadline", r.deadline), r.rate.percent,
                                              r.rate.display) for r in report.deadlines]))
-    out.append("</body></html>\n")
+    out.append("</div>")
     return "".join(out)
+
+
+def to_html(report: Report, language: str = "id") -> str:
+    """A standalone printable page: the fragment with its own small stylesheet."""
+    from policies.i18n import translations
+
+    title = translations("policies", "policies", language).gettext("Whistleblowing statistics")
+    e = html.escape
+    return (f'<!DOCTYPE html><html lang="{e(language)}"><head><meta charset="utf-8">'
+            f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"
+            f"{to_html_fragment(report, language)}</body></html>\n")
 
 
 _CSS = ("body{font:14px/1.4 sans-serif;max-width:48em;margin:2em auto;color:#111}"

@@ -72,4 +72,5 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
         # Case management (issue 5) plugs in here when its package exists.
         if importlib.util.find_spec("workbench.cases") is not None:
             config.include("workbench.cases")
+            config.include("workbench.compliance")  # policy and statistics pages (policies/)
         return config.make_wsgi_app()
