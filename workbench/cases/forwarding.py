@@ -8,7 +8,9 @@ What goes out, decided once here rather than case by case:
   grounds for forwarding, each shown in the form first so the auditor can redact anything in
   the reporter's own words that would identify them;
 * the month the complaint was received (not the day: the server and the workbench keep days,
-  and a day could be matched against who was seen handing in a letter), the day it is forwarded;
+  and a day could be matched against who was seen handing in a letter); no forwarding day
+  either (the agency sees when the package arrives, and a case forwarded at once would
+  give the day of receipt away);
 * a fresh random reference, recorded in the vault against the case, so the agency can answer
   without ever learning an id that exists elsewhere;
 * only the attachments the auditor ticks, renamed ``lampiran-N.ext``; images are re-encoded in
@@ -102,7 +104,6 @@ def package_document(reference: str, case: Case, fields: Mapping[str, str],
                      files: Sequence[OutgoingFile]) -> dict[str, Any]:
     return {
         "format": FORMAT, "version": VERSION, "reference": reference,
-        "forwarded_day": today.isoformat(),
         "received_month": case.received_day.strftime("%Y-%m"),
         "category": {"code": case.category or "",
                      "name": categories.get(case.category or "", "")},

@@ -13,11 +13,12 @@ matches as a prefix (typing "korup" finds "korupsi"). Intersections run in C
 from __future__ import annotations
 
 import bisect
+import gc
 import threading
 from array import array
 from collections.abc import Iterable
 
-from .text import tokens
+from .text import token_set, tokens
 
 MAX_PREFIX_EXPANSION = 64
 MAX_QUERY_WORDS = 12
@@ -33,22 +34,31 @@ class SearchIndex:
     def add(self, case_id: int, text: str) -> None:
         """Index ``text`` under ``case_id`` (adding to what the case already has)."""
         with self._lock:
-            self._add(case_id, set(tokens(text)))
+            self._add(case_id, token_set(text))
 
     def add_many(self, docs: Iterable[tuple[int, str]]) -> None:
-        """Bulk load at unlock: ids must come in ascending order so postings stay sorted."""
-        with self._lock:
-            postings = self._postings
+        """Bulk load at unlock. Ids must come in ascending order and above every id already
+        indexed, so that appending keeps each posting sorted."""
+        with self._lock, _no_gc():
+            fresh: dict[str, list[int]] = {}
             for case_id, text in docs:
-                for t in set(tokens(text)):
-                    p = postings.get(t)
+                for t in token_set(text):
+                    p = fresh.get(t)
                     if p is None:
-                        postings[t] = array("I", (case_id,))
-                    elif p[-1] < case_id:
+                        fresh[t] = [case_id]
+                    else:
                         p.append(case_id)
-                    elif p[-1] != case_id:
-                        self._insert(p, case_id)
                 self.documents += 1
+            postings = self._postings
+            for t, ids in fresh.items():
+                p = postings.get(t)
+                if p is None:
+                    postings[t] = array("I", ids)
+                elif p[-1] < ids[0]:
+                    p.extend(ids)
+                else:
+                    for case_id in ids:
+                        self._insert(p, case_id)
             self._vocab = None
 
     def _add(self, case_id: int, words: set[str]) -> None:
@@ -68,7 +78,7 @@ class SearchIndex:
 
     def replace(self, case_id: int, old_text: str, new_text: str) -> None:
         """Re-index a case whose text changed from ``old_text`` to ``new_text``."""
-        old, new = set(tokens(old_text)), set(tokens(new_text))
+        old, new = token_set(old_text), token_set(new_text)
         with self._lock:
             for t in old - new:
                 p = self._postings.get(t)
@@ -131,3 +141,16 @@ class SearchIndex:
                         union.update(p)
                     result &= union
             return result
+
+
+class _no_gc:  # noqa: N801 - used as a context manager, reads like one
+    """Millions of small allocations and no cycles: the cyclic collector only costs time
+    (about a fifth of a 100,000-case build). Reference counting still frees everything."""
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was:
+            gc.enable()

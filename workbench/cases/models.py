@@ -74,6 +74,9 @@ class Case(Base):
                                                       deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # Bumped on every change (max + 1): the in-memory catalog re-reads only rows above the
+    # revision it has seen. A counter, not a time: two changes can share a timestamp.
+    rev: Mapped[int] = mapped_column(Integer, index=True, default=0)
 
     __table_args__ = (
         Index("ix_cases_received", "received_day", "id"),

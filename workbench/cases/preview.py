@@ -61,8 +61,12 @@ def render(data: bytes) -> bytes:
 
 def child() -> None:
     _limit_self()
+    import warnings
+
     from PIL import Image
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    # Pillow only warns between MAX_IMAGE_PIXELS and twice that; here a warning is a refusal.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
     data = sys.stdin.buffer.read(MAX_INPUT + 1)
     if len(data) > MAX_INPUT:
         sys.exit(2)

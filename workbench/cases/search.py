@@ -1,6 +1,6 @@
 """The search index of one workbench process, kept in step with the vault database.
 
-Built from decrypted text the first time someone holding the vault key lists or searches
+Built from decrypted text the first time someone holding the vault key searches
 (``refresh`` then indexes everything; see index.py for why it lives in memory only). Later
 refreshes index only what is newer than what it has seen (cases, notes, questions, the
 reporters' messages imported by another process), so a list page pays a few indexed queries.
@@ -8,34 +8,65 @@ Edits of existing text go through the service, which re-indexes the case itself.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workbench import db
 
+from .catalog import CaseCatalog
 from .index import SearchIndex
 from .models import Case, CaseEvent
 from .service import searchable_text
 
 BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 class CaseSearch:
     def __init__(self) -> None:
         self.index = SearchIndex()
+        self.catalog = CaseCatalog()
         self._lock = threading.Lock()
         self._case = self._event = self._submission = self._reply = 0
+        self._warm: threading.Thread | None = None
+
+    @property
+    def warming(self) -> bool:
+        return self._warm is not None and self._warm.is_alive()
+
+    def warm_up(self, sessionmaker: Callable[[], Session], vault_key: bytes) -> None:
+        """Build the text index in a background thread (once), so the first search after
+        unlocking waits for what is left of the build instead of all of it, and lists are
+        usable at once. A search meanwhile blocks on the index lock until the build ends."""
+        if self._warm is not None or self._case:
+            return
+        from workbench import db as _db
+
+        def build() -> None:
+            try:
+                with _db.unlocked(vault_key), sessionmaker() as session:
+                    self.refresh(session)
+            except Exception:  # the first search builds what is missing instead
+                log.warning("building the case search index in the background failed")
+        self._warm = threading.Thread(target=build, name="case-index", daemon=True)
+        self._warm.start()
 
     def clear(self) -> None:
+        """Forget the text index (the catalog holds no content and stays)."""
         with self._lock:
             self.index.clear()
             self._case = self._event = self._submission = self._reply = 0
 
-    def refresh(self, session: Session) -> SearchIndex:
-        """Index what is new (needs ``db.unlocked``). Returns the index."""
+    def refresh(self, session: Session, text: bool = True) -> SearchIndex:
+        """Bring the catalog up to date and, with ``text``, index what is new (that needs
+        ``db.unlocked``). Returns the index."""
+        self.catalog.refresh(session)
+        if not text:
+            return self.index
         with self._lock:
             self.index.add_many(self._new_cases(session))
             for ev_id, case_id, body in session.execute(

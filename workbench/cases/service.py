@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, undefer
 
 from crypto.kdf import subkey
 from policies.calendar import DeadlinePolicy, WorkingCalendar
@@ -20,8 +20,10 @@ from workbench import audit, db, outbox
 
 from . import duplicates
 from .clock import Clock
-from .index import SearchIndex
 from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan
+
+if TYPE_CHECKING:
+    from .search import CaseSearch
 from .workflow import (
     COARSE,
     DECISION_OUTCOME,
@@ -48,6 +50,7 @@ CONTENT_FIELDS = ("summary", "what", "who_name", "who_position", "who_unit", "wh
                   "how", "evidence", "sender", "reference")
 MAX_FIELD = 20_000
 MAX_REASON = 5_000
+DUE_SOON_DAYS = 10  # working days
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -129,14 +132,17 @@ def duplicate_text(content: Mapping[str, str]) -> str:
 
 
 class CaseService:
-    def __init__(self, session: Session, index: SearchIndex, calendar: WorkingCalendar,
+    """Every step of the process for one session (one request or one command)."""
+
+    def __init__(self, session: Session, search: CaseSearch, calendar: WorkingCalendar,
                  clock: Clock, dupe_key: bytes | None,
                  policy: DeadlinePolicy | None = None,
                  categories: Mapping[str, str] | None = None):
         """``dupe_key`` is ``sketch_key(vault_key)``; None for a session without the vault key
         (the compliance officer), which can then only list metadata."""
         self.db = session
-        self.index = index
+        self.search = search
+        self.index = search.index
         self.dupe_key = dupe_key
         self.calendar = calendar
         self.clock = clock
@@ -162,9 +168,13 @@ class CaseService:
     def _now(self) -> dt.datetime:
         return self.clock.now().astimezone(dt.UTC).replace(tzinfo=None)
 
+    def _touch(self, case: Case) -> None:
+        case.updated_at = self._now()
+        case.rev = (self.db.scalar(select(func.max(Case.rev))) or 0) + 1
+
     def _set_state(self, user: User, case: Case, state: State) -> None:
         case.state = state.value
-        case.updated_at = self._now()
+        self._touch(case)
         coarse = COARSE[state].value
         if coarse == Coarse.RECEIVED and case.coarse and case.coarse != Coarse.RECEIVED:
             # Back with the lead after verification, or reopened: the reporter is not told
@@ -206,6 +216,7 @@ class CaseService:
         self.db.add(case)
         self.db.flush()  # the id binds the content to this row
         case.number = f"{day.year}-{case.id:06d}"
+        self._touch(case)
         case.content = {**content, "case": case.id}
         sk = duplicates.sketch(duplicate_text(content), self._dupe_key())
         self.db.add_all(CaseSketch(case_id=case.id, h=h) for h in sk)
@@ -380,7 +391,7 @@ class CaseService:
             self._set_state(user, case, State.DECISION)
             case.verified_day = case.verified_day or self.clock.today()
             action = "case.review.submit"
-        case.updated_at = self._now()
+        self._touch(case)
         self._audit(user, action, case, category=category or "", darwas=darwas,
                     complete=sum(data["complete"].values()),
                     related=[o.number for o in related_cases])
@@ -473,7 +484,7 @@ class CaseService:
         case = self._case(case_id)
         if case.acknowledged_day is None:
             case.acknowledged_day = self.clock.today()
-            case.updated_at = self._now()
+            self._touch(case)
             self._audit(user, "case.acknowledge", case)
         return case
 
@@ -562,68 +573,38 @@ class CaseService:
     # -- lists, search, deadlines -------------------------------------------------------------
 
     def list_cases(self, user: User, f: Filters) -> Page:
-        """One page of cases, newest first. Text search needs READ (it reveals content)."""
+        """One page of cases, newest received first. Text search needs READ (it reveals
+        content) and the vault key (the index is built from decrypted text)."""
         require(user.role, Permission.LIST)
         per_page = max(1, min(f.per_page, MAX_PAGE_SIZE))
         page = max(1, f.page)
-        conds = []
-        if f.state:
-            if f.state == "open":
-                conds.append(Case.state != State.CLOSED.value)
-            else:
-                conds.append(Case.state == f.state)
-        if f.category:
-            conds.append(Case.category == f.category)
-        if f.channel:
-            conds.append(Case.channel == f.channel)
-        today = self.clock.today()
-        if f.deadline == "overdue":
-            conds += [Case.state != State.CLOSED.value, Case.due_complete < today]
-        elif f.deadline == "due_soon":
-            soon = self.calendar.add_working_days(today, 10)
-            conds += [Case.state != State.CLOSED.value, Case.due_complete >= today,
-                      Case.due_complete <= soon]
-        where = and_(*conds) if conds else None
+        reader = allowed(user.role, Permission.READ) and self.dupe_key is not None
         matches = None
         if f.q.strip():
             require(user.role, Permission.READ)
-            matches = self.index.search(f.q)
-        if matches is not None:
-            items, total = self._page_of_matches(matches, where, page, per_page)
+            self._dupe_key()
+            self.search.refresh(self.db, text=True)
+            matches = self.search.index.search(f.q)
         else:
-            count = select(func.count()).select_from(Case)
-            query = select(Case).order_by(Case.received_day.desc(), Case.id.desc())
-            if where is not None:
-                count, query = count.where(where), query.where(where)
-            total = self.db.scalar(count) or 0
-            items = list(self.db.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+            self.search.refresh(self.db, text=False)
+        today = self.clock.today()
+        ids, total = self.search.catalog.select(
+            state=f.state, category=f.category, channel=f.channel, matches=matches,
+            overdue_before=today if f.deadline == "overdue" else None,
+            due_between=((today, self.calendar.add_working_days(today, DUE_SOON_DAYS))
+                         if f.deadline == "due_soon" else None),
+            offset=(page - 1) * per_page, limit=per_page)
+        # Readers see a summary per row: load the encrypted content with the page, not one
+        # query per row; others never load it (and hold no key to decrypt it).
+        opts = [undefer(Case.content)] if reader else []
+        rows = {c.id: c for c in self.db.scalars(select(Case).options(*opts)
+                                                 .where(Case.id.in_(ids)))} if ids else {}
+        items = [rows[i] for i in ids if i in rows]
         result = Page(items, total, page, per_page)
-        if allowed(user.role, Permission.READ) and self.dupe_key is not None:
+        if reader:
             for c in items:
                 result.summaries[c.id] = _summary(self._content(c))
         return result
-
-    def _page_of_matches(self, matches: set[int], where: Any, page: int,
-                         per_page: int) -> tuple[list[Case], int]:
-        if not matches:
-            return [], 0
-        if where is None:
-            ids = sorted(matches, reverse=True)
-            total = len(ids)
-        else:
-            # Few matches: let SQLite filter them; many: stream the filtered ids in order.
-            if len(matches) <= 5000:
-                ids = list(self.db.scalars(select(Case.id).where(where, Case.id.in_(matches))))
-            else:
-                ids = [i for i in self.db.scalars(select(Case.id).where(where)) if i in matches]
-            total = len(ids)
-            ids.sort(reverse=True)
-        # Search results are newest-imported first: ids grow with intake.
-        chosen = ids[(page - 1) * per_page: page * per_page]
-        if not chosen:
-            return [], total
-        rows = {c.id: c for c in self.db.scalars(select(Case).where(Case.id.in_(chosen)))}
-        return [rows[i] for i in chosen if i in rows], total
 
     def case_clock(self, case: Case) -> dict[str, Any]:
         return clock_of(case, self.calendar, self.clock.today())

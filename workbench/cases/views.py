@@ -120,16 +120,17 @@ def _key(request: Any) -> bytes | None:
 def case_service(request: Any) -> CaseService:
     key = _key(request)
     reg = request.registry
-    return CaseService(request.dbsession, reg.case_search.index, reg.case_calendar,
+    return CaseService(request.dbsession, reg.case_search, reg.case_calendar,
                        reg.case_clock, sketch_key(key) if key else None, reg.case_policy,
                        reg.case_categories)
 
 
 def _fresh(request: Any, svc: CaseService) -> None:
-    """Open cases for newly imported reports and index what is new (key holders only)."""
-    if _key(request) is not None:
+    """Open cases for newly imported reports (key holders only: it decrypts them)."""
+    key = _key(request)
+    if key is not None:
         svc.sync_reports(_user(request))
-        request.registry.case_search.refresh(request.dbsession)
+        request.registry.case_search.warm_up(request.registry.workbench_sessionmaker, key)
 
 
 def _labels(request: Any) -> dict[str, Any]:
@@ -178,8 +179,10 @@ def case_list(request: Any) -> dict[str, Any]:
 def deadlines(request: Any) -> dict[str, Any]:
     svc = case_service(request)
     user = _user(request)
-    overdue = svc.list_cases(user, Filters(deadline="overdue", per_page=200))
-    soon = svc.list_cases(user, Filters(deadline="due_soon", per_page=200))
+    # The first 100 of each, oldest deadline first is what the list's order gives within a
+    # day; the full lists are one click away (the case list's deadline filter).
+    overdue = svc.list_cases(user, Filters(deadline="overdue", per_page=100))
+    soon = svc.list_cases(user, Filters(deadline="due_soon", per_page=100))
     clocks = {c.id: svc.case_clock(c) for c in overdue.items + soon.items}
     return {**_labels(request), "overdue": overdue, "soon": soon, "clocks": clocks}
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from policies.calendar import WorkingCalendar
 from workbench import db
 from workbench.cases.clock import FixedClock
-from workbench.cases.index import SearchIndex
+from workbench.cases.search import CaseSearch
 from workbench.cases.service import CaseService, User, sketch_key
 
 AUDITOR = User("a" * 32, "Ani", "auditor")
@@ -33,7 +33,7 @@ def engine(tmp_path):
 @pytest.fixture
 def svc(engine, vault_key):
     with db.unlocked(vault_key), Session(engine) as session:
-        service = CaseService(session, SearchIndex(), CALENDAR,
+        service = CaseService(session, CaseSearch(), CALENDAR,
                               FixedClock(dt.datetime(2026, 3, 16, 3, 0, tzinfo=dt.UTC)),
                               sketch_key(vault_key))
         yield service

@@ -1,0 +1,114 @@
+"""Forwarding to an outside agency over real GnuPG, and attachments (export, safe preview)."""
+
+import io
+import json
+import re
+import tarfile
+
+import gnupg
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from workbench.cases.models import Case
+
+from .test_process import csrf, post
+
+
+@pytest.fixture(scope="module")
+def agency(tmp_path_factory):
+    """KPK's key pair, made by the real gpg in its own home (the agency's side)."""
+    home = tmp_path_factory.mktemp("kpk-gnupg")
+    gpg = gnupg.GPG(gnupghome=str(home))
+    key = gpg.gen_key(gpg.gen_key_input(
+        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
+        name_real="KPK Pengaduan", name_email="pengaduan@kpk.example", no_protection=True))
+    assert key.fingerprint
+    return gpg, key.fingerprint, gpg.export_keys(key.fingerprint)
+
+
+def _forwarded_case(auditor, lead, store):
+    rid = store.report("Suap proyek jalan provinsi oleh kepala dinas", who_name="Pak Y",
+                       who_unit="Dinas PU", how="transfer ke rekening adik")
+    auditor.get("/cases")
+    cid = store.query(lambda s: s.scalars(select(Case.id).where(Case.report_id == rid)).one())
+    return rid, cid
+
+
+@pytest.mark.gpg
+def test_forward_package_to_an_agency_holds_nothing_identifying(auditor, lead, store, agency):
+    gpg, fpr, armored = agency
+    # Enrolling a key is the lead's: an auditor may look, not enrol.
+    page = auditor.get("/cases/agencies")
+    auditor.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                     "key": armored}, status=403)
+    page = lead.get("/cases/agencies")
+    r = lead.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                      "key": "not a key"}, status=400)
+    assert "OpenPGP" in r.text
+    lead.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                  "key": armored}, status=303)
+    grouped = " ".join(fpr[i:i + 4] for i in range(0, 40, 4))
+    assert grouped in lead.get("/cases/agencies").text
+
+    rid, cid = _forwarded_case(auditor, lead, store)
+    photo = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "HP-Pelapor-Budi"
+    Image.new("RGB", (300, 200), (0, 90, 0)).save(photo, "JPEG", exif=exif.tobytes())
+    sid = store.file(rid, photo.getvalue(), "foto_dari_budi.jpg", "image/jpeg")
+    store.message(rid, "Saya bendahara proyek itu", kind="message")
+    post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "corruption",
+                                           "core_issue": "suap", "submit": "1"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "forward", "reason": "kewenangan KPK"})
+    page = auditor.get(f"/cases/{cid}")
+    agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
+    r = auditor.post(f"/cases/{cid}/forward", {
+        "csrf_token": csrf(page), "agency": agency_id, "what": "Suap proyek jalan provinsi",
+        "who_name": "Pak Y", "who_unit": "Dinas PU", "how": "transfer", "grounds": "tipikor",
+        "file": sid}, status=303)
+    package = auditor.get(r.location)
+    assert package.headers["Content-Disposition"].startswith("attachment")
+    assert b"Suap" not in package.body  # ciphertext
+
+    plain = gpg.decrypt(package.body)
+    assert plain.ok, plain.status
+    with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
+        names = tar.getnames()
+        doc = json.loads(tar.extractfile("complaint.json").read())
+        attached = tar.extractfile("lampiran-1.png").read()
+        assert all(m.mtime == 0 and m.uname == "" for m in tar.getmembers())
+    assert names == ["complaint.json", "README.txt", "lampiran-1.png"]
+    assert doc["complaint"]["what"] == "Suap proyek jalan provinsi"
+    assert doc["received_month"] == "2026-03" and re.fullmatch(r"[0-9a-f]{16}", doc["reference"])
+    blob = plain.data
+    number = store.query(lambda s: s.get(Case, cid).number)
+    for secret in (rid.encode(), sid.encode(), number.encode(), b"2026-03-16", b"HP-Pelapor-Budi",
+                   b"foto_dari_budi", b"bendahara", b"reporter_key", b"web"):
+        assert secret not in blob, secret
+    with Image.open(io.BytesIO(attached)) as img:
+        assert img.format == "PNG" and not img.getexif()
+
+
+def test_attachments_export_and_safe_preview(auditor, lead, store, compliance):
+    rid, cid = _forwarded_case(auditor, lead, store)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 0, 0)).save(png, "PNG")
+    img = store.file(rid, png.getvalue(), "../../etc/passwd .png", "image/png")
+    doc = store.file(rid, b"<html><script>alert(1)</script></html>", "surat.html", "text/html")
+    page = auditor.get(f"/cases/{cid}")
+    assert f"/files/{img}" in page.text and f"/cases/{cid}/files/{img}/preview" in page.text
+    assert f"/cases/{cid}/files/{doc}/preview" not in page.text  # only images are previewed
+    r = auditor.get(f"/cases/{cid}/files/{img}/preview")
+    assert r.content_type == "image/png" and r.body.startswith(b"\x89PNG")
+    assert "sandbox" in r.headers["Content-Security-Policy"]
+    auditor.get(f"/cases/{cid}/files/{doc}/preview", status=400)
+    exported = auditor.get(f"/files/{doc}")
+    assert exported.content_type == "application/octet-stream"
+    assert exported.headers["Content-Disposition"].startswith("attachment")
+    compliance.get(f"/cases/{cid}/files/{img}/preview", status=403)
+    other = store.report("lain")
+    auditor.get("/cases")
+    other_cid = store.query(lambda s: s.scalars(select(Case.id).where(Case.report_id == other))
+                            .one())
+    auditor.get(f"/cases/{other_cid}/files/{img}/preview", status=404)  # not this case's file
