@@ -64,6 +64,9 @@ def gather(config_path: Path, *, policy_dir: Path | None = None) -> DeploymentFa
     facts.retention_days = r if isinstance(r, int) and not isinstance(r, bool) else None
     pd = policy_dir or base / str(reporter.get("policy_dir", "policy"))
     facts.policy_dir = str(pd) if Path(pd).exists() else None
+    signers = reporter.get("policy_signers")
+    if isinstance(signers, list):
+        facts.policy_signers = [str(base / str(x)) for x in signers]
 
     facts.salt_problems = _salt_problems(base / str(server.get("salt_file",
                                                                "secrets/deployment.salt")))

@@ -70,6 +70,7 @@ class DeploymentFacts:
     key_problems: list[str] | None = None
     retention_days: int | None = None
     policy_dir: str | None = None
+    policy_signers: list[str] | None = None                       # card files; None: any signer
     store_envelopes: int | None = None
     store_problems: list[str] | None = None
     workbench_deadlines: dict[str, int] | None = None
@@ -412,8 +413,19 @@ def policy_in_force(facts: DeploymentFacts, today: dt.date | None = None) -> Any
 
     if not facts.policy_dir:
         return None
+    trusted = None
+    if facts.policy_signers is not None:
+        from crypto.errors import CryptoError
+        from crypto.identity import Card
+
+        trusted = []
+        for path in facts.policy_signers:
+            try:
+                trusted.append(Card.from_bytes(Path(path).read_bytes()).sign_key)
+            except (OSError, CryptoError):
+                return None  # as the reporter app does: an unusable signer card trusts nobody
     try:
-        return documents.current(Path(facts.policy_dir), today).version.header
+        return documents.current(Path(facts.policy_dir), today, trusted).version.header
     except documents.PolicyError:
         return None
 

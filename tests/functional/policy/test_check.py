@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto.identity import AuditorIdentity
 from dropbox_app.facts import gather
 from peluit.cli import main
 from policies import controls
@@ -49,6 +50,11 @@ def _sql(cfg: Path, statement: str) -> None:
     conn.close()
 
 
+def _pin_signer(cfg: Path, who: AuditorIdentity) -> None:
+    (cfg.parent / "officer.card").write_bytes(who.card().to_bytes())
+    _set(cfg, "[reporter]\n", '[reporter]\npolicy_signers = ["officer.card"]\n')
+
+
 def _write(cfg: Path, rel: str, data: bytes) -> None:
     (cfg.parent / rel).write_bytes(data)
 
@@ -74,7 +80,9 @@ BREAK = {
     "STORE-1": [lambda c: _write(c, "store/" + "ab" * 16 + ".env", b"PELUIT-E garbage"),
                 lambda c: _write(c, "store/laporan-korupsi.pdf", b"%PDF plaintext")],
     "POL-1": [lambda c: _set(c.parent / "policy" / "1.0" / "en.md", "75 working", "95 working"),
-              lambda c: (c.parent / "policy" / "1.0" / "signature.json").unlink()],
+              lambda c: (c.parent / "policy" / "1.0" / "signature.json").unlink(),
+              # only the pinned officer may sign, and this one did not
+              lambda c: _pin_signer(c, AuditorIdentity.generate("Someone else"))],
     "POL-2": [lambda c: _set(c.parent / "workbench-deadlines.json", '"complete_days": 75',
                              '"complete_days": 60')],
     "TOR-1": [lambda c: (c.parent / "tor/gateway/authorized_clients/ani.auth").unlink(),
@@ -189,3 +197,12 @@ def test_the_projects_own_torrc_and_units_pass(deployment):
     results = outcomes(deployment)
     assert {k: r.evidence for k, r in results.items() if r.status != "pass"} == {}
     assert "peluit-retention.service" in " ".join(results["SYS-1"].evidence)
+
+
+def test_pinned_signer_who_did_sign_passes(deployment):
+    sig = json.loads((deployment.parent / "policy" / "1.0" / "signature.json").read_text())
+    (deployment.parent / "officer.card").write_text(sig["card"])
+    _set(deployment, "[reporter]\n", '[reporter]\npolicy_signers = ["officer.card"]\n')
+    assert outcomes(deployment)["POL-1"].status == "pass"
+    (deployment.parent / "officer.card").write_text("not a card")
+    assert outcomes(deployment)["POL-1"].status == "fail"
