@@ -135,3 +135,38 @@ def test_reporter_journey_in_chromium_without_javascript_over_tor(tornet, deploy
     assert json.loads(opened["report"][1])["what"] == what
     assert opened["file"][0]["name"] == evidence.name
     assert opened["file"][1] == evidence.read_bytes()
+
+
+def test_real_gateway_behind_its_client_authorized_onion(tornet, deployment):
+    from tor import testnet
+
+    config, _ = deployment
+    proc = subprocess.Popen([sys.executable, "-m", "peluit", "serve", "gateway",
+                             "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "listening on http://127.0.0.1:" in line, proc.stderr.read()
+        # A new auditor key; keys revoked by earlier tests leave the auditor's client.
+        for old in tornet.auditor.auth_dir.glob("*.auth_private"):
+            old.unlink()
+        tornet.peluit("tor", "add-client", "dewi", "--config", str(tornet.config),
+                      "--out", str(tornet.auditor.auth_dir / "dewi.auth_private"))
+        tornet.reload_host()
+        tornet.auditor.reload()
+        tornet.auditor.forget_onion_descriptors()
+        resp = tornet.get(tornet.auditor, tornet.gateway, "/login")
+        assert resp.status == 200 and b"<form" in resp.body
+        assert "server" not in resp.headers
+        # The reporter's Tor client has no key for the gateway: refused before any HTTP.
+        with pytest.raises(testnet.SocksError) as err:
+            tornet.get(tornet.anon, tornet.gateway, "/login", retry=20)
+        assert err.value.code in (testnet.ONION_MISSING_CLIENT_AUTH,
+                                  testnet.ONION_WRONG_CLIENT_AUTH)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+        tornet.peluit("tor", "remove-client", "dewi", "--config", str(tornet.config),
+                      check=False)
