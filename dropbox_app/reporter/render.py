@@ -58,6 +58,7 @@ def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Re
     response = Response(body=body.encode("utf-8"), status=status,
                         content_type="text/html", charset="utf-8")
     if request.GET.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
-        response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="Strict", path="/",
-                            max_age=365 * 86400)
+        # A session cookie: a dated one would be a trace, on the reporter's device, that this
+        # browser visited the drop.
+        response.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="Strict", path="/")
     return response
