@@ -1,0 +1,229 @@
+"""What the pages are made of. Every reporter and gateway page, as rendered by the real apps in
+both languages, with hostile text in every place a page shows something it did not write
+itself: no script, no event handler, no inline style, nothing loaded or linked from elsewhere,
+a CSRF token in every POST form (first, in multipart forms, where the upload parser requires
+it), a label for every field, and under 50 KB with its style sheet. The templates are scanned
+too, so a page no test renders is still covered."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from nacl.public import PublicKey
+from sqlalchemy import select
+
+import dropbox_app
+from crypto.identity import AuditorIdentity
+from dropbox_app.models import Reporter
+from tests.fixtures.gateway import create_account, login, page_csrf, reply_bundle
+
+from .conftest import Browser, csrf, form_token
+
+XSS = '"><script>alert(1)</script><img src=https://evil.example/x onerror=alert(2)>'
+PAGE_LIMIT = 50 * 1024
+TEMPLATE_DIRS = [Path(dropbox_app.__file__).parent / "reporter" / "templates",
+                 Path(dropbox_app.__file__).parent / "gateway" / "templates"]
+STATIC_DIRS = [Path(dropbox_app.__file__).parent / "reporter" / "static",
+               Path(dropbox_app.__file__).parent / "gateway" / "static"]
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.forms: list[dict] = []
+        self.labels_for: set[str] = set()
+        self.fields: list[tuple[str, dict]] = []
+        self.stylesheets: list[str] = []
+        self.h1 = 0
+        self.lang = None
+        self._label_depth = 0
+        self._aria_hidden_depth = 0
+        self._stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag not in ("input", "meta", "link", "br", "hr", "img"):
+            self._stack.append(tag)
+        if tag in ("script", "iframe", "object", "embed", "frame", "base", "applet", "style",
+                   "svg", "math", "audio", "video", "source", "track", "img", "picture"):
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"event handler {name}= on <{tag}>")
+            if name in ("style", "srcdoc", "formaction", "background", "ping", "srcset"):
+                self.problems.append(f"{name}= on <{tag}>")
+            if name in ("href", "src", "action", "data", "poster", "cite") and value:
+                v = value.strip().lower()
+                if not (v.startswith(("/", "?", "#")) and not v.startswith("//")):
+                    self.problems.append(f"{name}={value!r} on <{tag}> leaves the site")
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
+            self.problems.append("meta refresh")
+        if tag == "html":
+            self.lang = a.get("lang")
+        if tag == "h1":
+            self.h1 += 1
+        if tag == "link":
+            if a.get("rel") != "stylesheet":
+                self.problems.append(f"<link rel={a.get('rel')}>")
+            self.stylesheets.append(a.get("href", ""))
+        if tag == "form":
+            self.forms.append({"method": (a.get("method") or "get").lower(),
+                               "enctype": a.get("enctype", ""), "controls": []})
+        if tag == "label":
+            self._label_depth += 1
+            if a.get("for"):
+                self.labels_for.add(a["for"])
+        if a.get("aria-hidden") == "true":
+            self._aria_hidden_depth += 1
+        if tag in ("input", "textarea", "select"):
+            if self.forms:
+                self.forms[-1]["controls"].append(a)
+            kind = a.get("type", "text")
+            if kind not in ("hidden", "submit", "button"):
+                self.fields.append((tag, {**a, "_wrapped": self._label_depth > 0}))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self._label_depth = max(0, self._label_depth - 1)
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+
+
+def check_page(app, res, what: str) -> None:
+    assert res.content_type == "text/html", what
+    page = _Page()
+    page.feed(res.text)
+    assert page.problems == [], (what, page.problems)
+    assert page.lang in ("id", "en"), what
+    assert page.h1 >= 1, what
+    for form in page.forms:
+        if form["method"] != "post":
+            continue
+        names = [c.get("name") for c in form["controls"]]
+        assert "csrf_token" in names, (what, names)
+        token = next(c for c in form["controls"] if c.get("name") == "csrf_token")
+        assert token.get("type") == "hidden" and token.get("value"), what
+        if form["enctype"] == "multipart/form-data":
+            assert names[0] == "csrf_token", (what, names)
+    for tag, field in page.fields:
+        labelled = (field["_wrapped"] or field.get("id") in page.labels_for
+                    or field.get("aria-label") or field.get("aria-labelledby"))
+        assert labelled, (what, tag, field)
+    size = len(res.body)
+    for href in page.stylesheets:
+        css = app.get(href)
+        assert css.content_type == "text/css", href
+        check_css(css.text, href)
+        size += len(css.body)
+    assert size < PAGE_LIMIT, (what, size)
+
+
+def check_css(text: str, what: str) -> None:
+    low = text.lower()
+    for bad in ("url(", "@import", "@font-face", "expression(", "javascript:", "//"):
+        if bad == "//":
+            # comments are /* */; a // would be a protocol-relative URL
+            assert not re.search(r"(?<![*/])//", low), what
+        else:
+            assert bad not in low, (what, bad)
+
+
+def test_templates_and_style_sheets_load_nothing_from_elsewhere():
+    templates = [p for d in TEMPLATE_DIRS for p in d.glob("*.jinja2")]
+    assert len(templates) > 20
+    for path in templates:
+        text = path.read_text()
+        low = text.lower()
+        for bad in ("<script", "<iframe", "<object", "<embed", "<img", "<style", "<base",
+                    "http://", "https://", "javascript:", "|safe", "autoescape false",
+                    "markup("):
+            assert bad not in low, (path.name, bad)
+        assert not re.search(r"\son[a-z]+\s*=", low), path.name
+        assert not re.search(r"\sstyle\s*=", low), path.name
+        assert not re.search(r"""(href|src|action)\s*=\s*["']//""", low), path.name
+    sheets = [p for d in STATIC_DIRS if d.exists() for p in d.iterdir()]
+    assert sheets
+    for path in sheets:
+        assert path.suffix == ".css", path.name  # no fonts, images or scripts served
+        check_css(path.read_text(), path.name)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_reporter_page(drop, lang):
+    dep = drop.dep
+    b = Browser(drop.reporter())
+    app = b.app
+    q = f"?lang={lang}"
+    check_page(app, app.get("/" + q), "landing")
+    page = app.post("/codename" + q, {"csrf_token": csrf(app), "words": lang, "website": ""})
+    check_page(app, page, "codename")
+    check_page(app, app.post("/codename/confirm" + q, {"csrf_token": csrf(app)}, status=400),
+               "codename not confirmed")
+    b.codename = " ".join(re.findall(r'<span class="word">([^<]+)</span>', page.text))
+    b.confirm()
+    form = app.get("/report/new" + q)
+    check_page(app, form, "report form")
+    # Too short: the form comes back with what was typed, which must stay inert text.
+    short = app.post("/report/new/send" + q,
+                     params=[("csrf_token", csrf(app)), ("form_token", form_token(form)),
+                             ("what", XSS[:15]), ("who_name", XSS), ("how", XSS)],
+                     upload_files=[], content_type="multipart/form-data", status=400)
+    check_page(app, short, "report form again")
+    b.report("Kepala bagian meminta uang pelicin untuk setiap izin.", who_name=XSS)
+    check_page(app, app.get("/report/received" + q), "received")
+    # A question whose text is hostile, as a compromised workbench could send.
+    with dep.db() as db:
+        pub = PublicKey(db.scalar(select(Reporter.public_key)))
+    report_id = b.report_id()
+    login(dep, create_account(dep, "ani"))
+    dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
+                 upload_files=[("bundle", "r.bundle",
+                                reply_bundle(dep, replies=[(report_id, pub, XSS)]))])
+    followup = app.get("/followup" + q)
+    assert "&lt;script&gt;" in followup.text
+    check_page(app, followup, "followup")
+    check_page(app, app.post("/login" + q, {"csrf_token": csrf(app), "codename": XSS},
+                             status=400), "login failed")
+    check_page(app, app.get("/nope" + q, status=404), "404")
+    check_page(app, app.post("/login" + q, {"codename": "x"}, status=400), "csrf error")
+    check_page(app, b.logout(), "logged out")
+    check_page(app, app.get("/followup" + q, status=403), "session ended")
+
+
+def test_every_gateway_page(drop):
+    dep = drop.dep
+    app = dep.app
+    check_page(app, app.get("/login"), "login")
+    check_page(app, app.post("/login", {"csrf_token": page_csrf(dep, "/login"),
+                                        "username": XSS, "passphrase": XSS, "code": XSS},
+                             status=403), "login failed")
+    admin = create_account(dep, "root1", role="admin")
+    login(dep, admin)
+    check_page(app, app.get("/"), "home")
+    check_page(app, app.get("/admin"), "admin")
+    check_page(app, app.get("/reauth"), "reauth")
+    # A card whose name is hostile, pasted by an admin who has not looked closely.
+    evil = AuditorIdentity.generate(XSS)
+    card = evil.card().to_bytes().decode()
+    check = app.post("/admin/cards/check", {"csrf_token": page_csrf(dep, "/admin"),
+                                            "card": card})
+    check_page(app, check, "card check")
+    app.post("/admin/cards", {"csrf_token": page_csrf(dep, "/admin"), "card": card,
+                              "compared": "yes"}, status=303)
+    admin_page = app.get("/admin")
+    assert "<script>" not in admin_page.text
+    check_page(app, admin_page, "admin with a hostile card name")
+    check_page(app, app.post("/admin/users", {"csrf_token": page_csrf(dep, "/admin"),
+                                              "username": XSS, "role": "auditor"},
+                             status=400), "admin error")
+    created = app.post("/admin/users", {"csrf_token": page_csrf(dep, "/admin"),
+                                        "username": "budi", "role": "auditor"})
+    check_page(app, created, "account created")
+    check_page(app, app.post("/replies", {"csrf_token": page_csrf(dep)},
+                             upload_files=[("bundle", "x", b"garbage")], status=422),
+               "reply refused")
+    check_page(app, app.get("/nope", status=404), "404")
