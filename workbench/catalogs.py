@@ -45,8 +45,8 @@ def update() -> None:
     ids = msgids()
     for lang in LANGUAGES:
         old = load(lang)
-        new = Catalog(locale=lang, domain=DOMAIN, project="peluit-workbench",
-                      fuzzy=False)
+        new = Catalog(locale=lang, domain=DOMAIN, project="peluit-workbench", fuzzy=False,
+                      creation_date=old.creation_date)  # no churn in the header
         for msgid in ids:
             prev = old.get(msgid)
             text = prev.string if prev is not None and prev.string else ""

@@ -15,6 +15,7 @@ from pyramid.events import BeforeRender
 from pyramid.response import Response
 
 from .. import airgap, vault
+from .i18n import gettext_for
 
 
 def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
@@ -29,10 +30,11 @@ def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
             if not registry.workbench_gap_broken:
                 registry.workbench_gap_broken = True
                 registry.workbench_sessions.drop_all()
-            return Response(
+            text = gettext_for(request).gettext(
                 "The workbench locked itself: a network interface came up. Disconnect it and "
-                "restart the workbench.\n", status=503, content_type="text/plain",
-                charset="utf-8", headers={"Cache-Control": "no-store"})
+                "restart the workbench.")
+            return Response(text + "\n", status=503, content_type="text/plain",
+                            charset="utf-8", headers={"Cache-Control": "no-store"})
         response = handler(request)
         if not registry.workbench_air_gapped:
             response.headers["X-Peluit-Air-Gap"] = airgap.BANNER

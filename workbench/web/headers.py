@@ -7,6 +7,8 @@ from typing import Any
 
 from pyramid.response import Response
 
+from .i18n import gettext_for
+
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 HEADERS = {
@@ -35,8 +37,9 @@ def _host_name(host: str) -> str:
 def headers_tween_factory(handler: Any, registry: Any) -> Any:
     def tween(request: Any) -> Any:
         if _host_name(request.host).lower() not in LOCAL_HOSTS:
-            response = Response("This workbench answers on 127.0.0.1 only.\n", status=400,
-                                content_type="text/plain", charset="utf-8")
+            text = gettext_for(request).gettext("This workbench answers on 127.0.0.1 only.")
+            response = Response(text + "\n", status=400, content_type="text/plain",
+                                charset="utf-8")
         else:
             response = handler(request)
         for name, value in HEADERS.items():

@@ -122,7 +122,7 @@ def test_a_lost_bundle_can_be_sent_again_under_a_new_number(tv, tmp_path):
         export_replies(tv.lead, tmp_path / "again.bundle", resend_from=2)
     result = export_replies(tv.lead, tmp_path / "again.bundle", resend_from=1)
     assert (result.seq, result.replies, result.statuses, result.acks) == (2, 1, 1, 1)
-    manifest, members = _read(tv, tmp_path / "again.bundle", last=1)
+    manifest, _members = _read(tv, tmp_path / "again.bundle", last=1)
     assert manifest.body["replies"][0]["id"] == q and manifest.body["acks"] == [item.id]
     # A colleague's resend does not carry what the lead sent.
     add_person(tv, "Budi", "auditor")
