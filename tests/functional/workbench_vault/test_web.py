@@ -91,7 +91,7 @@ def test_an_interface_coming_up_locks_a_running_workbench(tv, tmp_path):
     (sysfs / "usb0").mkdir()
     (sysfs / "usb0" / "flags").write_text("0x1003\n")
     (sysfs / "usb0" / "operstate").write_text("up\n")
-    assert "locked itself" in app.get("/reports", status=503).text
+    assert "mengunci dirinya" in app.get("/reports", status=503).text
     (sysfs / "usb0" / "operstate").write_text("down\n")
     (sysfs / "usb0" / "flags").write_text("0x1002\n")
     app.get("/reports", status=503)  # stays locked until restarted
@@ -102,7 +102,7 @@ def test_other_host_names_are_refused_against_dns_rebinding(app):
     app.get("/login", headers={"Host": "127.0.0.1:8090"}, status=200)
     app.get("/login", headers={"Host": "[::1]:8090"}, status=200)
     r = app.get("/login", headers={"Host": "attacker.example:8090"}, status=400)
-    assert "127.0.0.1 only" in r.text and r.headers["Cache-Control"] == "no-store"
+    assert "hanya melayani alamat 127.0.0.1" in r.text and r.headers["Cache-Control"] == "no-store"
 
 
 def test_invented_names_are_not_throttled_or_audited(app, tv):
