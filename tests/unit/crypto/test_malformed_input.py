@@ -8,12 +8,13 @@ import hashlib
 import io
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crypto import bundle, envelope, identity, kdf, sealed
 from crypto.encoding import parse_canonical_json
-from crypto.errors import CryptoError
+from crypto.errors import CryptoError, MalformedError, TruncatedError
 
 DAY = dt.date(2026, 11, 23)
 _AUDITOR = identity.AuditorIdentity.generate("Fuzz")
@@ -55,7 +56,7 @@ def mutations(draw, valid: bytes):
 
 
 # PELUIT_FUZZ_EXAMPLES=5000 for a longer hunt; the default keeps the suite fast.
-FUZZ = settings(max_examples=int(os.environ.get("PELUIT_FUZZ_EXAMPLES", "300")), deadline=None,
+FUZZ = settings(max_examples=int(os.environ.get("PELUIT_FUZZ_EXAMPLES", "200")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -119,3 +120,61 @@ def test_bundle(data):
 @given(st.one_of(st.binary(max_size=200), mutations(_CARD)))
 def test_canonical_json(data):
     _only_our_errors(parse_canonical_json, data)
+
+
+class _Watched(io.BytesIO):
+    """Records the largest single read request: the parsers must bound every length field
+    before they read (and so allocate) what it says."""
+
+    largest = 0
+
+    def read(self, n=-1):
+        assert n is not None and n >= 0, "a parser read to the end of untrusted input"
+        self.largest = max(self.largest, n)
+        return super().read(n)
+
+
+@FUZZ
+@given(mutations(_ENVELOPE))
+def test_envelope_reads_are_bounded(data):
+    src = _Watched(data)
+    _only_our_errors(lambda d: envelope.open_stream(src, io.BytesIO(), [_AUDITOR.box]), data)
+    assert src.largest <= envelope.CHUNK_CIPHERTEXT + 1
+
+
+@FUZZ
+@given(mutations(_BUNDLE))
+def test_bundle_reads_are_bounded(data):
+    src = _Watched(data)
+
+    def read(_):
+        reader = bundle.BundleReader(src, {_SERVER.key_id: _SERVER.signing.verify_key},
+                                     "inbox", lambda sender: 1, "dep")
+        for member in reader.members():
+            member.drain()
+
+    _only_our_errors(read, data)
+    assert src.largest <= bundle.COPY_BLOCK
+
+
+def test_recipient_count_bounds():
+    for n in (0, 257, 0xFFFF):
+        head = b"PELUIT-E\x01\x00" + n.to_bytes(2, "big") + bytes(100)
+        with pytest.raises(MalformedError):
+            envelope.open_bytes(head, [_AUDITOR.box])
+    with pytest.raises(TruncatedError):
+        envelope.open_bytes(b"PELUIT-E\x01\x00\x01\x00" + bytes(100), [_AUDITOR.box])
+
+
+def test_claimed_manifest_length_is_not_allocated_up_front():
+    src = _Watched(bundle.MAGIC + b"\x01\0\0\0" + (32 * 1024 * 1024).to_bytes(4, "big") + b"{}")
+    with pytest.raises(TruncatedError):
+        bundle.BundleReader(src, {}, "inbox", lambda sender: None)
+    assert src.largest <= bundle.COPY_BLOCK
+
+
+def test_document_size_limits():
+    with pytest.raises(MalformedError):
+        identity.Card.from_bytes(b'"' + b"a" * (identity.MAX_CARD_BYTES + 1) + b'"')
+    with pytest.raises(MalformedError):
+        sealed.open_with_key(b" " * (sealed.MAX_SEALED_BYTES + 1), _SEALED_KEY, "vault")
