@@ -5,6 +5,8 @@ import json
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from crypto import bundle
@@ -252,3 +254,20 @@ def test_reserved_header_bytes_must_be_zero(trusted, blob):
     changed = blob[:9] + b"\x00\x01\x00" + blob[12:]
     with pytest.raises(MalformedError):
         _read(changed, trusted)
+
+
+@settings(deadline=None, max_examples=20)
+@given(st.lists(st.sampled_from([0, 1, 1000, bundle.COPY_BLOCK - 1, bundle.COPY_BLOCK,
+                                 bundle.COPY_BLOCK + 1]), max_size=4),
+       st.integers(1, 2**53 - 1), st.sampled_from([7, 4096, 65536, 10**6]))
+def test_round_trip_property(server_key, trusted, sizes, seq, read_size):
+    members = {f"m{i}.env": bytes([i]) * size for i, size in enumerate(sizes)}
+    blob = _make(server_key.signing, seq=seq, members=members)
+    reader = bundle.BundleReader(io.BytesIO(blob), trusted, "inbox", lambda s: seq - 1, DEP)
+    got = {}
+    for stream in reader.members():
+        parts = []
+        while block := stream.read(read_size):
+            parts.append(block)
+        got[stream.member.name] = b"".join(parts)
+    assert got == members and reader.manifest.seq == seq
