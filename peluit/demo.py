@@ -1,182 +1,178 @@
-"""``peluit demo``: the whole system on one machine, on the embedded default.
+"""``peluit demo``: the whole system on one machine, on the embedded default (SQLite, a local
+store), on loopback only: the reporter app, the auditor gateway and the workbench UI.
 
-One process runs the reporter app, the auditor gateway and a workbench (with a demo vault and
-the loud NOT AIR-GAPPED switch), each on its own loopback port, with the same HTTP server as
-production (cheroot). The data directory holds an ordinary deployment (``peluit.toml``, SQLite,
-the store) plus the demo's credentials. When everything listens, ``DIR/demo.json`` is written
-with the URLs and credentials, so that scripts can drive the demo; it is removed on exit.
+The first run sets everything up in ``--data-dir`` the way an installation would: a server
+deployment (``peluit init``), its protection policy signed by a demo compliance officer, a
+workbench vault whose lead's card is enrolled on the server and which pins the server's key, and
+a gateway admin account. The credentials are printed and kept, with the local addresses, in
+``demo.json`` in the data directory (mode 0600): acceptable for a demo on one's own machine,
+never for a deployment.
+The workbench runs with its demo switch, so every page says it is NOT AIR-GAPPED.
 
-Each component is a ``Part``: adding one is a function that returns (name, WSGI app, port) and,
-if it has any, the credentials it adds to demo.json."""
+This module is the only one (with peluit/cli.py) allowed to import both sides."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
+import socket
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PORTS = {"reporter": 8080, "gateway": 8081, "workbench": 8082}
-GATEWAY_USER = "auditor"
-GATEWAY_CREDENTIALS = "gateway-credentials.json"
+DEMO_FILE = "demo.json"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run the reporter app, gateway and workbench locally")
-    p.add_argument("--data-dir", default=".demo", metavar="DIR",
-                   help="where the demo keeps its deployment (default .demo)")
-    for part, port in DEFAULT_PORTS.items():
-        p.add_argument(f"--{part}-port", type=int, default=port, metavar="PORT",
-                       help=f"loopback port of the {part} (default {port}; 0: any free port)")
-    p.add_argument("--language", choices=("id", "en"), default="id",
-                   help="default language of a new demo deployment")
+    p.add_argument("--data-dir", default=".demo", type=Path)
+    p.add_argument("--reporter-port", type=int, default=8080)
+    p.add_argument("--gateway-port", type=int, default=8081)
+    p.add_argument("--workbench-port", type=int, default=8082)
+    p.add_argument("--language", choices=("id", "en"), default="id")
     p.set_defaults(func=run)
 
 
-@dataclass
-class Part:
-    name: str
-    app: Callable[..., Any]
-    port: int
-    max_body: int
-    credentials: dict[str, Any] = field(default_factory=dict)
+def _write_private(path: Path, text: str) -> None:
+    from dropbox_app.store import write_atomically
+
+    write_atomically(path, text.encode("utf-8"), mode=0o600)
 
 
-def _fail(message: str) -> int:
-    print(f"peluit demo: {message}", file=sys.stderr)
-    return 1
+def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str = "id"
+          ) -> dict[str, Any]:
+    """Create the demo installation in ``data_dir``; returns its credentials."""
+    from crypto.identity import AuditorIdentity
+    from dropbox_app import auditors
+    from dropbox_app.clock import Clock
+    from dropbox_app.config import initialise, load
+    from dropbox_app.db import make_engine, session_factory, upgrade
+    from dropbox_app.gateway import accounts
+    from dropbox_app.gateway.passphrase import PassphraseHasher, generate
+    from dropbox_app.gateway.serverkey import load as load_server_key
+    from policies import documents
+    from workbench import vault
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cfg = load(initialise(data_dir / "server", reporter_listen=f"127.0.0.1:{reporter_port}",
+                          gateway_listen=f"127.0.0.1:{gateway_port}", language=language))
+    upgrade(cfg.database_url)
+    documents.install(cfg.base_dir / "policy",
+                      signer=AuditorIdentity.generate("Demo compliance officer"))
+    server_card = load_server_key(cfg.server_key_file).card()
+    wb_pass = generate(language)
+    unlocked, lead_card = vault.init(data_dir / "workbench", "Demo Lead", wb_pass,
+                                     server_card.to_bytes(), cfg.deployment_id)
+    unlocked.lock()
+    engine = make_engine(cfg.database_url)
+    try:
+        with session_factory(engine)() as db, db.begin():
+            auditors.enroll(db, lead_card.to_bytes(), Clock().day())
+            admin = accounts.create(db, PassphraseHasher(), "admin", "admin", Clock().day(),
+                                    language)
+    finally:
+        engine.dispose()
+    return {
+        "warning": "demo credentials: for a demo on your own machine only, never a deployment",
+        "gateway": {"user": "admin", "passphrase": admin.passphrase,
+                    "totp_secret": admin.totp_secret, "totp_uri": admin.totp_uri},
+        "workbench": {"auditor": "Demo Lead", "key_id": lead_card.key_id,
+                      "passphrase": wb_pass},
+        "server": {"deployment_id": cfg.deployment_id,
+                   "card_fingerprint": server_card.fingerprint},
+    }
+
+
+def describe(demo: dict[str, Any]) -> str:
+    gw, wb, urls = demo["gateway"], demo["workbench"], demo["urls"]
+    return (
+        "PELUIT DEMO - on your own machine only, never a deployment.\n\n"
+        f"reporter app:  {urls['reporter']}\n"
+        f"gateway:       {urls['gateway']}\n"
+        f"  user admin, passphrase: {gw['passphrase']}\n"
+        f"  TOTP secret: {gw['totp_secret']} (an authenticator app, or run\n"
+        f"    python3 -c \"import pyotp; print(pyotp.TOTP('{gw['totp_secret']}').now())\")\n"
+        f"workbench UI:  {urls['workbench']}  (NOT AIR-GAPPED: demo only)\n"
+        f"  auditor \"{wb['auditor']}\", passphrase: {wb['passphrase']}\n"
+        f"server key fingerprint: {demo['server']['card_fingerprint']}\n")
+
+
+def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[str]]:
+    from dropbox_app.app import make_gateway_app, make_reporter_app
+    from dropbox_app.config import load
+    from dropbox_app.gateway.views import MAX_BUNDLE_UPLOAD
+    from dropbox_app.server import make_server
+
+    cfg = load(data_dir / "server" / "peluit.toml")
+    servers = [
+        make_server(make_reporter_app(cfg), cfg.reporter_listen,
+                    cfg.max_upload_bytes + 2 * 1024 * 1024),
+        make_server(make_gateway_app(cfg), cfg.gateway_listen, MAX_BUNDLE_UPLOAD + (1 << 20)),
+    ]
+    urls = []
+    try:
+        for srv in servers:
+            srv.prepare()
+            urls.append(f"http://{srv.bind_addr[0]}:{srv.bind_addr[1]}/")
+    except OSError:
+        for srv in servers:
+            srv.stop()
+        raise
+    for srv in servers:
+        threading.Thread(target=srv.serve, daemon=True).start()
+
+    from workbench.serve import HOST
+    from workbench.serve import serve as serve_workbench
+
+    # waitress would fail inside its thread; find out here, while an error can still be shown.
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, workbench_port))
+        except OSError:
+            for srv in servers:
+                srv.stop()
+            raise
+
+    threading.Thread(target=serve_workbench, args=(data_dir / "workbench", workbench_port),
+                     kwargs={"demo_not_air_gapped": True}, daemon=True).start()
+    urls.append(f"http://127.0.0.1:{workbench_port}/")
+    return servers, urls
 
 
 def run(args: argparse.Namespace) -> int:
-    for name in DEFAULT_PORTS:
-        port = getattr(args, f"{name}_port")
-        if not 0 <= port <= 65535:
-            return _fail(f"--{name}-port must be from 0 to 65535")
-    from dropbox_app.auditors import EnrollError
-    from dropbox_app.config import ConfigError
-    try:
-        cfg = prepare_deployment(Path(args.data_dir), args)
-        parts = [reporter_part(cfg, args.reporter_port)]
-        parts.append(gateway_part(cfg, args.gateway_port))
-        parts.append(workbench_part(cfg, args.workbench_port))
-    except (ConfigError, EnrollError, OSError) as exc:
-        return _fail(str(exc))
-    except Exception as exc:  # a part that cannot start: one clear line, no traceback
-        return _fail(f"{type(exc).__name__}: {exc}")
-    return serve(cfg, parts)
+    import json
 
+    from peluit.cli import CommandError
 
-def prepare_deployment(data_dir: Path, args: argparse.Namespace) -> Any:
-    """Create the deployment once; later runs reuse it (and its reports)."""
-    from dropbox_app.config import CONFIG_NAME, initialise, load
-    from dropbox_app.db import upgrade
-
-    data_dir = data_dir.resolve()
-    path = data_dir / CONFIG_NAME
-    if not path.exists():
-        initialise(data_dir, language=args.language)
-    cfg = load(path)
-    upgrade(cfg.database_url)
-    return cfg
-
-
-def _db(cfg: Any) -> Any:
-    from dropbox_app.db import make_engine, session_factory
-
-    return session_factory(make_engine(cfg.database_url))()
-
-
-def reporter_part(cfg: Any, port: int) -> Part:
-    from dropbox_app.app import make_reporter_app
-
-    return Part("reporter", make_reporter_app(cfg), port, cfg.max_upload_bytes + 2 * 1024 * 1024)
-
-
-def gateway_part(cfg: Any, port: int) -> Part:
-    """The gateway, with one auditor account made on the first run (credentials kept in a
-    0600 file of the demo directory: for a demonstration only)."""
-    from dropbox_app.app import make_gateway_app
-    from dropbox_app.clock import Clock
-    from dropbox_app.gateway import accounts
-    from dropbox_app.gateway.passphrase import PassphraseHasher
-    from dropbox_app.store import write_atomically
-
-    creds_path = cfg.base_dir / GATEWAY_CREDENTIALS
-    if creds_path.exists():
-        creds = json.loads(creds_path.read_text())
+    data_dir: Path = args.data_dir
+    demo_file = data_dir / DEMO_FILE
+    if not (data_dir / "server" / "peluit.toml").exists():
+        if data_dir.exists() and any(data_dir.iterdir()):
+            raise CommandError(f"{data_dir} exists but holds no demo; use another --data-dir")
+        demo = setup(data_dir, args.reporter_port, args.gateway_port, args.language)
+        _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
     else:
-        with _db(cfg) as db, db.begin():
-            new = accounts.create(db, PassphraseHasher(), GATEWAY_USER, "auditor", Clock().day(),
-                                  cfg.default_language)
-        creds = {"username": new.username, "passphrase": new.passphrase,
-                 "totp_secret": new.totp_secret, "totp_uri": new.totp_uri}
-        write_atomically(creds_path, json.dumps(creds, indent=2).encode(), mode=0o600)
-    return Part("gateway", make_gateway_app(cfg), port, 64 * 1024 * 1024, {"gateway_user": creds})
-
-
-def workbench_part(cfg: Any, port: int) -> Part:
-    """A demo vault whose auditor card is enrolled on this server, so reports are sealed to
-    it; its UI says NOT AIR-GAPPED on every page."""
-    from crypto.identity import ServerKey
-    from dropbox_app.auditors import enroll
-    from dropbox_app.clock import Clock
-    from workbench import demo as wb_demo
-
-    server_card = ServerKey.from_bytes(cfg.server_key_file.read_bytes()).card().to_bytes()
-    vault = wb_demo.prepare(cfg.base_dir, server_card, cfg.deployment_id)
-    if vault.card is not None:
-        with _db(cfg) as db, db.begin():
-            enroll(db, vault.card, Clock().day())
-    creds = {"workbench_user": {"name": vault.name, "passphrase": vault.passphrase,
-                                "vault": str(vault.path)}}
-    return Part("workbench", wb_demo.make_app(vault), port, 64 * 1024 * 1024, creds)
-
-
-def serve(cfg: Any, parts: list[Part]) -> int:
-    from dropbox_app.config import Listen
-    from dropbox_app.server import make_server
-    from dropbox_app.store import write_atomically
-
-    servers = []
-    try:
-        for part in parts:
-            srv = make_server(part.app, Listen("127.0.0.1", part.port), part.max_body)
-            srv.prepare()  # binds now: a taken port fails here, before anything is announced
-            servers.append((part, srv))
-    except OSError as exc:
-        for _, srv in servers:
-            srv.stop()
-        return _fail(f"cannot listen: {exc.strerror or exc}")
-    info: dict[str, Any] = {"data_dir": str(cfg.base_dir),
-                            "config": str(cfg.base_dir / "peluit.toml")}
-    for part, srv in servers:
-        info[part.name] = f"http://127.0.0.1:{srv.bind_addr[1]}/"
-        info.update(part.credentials)
-    threads = [threading.Thread(target=srv.serve, name=part.name, daemon=True)
-               for part, srv in servers]
-    for t in threads:
-        t.start()
-    demo_json = cfg.base_dir / "demo.json"
-    write_atomically(demo_json, json.dumps(info, indent=2).encode(), mode=0o600)
-    for part, _ in servers:
-        print(f"{part.name:<10} {info[part.name]}", flush=True)
-    print(f"credentials in {demo_json} (demo only; Ctrl-C stops everything)", flush=True)
-
+        try:
+            demo = json.loads(demo_file.read_text("utf-8"))
+        except (OSError, ValueError):
+            raise CommandError(f"{demo_file} is missing or damaged; remove {data_dir} to start "
+                               "the demo afresh") from None
     stop = threading.Event()
-    old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while not stop.wait(0.5):
-            if not all(t.is_alive() for t in threads):
-                return _fail("a server stopped unexpectedly")
+        servers, urls = _serve_apps(data_dir, args.workbench_port)
+    except OSError as exc:
+        raise CommandError(f"cannot listen: {exc.strerror or exc}") from None
+    demo["urls"] = dict(zip(("reporter", "gateway", "workbench"), urls, strict=True))
+    _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
+    print(describe(demo) + "Ctrl-C stops everything.", flush=True)
+    try:
+        stop.wait()
     finally:
+        for srv in servers:
+            srv.stop()
         for s, h in old.items():
             signal.signal(s, h)
-        demo_json.unlink(missing_ok=True)
-        for _, srv in servers:
-            srv.stop()
+    print("stopped", file=sys.stderr)
     return 0

@@ -2,7 +2,6 @@
 spoken to over HTTP. Sign in, download the inbox bundle as a stream, upload a reply bundle as a
 browser would (multipart, CSRF field first)."""
 
-import http.client
 import io
 import re
 import secrets
@@ -10,13 +9,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.parse
 
 import pytest
 
 from crypto.bundle import BundleReader
 from dropbox_app.gateway import totp
 from tests.fixtures.gateway import (
+    HttpClient,
     add_submission,
     create_account,
     make_deployment,
@@ -50,39 +49,11 @@ def served(tmp_path):
         dep.engine.dispose()
 
 
-class Browser:
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method, path, body=b"", headers=None):  # noqa: ANN001, ANN201
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn.request(method, path, body, headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        for value in resp.headers.get_all("Set-Cookie") or []:
-            name, _, rest = value.partition("=")
-            self.cookies[name] = rest.split(";")[0]
-        conn.close()
-        return resp, data
-
-    def token(self, path="/") -> str:
-        _, page = self.request("GET", path)
-        return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-
-    def post_form(self, path, fields):  # noqa: ANN001, ANN201
-        return self.request("POST", path, urllib.parse.urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
-
-
 def test_served_gateway_over_http(served):
     dep, port = served
     acct = create_account(dep, "ani")
     sub = add_submission(dep, secrets.token_bytes(200_000))
-    b = Browser(port)
+    b = HttpClient(port)
     resp, page = b.request("GET", "/login")
     assert resp.status == 200 and resp.getheader("Server") is None
     assert "default-src 'none'" in resp.getheader("Content-Security-Policy")
