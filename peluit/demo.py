@@ -127,6 +127,7 @@ def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[st
 
     # waitress would fail inside its thread; find out here, while an error can still be shown.
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
         try:
             probe.bind((HOST, workbench_port))
         except OSError:

@@ -85,6 +85,7 @@ def test_demo_sets_up_and_serves_everything(tmp_path):
         _stop(proc)
     proc = _start(tmp_path, ports)  # a second start: same installation, same credentials
     try:
-        assert passphrase in _ready(proc)
+        out = _ready(proc)
+        assert passphrase in out, out + proc.stderr.read()
     finally:
         _stop(proc)
