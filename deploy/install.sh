@@ -139,25 +139,27 @@ else
 fi
 
 # -- 7. services, logs, firewall --------------------------------------------------------------
-if system; then
-    step "systemd units, journald, nftables"
-    install -m 0644 "$SRC/deploy/systemd/peluit-reporter.service" \
-        "$SRC/deploy/systemd/peluit-gateway.service" \
-        "$SRC/deploy/systemd/peluit-retention.service" \
-        "$SRC/deploy/systemd/peluit-retention.timer" /etc/systemd/system/
-    install -d -m 0755 /etc/systemd/journald.conf.d
-    install -m 0644 "$SRC/deploy/journald/peluit.conf" /etc/systemd/journald.conf.d/peluit.conf
-    systemctl restart systemd-journald
+step "systemd units, journald, nftables"
+UNIT_DIR=$ROOT/etc/systemd/system
+install -d -m 0755 "$UNIT_DIR" "$ROOT/etc/systemd/journald.conf.d" "$ROOT/etc/nftables.d"
+install -m 0644 "$SRC/deploy/systemd/peluit-reporter.service" \
+    "$SRC/deploy/systemd/peluit-gateway.service" \
+    "$SRC/deploy/systemd/peluit-retention.service" \
+    "$SRC/deploy/systemd/peluit-retention.timer" "$UNIT_DIR/"
+install -m 0644 "$SRC/deploy/journald/peluit.conf" "$ROOT/etc/systemd/journald.conf.d/peluit.conf"
+# The firewall's app ports follow the configured listen addresses.
+reporter_port=${REPORTER_LISTEN##*:}
+gateway_port=${GATEWAY_LISTEN##*:}
+sed "s|^define app_ports = .*|define app_ports = { $reporter_port, $gateway_port }|" \
+    "$SRC/deploy/nftables/peluit.nft" > "$ROOT/etc/nftables.d/peluit.nft"
+chmod 0644 "$ROOT/etc/nftables.d/peluit.nft"
 
-    install -d -m 0755 /etc/nftables.d
-    reporter_port=${REPORTER_LISTEN##*:}
-    gateway_port=${GATEWAY_LISTEN##*:}
-    sed "s|^define app_ports = .*|define app_ports = { $reporter_port, $gateway_port }|" \
-        "$SRC/deploy/nftables/peluit.nft" > /etc/nftables.d/peluit.nft
+if system; then
+    systemctl restart systemd-journald
     grep -q '^include "/etc/nftables.d/\*.nft"' /etc/nftables.conf \
         || printf '\ninclude "/etc/nftables.d/*.nft"\n' >> /etc/nftables.conf
     nft -c -f /etc/nftables.conf || die "nftables rejects the ruleset"
-    systemctl enable --now nftables >/dev/null 2>&1
+    systemctl enable nftables >/dev/null 2>&1
     nft -f /etc/nftables.conf
 
     systemctl daemon-reload

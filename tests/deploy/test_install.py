@@ -20,7 +20,8 @@ SCRIPT = REPO / "deploy" / "install.sh"
 
 def _install(root: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PELUIT_ROOT=str(root), PELUIT_SYSTEM="0",
-               PELUIT_VENV=sys.prefix, PELUIT_SKIP_PIP="1")
+               PELUIT_VENV=sys.prefix, PELUIT_SKIP_PIP="1",
+               PELUIT_REPORTER_LISTEN="127.0.0.1:9080", PELUIT_GATEWAY_LISTEN="127.0.0.1:9081")
     return subprocess.run(["sh", str(SCRIPT)], env=env, capture_output=True, text=True,
                           timeout=300)
 
@@ -65,6 +66,7 @@ def test_torrc_is_accepted_by_tor(installed, tmp_path):
         pytest.skip("tor missing (tests/install-deps.sh all)")
     torrc = root / "etc/tor/torrc"
     assert f"HiddenServiceDir {root}/var/lib/tor/peluit-gateway" in torrc.read_text()
+    assert "HiddenServicePort 80 127.0.0.1:9080" in torrc.read_text()
     assert (root / "var/lib/tor/peluit-gateway/authorized_clients/_sealed.auth").exists()
     result = subprocess.run(["tor", "--verify-config", "-f", str(torrc),
                              "--DataDirectory", str(tmp_path)],
@@ -98,3 +100,29 @@ def test_script_is_valid_sh_and_ships_what_it_installs():
         assert subprocess.run(["shellcheck", "-s", "sh", str(SCRIPT)]).returncode == 0
     for ref in re.findall(r'"\$SRC/(deploy/[^"]+)"', SCRIPT.read_text()):
         assert (REPO / ref).is_file(), ref
+
+
+def test_units_journald_and_firewall_are_installed_for_the_configured_ports(installed, tmp_path):
+    root, _ = installed
+    cfg = load(root / "etc/peluit/peluit.toml")
+    assert (str(cfg.reporter_listen), str(cfg.gateway_listen)) == ("127.0.0.1:9080",
+                                                                    "127.0.0.1:9081")
+    units = root / "etc/systemd/system"
+    for unit in ("peluit-reporter.service", "peluit-gateway.service",
+                 "peluit-retention.service", "peluit-retention.timer"):
+        assert (units / unit).read_bytes() == (REPO / "deploy/systemd" / unit).read_bytes()
+    journald = (root / "etc/systemd/journald.conf.d/peluit.conf").read_text()
+    assert "Storage=volatile" in journald
+    rules = (root / "etc/nftables.d/peluit.nft").read_text()
+    assert "define app_ports = { 9080, 9081 }" in rules
+    if shutil.which("nft"):
+        import pwd
+
+        try:
+            pwd.getpwnam("peluit")
+        except KeyError:
+            rules = rules.replace('"peluit"', '"root"')
+        check = tmp_path / "check.nft"
+        check.write_text(rules)
+        result = subprocess.run(["nft", "-c", "-f", str(check)], capture_output=True, text=True)
+        assert result.returncode == 0 or "Operation not permitted" in result.stderr, result.stderr
