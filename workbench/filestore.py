@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import secrets
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -44,7 +46,14 @@ class Stored:
 
 
 class PackWriter:
-    """Appends envelopes to a new pack. Not visible under its final name until ``finish``."""
+    """Appends envelopes to a new pack. Not visible under its final name until ``finish``.
+
+    The re-encryption runs in a worker thread: the importing thread reads, hashes and decrypts
+    the bundle while the worker hashes the plaintext, encrypts it again and writes it (libsodium
+    and hashlib release the GIL), so an import uses two cores. A bounded queue keeps memory at a
+    few chunks whatever the file sizes."""
+
+    QUEUE_CHUNKS = 16
 
     def __init__(self, vault_path: Path | str, vault_public: PublicKey):
         self.root = Path(vault_path)
@@ -54,26 +63,68 @@ class PackWriter:
         self._public = vault_public
         fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._out: BinaryIO = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
-        self._offset = 0
         self.count = 0
+        self._stored: list[Stored] = []
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(self.QUEUE_CHUNKS)
+        self._worker = threading.Thread(target=self._work, name="pack-writer", daemon=True)
+        self._worker.start()
 
-    def add(self, submission_id: str, chunks: Iterable[bytes]) -> Stored:
-        """Encrypt ``chunks`` (a decrypting reader's output) into the pack."""
-        h = hashlib.sha256()
-        size = 0
-        start = self._out.tell()
-        writer = EnvelopeWriter(self._out, [self._public],
-                                {"v": 1, "kind": "vault-file", "submission": submission_id})
+    def _work(self) -> None:
+        writer = h = None
+        size = start = 0
+        while True:
+            op, arg = self._queue.get()
+            if op == "stop":
+                return
+            if self._error is not None:
+                continue  # drain until stopped
+            try:
+                if op == "begin":
+                    start, size, h = self._out.tell(), 0, hashlib.sha256()
+                    writer = EnvelopeWriter(self._out, [self._public],
+                                            {"v": 1, "kind": "vault-file", "submission": arg})
+                elif op == "data":
+                    h.update(arg)  # type: ignore[union-attr]
+                    writer.write(arg)  # type: ignore[union-attr]
+                    size += len(arg)
+                elif op == "end":
+                    writer.close()  # type: ignore[union-attr]
+                    self._stored.append(Stored(self.rel, start, self._out.tell() - start, size,
+                                               h.hexdigest()))  # type: ignore[union-attr]
+            except BaseException as exc:  # reported to the importing thread
+                self._error = exc
+
+    def _put(self, op: str, arg: Any = None) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((op, arg))
+
+    def add(self, submission_id: str, chunks: Iterable[bytes]) -> int:
+        """Queue ``chunks`` (a decrypting reader's output) for the pack; returns the file's
+        index in ``results()``. An error while reading stops here; the pack is then discarded."""
+        self._put("begin", submission_id)
         for chunk in chunks:
-            h.update(chunk)
-            writer.write(chunk)
-            size += len(chunk)
-        writer.close()
+            self._put("data", chunk)
+        self._put("end")
         self.count += 1
-        return Stored(self.rel, start, self._out.tell() - start, size, h.hexdigest())
+        return self.count - 1
+
+    def _stop(self) -> None:
+        if self._worker.is_alive():
+            self._queue.put(("stop", None))
+            self._worker.join()
+
+    def results(self) -> list[Stored]:
+        """Wait for the worker; one Stored per ``add``, in order."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+        return self._stored
 
     def finish(self) -> None:
         """Make the pack durable under its final name (before the database commits)."""
+        self.results()
         self._out.flush()
         os.fsync(self._out.fileno())
         self._out.close()
@@ -81,6 +132,14 @@ class PackWriter:
         fsync_dir(self.root / FILES_DIR)
 
     def discard(self) -> None:
+        # Unblock a worker waiting on a full queue, then stop it.
+        self._error = self._error or RuntimeError("discarded")
+        while self._worker.is_alive():
+            try:
+                self._queue.put(("stop", None), timeout=0.1)
+                self._worker.join()
+            except queue.Full:
+                continue
         if not self._out.closed:
             self._out.close()
         self._tmp.unlink(missing_ok=True)

@@ -278,6 +278,7 @@ class _Batch:
         self.reporter_keys: dict[str, bytes] = {}
         self.new_reports: list[dict[str, Any]] = []
         self.rows: list[dict[str, Any]] = []
+        self.files: list[tuple[dict[str, Any], int]] = []
         self.seq = (session.scalar(select(func.max(db.Submission.seq))) or 0) + 1
 
     def _check_report(self, entry: Entry) -> None:
@@ -307,10 +308,9 @@ class _Batch:
             "file_name": None, "content_type": None, "file_path": None, "file_offset": None,
             "file_length": None, "ack_seq": None, "ack_by": None}
         if entry.kind == "file":
-            stored = self.pack.add(entry.id, reader.chunks())
-            row.update(size=stored.size, sha256=stored.sha256, file_name=meta["name"],
-                       content_type=meta["content_type"], file_path=stored.path,
-                       file_offset=stored.offset, file_length=stored.length)
+            # Size, hash and place come from the pack's worker; filled in by write().
+            self.files.append((row, self.pack.add(entry.id, reader.chunks())))
+            row.update(file_name=meta["name"], content_type=meta["content_type"])
         else:
             raw, digest = _read_text(reader, entry.id)
             try:
@@ -323,9 +323,15 @@ class _Batch:
         self.rows.append(row)
         self.seq += 1
         self.result.imported += 1
-        self.result.plaintext_bytes += row["size"]
 
     def write(self) -> None:
+        if self.files:
+            stored = self.pack.results()
+            for row, index in self.files:
+                s = stored[index]
+                row.update(size=s.size, sha256=s.sha256, file_path=s.path, file_offset=s.offset,
+                           file_length=s.length)
+        self.result.plaintext_bytes = sum(row["size"] for row in self.rows)
         if self.new_reports:
             self.session.execute(insert(db.Report), self.new_reports)
         if self.rows:

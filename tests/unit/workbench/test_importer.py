@@ -1,6 +1,7 @@
 """Importing inbox bundles, and the attacks on it that must fail (each its own test)."""
 
 import io
+import os
 import sqlite3
 
 import pytest
@@ -262,3 +263,18 @@ def test_a_time_finer_than_a_day_is_refused(tv):
     entry = {**item.entry(), "day": "2026-11-23T09:41:00"}
     with pytest.raises(ImportRefused, match="bad day"):
         run(tv, build_inbox(tv, [item], seq=1, entries=[entry]))
+
+
+def test_a_large_file_damaged_at_its_end_leaves_nothing(tv):
+    import threading
+
+    rep = report_item()
+    big = Item("file", os.urandom(3 * 1024 * 1024), report=rep.report,
+               reporter_key=rep.reporter_key)  # more than the pack worker's queue holds
+    data = build_inbox(tv, [rep, big], seq=1)
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused):
+        run(tv, _flip(data, len(data) - 20))
+    assert snapshot(tv) == before and not list((tv.path / "files").iterdir())
+    assert not [t for t in threading.enumerate() if t.name == "pack-writer"]
+    assert run(tv, data).imported == 2  # the intact bundle still goes in afterwards
