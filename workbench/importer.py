@@ -5,11 +5,11 @@ sequence number are checked before any member is read (crypto.bundle). Each memb
 hashed as it streams past and decrypted with the team's X25519 keys; the envelope's inner
 metadata must name the same report, submission and kind as the signed manifest entry, so a
 server cannot move a submission to another report. Files are re-encrypted at once to the vault's
-own key pair; no plaintext touches the disk. Everything is written in one database transaction;
-any failure rolls it back and removes the files written so far, so a refused bundle leaves the
-vault exactly as it was. A submission already in the vault is skipped (the reader still checks
-its hash), and a bundle whose sequence number is not newer than the last one accepted from its
-signer is refused, so importing twice changes nothing."""
+own key pair, into one new pack (filestore.py); no plaintext touches the disk. Everything is
+written in one database transaction; any failure rolls it back and removes the pack, so a
+refused bundle leaves the vault exactly as it was. A submission already in the vault is
+skipped (the reader still checks its hash), and a bundle whose sequence number is not newer
+than the last one accepted from its signer is refused, so importing twice changes nothing."""
 
 from __future__ import annotations
 

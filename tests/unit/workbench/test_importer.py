@@ -278,3 +278,12 @@ def test_a_large_file_damaged_at_its_end_leaves_nothing(tv):
     assert snapshot(tv) == before and not list((tv.path / "files").iterdir())
     assert not [t for t in threading.enumerate() if t.name == "pack-writer"]
     assert run(tv, data).imported == 2  # the intact bundle still goes in afterwards
+
+
+def test_an_empty_bundle_only_moves_the_sequence_on(tv):
+    result = run(tv, build_inbox(tv, [], seq=3))
+    assert (result.imported, result.skipped) == (0, 0)
+    assert snapshot(tv)[1] == [("inbox", tv.server.key_id, 3)]
+    assert not list((tv.path / "files").iterdir())
+    with pytest.raises(ImportRefused):
+        run(tv, build_inbox(tv, [report_item()], seq=2))
