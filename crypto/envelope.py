@@ -107,6 +107,9 @@ class EnvelopeWriter:
     that was not closed has no FINAL trailer and will never decrypt as complete."""
 
     def __init__(self, out: BinaryIO, recipients: Sequence[PublicKey], metadata: dict[str, Any]):
+        if not isinstance(metadata, dict):
+            raise ValueError("envelope metadata is a JSON object")
+        meta = _encode_meta(metadata)   # before writing anything: refuse cleanly, not halfway
         unique: dict[bytes, PublicKey] = {}
         for pk in recipients:
             if not isinstance(pk, PublicKey) or not usable_box_key(bytes(pk)):
@@ -124,8 +127,8 @@ class EnvelopeWriter:
         parts.append(crypto_secretstream_xchacha20poly1305_init_push(self._state, key))
         header = b"".join(parts)
         out.write(header)
-        out.write(crypto_secretstream_xchacha20poly1305_push(
-            self._state, _encode_meta(metadata), header, TAG_MESSAGE))
+        out.write(
+            crypto_secretstream_xchacha20poly1305_push(self._state, meta, header, TAG_MESSAGE))
         self._buffer = bytearray()
         self._size = 0
         self._chunks = 0

@@ -127,6 +127,11 @@ def test_recipients_deduplicated_and_bounded(ani):
 def test_metadata_limit(ani):
     with pytest.raises(ValueError):
         _seal(b"x", [ani], {"name": "x" * META_PLAINTEXT})
+    out = io.BytesIO()
+    for bad in ({"name": "x" * META_PLAINTEXT}, ["not", "an", "object"], {"f": 1.5}):
+        with pytest.raises(ValueError):
+            envelope.EnvelopeWriter(out, [ani.box.public_key], bad)  # type: ignore[arg-type]
+    assert out.getvalue() == b""   # refused before a byte was written
     _seal(b"x", [ani], {"name": "n" * 255, "content_type": "c" * 255})
 
 
