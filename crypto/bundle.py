@@ -82,12 +82,12 @@ class Manifest:
 
 
 def _check_member(m: Member) -> None:
-    if not _NAME.match(m.name):
+    if not _NAME.fullmatch(m.name):
         raise MalformedError(f"bad member name {m.name[:40]!r}")
     if not isinstance(m.size, int) or isinstance(m.size, bool) \
             or not 0 <= m.size <= MAX_MEMBER_SIZE:
         raise MalformedError("bad member size")
-    if not isinstance(m.sha256, str) or not _HEX64.match(m.sha256):
+    if not isinstance(m.sha256, str) or not _HEX64.fullmatch(m.sha256):
         raise MalformedError("bad member hash")
 
 
@@ -175,7 +175,7 @@ def parse_manifest(raw: bytes) -> Manifest:
         raise MalformedError("bad sequence number")
     if not _valid_deployment(obj["deployment"]):
         raise MalformedError("bad deployment id")
-    if not isinstance(obj["sender"], str) or not _KEY_ID.match(obj["sender"]):
+    if not isinstance(obj["sender"], str) or not _KEY_ID.fullmatch(obj["sender"]):
         raise MalformedError("bad sender key id")
     if not valid_day(obj["created"]):
         raise MalformedError("bad date in manifest")

@@ -121,7 +121,7 @@ def b64decode(text: str, *, length: int | None = None, limit: int | None = None)
 
 def valid_day(text: object) -> bool:
     """YYYY-MM-DD and a real date (``date.fromisoformat`` alone also takes other ISO forms)."""
-    if not isinstance(text, str) or not _DATE.match(text):
+    if not isinstance(text, str) or not _DATE.fullmatch(text):
         return False
     try:
         dt.date.fromisoformat(text)

@@ -97,7 +97,7 @@ class Keyring:
 
     def get(self, fingerprint: str) -> AgencyKey:
         fpr = fingerprint.replace(" ", "").upper()
-        if not _FPR.match(fpr):
+        if not _FPR.fullmatch(fpr):
             raise OpenPGPError("not a fingerprint")
         key = self._listing(fpr)
         uids = key.get("uids") or ()

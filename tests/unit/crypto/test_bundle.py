@@ -271,3 +271,14 @@ def test_round_trip_property(server_key, trusted, sizes, seq, read_size):
             parts.append(block)
         got[stream.member.name] = b"".join(parts)
     assert got == members and reader.manifest.seq == seq
+
+
+def test_a_trailing_newline_is_not_a_valid_name_hash_or_id(server_key, trusted):
+    # Python's "$" also matches before a final newline; the checks must not.
+    for edit in (lambda o: o.update(members=[{"name": "a.env\n", "size": 0,
+                                              "sha256": hashlib.sha256(b"").hexdigest()}]),
+                 lambda o: o.update(members=[{"name": "a.env", "size": 0,
+                                              "sha256": hashlib.sha256(b"").hexdigest() + "\n"}]),
+                 lambda o: o.update(created="2026-11-23\n")):
+        with pytest.raises(MalformedError):
+            _read(_with_manifest(server_key, edit), trusted)
