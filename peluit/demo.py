@@ -58,13 +58,14 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     cfg = load(initialise(data_dir / "server", reporter_listen=f"127.0.0.1:{reporter_port}",
                           gateway_listen=f"127.0.0.1:{gateway_port}", language=language))
     upgrade(cfg.database_url)
-    documents.install(cfg.base_dir / "policy",
-                      signer=AuditorIdentity.generate("Demo compliance officer"))
+    officer = AuditorIdentity.generate("Demo compliance officer")
+    documents.install(cfg.base_dir / "policy", signer=officer)
     server_card = load_server_key(cfg.server_key_file).card()
     wb_pass = generate(language)
     unlocked, lead_card = vault.init(data_dir / "workbench", "Demo Lead", wb_pass,
                                      server_card.to_bytes(), cfg.deployment_id)
     unlocked.lock()
+    documents.install(data_dir / "workbench" / "policy", signer=officer)  # its policy page
     engine = make_engine(cfg.database_url)
     try:
         with session_factory(engine)() as db, db.begin():
