@@ -39,7 +39,7 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
 
 def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
                       argon2: Argon2Params | None = None, kdf_slots: int | None = None,
-                      kdf_wait: float = 1.0, login_limits: tuple[int, int] | None = None,
+                      kdf_wait: float = 2.0, login_limits: tuple[int, int] | None = None,
                       policy: Any = None) -> Router:
     """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
     ``policy`` is a callable giving the signed policy to show on the landing page."""

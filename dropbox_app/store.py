@@ -7,6 +7,7 @@ midnight of the day: the filesystem must not keep the exact time a reporter subm
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -73,17 +74,58 @@ def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
 
 
 class HashingWriter:
-    """A file-like sink that counts and hashes what the envelope writer produces."""
+    """A file-like sink that counts, hashes and writes the ciphertext the envelope writer
+    produces, on a thread of its own: hashing and writing release the GIL, so they overlap
+    with reading the socket and encrypting. The queue is short (a few chunks), so memory stays
+    bounded whatever the size, and the data is flushed to disk as it goes, so the final fsync
+    has little left to do."""
+
+    QUEUE_CHUNKS = 16
+    FLUSH_EVERY = 32 * 1024 * 1024
 
     def __init__(self, f: BinaryIO):
+        import queue
+        import threading
+
         self._f = f
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.QUEUE_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="envelope-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        unflushed = 0
+        while (data := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain, so the producer never blocks on a dead writer
+            try:
+                self.sha256.update(data)
+                self._f.write(data)
+                unflushed += len(data)
+                if unflushed >= self.FLUSH_EVERY:
+                    self._f.flush()
+                    os.fdatasync(self._f.fileno())
+                    unflushed = 0
+            except BaseException as exc:
+                self._error = exc
 
     def write(self, data: bytes) -> int:
-        self.sha256.update(data)
+        if self._error is not None:
+            raise self._error
+        data = bytes(data)  # the caller may reuse its buffer
         self.size += len(data)
-        return self._f.write(data)
+        self._queue.put(data)
+        return len(data)
+
+    def finish(self) -> None:
+        """Wait until everything queued is written; raise what the writer met."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 class PendingEnvelope:
@@ -105,6 +147,7 @@ class PendingEnvelope:
 
     def commit(self, day: dt.date) -> tuple[int, str]:
         """fsync and rename; returns (size on disk, sha256 hex)."""
+        self.sink.finish()
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -116,6 +159,8 @@ class PendingEnvelope:
         return self.sink.size, self.sink.sha256.hexdigest()
 
     def discard(self) -> None:
+        with contextlib.suppress(Exception):  # whatever went wrong, the file goes
+            self.sink.finish()
         if not self._file.closed:
             self._file.close()
         self.temp.unlink(missing_ok=True)

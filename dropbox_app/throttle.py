@@ -54,7 +54,7 @@ def default_kdf_slots(memory_kib: int) -> int:
 
 
 class KdfGate:
-    def __init__(self, slots: int, wait_seconds: float = 1.0):
+    def __init__(self, slots: int, wait_seconds: float = 2.0):
         self.slots = slots
         self._sem = threading.BoundedSemaphore(slots)
         self._wait = wait_seconds

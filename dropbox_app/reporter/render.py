@@ -43,18 +43,45 @@ def gettext(request: Request, message: str, **kw: Any) -> str:
     return text % kw if kw else text
 
 
-def render(request: Request, template: str, status: int = 200, **ctx: Any) -> Response:
+_CSRF_MARK = "@@csrf-token-0f1e2d@@"
+_CACHE_MAX = 64
+
+
+def _page(request: Request, template: str, csrf: str, ctx: dict[str, Any]) -> str:
     lang = request.language
-    env = environment(lang)
     base = {
         "request": request,
         "lang": lang,
         "other_lang": "en" if lang == "id" else "id",
-        "csrf_token": get_csrf_token(request),
+        "csrf_token": csrf,
         "route_url": request.route_path,
         "static_url": lambda name: request.static_path(f"dropbox_app.reporter:static/{name}"),
     }
-    body = env.get_template(template).render(**base, **ctx)
+    return environment(lang).get_template(template).render(**base, **ctx)
+
+
+def render(request: Request, template: str, status: int = 200, cache_key: Any = None,
+           **ctx: Any) -> Response:
+    """A page. With ``cache_key`` (which must capture everything the page shows besides the
+    visitor's CSRF token), the page is rendered once per key and language and reused: the
+    landing page is what every visitor loads first."""
+    if cache_key is None:
+        body = _page(request, template, get_csrf_token(request), ctx)
+    else:
+        cache = request.registry.setdefault("peluit.page_cache", {})
+        key = (template, request.language, cache_key)
+        page = cache.get(key)
+        if page is None:
+            page = _page(request, template, _CSRF_MARK, ctx)
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+            cache[key] = page
+        body = page.replace(_CSRF_MARK, get_csrf_token(request))
+    return _respond(request, body, status)
+
+
+def _respond(request: Request, body: str, status: int) -> Response:
+    lang = request.language
     response = Response(body=body.encode("utf-8"), status=status,
                         content_type="text/html", charset="utf-8")
     if request.GET.get("lang") in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:

@@ -95,9 +95,12 @@ def _housekeeping(request: Request, throttle: LoginThrottle) -> None:
 # -- landing ---------------------------------------------------------------------------------
 
 def landing(request: Request) -> Response:
-    ready = bool(auditors.recipients(request.dbsession))
-    return render(request, "landing.jinja2", policy=signed_policy(request), ready=ready,
-                  deadlines=deadlines(request), word_languages=services.word_languages())
+    ready = auditors.any_active(request.dbsession)
+    policy = signed_policy(request)
+    dl = deadlines(request)
+    key = (ready, getattr(policy, "footer", None) if policy else None, dl)
+    return render(request, "landing.jinja2", cache_key=key, policy=policy, ready=ready,
+                  deadlines=dl, word_languages=services.word_languages())
 
 
 # -- codename --------------------------------------------------------------------------------
@@ -206,7 +209,6 @@ def login(request: Request) -> Response:
     throttle = LoginThrottle(request.dbsession, request.clock,
                              *request.registry.get("peluit.login_limits", ()))
     throttle.check()
-    _housekeeping(request, throttle)
     try:
         codename = codenames.normalise(form.get("codename", ""))
     except InvalidCodenameError:
@@ -215,6 +217,9 @@ def login(request: Request) -> Response:
         keys = services.derive(codename, request.registry["peluit.salt"],
                                request.registry["peluit.argon2"])
     throttle.check(keys.lookup_id)
+    # Writes only after the derivation: with SQLite, the first write takes the database's write
+    # lock until the commit, and holding it through argon2 would serialise every login.
+    _housekeeping(request, throttle)
     reporter = services.find_reporter(request.dbsession, keys.lookup_id)
     if reporter is None:
         throttle.failed(keys.lookup_id)

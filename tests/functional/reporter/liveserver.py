@@ -189,3 +189,42 @@ def send_multipart(client: Client, path: str, pieces: list, length: int, ctype: 
         return res.status, text
     finally:
         c.close()
+
+
+def start_server(base: Path) -> tuple[Server, Path, int]:
+    """A deployment with one enrolled auditor in ``base``, served in its own process."""
+    port = free_port()
+    cfg = deployment(base / "d", port, AuditorIdentity.generate("Bench Auditor"))
+    return Server(cfg, port, log=base / "server.log"), cfg, port
+
+
+class MemorySampler:
+    """Peak resident set size of a process, sampled every 20 ms (for the benchmarks)."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        import psutil
+
+        self.proc = psutil.Process(pid)
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            try:
+                self.peak = max(self.peak, self.proc.memory_info().rss)
+            except Exception:
+                return
+
+    def stop(self) -> tuple[int, int]:
+        self._stop.set()
+        self._t.join()
+        return self.base, self.peak
+
+
+def mib(n: float) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB"
