@@ -318,13 +318,17 @@ def _load_sqlite_table(vault: Path) -> list[Entry]:
     candidates += sorted(vault.glob("*.db"))
     for db in candidates:
         # Read-only: verifying must never change the vault it checks.
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         try:
-            try:
-                rows = conn.execute(
-                    "SELECT seq, entry, hash FROM audit_log ORDER BY rowid").fetchall()
-            except sqlite3.DatabaseError:
-                continue
+            conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise AuditFormatError(f"{db.name}: cannot open ({exc})") from None
+        try:
+            rows = conn.execute(
+                "SELECT seq, entry, hash FROM audit_log ORDER BY rowid").fetchall()
+        except sqlite3.Error as exc:
+            if "no such table" in str(exc):
+                continue  # another database in the directory
+            raise AuditFormatError(f"{db.name}: cannot read the audit log ({exc})") from None
         finally:
             conn.close()
         entries = []

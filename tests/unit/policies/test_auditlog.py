@@ -197,3 +197,20 @@ def test_cli_checkpoint_round_trip(tmp_path, capsys, monkeypatch):
     assert main(["audit", "checkpoint", str(export), "--identity", str(sealed),
                  "--out", str(cp)]) == 1
     assert "wrong passphrase" in capsys.readouterr().err
+
+
+def test_cli_vault_odd_path_and_unreadable_db(tmp_path, capsys):
+    log = _log(3)
+    vault = tmp_path / "a dir #1?"
+    vault.mkdir()
+    conn = sqlite3.connect(vault / "workbench.sqlite")
+    conn.execute("CREATE TABLE audit_log (seq INTEGER PRIMARY KEY, entry BLOB, hash TEXT)")
+    conn.executemany("INSERT INTO audit_log VALUES (?, ?, ?)",
+                     [(e.seq, e.to_bytes(), e.hash) for e in log])
+    conn.commit()
+    conn.close()
+    assert main(["audit", "verify", str(vault)]) == 0
+    (vault / "workbench.sqlite").write_bytes(b"not a database at all" * 100)
+    assert main(["audit", "verify", str(vault)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("peluit: workbench.sqlite") and err.count("\n") == 1
