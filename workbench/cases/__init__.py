@@ -14,3 +14,4 @@ def includeme(config: Any) -> None:
 
     views.configure(config)
     config.include(views.includeme)
+    config.add_subscriber(views.drop_index_when_locked, "pyramid.events.NewRequest")

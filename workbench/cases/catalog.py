@@ -103,9 +103,17 @@ class CaseCatalog:
                 lo, hi = due_between[0].toordinal(), due_between[1].toordinal()
                 chosen = {i for i in chosen if lo <= self._meta[i][3] <= hi}
             total = len(chosen)
-            if total <= 20_000:  # sorting the few is cheaper than scanning the many
+            need = offset + limit
+            if total * 20 < len(self._keys):  # few: sorting them beats walking the list
                 meta = self._meta
-                page = sorted((-meta[i][4], -i) for i in chosen)[offset:offset + limit]
-            else:
-                page = [k for k in self._keys if -k[1] in chosen][offset:offset + limit]
-            return [-k[1] for k in page], total
+                page = sorted((-meta[i][4], -i) for i in chosen)[offset:need]
+                return [-k[1] for k in page], total
+            # Many: walk the list in order and stop once the page is full.
+            out: list[int] = []
+            if need:
+                for k in self._keys:
+                    if -k[1] in chosen:
+                        out.append(-k[1])
+                        if len(out) == need:
+                            break
+            return out[offset:], total

@@ -92,6 +92,10 @@ class SearchIndex:
                     self._vocab = None
             self._add(case_id, new - old)
 
+    @property
+    def empty(self) -> bool:
+        return not self._postings
+
     def clear(self) -> None:
         with self._lock:
             self._postings.clear()

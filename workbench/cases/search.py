@@ -60,6 +60,7 @@ class CaseSearch:
         with self._lock:
             self.index.clear()
             self._case = self._event = self._submission = self._reply = 0
+            self._warm = None
 
     def refresh(self, session: Session, text: bool = True) -> SearchIndex:
         """Bring the catalog up to date and, with ``text``, index what is new (that needs

@@ -179,10 +179,9 @@ def case_list(request: Any) -> dict[str, Any]:
 def deadlines(request: Any) -> dict[str, Any]:
     svc = case_service(request)
     user = _user(request)
-    # The first 100 of each, oldest deadline first is what the list's order gives within a
-    # day; the full lists are one click away (the case list's deadline filter).
-    overdue = svc.list_cases(user, Filters(deadline="overdue", per_page=100))
-    soon = svc.list_cases(user, Filters(deadline="due_soon", per_page=100))
+    # The first 50 of each; the full lists are one click away (the list's deadline filter).
+    overdue = svc.list_cases(user, Filters(deadline="overdue"))
+    soon = svc.list_cases(user, Filters(deadline="due_soon"))
     clocks = {c.id: svc.case_clock(c) for c in overdue.items + soon.items}
     return {**_labels(request), "overdue": overdue, "soon": soon, "clocks": clocks}
 
@@ -417,6 +416,25 @@ def stats_export(request: Any) -> Response:
     return response
 
 
+# -- locking -------------------------------------------------------------------------------------
+
+def drop_index_when_locked(event: Any) -> None:
+    """The search index is decrypted content: when no session holds the vault key any more
+    (everyone logged out or idled out), forget it; the next unlock builds it again."""
+    reg = event.request.registry
+    search = getattr(reg, "case_search", None)
+    if search is None or search.index.empty:
+        return
+    store = getattr(reg, "workbench_sessions", None)
+    sessions = list(getattr(store, "_sessions", {}).values())  # the vault's session store
+    idle = getattr(store, "idle_seconds", 0)
+    now = getattr(store, "_clock", None)
+    live = [s for s in sessions if s.vault_key is not None
+            and (now is None or now() - s.last_seen <= idle)]
+    if not live and not search.warming:
+        search.clear()
+
+
 # -- errors --------------------------------------------------------------------------------------
 
 def workflow_error(exc: WorkflowError, request: Any) -> dict[str, Any]:
@@ -480,16 +498,38 @@ def includeme(config: Any) -> None:
 
 
 def configure(config: Any) -> None:
-    """Registry-wide pieces: the search index of this process, the calendar, the clock."""
+    """Registry-wide pieces: the search index and list catalog of this process, the working-day
+    calendar and deadlines (``VAULT/cases.toml``, or the ``workbench.cases.policy_file``
+    setting: a ``[calendar]`` table as policies/calendar.py reads it and an optional
+    ``[cases] categories`` table of token = label), the clock. Open cases' due dates are
+    recomputed at start, so an amended holiday decree moves them."""
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
     from policies.calendar import DeadlinePolicy, WorkingCalendar, load_config
 
     from .clock import Clock
+    from .deadlines import load_categories, recompute_deadlines
 
     settings = config.registry.settings
-    policy_file = settings.get("workbench.cases.policy_file")
-    policy, overrides = (load_config(policy_file) if policy_file else (DeadlinePolicy(), ()))
+    default = Path(settings["workbench.vault"]) / "cases.toml"
+    policy_file = settings.get("workbench.cases.policy_file") or (
+        str(default) if default.is_file() else None)
+    policy, overrides = load_config(policy_file) if policy_file else (DeadlinePolicy(), ())
+    calendar = WorkingCalendar(overrides)
     config.registry.case_search = CaseSearch()
-    config.registry.case_calendar = WorkingCalendar(overrides)
+    config.registry.case_calendar = calendar
     config.registry.case_policy = policy
     config.registry.case_clock = Clock(settings.get("workbench.cases.zone", "Asia/Jakarta"))
-    config.registry.case_categories = dict(DEFAULT_CATEGORIES)
+    config.registry.case_categories = (load_categories(policy_file) if policy_file
+                                       else dict(DEFAULT_CATEGORIES))
+    from workbench import db as _db
+
+    engine = _db.make_engine(settings["workbench.vault"])
+    try:
+        _db.create_schema(engine)
+        with Session(engine) as session, session.begin():
+            recompute_deadlines(session, calendar, policy)
+    finally:
+        engine.dispose()

@@ -189,3 +189,30 @@ def test_bad_input_gives_clear_4xx(auditor):
 def test_english_and_indonesian(auditor):
     assert "Kasus" in auditor.get("/cases").text
     assert "Cases" in auditor.get("/cases?lang=en").text
+
+
+def test_search_index_forgotten_when_everyone_logs_out(make_client, tv, store):
+    lead = make_client(tv.lead.key_id)
+    intake(lead)
+    lead.get("/cases", {"q": "pelicin"})
+    search = make_client.app.registry.case_search
+    assert search.index.search("pelicin")
+    page = lead.get("/")
+    lead.post("/logout", {"csrf_token": csrf(page)}, status=303)
+    lead.get("/login")  # any request after the last key holder left
+    assert search.index.empty
+    lead = make_client(tv.lead.key_id)
+    assert "pelicin" in lead.get("/cases", {"q": "pelicin"}).text  # rebuilt on demand
+
+
+def test_amended_decree_moves_open_deadlines(tv, auditor, store):
+    cid = intake(auditor)
+    assert case_row(store, cid).due_acknowledge.isoformat() == "2026-03-26"
+    (tv.path / "cases.toml").write_text(
+        '[calendar]\n[[calendar.override]]\ndate = "2026-03-25"\nworking = false\n'
+        'note = "SKB amendment"\n\n[cases.categories]\nkorupsi = "Korupsi"\n'
+        'lainnya = "Lain-lain"\n', encoding="utf-8")
+    from workbench.web import make_app
+    app = make_app(tv.path, demo_not_air_gapped=True)
+    assert case_row(store, cid).due_acknowledge.isoformat() == "2026-03-27"
+    assert app.registry.case_categories == {"korupsi": "Korupsi", "lainnya": "Lain-lain"}
