@@ -1,0 +1,86 @@
+"""Every reporter page is small (under 50 KB with its stylesheet), self-contained (nothing from
+elsewhere, no script), and accessible: a language, one h1, a label for every field."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from .conftest import csrf
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.h1 = 0
+        self.lang = None
+        self.fields: list[dict] = []
+        self.label_for: set[str] = set()
+        self.in_label = 0
+        self.urls: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.lang = a.get("lang")
+        elif tag == "h1":
+            self.h1 += 1
+        elif tag == "label":
+            self.in_label += 1
+            if a.get("for"):
+                self.label_for.add(a["for"])
+        elif tag in ("input", "textarea", "select"):
+            if a.get("type") not in ("hidden", "submit"):
+                self.fields.append({**a, "_wrapped": self.in_label > 0})
+        elif tag == "script":
+            self.scripts += 1
+        for k in ("src", "href", "action"):
+            if a.get(k):
+                self.urls.append(a[k])
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.in_label -= 1
+
+
+def _check(res, css_size):
+    assert len(res.body) + css_size < 50_000, res.request.path
+    p = _Page()
+    p.feed(res.text)
+    assert p.lang in ("id", "en")
+    assert p.h1 == 1, res.request.path
+    assert p.scripts == 0
+    for f in p.fields:
+        assert f["_wrapped"] or f.get("id") in p.label_for, f
+    for url in p.urls:
+        assert not re.match(r"^(https?:)?//", url), url  # nothing from elsewhere
+
+
+def test_every_page(app, reporter):
+    css = app.get("/static/peluit.css")
+    assert css.content_type == "text/css"
+    size = len(css.body)
+    for lang in ("id", "en"):
+        app.get(f"/?lang={lang}")
+        _check(app.get("/"), size)
+        _check(app.post("/codename", {"csrf_token": csrf(app), "words": lang}), size)
+        reporter.confirm()
+        _check(app.get("/report/new"), size)
+        res = reporter.report(files=[("a.txt", b"a")])
+        _check(res.follow(), size)
+        _check(reporter.followup(), size)
+        _check(app.get("/nope", status=404), size)
+        _check(reporter.logout(), size)
+
+
+def test_indonesian_codename_round_trip(app, reporter):
+    codename = reporter.get_codename("id")
+    from crypto import codename as codenames
+
+    assert codenames.normalise(codename).language == "id"
+    reporter.confirm()
+    reporter.report()
+    reporter.logout()
+    reporter.login(codename.replace(" ", ""))  # typed without spaces still works
+    assert reporter.followup().status_int == 200
