@@ -2,7 +2,7 @@
 
 * Headers: a CSP starting from ``default-src 'none'``, COOP/CORP same-origin, nosniff,
   no-referrer, no-store; no Server banner (see server.py).
-* Methods: only GET, HEAD and POST (405 otherwise).
+* Methods: only GET, HEAD and POST (405 with the app's error page otherwise).
 * URLs and cookies: a path or query string that is not UTF-8 gets a 400 page (WebOb would raise
   while the error page itself reads ``?lang=``); a Cookie header is cut down to well-formed
   pairs before anything parses it (WebOb's cookie regex takes quadratic time on a long run of
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.httpexceptions import HTTPBadRequest, HTTPMethodNotAllowed
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -44,6 +44,7 @@ SMALL_BODY = 256 * 1024  # urlencoded forms: a long message fits with room to sp
 _COOKIE_PAIR = re.compile(r'[A-Za-z0-9_.-]{1,64}=("?)[A-Za-z0-9_.~+/=-]{0,256}\1')
 MAX_COOKIE_PAIRS = 16
 BAD_URL = "peluit.bad_url"
+BAD_METHOD = "peluit.bad_method"
 
 
 class BodyRejected(Exception):
@@ -95,6 +96,8 @@ def clean_environ(environ: dict) -> None:
 def check_body(request: Request) -> None:
     """Raise BodyRejected unless this request's body may be read (and HTTPBadRequest for a
     URL that clean_environ had to replace)."""
+    if request.environ.get(BAD_METHOD):
+        raise HTTPMethodNotAllowed()
     if request.environ.get(BAD_URL):
         raise HTTPBadRequest()
     if request.method not in ("POST",):
@@ -125,11 +128,12 @@ def headers_tween_factory(handler: Callable[[Request], Response], registry: Any)
     def tween(request: Request) -> Response:
         clean_environ(request.environ)
         if request.method not in ALLOWED_METHODS:
-            response = Response(status=405, body=b"Method not allowed\n",
-                                content_type="text/plain", charset="utf-8")
+            # Marked here, refused by check_body (405), so that the refusal is the app's own
+            # error page in the visitor's language.
+            request.environ[BAD_METHOD] = True
+        response = handler(request)
+        if response.status_int == 405:
             response.headers["Allow"] = "GET, HEAD, POST"
-        else:
-            response = handler(request)
         for k, v in HEADERS.items():
             response.headers[k] = v
         response.headers.pop("Server", None)
