@@ -81,7 +81,9 @@ def test_only_get_head_post(ports, method, side):
     assert_protected(ans.headers, method)
     if method != "CONNECT":  # cheroot answers CONNECT itself, without the app
         assert ans.headers["allow"] == "GET, HEAD, POST"
-        assert ans.body  # an answer a person can read, not an empty page
+        # the app's own error page, in the deployment's language
+        assert ans.headers["content-type"].startswith("text/html")
+        assert b"<h1>" in ans.body and b'lang="id"' in ans.body
 
 
 # The server's own answers: cheroot replies to these without calling the application.
