@@ -15,6 +15,7 @@ from pyramid.events import BeforeRender
 from pyramid.response import Response
 
 from .. import airgap, vault
+from .guard import Guard
 from .i18n import gettext_for
 
 
@@ -75,4 +76,4 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
         if importlib.util.find_spec("workbench.cases") is not None:
             config.include("workbench.cases")
             config.include("workbench.compliance")  # policy and statistics pages (policies/)
-        return config.make_wsgi_app()
+        return Guard(config.make_wsgi_app())
