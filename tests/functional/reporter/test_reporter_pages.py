@@ -84,3 +84,11 @@ def test_indonesian_codename_round_trip(app, reporter):
     reporter.logout()
     reporter.login(codename.replace(" ", ""))  # typed without spaces still works
     assert reporter.followup().status_int == 200
+
+
+def test_language_switch_never_loses_a_page(app, reporter):
+    page = app.post("/codename", {"csrf_token": csrf(app), "words": "en"})
+    assert "?lang=" not in page.text  # leaving the codename page would lose the codename
+    res = app.post("/login", {"csrf_token": csrf(app), "codename": "nonsense"}, status=400)
+    assert 'href="/?lang=en"' in res.text  # a form's answer switches on the start page
+    assert 'href="?lang=en"' in app.get("/").text
