@@ -80,12 +80,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("serve", help="the workbench UI on http://127.0.0.1 (loopback only)")
     p.add_argument("dir", type=Path)
-    p.add_argument("--port", type=int, default=DEFAULT_PORT)
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT)
     _common(p)
     p.set_defaults(func=cmd_serve)
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is a number from 1 to 65535")
+    return port
+
 
 def _fail(message: str) -> Any:
     from peluit.cli import CommandError
