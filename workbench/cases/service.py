@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, undefer
 
 from crypto.kdf import subkey
 from policies.calendar import DeadlinePolicy, WorkingCalendar
-from workbench import audit, db, outbox
+from workbench import audit, db, filestore, outbox
 
 from . import duplicates
 from .clock import Clock
@@ -330,7 +330,9 @@ class CaseService:
                 items.append(((_day(sub.received_day), 0, sub.seq), {
                     "kind": kind, "actor": None, "day": _day(sub.received_day), "id": sub.id,
                     "text": str(body.get("text", "")), "in_reply_to": body.get("in_reply_to"),
-                    "file_name": sub.file_name if sub.kind == "file" else None,
+                    # Shown and exported under the sanitised name, never the name as sent.
+                    "file_name": (filestore.download_name(sub.file_name, f"file-{sub.id[:8]}")
+                                  if sub.kind == "file" else None),
                     "content_type": sub.content_type if sub.kind == "file" else None,
                     "size": sub.size if sub.kind == "file" else None}))
         items.sort(key=lambda kv: kv[0])

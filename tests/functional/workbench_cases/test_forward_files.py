@@ -99,6 +99,7 @@ def test_attachments_export_and_safe_preview(auditor, lead, store, compliance):
     page = auditor.get(f"/cases/{cid}")
     assert f"/files/{img}" in page.text and f"/cases/{cid}/files/{img}/preview" in page.text
     assert f"/cases/{cid}/files/{doc}/preview" not in page.text  # only images are previewed
+    assert "../" not in page.text and "passwd_.png" in page.text  # sanitised name
     r = auditor.get(f"/cases/{cid}/files/{img}/preview")
     assert r.content_type == "image/png" and r.body.startswith(b"\x89PNG")
     assert "sandbox" in r.headers["Content-Security-Policy"]
