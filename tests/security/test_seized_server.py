@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import os
 import re
 import secrets
@@ -62,7 +63,12 @@ def _all_files(root: Path) -> dict[Path, bytes]:
     return out
 
 
-def test_a_seized_server_reveals_nothing(drop):
+def test_a_seized_server_reveals_nothing(drop, caplog):
+    # Everything our own code logs, at any level, and what anything else logs at the level a
+    # deployment without logging configuration shows (warnings and up).
+    caplog.set_level(logging.WARNING)
+    for name in ("dropbox_app", "crypto", "policies"):
+        caplog.set_level(logging.DEBUG, logger=name)
     dep = drop.dep
     clock = drop.clock
     reporter_moments: list[int] = []
@@ -158,6 +164,8 @@ def test_a_seized_server_reveals_nothing(drop):
     found = [(what, str(path.relative_to(dep.data_dir)))
              for path, data in files.items() for what, needle in needles if needle in data]
     assert found == []
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records).encode()
+    assert [what for what, needle in needles if needle in logged] == []
 
     # Store files carry the day only; nothing half-written or unreferenced is left.
     with dep.db() as db:

@@ -144,3 +144,28 @@ def test_every_workbench_command_refuses_on_a_networked_machine(tmp_path, capsys
         assert "network" in err.lower(), (cmd, err)
     assert not (tmp_path / "new").exists()
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("url", ["/?lang=%ff", "/login?%ff=1", "/%ff", "/reports/%c3%28"])
+def test_workbench_bad_urls_get_a_clear_4xx(tmp_path, url):
+    tv = make_vault(tmp_path)
+    app = webtest.TestApp(make_app(tv.path, demo_not_air_gapped=True), lint=False)
+    res = app.get(url, expect_errors=True)
+    assert 400 <= res.status_int < 500, (url, res.status_int)
+    assert "default-src 'none'" in res.headers["Content-Security-Policy"]
+
+
+def test_workbench_huge_cookie_and_foreign_methods(tmp_path):
+    import time
+
+    tv = make_vault(tmp_path)
+    app = webtest.TestApp(make_app(tv.path, demo_not_air_gapped=True), lint=False)
+    start = time.monotonic()
+    res = app.get("/login", extra_environ={"HTTP_COOKIE": "a" * 60_000})
+    # Unguarded, WebOb's cookie parser spends minutes of CPU on this header.
+    assert time.monotonic() - start < 20
+    assert res.status_int == 200
+    for method in ("PUT", "DELETE", "TRACE", "OPTIONS"):
+        assert app.request("/login", method=method, expect_errors=True).status_int == 405
+    res = app.get("/login", headers={"Host": "evil.example"}, expect_errors=True)
+    assert res.status_int == 400
