@@ -126,9 +126,9 @@ class EnvelopeWriter:
         self._state = crypto_secretstream_xchacha20poly1305_state()
         parts.append(crypto_secretstream_xchacha20poly1305_init_push(self._state, key))
         header = b"".join(parts)
-        out.write(header)
-        out.write(
-            crypto_secretstream_xchacha20poly1305_push(self._state, meta, header, TAG_MESSAGE))
+        _write_all(out, header)
+        _write_all(out, crypto_secretstream_xchacha20poly1305_push(
+            self._state, meta, header, TAG_MESSAGE))
         self._buffer = bytearray()
         self._size = 0
         self._chunks = 0
@@ -160,8 +160,8 @@ class EnvelopeWriter:
             plain = b"".join((_FULL_PREFIX, payload))
         else:
             plain = b"".join((struct.pack(">I", n), payload, _ZEROS[:CHUNK_PAYLOAD - n]))
-        self._out.write(
-            crypto_secretstream_xchacha20poly1305_push(self._state, plain, None, TAG_MESSAGE))
+        _write_all(self._out, crypto_secretstream_xchacha20poly1305_push(
+            self._state, plain, None, TAG_MESSAGE))
         self._chunks += 1
 
     def close(self) -> EnvelopeInfo:
@@ -174,8 +174,8 @@ class EnvelopeWriter:
         while self._chunks < target:
             self._push_chunk(b"")
         trailer = struct.pack(">QQ", self._size, self._chunks)
-        self._out.write(
-            crypto_secretstream_xchacha20poly1305_push(self._state, trailer, None, TAG_FINAL))
+        _write_all(self._out, crypto_secretstream_xchacha20poly1305_push(
+            self._state, trailer, None, TAG_FINAL))
         self._closed = True
         return EnvelopeInfo(envelope_size(self._recipients, self._chunks), self._size)
 
@@ -185,6 +185,19 @@ class EnvelopeWriter:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is None and not self._closed:
             self.close()
+
+
+def _write_all(out: BinaryIO, data: bytes | memoryview) -> None:
+    """write() everything: a raw (unbuffered) stream may take only part of a block."""
+    written = out.write(data)
+    if written is None or written == len(data):
+        return
+    view = memoryview(data)[written:]
+    while view:
+        written = out.write(view)
+        if not written:
+            raise OSError("the output stream accepted nothing")
+        view = view[written:]
 
 
 def _read_upto(src: BinaryIO, n: int) -> bytes:
@@ -353,7 +366,7 @@ def open_stream(src: BinaryIO, out: BinaryIO,
     a provisional place and keep it only if this returned."""
     reader = EnvelopeReader(src, keys)
     for view in reader._views():
-        out.write(view)
+        _write_all(out, view)
     if reader.plaintext_size is None:  # chunks() only returns after the trailer verified
         raise TruncatedError("envelope ends without its final trailer")
     return reader.metadata, reader.plaintext_size

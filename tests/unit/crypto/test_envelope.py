@@ -322,3 +322,28 @@ def test_constant_memory(ani, tmp_path):
     finally:
         tracemalloc.stop()
     assert peak_write < 2 * 1024 * 1024 and peak_read < 2 * 1024 * 1024
+
+
+class _Dribble(io.RawIOBase):
+    """A raw output that takes at most 1000 bytes per write(), like a pipe or socket."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        taken = bytes(b[:1000])
+        self.data += taken
+        return len(taken)
+
+
+def test_partial_writes_are_completed(ani):
+    data = _data(P + 10)
+    out = _Dribble()
+    envelope.seal_stream(io.BytesIO(data), out, [ani.box.public_key], META)
+    assert len(out.data) == envelope.padded_size(P + 10, 1)
+    sink = _Dribble()
+    envelope.open_stream(io.BytesIO(bytes(out.data)), sink, [ani.box])
+    assert sink.data == data
