@@ -133,7 +133,7 @@ def test_every_workbench_command_refuses_on_a_networked_machine(tmp_path, capsys
          str(tmp_path / "p")],
         ["export-replies", str(tmp_path / "o"), "--vault", str(tv.path), "--passphrase-file",
          str(tmp_path / "p")],
-        ["serve", str(tv.path), "--port", "0"],
+        ["serve", str(tv.path), "--port", "18099"],
     ]
     for cmd in commands:
         capsys.readouterr()
