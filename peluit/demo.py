@@ -152,7 +152,12 @@ def run(args: argparse.Namespace) -> int:
     if not (data_dir / "server" / "peluit.toml").exists():
         if data_dir.exists() and any(data_dir.iterdir()):
             raise CommandError(f"{data_dir} exists but holds no demo; use another --data-dir")
-        demo = setup(data_dir, args.reporter_port, args.gateway_port, args.language)
+        from dropbox_app.config import ConfigError
+
+        try:
+            demo = setup(data_dir, args.reporter_port, args.gateway_port, args.language)
+        except ConfigError as exc:
+            raise CommandError(str(exc)) from None
         _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
     else:
         try:
