@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -162,9 +161,12 @@ class TorProcess:
         return ctl
 
     def reload(self) -> None:
-        """SIGHUP: re-read the torrc and the onion services' authorized_clients."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGHUP)
+        """Re-read the torrc, the onion services' authorized_clients and the client's
+        ClientOnionAuthDir. Through the control connection: tor has done it when the call
+        returns (a SIGHUP would race the next request)."""
+        from stem import Signal
+
+        self.controller().signal(Signal.RELOAD)
 
     def restart(self) -> None:
         """Stop and start again with the same torrc and data directory (same onion keys, new
@@ -217,14 +219,25 @@ class TorClient:
         return self.process.socks_port
 
     def forget_onion_descriptors(self) -> None:
-        """NEWNYM: new circuits and, in tor, a purged onion-service descriptor cache."""
+        """NEWNYM: new circuits and, in tor, a purged onion-service descriptor cache. Tor
+        delays a NEWNYM that comes within 10 s of the previous one; wait that out first so
+        the purge has happened when this returns."""
         from stem import Signal
 
-        self.process.controller().signal(Signal.NEWNYM)
-        # Tor rate-limits NEWNYM to one per 10 s but purges the client state immediately.
+        ctl = self.process.controller()
+        time.sleep(ctl.get_newnym_wait())
+        ctl.signal(Signal.NEWNYM)
 
     def reload(self) -> None:
         self.process.reload()
+
+    def client_auth_keys(self, onion_address: str) -> list[str]:
+        """The x25519 private keys (base64) tor holds for ``onion_address``."""
+        bare = _bare(onion_address)
+        reply = self.process.controller().msg(f"ONION_CLIENT_AUTH_VIEW {bare}")
+        return [part.removeprefix("x25519:") for line in str(reply).splitlines()
+                for part in line.split() if line.startswith("CLIENT ") and
+                part.startswith("x25519:")]
 
 
 @dataclass
