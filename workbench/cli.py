@@ -224,12 +224,12 @@ def cmd_add_auditor(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from . import airgap, vault
+    from . import airgap, db, vault
     from .serve import serve
     gapped = _check_air_gap(args)
     try:
         serve(args.dir, port=args.port, demo_not_air_gapped=not gapped)
-    except (vault.VaultError, airgap.NotAirGappedError, OSError) as exc:
+    except (vault.VaultError, airgap.NotAirGappedError, db.SchemaError, OSError) as exc:
         raise _fail(str(exc)) from None
     return 0
 
@@ -259,6 +259,7 @@ class ProgressBar:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from .db import SchemaError
     from .importer import ImportRefused, import_bundle
     from .vault import VaultError
     _check_air_gap(args)
@@ -271,7 +272,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     ) from None
     except ImportRefused as exc:
         raise _fail(f"{exc}; nothing was imported") from None
-    except VaultError as exc:
+    except (VaultError, SchemaError) as exc:
         raise _fail(str(exc)) from None
     finally:
         unlocked.lock()
@@ -283,13 +284,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from .db import SchemaError
     from .exporter import ExportRefused, export_replies
     from .vault import VaultError
     _check_air_gap(args)
     unlocked = unlock_from_args(args)
     try:
         result = export_replies(unlocked, args.out, resend_from=args.resend_from)
-    except (ExportRefused, VaultError) as exc:
+    except (ExportRefused, VaultError, SchemaError) as exc:
         raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"cannot write {args.out}: {exc.strerror or exc.__class__.__name__}"

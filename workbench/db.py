@@ -42,6 +42,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
@@ -328,7 +329,13 @@ def make_engine(vault_dir: Path | str) -> Engine:
     return engine
 
 
+class SchemaError(Exception):
+    """The vault's database lacks columns this version needs (made by an older version)."""
+
+
 def create_schema(engine: Engine) -> None:
+    """Create missing tables, and refuse clearly if an existing table lacks a column (there are
+    no migrations for vaults yet: an old vault must not fail later with an SQL error)."""
     for name in SCHEMA_MODULES:
         try:
             importlib.import_module(name)
@@ -336,6 +343,14 @@ def create_schema(engine: Engine) -> None:
             if exc.name is None or not name.startswith(exc.name):
                 raise
     Base.metadata.create_all(engine)
+    found = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        have = {c["name"] for c in found.get_columns(table.name)}
+        missing = sorted(c.name for c in table.columns if c.name not in have)
+        if missing:
+            raise SchemaError(f"this vault was made by an older version of the workbench "
+                              f"(table {table.name} lacks {', '.join(missing)}); it needs a "
+                              "migration")
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -58,6 +58,7 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
     if not out.parent.is_dir():
         raise ExportRefused(f"{out.parent} is not a directory")
     engine = db.make_engine(unlocked.path)
+    db.create_schema(engine)
     tmp = temp_beside(out)
     renamed = False
     try:

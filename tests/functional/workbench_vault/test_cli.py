@@ -139,3 +139,20 @@ def test_bad_files_are_one_clear_line(setup, capsys):
                  str(tv.path), "--passphrase-file", str(tmp_path / "p1"), DEMO])
     err = capsys.readouterr().err
     assert code == 1 and "nothing was imported" in err and "Traceback" not in err
+
+
+def test_an_older_vault_is_refused_with_one_line(setup, capsys):
+    import sqlite3
+
+    from workbench import db
+
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    conn = sqlite3.connect(tv.path / db.DB_FILE)
+    conn.execute("ALTER TABLE submissions DROP COLUMN ack_by")
+    conn.commit()
+    conn.close()
+    code = main(["workbench", "export-replies", str(tmp_path / "r.bundle"), "--vault",
+                 str(tv.path), "--passphrase-file", str(tmp_path / "p1"), DEMO])
+    err = capsys.readouterr().err
+    assert code == 1 and "older version" in err and "ack_by" in err and "Traceback" not in err
