@@ -91,9 +91,9 @@ def _port(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
-        port = 0
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError("a port is a number from 1 to 65535")
+        port = -1
+    if not 0 <= port <= 65535:  # 0: any free port
+        raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
     return port
 
 
