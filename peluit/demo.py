@@ -149,6 +149,9 @@ def run(args: argparse.Namespace) -> int:
 
     data_dir: Path = args.data_dir
     demo_file = data_dir / DEMO_FILE
+    for name in ("reporter_port", "gateway_port", "workbench_port"):
+        if not 1 <= getattr(args, name) <= 65535:
+            raise CommandError(f"--{name.replace('_', '-')}: port out of range")
     if not (data_dir / "server" / "peluit.toml").exists():
         if data_dir.exists() and any(data_dir.iterdir()):
             raise CommandError(f"{data_dir} exists but holds no demo; use another --data-dir")

@@ -89,3 +89,12 @@ def test_demo_sets_up_and_serves_everything(tmp_path):
         assert passphrase in out, out + proc.stderr.read()
     finally:
         _stop(proc)
+
+
+def test_demo_refuses_a_bad_workbench_port_in_one_line(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "peluit", "demo", "--data-dir",
+                          str(tmp_path / "d"), "--workbench-port", "99999"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.strip() == "peluit: --workbench-port: port out of range"
+    assert not (tmp_path / "d").exists()  # refused before anything was created
