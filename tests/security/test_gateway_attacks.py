@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import webtest
 from sqlalchemy import func, select
 
@@ -87,14 +86,14 @@ def test_auditor_cannot_escalate(drop):
         assert db.scalar(select(func.count()).select_from(GatewayUser)) == 1
 
 
-@pytest.mark.parametrize("role", ["Admin", "superuser", "admin ", "compliance", ""])
-def test_admin_cannot_create_an_unknown_role(drop, role):
+def test_admin_cannot_create_an_unknown_role(drop):
     dep = drop.dep
     admin = create_account(dep, "root1", role="admin")
     login(dep, admin)
-    res = dep.app.post("/admin/users", {"csrf_token": page_csrf(dep, "/admin"),
-                                        "username": "eve", "role": role}, status=400)
-    assert_protected(res.headers, role)
+    for role in ("Admin", "superuser", "admin ", "compliance", "", "lead"):
+        res = dep.app.post("/admin/users", {"csrf_token": page_csrf(dep, "/admin"),
+                                            "username": "eve", "role": role}, status=400)
+        assert_protected(res.headers, role)
     with dep.db() as db:
         assert db.scalar(select(func.count()).select_from(GatewayUser)) == 1
 

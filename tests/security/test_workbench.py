@@ -26,10 +26,11 @@ def _csrf(page) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
-@pytest.fixture
-def worked_vault(tmp_path):
+@pytest.fixture(scope="module")
+def worked_vault(tmp_path_factory):
     """A vault after real work: an inbox imported, a question written and exported, a case
-    note; then the auditor logs out."""
+    note; then the auditor logs out. The tests using it only look."""
+    tmp_path = tmp_path_factory.mktemp("worked")
     tv = make_vault(tmp_path)
     secrets_ = {"what": _canary("LAPORAN"), "who": _canary("TERLAPOR"),
                 "file name": _canary("bukti") + ".pdf", "file content": _canary("ISI"),
@@ -65,7 +66,7 @@ def worked_vault(tmp_path):
     return tv, rep, doc, secrets_, stolen, case_urls
 
 
-def test_a_copied_vault_reveals_no_plaintext(worked_vault, tmp_path):
+def test_a_copied_vault_reveals_no_plaintext(worked_vault):
     tv, _rep, _doc, secrets_, _stolen, _cases = worked_vault
     needles = [(what, form) for what, v in secrets_.items() for form in _forms(v)]
     needles += [(f"passphrase {form!r}", form) for form in _forms(PASS)]
