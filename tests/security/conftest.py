@@ -64,9 +64,10 @@ def drop(tmp_path: Path) -> Iterator[Drop]:
     d.dep.engine.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Drop]:
-    """One deployment for a module's tests that only look (building one costs ~0.5 s)."""
+    """One deployment for the tests that only look, or compare before and after (building
+    one costs ~0.5 s)."""
     d = build_drop(tmp_path_factory.mktemp("drop"))
     yield d
     d.dep.engine.dispose()
@@ -81,7 +82,7 @@ def production_backstop(drop: Drop, side: str) -> int:
     return MAX_BUNDLE_UPLOAD + 1024 * 1024
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ports(shared: Drop) -> Iterator[dict[str, int]]:
     """The shared deployment's two apps behind the real HTTP server, on loopback."""
     with serving(shared.reporter_wsgi, production_backstop(shared, "reporter")) as rp, \

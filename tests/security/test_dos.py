@@ -9,7 +9,7 @@ import pytest
 
 from dropbox_app.security import clean_environ
 
-from .conftest import Browser, raw_request
+from .conftest import Browser, csrf, raw_request
 from .test_headers import assert_protected
 
 REPORTER_POSTS = ["/report/new/send", "/followup/" + "a" * 32 + "/message", "/login",
@@ -65,3 +65,39 @@ def test_cookie_cleaning_is_bounded():
     env = {"HTTP_COOKIE": 'peluit_session=abc-_DEF; csrf="0123abcd"; lang=id; bad="q; =x'}
     clean_environ(env)
     assert env["HTTP_COOKIE"] == 'peluit_session=abc-_DEF; csrf="0123abcd"; lang=id'
+
+
+def test_argon2_bound_answers_busy_on_every_door(drop):
+    """With every key-derivation slot taken, codename creation, codename login and gateway
+    sign-in answer 503 "busy" at once, with a page, instead of queueing."""
+    from dropbox_app.throttle import KdfGate
+    from tests.fixtures.gateway import create_account
+    from tests.fixtures.gateway import csrf as gw_csrf
+
+    gates = []
+    for wsgi in (drop.reporter_wsgi, drop.gateway_wsgi):
+        gate = KdfGate(1, 0.05)
+        wsgi.registry["peluit.kdf_gate"] = gate
+        gates.append(gate)
+    held = [g.slot() for g in gates]
+    for h in held:
+        h.__enter__()
+    try:
+        app = drop.reporter()
+        for path, params in (("/codename", {"words": "id"}),
+                             ("/login", {"codename": "satu dua tiga empat lima enam tujuh"})):
+            res = app.post(path, {"csrf_token": csrf(app), "website": "", **params},
+                           status=503)
+            assert res.headers["Retry-After"] and "<h1>" in res.text
+            assert_protected(res.headers, path)
+        acct = create_account(drop.dep, "ani")
+        gw = drop.gateway()
+        res = gw.post("/login", {"csrf_token": gw_csrf(gw), "username": "ani",
+                                 "passphrase": acct.passphrase, "code": "123456"}, status=503)
+        assert "<h1>" in res.text
+        assert_protected(res.headers, "gateway login")
+    finally:
+        for h in held:
+            h.__exit__(None, None, None)
+    # Freed, the doors open again.
+    Browser(drop.reporter()).get_codename()
