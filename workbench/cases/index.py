@@ -7,7 +7,8 @@ the workbench process, and is dropped when it locks; nothing of it is written an
 
 Postings are sorted ``array('I')`` of case ids, four bytes per posting, so 100,000 cases of a
 few hundred words take tens of megabytes. A query is the AND of its words; the last word also
-matches as a prefix (typing "korup" finds "korupsi"). Intersections run in C
+matches as a prefix when it is not a word of the index itself, or when the query ends in ``*``
+(typing "korup" finds "korupsi"; "dana" finds "dana", "dana*" also "danai"). Intersections run in C
 (``set.intersection``) starting from the rarest word."""
 
 from __future__ import annotations
@@ -121,8 +122,9 @@ class SearchIndex:
             return None
         with self._lock:
             groups: list[list[array]] = []
+            prefix = query.rstrip().endswith("*")
             for i, w in enumerate(words):
-                if i == len(words) - 1:
+                if i == len(words) - 1 and (prefix or w not in self._postings):
                     matched = [self._postings[t] for t in self._expand(w)]
                 else:
                     p = self._postings.get(w)

@@ -20,6 +20,8 @@ def test_index_and_or_prefix_and_replace():
     assert idx.search("korupsi dana") == {1}
     assert idx.search("kor") == {1, 5}         # the last word is a prefix
     assert idx.search("kor dana") == set()      # only the last word is
+    idx.add(7, "danai")
+    assert idx.search("dana") == {1} and idx.search("dana*") == {1, 7}  # exact word first
     assert idx.search("tidakada") == set()
     assert idx.search("  !! ") is None          # no words: no text condition
     idx.add(3, "Dana hibah")                    # out of order: still sorted
