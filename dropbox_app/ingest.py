@@ -144,6 +144,8 @@ class _Ingest:
     def end(self) -> None:
         if self._writer is not None:
             self._writer.close()
+            assert self._file is not None
+            self._file.pending.sink.finish()  # its writer thread ends with the part
             self._writer = None
             self._file = None
         elif self._text is not None:

@@ -57,3 +57,39 @@ def test_member_names_are_strict(tmp_path, bad):
         member_name(bad)
     with pytest.raises(StoreError):
         Store(tmp_path).open(bad + ".env")
+
+
+def test_a_failing_disk_surfaces_and_leaves_nothing(tmp_path):
+    import errno
+
+    from dropbox_app.store import HashingWriter
+
+    class Full:
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    sink = HashingWriter(Full())
+    sink.write(b"x" * 1000)
+    with pytest.raises(OSError, match="No space"):
+        sink.finish()
+    store = Store(tmp_path)
+    p = store.begin("0a" * 16)
+    p.sink._f = Full()  # the disk fills up under a real envelope
+    p.sink.write(b"y")
+    with pytest.raises(OSError):
+        p.commit(dt.date.today())
+    p.discard()
+    assert os.listdir(tmp_path) == []
+
+
+def test_hash_and_size_match_the_file(tmp_path):
+    import hashlib
+
+    store = Store(tmp_path)
+    p = store.begin("0b" * 16)
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    for i in range(0, len(data), 65536):
+        p.sink.write(memoryview(data)[i:i + 65536])
+    size, sha = p.commit(dt.date.today())
+    assert size == len(data) and sha == hashlib.sha256(data).hexdigest()
+    assert (tmp_path / p.member).read_bytes() == data
