@@ -225,7 +225,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _check_db(cfg)
     removed = sweep_store(cfg)
     if removed:
-        print(f"removed {removed} file(s) left in the store by an interrupted upload")
+        print(f"removed {removed} file(s) left in the store by an interrupted upload",
+              flush=True)
     if args.app == "reporter":
         wsgi = apps.make_reporter_app(cfg)
         listen, limit = cfg.reporter_listen, cfg.max_upload_bytes + 2 * 1024 * 1024

@@ -49,10 +49,11 @@ class Server:
         self.proc = subprocess.Popen([*wrapper, *PELUIT, "serve", "reporter", "--config",
                                       str(cfg)], stdout=self._log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(env or {})}, cwd=cfg.parent)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded machine imports slowly
         while b"listening" not in self.log.read_bytes():
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start: " + self.log.read_text())
+                raise RuntimeError(f"server did not start (exit {self.proc.poll()}): "
+                                   + self.log.read_text())
             time.sleep(0.05)
 
     def server_pid(self) -> int:
