@@ -216,3 +216,21 @@ def test_amended_decree_moves_open_deadlines(tv, auditor, store):
     app = make_app(tv.path, demo_not_air_gapped=True)
     assert case_row(store, cid).due_acknowledge.isoformat() == "2026-03-27"
     assert app.registry.case_categories == {"korupsi": "Korupsi", "lainnya": "Lain-lain"}
+
+
+def test_no_plaintext_of_cases_or_index_at_rest(tv, auditor, lead, store):
+    """Type in, review, search, note, forward-decide: no file of the vault holds the words."""
+    secret = "Zamrudkhatulistiwa"
+    cid = intake(auditor, what=f"{secret} pelicin", who_name="Pejabat Qorvinus",
+                 sender="Ibu Sari")
+    post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "pungli",
+                                           "core_issue": "Rahasiaku inti", "submit": "1"})
+    post(auditor, f"/cases/{cid}/note", {"text": "catatan Kelabuhitam", "kind": "note"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "archived", "reason": "Alasanrahasia"})
+    assert f"/cases/{cid}" in auditor.get("/cases", {"q": secret.lower()}).text
+    words = [secret, "Qorvinus", "Sari", "Rahasiaku", "Kelabuhitam", "Alasanrahasia"]
+    for path in tv.path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes().lower()
+            for w in words:
+                assert w.lower().encode() not in data, (path.name, w)
