@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -57,13 +55,11 @@ def test_this_machine_is_refused_for_real():
     assert up[0] in str(exc.value)
 
 
-def test_cli_refuses_to_start_with_a_network_interface_up(tmp_path):
+def test_cli_refuses_to_start_with_a_network_interface_up(tmp_path, capsys):
+    from peluit.cli import main
+
     _real_interfaces_up()
-    card = tmp_path / "server.card"
-    card.write_text("{}")
-    proc = subprocess.run(
-        [sys.executable, "-m", "peluit", "workbench", "serve", str(tmp_path / "vault")],
-        capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 1
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "refuses to start" in lines[0] and "Traceback" not in proc.stderr
+    code = main(["workbench", "serve", str(tmp_path / "vault")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert len(lines) == 1 and "refuses to start" in lines[0] and "Traceback" not in lines[0]
