@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import resource
@@ -78,6 +79,29 @@ def build(root: Path, count: int, size: int) -> tuple[Path, Path, int, int]:
     return root / "vault", out, out.stat().st_size, plaintext
 
 
+def calibrate() -> tuple[float, float]:
+    """MB/s of secretstream push and SHA-256 right now, to compare with limits.md (the machines
+    are shared: a loaded machine shows here first)."""
+    from nacl.bindings import (
+        crypto_secretstream_xchacha20poly1305_init_push,
+        crypto_secretstream_xchacha20poly1305_push,
+        crypto_secretstream_xchacha20poly1305_state,
+    )
+    data = os.urandom(65536)
+    state = crypto_secretstream_xchacha20poly1305_state()
+    crypto_secretstream_xchacha20poly1305_init_push(state, os.urandom(32))
+    t0 = time.perf_counter()
+    for _ in range(1000):
+        crypto_secretstream_xchacha20poly1305_push(state, data, None, 0)
+    push = 1000 * len(data) / (time.perf_counter() - t0) / 1e6
+    h = hashlib.sha256()
+    t0 = time.perf_counter()
+    for _ in range(1000):
+        h.update(data)
+    sha = 1000 * len(data) / (time.perf_counter() - t0) / 1e6
+    return push, sha
+
+
 def child(vault_dir: str, bundle_path: str) -> None:
     """Runs in a fresh process: import once, then again (refused), report figures as JSON."""
     from workbench import vault
@@ -99,7 +123,9 @@ def child(vault_dir: str, bundle_path: str) -> None:
     except ImportRefused:
         refused = True
     t3 = time.perf_counter()
+    push, sha = calibrate()
     print(json.dumps({"seconds": t1 - t0, "cpu_seconds": cpu, "imported": result.imported,
+                      "push_mbs": push, "sha_mbs": sha,
                       "baseline_kib": base, "peak_kib": peak, "replay_refused": refused,
                       "replay_seconds": t3 - t2}))
 
@@ -133,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{fig['imported'] / secs:,.0f} submissions/s")
         print(f"CPU time of the import (both threads): {fig['cpu_seconds']:.2f} s = "
               f"{bundle_bytes / fig['cpu_seconds'] / 1e6:,.0f} MB of bundle per CPU-second")
+        print(f"this machine right after the import: secretstream {fig['push_mbs']:,.0f} MB/s, "
+              f"SHA-256 {fig['sha_mbs']:,.0f} MB/s (limits.md, idle: ~1,100 and ~1,570)")
         print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"peak RSS of the importing process: {fig['peak_kib'] / 1024:,.0f} MiB "
               f"(interpreter and libraries before the import: {fig['baseline_kib'] / 1024:,.0f}"
