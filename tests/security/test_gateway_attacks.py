@@ -117,6 +117,11 @@ def test_session_cookie_is_new_at_every_login_and_dies_at_logout(drop):
     login(dep, acct)
     token = dep.app.cookies["peluit_gw"]
     assert "planted" not in token and len(token) >= 40
+    jar = {c.name: c for c in dep.app.cookiejar if c.value == token}
+    cookie = jar["peluit_gw"]
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    assert cookie.get_nonstandard_attr("SameSite") == "Strict"
+    assert cookie.expires is None  # gone when the browser (or its identity) goes
     assert acct.passphrase.split()[0] not in token
     dep.app.post("/logout", {"csrf_token": page_csrf(dep)}, status=303)
     with dep.db() as db:
