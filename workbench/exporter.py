@@ -58,10 +58,10 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
     if not out.parent.is_dir():
         raise ExportRefused(f"{out.parent} is not a directory")
     engine = db.make_engine(unlocked.path)
-    db.create_schema(engine)
     tmp = temp_beside(out)
     renamed = False
     try:
+        db.create_schema(engine)
         with db.unlocked(vault_key), Session(engine) as session, session.begin():
             result = _export(session, unlocked, tmp, today or dt.date.today(), resend_from)
             os.replace(tmp, out)

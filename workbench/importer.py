@@ -200,9 +200,9 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
     vault_key = unlocked.require_content()
     today = today or dt.date.today().isoformat()
     engine = db.make_engine(unlocked.path)
-    db.create_schema(engine)
-    pack = filestore.PackWriter(unlocked.path, vault.vault_box_key(vault_key).public_key)
     try:
+        db.create_schema(engine)
+        pack = filestore.PackWriter(unlocked.path, vault.vault_box_key(vault_key).public_key)
         with db.unlocked(vault_key), Session(engine) as session:
             try:
                 with session.begin():
