@@ -102,6 +102,12 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> Repl
         select(Report.id, Reporter.public_key).join(Reporter, Report.reporter_id == Reporter.id)
         .where(Report.id.in_(plan.reports))).all())
     by_member = {r.member: r for r in plan.replies}
+    # The sequence number is claimed first: a concurrent upload of the same bundle waits here
+    # for this transaction, and is then refused before it writes a single file.
+    try:
+        sequences.record_accepted(db, manifest.sender, manifest.seq)
+    except CryptoError as exc:
+        raise _crypto_rejection(exc) from None
 
     written = []
     try:
@@ -136,11 +142,7 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> Repl
                 Submission.id.in_(plan.acks), Submission.acked_day.is_(None))
                 .values(acked_day=day).execution_options(synchronize_session=False))
             acked = result.rowcount or 0
-        sequences.record_accepted(db, manifest.sender, manifest.seq)
         db.flush()
-    except CryptoError as exc:  # a concurrent upload of the same bundle won the race
-        _discard(written)
-        raise _crypto_rejection(exc) from None
     except BaseException:
         _discard(written)
         raise

@@ -41,13 +41,25 @@ def take_next(db: Session, key_id: str) -> int:
 
 
 def record_accepted(db: Session, key_id: str, seq: int) -> None:
-    row = _row(db, key_id, REPLY, lock=True)
-    if row is None:
-        db.add(BundleSequence(key_id=key_id, direction=REPLY, last_seq=seq))
-    elif seq <= row.last_seq:  # a concurrent upload of the same bundle got here first
-        from crypto.errors import ReplayError
+    """Claim ``seq`` for ``key_id`` before anything of the bundle is stored. One conditional
+    statement (or the primary key, for a key's first bundle) decides: of two uploads of the same
+    bundle racing, the second waits for the first's transaction and is then refused as a
+    replay, so it never writes over the first one's files."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
 
-        raise ReplayError(f"bundle {seq} is not newer than {row.last_seq}, already accepted")
-    else:
-        row.last_seq = seq
-    db.flush()
+    from crypto.errors import ReplayError
+
+    result = db.execute(update(BundleSequence).where(
+        BundleSequence.key_id == key_id, BundleSequence.direction == REPLY,
+        BundleSequence.last_seq < seq).values(last_seq=seq)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return
+    if _row(db, key_id, REPLY) is not None:
+        raise ReplayError(f"bundle {seq} is not newer than the last one accepted")
+    try:
+        with db.begin_nested():
+            db.add(BundleSequence(key_id=key_id, direction=REPLY, last_seq=seq))
+    except IntegrityError:  # another upload of a first bundle from this key got there first
+        raise ReplayError(f"bundle {seq} was accepted by a concurrent upload") from None

@@ -311,3 +311,72 @@ def test_reply_named_like_a_submission_cannot_replace_it(signed_in):
     write_bundle(out, manifest, dep.auditor.signing, lambda n: io.BytesIO(blob))
     _refused(dep, out.getvalue(), "repeats a reply")
     assert (dep.store_dir / f"{sub.submission_id}.env").read_bytes() == original
+
+
+class _PausingReader(io.BytesIO):
+    """A bundle source that stops where the members begin until told to go on: the upload has
+    then claimed its sequence number but written no file yet."""
+
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.members_at = 16 + int.from_bytes(data[12:16], "big") + 64
+        self.paused, self.go = __import__("threading").Event(), __import__("threading").Event()
+
+    def read(self, n=-1):  # noqa: ANN001, ANN201
+        if self.tell() >= self.members_at and not self.go.is_set():
+            self.paused.set()
+            assert self.go.wait(30)
+        return super().read(n)
+
+
+@pytest.mark.parametrize("earlier_bundle", [False, True])
+def test_same_bundle_uploaded_twice_at_once_keeps_the_first(deployment, earlier_bundle):
+    """Two uploads of one bundle race: the first has claimed the sequence number and is still
+    streaming members when the second passes every check; the second then waits at the claim
+    for the first's transaction and is refused as a replay, before it writes any file over the
+    first one's. For a key's first bundle (the primary key decides) and a later one (the
+    conditional update decides)."""
+    import threading
+
+    from dropbox_app.gateway import replies
+    from dropbox_app.store import Store
+
+    dep = deployment
+    store = Store(dep.store_dir)
+    sub = add_submission(dep)
+    if earlier_bundle:
+        with dep.db() as db, db.begin():
+            replies.accept(db, store, io.BytesIO(reply_bundle(dep)), dep.cfg.deployment_id,
+                           dep.clock.day())
+    data = reply_bundle(dep, replies=[(sub.report_id, sub.reporter_key, "satu")])
+    outcome = {}
+
+    def upload(name, src) -> None:  # noqa: ANN001
+        with dep.db() as db:
+            db.begin()
+            try:
+                replies.accept(db, store, src, dep.cfg.deployment_id, dep.clock.day())
+                db.commit()
+                outcome[name] = "accepted"
+            except replies.ReplyRejected as exc:
+                db.rollback()
+                outcome[name] = exc.message
+
+    slow = _PausingReader(data)
+    first = threading.Thread(target=upload, args=("first", slow))
+    first.start()
+    assert slow.paused.wait(30)
+    second = threading.Thread(target=upload, args=("second", io.BytesIO(data)))
+    second.start()
+    second.join(1.0)
+    assert second.is_alive(), outcome  # waiting at the claim
+    slow.go.set()
+    first.join(30)
+    second.join(30)
+    assert outcome == {"first": "accepted", "second": replies.REPLAYED}
+    with dep.db() as db:
+        replies_rows = [r for r in db.scalars(select(Reply)) if r.report_id == sub.report_id]
+    [reply] = replies_rows
+    meta, _ = envelope.open_bytes((dep.store_dir / reply.member).read_bytes(),
+                                  [sub.reporter_key])
+    assert meta["reply"] == reply.id
