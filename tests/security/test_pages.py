@@ -231,3 +231,42 @@ def test_every_gateway_page(drop):
                              upload_files=[("bundle", "x", b"garbage")], status=422),
                "reply refused")
     check_page(app, app.get("/nope", status=404), "404")
+
+
+HOSTILE_MD = """# Kebijakan
+
+<script>alert(1)</script>
+<img src="https://evil.example/pixel.png" onerror="alert(2)">
+<iframe src="https://evil.example/"></iframe>
+<a href="javascript:alert(3)">klik</a> [data](data:text/html;base64,PHNjcmlwdD4=)
+[http](http://evil.example/) ![gambar](https://evil.example/x.png)
+<style>body{background:url(https://evil.example/y)}</style>
+<form action="https://evil.example/"><input name="codename"></form>
+<p style="color:red" onclick="alert(4)">teks</p>
+"""
+
+
+def test_a_signed_policy_with_hostile_markdown_is_shown_inert(drop):
+    """The landing page shows the signed protection policy: whatever its Markdown holds, the
+    page keeps no script, handler, image, frame, form or non-https link."""
+    from policies.documents import install, sign_version
+
+    officer = AuditorIdentity.generate("Petugas Kepatuhan")
+    policy_dir = drop.cfg.base_dir / "policy"
+    [version] = install(policy_dir)[-1:]
+    for lang in ("id", "en"):
+        (version / f"{lang}.md").write_text(HOSTILE_MD)
+    sign_version(version, officer)
+    app = drop.reporter()
+    for lang in ("id", "en"):
+        res = app.get(f"/?lang={lang}")
+        assert "Kebijakan" in res.text  # the signed policy is what is shown
+        page = _Page()
+        page.feed(res.text)
+        # https links are allowed in a policy (a signed choice of the officer); nothing else.
+        problems = [p for p in page.problems if not p.startswith("href='https://")]
+        assert problems == [], problems
+        low = res.text.lower()
+        for bad in ("<script", "<img", "<iframe", "<style", "javascript:", "data:text",
+                    "http://", 'name="codename"></form>'):
+            assert bad not in low.split('id="policy"')[1].split("</section>")[0], bad
