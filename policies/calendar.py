@@ -75,10 +75,11 @@ class DeadlinePolicy:
     complete_days: int = 75
     eu_acknowledge_days: int = 7
     eu_feedback_months: int = 3
+    retaliation_days: int = 2  # first response to a reported retaliation (the policy's header)
 
     def __post_init__(self) -> None:
         for name in ("acknowledge_days", "verify_days", "complete_days", "eu_acknowledge_days",
-                     "eu_feedback_months"):
+                     "eu_feedback_months", "retaliation_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1000:
                 raise CalendarError(f"calendar.{name} must be a whole number from 1 to 1000")

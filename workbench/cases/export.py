@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from policies.calendar import WorkingCalendar
 from workbench import db
 
-from .models import Case
+from . import retaliation as _retaliation
+from .models import Case, RetaliationFlag
 from .workflow import Permission, State, require
 
 FORMAT = "peluit-stats-export"
@@ -37,6 +38,9 @@ def records(session: Session, calendar: WorkingCalendar, today: dt.date,
             batch: int = 5000) -> Iterator[dict[str, Any]]:
     retaliation = set(session.scalars(
         select(db.Submission.report_id).where(db.Submission.kind == "retaliation").distinct()))
+    flags: dict[int, list[RetaliationFlag]] = {}
+    for flag in session.scalars(select(RetaliationFlag)):
+        flags.setdefault(flag.case_id, []).append(flag)
     last = 0
     while True:
         rows = session.scalars(select(Case).where(Case.id > last).order_by(Case.id)
@@ -51,6 +55,8 @@ def records(session: Session, calendar: WorkingCalendar, today: dt.date,
                 "verification": _deadline(c.verified_day, c.due_verify, closed, today),
                 "completion": _deadline(c.closed_day, c.due_complete, closed, today),
             }
+            if c.id in flags:
+                deadlines["retaliation"] = _retaliation.export_state(flags[c.id], today)
             yield {
                 "category": c.category or "uncategorised",
                 "channel": c.channel,
@@ -62,7 +68,7 @@ def records(session: Session, calendar: WorkingCalendar, today: dt.date,
                 "working_days_to_close": (calendar.working_days_between(
                     c.received_day, c.closed_day) if c.closed_day else None),
                 "policy_improvement": bool(c.policy_improvement),
-                "retaliation": retaliated,
+                "retaliation": retaliated or c.id in flags,
             }
         last = rows[-1].id
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -164,3 +165,22 @@ class FileLoan(Base):
     returned_day: Mapped[dt.date | None] = mapped_column(Date)
     lent_by: Mapped[str] = mapped_column(String(64))
     received_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class RetaliationFlag(Base):
+    """A reporter said, with their codename, that they face retaliation (one ``retaliation``
+    submission): the case is flagged for the compliance officer with its own deadline. Plain
+    columns only but the reason, so the compliance officer's pages (no vault key) can list it;
+    the reason is sealed to the vault's box key, because a compliance officer may write it
+    without holding the vault key, and only key holders (leads) read it back."""
+
+    __tablename__ = "case_retaliation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    flagged_day: Mapped[dt.date] = mapped_column(Date)
+    due_day: Mapped[dt.date] = mapped_column(Date)
+    handled_day: Mapped[dt.date | None] = mapped_column(Date)
+    handled_by: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)

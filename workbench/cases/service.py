@@ -18,7 +18,7 @@ from crypto.kdf import subkey
 from policies.calendar import DeadlinePolicy, WorkingCalendar
 from workbench import audit, db, filestore, outbox
 
-from . import duplicates
+from . import duplicates, retaliation
 from .clock import Clock
 from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan
 
@@ -155,9 +155,12 @@ class CaseService:
         """Append to the audit log (codes and ids in ``details``, never content)."""
         self._audit(user, action, case, **details)
 
+    def _at(self) -> str:
+        return self.clock.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+
     def _audit(self, user: User, action: str, case: Case | None, **details: Any) -> None:
-        at = self.clock.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
-        audit.record(self.db, user.id, action, case.number if case else None, details, at=at)
+        audit.record(self.db, user.id, action, case.number if case else None, details,
+                     at=self._at())
 
     def _case(self, case_id: int) -> Case:
         case = self.db.get(Case, case_id)
@@ -283,6 +286,7 @@ class CaseService:
             day = _day(report.received_day) or self.clock.today()
             created.append(self._create(user, Channel.WEB, day, self._content_from(fields),
                                         category, report.id))
+        retaliation.sync(self.db, self.calendar, self.policy, at=self._at())
         return created
 
     # -- reading ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from workbench import db, filestore, vault
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
 
-from . import export, forwarding, preview
+from . import export, forwarding, preview, retaliation
 from .models import Agency, Case, Forward
 from .search import CaseSearch
 from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
@@ -66,6 +66,10 @@ MESSAGES = {
     "bad_key": N_("The key file must hold exactly one OpenPGP public key."),
     "duplicate_key": N_("That key is already enrolled."),
     "preview": N_("This file cannot be previewed. Export it and open it on a safe machine."),
+}
+RETALIATION_LABELS = {
+    "open": N_("open"), "overdue": N_("overdue"), "met": N_("handled in time"),
+    "late": N_("handled late"),
 }
 
 STATE_LABELS = {
@@ -129,6 +133,7 @@ def _fresh(request: Any, svc: CaseService) -> None:
     """Open cases for newly imported reports (key holders only: it decrypts them)."""
     key = _key(request)
     if key is not None:
+        retaliation.remember_box_key(request.dbsession, key)
         svc.sync_reports(_user(request))
         request.registry.case_search.warm_up(request.registry.workbench_sessionmaker, key)
 
@@ -137,7 +142,8 @@ def _labels(request: Any) -> dict[str, Any]:
     return {"state_labels": STATE_LABELS, "channel_labels": CHANNEL_LABELS,
             "decision_labels": DECISION_LABELS, "outcome_labels": OUTCOME_LABELS,
             "field_labels": FIELD_LABELS, "clock_labels": CLOCK_LABELS,
-            "agency_labels": AGENCY_LABELS, "categories": request.registry.case_categories,
+            "agency_labels": AGENCY_LABELS, "retaliation_labels": RETALIATION_LABELS,
+            "categories": request.registry.case_categories,
             "csrf_token": request.session_csrf_token,
             "can": lambda p: allowed(request.identity.role, p)}
 
@@ -220,7 +226,13 @@ def case_view(request: Any) -> dict[str, Any]:
         select(Forward, Agency).join(Agency, Agency.id == Forward.agency_id)
         .where(Forward.case_id == detail.case.id).order_by(Forward.id)).all()
     agencies = request.dbsession.scalars(select(Agency).order_by(Agency.name)).all()
+    user, today = _user(request), request.registry.case_clock.today()
+    flags = retaliation.flags(request.dbsession, user.role, today, detail.case.id)
+    reasons = (retaliation.reasons(request.dbsession, user.role, vault.vault_box_key(_key(request)),
+                                   detail.case.id)
+               if allowed(user.role, Permission.DECIDE) and flags else {})
     return {**_labels(request), "d": detail, "c": detail.case, "clock": svc.case_clock(detail.case),
+            "flags": flags, "flag_reasons": reasons,
             "four_w": FOUR_W_ONE_H, "decisions": list(Decision),
             "outcomes": [o for o in Outcome if o is not Outcome.DUPLICATE],
             "forwards": forwards, "agencies": agencies, "previewable": preview.PREVIEWABLE,
@@ -284,6 +296,28 @@ def register(request: Any) -> dict[str, Any]:
     only_out = request.GET.get("out") == "1"
     return {**_labels(request), "loans": svc.file_register(_user(request), only_out),
             "only_out": only_out, "today": request.registry.case_clock.today()}
+
+
+# -- retaliation ---------------------------------------------------------------------------------
+
+def retaliation_list(request: Any) -> dict[str, Any]:
+    """Every retaliation flag: case number, day flagged, due day, status. No content, so the
+    compliance officer sees it too; new flags are picked up here (plain columns only)."""
+    reg = request.registry
+    retaliation.sync(request.dbsession, reg.case_calendar, reg.case_policy)
+    rows = retaliation.flags(request.dbsession, request.identity.role, reg.case_clock.today())
+    return {**_labels(request), "rows": rows}
+
+
+def retaliation_handle(request: Any) -> Any:
+    clock = request.registry.case_clock
+    flag = retaliation.handle(request.dbsession, request.identity.role, request.identity.key_id,
+                              _int(request.matchdict["flag"], 0), request.POST.get("reason", ""),
+                              clock.today(),
+                              at=clock.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"))
+    back = request.POST.get("back") == "case"
+    return HTTPSeeOther(request.route_url("case.view", id=flag.case_id) if back
+                        else request.route_url("case.retaliation"))
 
 
 # -- attachments ---------------------------------------------------------------------------------
@@ -455,6 +489,8 @@ def includeme(config: Any) -> None:
     r("case.register", "/cases/register")
     r("case.agencies", "/cases/agencies")
     r("case.export", "/cases/export.json")
+    r("case.retaliation", "/cases/retaliation")
+    r("case.retaliation.handle", "/cases/retaliation/{flag:\\d+}/handled")
     r("case.loan.return", "/cases/loans/{loan:\\d+}/return")
     r("case.view", "/cases/{id:\\d+}")
     r("case.preview", "/cases/{id:\\d+}/files/{submission_id:[0-9a-f]{32}}/preview")
@@ -488,10 +524,15 @@ def includeme(config: Any) -> None:
     v(agency_add, route_name="case.agencies", request_method="POST",
       renderer=tpl + "agencies.jinja2", permission=decide)
     v(stats_export, route_name="case.export", request_method="GET", permission=stats)
+    v(retaliation_list, route_name="case.retaliation", request_method="GET",
+      renderer=tpl + "retaliation.jinja2", permission=stats)
+    v(retaliation_handle, route_name="case.retaliation.handle", request_method="POST",
+      permission=stats)
     config.add_exception_view(workflow_error, context=WorkflowError,
                               renderer=tpl + "error.jinja2")
     config.add_workbench_nav("case.list", N_("Cases"), stats, order=5)
     config.add_workbench_nav("case.deadlines", N_("Deadlines"), stats, order=6)
+    config.add_workbench_nav("case.retaliation", N_("Retaliation"), stats, order=6)
     config.add_workbench_nav("case.new", N_("New complaint"), content, order=7)
     config.add_workbench_nav("case.register", N_("File register"), stats, order=8)
     config.add_workbench_nav("case.agencies", N_("Agencies"), content, order=9)
@@ -531,5 +572,9 @@ def configure(config: Any) -> None:
         _db.create_schema(engine)
         with Session(engine) as session, session.begin():
             recompute_deadlines(session, calendar, policy)
+            # Retaliation reports imported while the workbench was stopped are flagged now.
+            from .retaliation import sync as sync_retaliation
+
+            sync_retaliation(session, calendar, policy)
     finally:
         engine.dispose()

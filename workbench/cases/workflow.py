@@ -37,6 +37,7 @@ class Permission(StrEnum):
     FORWARD = "cases.forward"        # seal a package to an outside agency
     AGENCIES = "cases.agencies"      # enrol agency keys
     STATISTICS = "cases.statistics"  # aggregate export for the compliance officer
+    RETALIATION = "cases.retaliation"  # record that a reported retaliation was handled
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -44,7 +45,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                              Permission.WORK, Permission.FORWARD}),
     Role.LEAD: frozenset(Permission),
     # The compliance officer checks deadlines and statistics; never a complaint's content.
-    Role.COMPLIANCE: frozenset({Permission.LIST, Permission.STATISTICS}),
+    Role.COMPLIANCE: frozenset({Permission.LIST, Permission.STATISTICS,
+                                Permission.RETALIATION}),
 }
 
 

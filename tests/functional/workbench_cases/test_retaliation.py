@@ -1,0 +1,102 @@
+"""Retaliation reports: flagged with their own deadline, seen by the compliance officer without
+content, handled by a lead or the compliance officer, audit-logged, exported."""
+
+import datetime as dt
+import json
+
+from sqlalchemy import select
+
+from policies import auditlog
+from policies.statistics import CaseRecord, compute
+from workbench import db
+from workbench.cases.models import Case, RetaliationFlag
+from workbench.web import make_app
+
+from .test_process import csrf
+
+SECRET = "atasan mengancam memindahkan saya ke Papua"
+
+
+def flagged(auditor, store, day="2026-03-17"):
+    """A web report whose reporter then reports retaliation (Tuesday 17 March 2026: the next
+    three days are Nyepi and cuti bersama, so 2 working days end on Thursday 26 March)."""
+    rid = store.report("Kepala dinas meminta uang pelicin")
+    store.message(rid, SECRET, kind="retaliation", day=day)
+    auditor.get("/cases")  # a key holder's list opens the case and flags it
+    case = store.query(lambda s: s.scalars(select(Case).where(Case.report_id == rid)).one())
+    [flag] = store.query(lambda s: s.scalars(select(RetaliationFlag).where(
+        RetaliationFlag.case_id == case.id)).all())
+    return case, flag
+
+
+def handle(client, flag_id, reason, status=303):
+    page = client.get("/cases/retaliation")
+    return client.post(f"/cases/retaliation/{flag_id}/handled",
+                       {"reason": reason, "csrf_token": csrf(page)}, status=status)
+
+
+def test_flag_deadline_honours_holidays_and_compliance_sees_no_content(auditor, compliance,
+                                                                       store):
+    case, flag = flagged(auditor, store)
+    assert flag.flagged_day == dt.date(2026, 3, 17)
+    assert flag.due_day == dt.date(2026, 3, 26)
+    page = compliance.get("/cases/retaliation")
+    assert case.number in page.text and "2026-03-26" in page.text
+    assert "Papua" not in page.text and "pelicin" not in page.text
+    assert f"/cases/{case.id}\"" not in page.text  # no link to a page it may not open
+    compliance.get(f"/cases/{case.id}", status=403)
+    # The auditor sees the flag on the case page.
+    assert "2026-03-26" in auditor.get(f"/cases/{case.id}").text
+
+
+def test_handling_stops_the_clock_roles_and_audit(auditor, lead, compliance, store,
+                                                  make_client):
+    case, flag = flagged(auditor, store)
+    handle(auditor, flag.id, "sudah ditangani", status=403)  # only a lead or compliance
+    handle(compliance, flag.id, "", status=400)              # a written reason is required
+    handle(compliance, flag.id, "LPSK dihubungi, pelapor dilindungi")
+    handle(lead, flag.id, "again", status=400)               # once only
+    row = store.query(lambda s: s.get(RetaliationFlag, flag.id))
+    assert row.handled_day == dt.date(2026, 3, 16) and row.handled_by
+    # The clock stopped: days later it is still "handled in time", not overdue.
+    make_client.app.registry.case_clock.advance(days=30)
+    page = compliance.get("/cases/retaliation")
+    assert "retaliation-met" in page.text and "LPSK" not in page.text
+    # The reason is for leads only; an auditor's case page does not show it.
+    assert "LPSK dihubungi" in lead.get(f"/cases/{case.id}").text
+    assert "LPSK" not in auditor.get(f"/cases/{case.id}").text
+    entries = store.query(lambda s: [auditlog.parse_line(r.entry, "t") for r in s.scalars(
+        select(db.AuditLogRow).order_by(db.AuditLogRow.seq))])
+    assert auditlog.verify(entries) == []
+    actions = [(e.action, e.case) for e in entries]
+    assert ("case.retaliation.flag", case.number) in actions
+    assert ("case.retaliation.handled", case.number) in actions
+    assert not any(b"LPSK" in e.to_bytes() or b"Papua" in e.to_bytes() for e in entries)
+    # At rest the reason is sealed, not plain.
+    sealed = store.query(lambda s: s.scalars(select(RetaliationFlag.reason)).one())
+    assert sealed and b"LPSK" not in sealed
+
+
+def test_overdue_and_export(auditor, compliance, store, make_client):
+    case, flag = flagged(auditor, store)
+    make_client.app.registry.case_clock.advance(days=11)  # Friday 27 March: past due
+    assert "retaliation-overdue" in compliance.get("/cases/retaliation").text
+    export = json.loads(compliance.get("/cases/export.json").body)
+    [rec] = export["cases"]
+    assert rec["retaliation"] is True and rec["deadlines"]["retaliation"] == "missed"
+    assert "Papua" not in json.dumps(export)
+    [row] = [r for r in compute([CaseRecord.from_dict(rec)] * 6).deadlines
+             if r.deadline == "retaliation"]
+    assert row.cells["missed"].value == 6
+
+
+def test_flagged_at_start_up(tv, lead, store):
+    """A retaliation report imported while the workbench was stopped is flagged when it starts,
+    before any key holder opens a list."""
+    rid = store.report("Pungli di loket")
+    lead.get("/cases")  # the case exists, no retaliation yet
+    assert store.query(lambda s: s.scalars(select(RetaliationFlag)).all()) == []
+    store.message(rid, SECRET, kind="retaliation", day="2026-03-17")
+    make_app(tv.path, demo_not_air_gapped=True)
+    [flag] = store.query(lambda s: s.scalars(select(RetaliationFlag)).all())
+    assert flag.due_day == dt.date(2026, 3, 26)
