@@ -78,7 +78,7 @@ def test_handling_stops_the_clock_roles_and_audit(auditor, lead, compliance, sto
 
 
 def test_overdue_and_export(auditor, compliance, store, make_client):
-    case, flag = flagged(auditor, store)
+    flagged(auditor, store)
     make_client.app.registry.case_clock.advance(days=11)  # Friday 27 March: past due
     assert "retaliation-overdue" in compliance.get("/cases/retaliation").text
     export = json.loads(compliance.get("/cases/export.json").body)
