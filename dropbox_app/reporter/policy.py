@@ -1,20 +1,25 @@
 """What the reporter pages say about the protection policy.
 
-The signed protection policy (issue: policies) will supply these; until it is integrated the
-reporter app shows the built-in summary with these default deadlines, in working days, taken
-from common practice in Indonesian inspectorates (docs in ../shared/reference/indonesia.md)."""
+The signed protection policy in force supplies these. Without one, the reporter app shows the
+built-in summary with the same defaults the policy and the workbench calendar use
+(``policies.calendar.DeadlinePolicy``), so a reporter is never promised one thing on this page
+and measured against another on the workbench."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from policies.calendar import DeadlinePolicy
+
+_DEFAULT = DeadlinePolicy()
+
 
 @dataclass(frozen=True)
 class Deadlines:
-    first_response: int = 3   # a first answer or question from a verifier
-    decision: int = 14        # the decision on how the report will be followed up
-    completion: int = 60      # the follow-up finished (longer for investigations)
+    first_response: int = _DEFAULT.acknowledge_days  # a first answer or question from a verifier
+    decision: int = _DEFAULT.verify_days  # verified, and the way it will be followed up decided
+    completion: int = _DEFAULT.complete_days  # the follow-up finished (longer for investigations)
 
 
 def deadlines(request: Any) -> Deadlines:

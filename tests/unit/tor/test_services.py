@@ -21,6 +21,13 @@ def test_torrc_has_the_required_defences(tmp_path):
     assert f"HiddenServiceDir {tmp_path}/peluit-reporter" in active
     assert "HiddenServicePort 80 127.0.0.1:8080" in active
     assert "HiddenServicePort 80 127.0.0.1:8081" in active
+    # The reporter onion closes a circuit that opens more streams than a browser needs, so one
+    # circuit cannot hold every app thread with half-sent requests.
+    reporter = active[active.index(f"HiddenServiceDir {tmp_path}/peluit-reporter"):]
+    reporter = reporter[:next(i for i, line in enumerate(reporter[1:], 1)
+                              if line.startswith("HiddenServiceDir"))]
+    assert "HiddenServiceMaxStreams 10" in reporter
+    assert "HiddenServiceMaxStreamsCloseCircuit 1" in reporter
     ports = [line for line in active if line.startswith("HiddenServicePort")]
     assert all(" 127.0.0.1:" in line for line in ports)
 
