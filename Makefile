@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= .demo
 
-.PHONY: run test venv system-deps lint unit bench clean catalogs
+.PHONY: run test venv system-deps lint unit bench clean
 
 $(BIN)/peluit: pyproject.toml
 	./tests/install-deps.sh python
@@ -35,9 +35,6 @@ unit: venv
 
 lint: venv
 	$(BIN)/ruff check .
-
-catalogs: venv
-	$(BIN)/python -m peluit.catalogs compile
 
 bench: venv
 	$(BIN)/python -m bench all
