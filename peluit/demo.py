@@ -21,7 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-DEMO_FILE = "demo.json"
+DEMO_FILE = "demo.json"  # present only while the demo is serving: scripts wait for it
+STATE_FILE = "demo-state.json"  # the credentials made at set-up, kept for the next start
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -149,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
     data_dir: Path = args.data_dir
     demo_file = data_dir / DEMO_FILE
+    state_file = data_dir / STATE_FILE
     for name in ("reporter_port", "gateway_port", "workbench_port"):
         if not 1 <= getattr(args, name) <= 65535:
             raise CommandError(f"--{name.replace('_', '-')}: port out of range")
@@ -161,13 +163,14 @@ def run(args: argparse.Namespace) -> int:
             demo = setup(data_dir, args.reporter_port, args.gateway_port, args.language)
         except ConfigError as exc:
             raise CommandError(str(exc)) from None
-        _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
+        _write_private(state_file, json.dumps(demo, indent=2) + "\n")
     else:
         try:
-            demo = json.loads(demo_file.read_text("utf-8"))
+            demo = json.loads(state_file.read_text("utf-8"))
         except (OSError, ValueError):
-            raise CommandError(f"{demo_file} is missing or damaged; remove {data_dir} to start "
+            raise CommandError(f"{state_file} is missing or damaged; remove {data_dir} to start "
                                "the demo afresh") from None
+    demo_file.unlink(missing_ok=True)  # left by a demo that was killed
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -175,11 +178,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"cannot listen: {exc.strerror or exc}") from None
     demo["urls"] = dict(zip(("reporter", "gateway", "workbench"), urls, strict=True))
+    # Written once everything listens, atomically, and removed when the demo stops, so a script
+    # that waits for demo.json never reads addresses that do not answer.
     _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
     print(describe(demo) + "Ctrl-C stops everything.", flush=True)
     try:
         stop.wait()
     finally:
+        demo_file.unlink(missing_ok=True)
         for srv in servers:
             srv.stop()
         for s, h in old.items():

@@ -83,6 +83,7 @@ def test_demo_sets_up_and_serves_everything(tmp_path):
         assert b"pending-count" in gw.request("GET", "/")[1]
     finally:
         _stop(proc)
+    assert not demo_file.exists()  # present only while the demo serves
     proc = _start(tmp_path, ports)  # a second start: same installation, same credentials
     try:
         out = _ready(proc)
@@ -98,3 +99,17 @@ def test_demo_refuses_a_bad_workbench_port_in_one_line(tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert res.stderr.strip() == "peluit: --workbench-port: port out of range"
     assert not (tmp_path / "d").exists()  # refused before anything was created
+
+
+def test_demo_json_appears_only_when_everything_listens(tmp_path):
+    ports = [_free_port() for _ in range(3)]
+    with socket.socket() as taken:  # another program holds the gateway's port
+        taken.bind(("127.0.0.1", ports[1]))
+        taken.listen()
+        res = subprocess.run(
+            [sys.executable, "-m", "peluit", "demo", "--data-dir", str(tmp_path / "demo"),
+             "--reporter-port", str(ports[0]), "--gateway-port", str(ports[1]),
+             "--workbench-port", str(ports[2])], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("peluit: cannot listen")
+    assert not (tmp_path / "demo" / "demo.json").exists()  # a script waiting for it keeps waiting
