@@ -442,7 +442,7 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
     today = today or dt.date.today()
     facts = (gather or gatherer())(Path(config), policy_dir=policy_dir)
     if workbench_deadlines is not None:
-        facts.workbench_deadlines = _load_deadlines(workbench_deadlines)
+        facts.workbench_deadlines = load_workbench_deadlines(workbench_deadlines)
     policy = policy_in_force(facts, today)
     outcomes = run_controls(facts, policy)
     report = to_json(facts, policy, outcomes, today)
@@ -466,7 +466,7 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
     return 0 if report["passed"] else 1
 
 
-def _load_deadlines(path: Path) -> dict[str, int]:
+def load_workbench_deadlines(path: Path) -> dict[str, int]:
     """The workbench's deadlines: its policy file (TOML with a ``[calendar]`` table, as
     policies/calendar.py reads it) or JSON of the same fields."""
     if Path(path).suffix == ".toml":
@@ -484,4 +484,10 @@ def _load_deadlines(path: Path) -> dict[str, int]:
     if not isinstance(obj, dict) or not all(isinstance(v, int) for v in obj.values()):
         raise ValueError(f"{path}: expected an object of whole numbers such as "
                          '{"acknowledge_days": 3, "verify_days": 3, "complete_days": 75}')
-    return obj
+    # A field the file leaves out is the workbench's default, exactly as for its TOML file.
+    from policies.calendar import CalendarError, DeadlinePolicy
+
+    try:
+        return dataclasses.asdict(DeadlinePolicy(**obj))
+    except (CalendarError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -89,6 +89,7 @@ class Header:
         return {"acknowledge_days": self.deadlines["acknowledgment"],
                 "verify_days": self.deadlines["verification"],
                 "complete_days": self.deadlines["completion"],
+                "retaliation_days": self.deadlines["retaliation"],
                 "eu_acknowledge_days": self.yardsticks["acknowledgment_days"],
                 "eu_feedback_months": self.yardsticks["feedback_months"]}
 

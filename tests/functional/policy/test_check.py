@@ -32,7 +32,8 @@ def deployment(template, tmp_path):
 
 def outcomes(cfg: Path) -> dict[str, controls.Result]:
     facts = gather(cfg)
-    facts.workbench_deadlines = json.loads((cfg.parent / "workbench-deadlines.json").read_text())
+    facts.workbench_deadlines = controls.load_workbench_deadlines(
+        cfg.parent / "workbench-deadlines.json")
     policy = controls.policy_in_force(facts)
     return {o.control.id: o.result for o in run_controls(facts, policy)}
 
@@ -84,7 +85,10 @@ BREAK = {
               # only the pinned officer may sign, and this one did not
               lambda c: _pin_signer(c, AuditorIdentity.generate("Someone else"))],
     "POL-2": [lambda c: _set(c.parent / "workbench-deadlines.json", '"complete_days": 75',
-                             '"complete_days": 60')],
+                             '"complete_days": 60'),
+              # the retaliation clock is a promise of the policy too (default 2 when left out)
+              lambda c: _set(c.parent / "workbench-deadlines.json", '"complete_days": 75',
+                             '"complete_days": 75, "retaliation_days": 5')],
     "TOR-1": [lambda c: (c.parent / "tor/gateway/authorized_clients/ani.auth").unlink(),
               lambda c: _set(c.parent / "tor" / "torrc", "127.0.0.1:8081", "127.0.0.1:9999")],
     "TOR-2": [lambda c: _set(c.parent / "tor" / "torrc", "PoWDefensesEnabled 1",
