@@ -204,6 +204,16 @@ def test_reporter_key_swap_is_refused(tv):
         run(tv, build_inbox(tv, [later], seq=2))
 
 
+def test_reporter_key_swap_within_one_bundle_is_refused(tv):
+    item = report_item()  # a report the vault has never seen, so its key comes from the bundle
+    later = Item("message", b'{"in_reply_to":null,"text":"x"}', report=item.report,
+                 reporter_key=PrivateKey.generate().public_key)
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused, match="another reporter key"):
+        run(tv, build_inbox(tv, [item, later], seq=1))
+    assert snapshot(tv) == before
+
+
 def test_envelope_for_someone_else_is_refused(tv):
     item = report_item()
     members = sealed_members([item], [PrivateKey.generate().public_key])
