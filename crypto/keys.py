@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from nacl.bindings import crypto_scalarmult
@@ -36,9 +37,12 @@ def fingerprint(*public_keys: bytes) -> str:
     return " ".join(groups)
 
 
+@functools.lru_cache(maxsize=4096)
 def usable_box_key(raw: bytes) -> bool:
     """False for the X25519 points of small order: a 'key' that makes every shared secret
-    all-zero, so whatever is sealed to it is readable by anyone."""
+    all-zero, so whatever is sealed to it is readable by anyone. Cached: the answer is a fixed
+    property of a public (not secret) value, and importers seal thousands of files to the same
+    few keys, each check costing a scalar multiplication."""
     try:
         crypto_scalarmult(b"\x09" * 32, raw)
     except NaclCryptoError:
