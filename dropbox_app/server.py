@@ -11,7 +11,9 @@ headers as the app's."""
 from __future__ import annotations
 
 import signal
+import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +54,55 @@ class _ProtectedSimpleWriter:
         return getattr(self._wfile, name)
 
 
+# cheroot's timeout is per socket operation, so a client sending one header byte per timeout
+# would hold a worker thread forever; enough of them would starve every other client. The
+# request line and headers therefore get one total deadline; the body keeps the per-operation
+# inactivity timeout, since a large upload over Tor may legitimately take an hour.
+HEADER_DEADLINE = 20.0
+BODY_IDLE_TIMEOUT = 120.0
+
+
+class _DeadlineSocket:
+    """The connection's socket, with an optional total deadline over every receive."""
+
+    def __init__(self, sock: socket.socket, idle: float):
+        self._sock = sock
+        self._idle = idle
+        self.deadline: float | None = None
+
+    def _arm(self) -> None:
+        if self.deadline is None:
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        self._sock.settimeout(min(left, self._idle))
+
+    def recv_into(self, *args: Any) -> int:
+        self._arm()
+        return self._sock.recv_into(*args)
+
+    def recv(self, *args: Any) -> bytes:
+        self._arm()
+        return self._sock.recv(*args)
+
+    def disarm(self) -> None:
+        self.deadline = None
+        self._sock.settimeout(self._idle)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
 class _Request(_server.HTTPRequest):
+    def parse_request(self) -> None:
+        sock = self.conn.socket
+        sock.deadline = time.monotonic() + self.server.header_deadline
+        try:
+            super().parse_request()
+        finally:
+            sock.disarm()
+
     def send_headers(self) -> None:
         real = self.conn.wfile
         self.conn.wfile = _BannerlessWriter(real)
@@ -73,14 +123,20 @@ class _Request(_server.HTTPRequest):
 class _Connection(_server.HTTPConnection):
     RequestHandlerClass = _Request
 
+    def __init__(self, server: Any, sock: Any, makefile: Any = _server.MakeFile) -> None:
+        super().__init__(server, _DeadlineSocket(sock, server.timeout), makefile)
+
 
 def make_server(app: Callable[..., Any], listen: Listen, max_body: int,
-                threads: int = 16, max_threads: int = 64) -> wsgi.Server:
+                threads: int = 16, max_threads: int = 64,
+                header_deadline: float = HEADER_DEADLINE) -> wsgi.Server:
     """A server bound to a loopback address. ``max_body`` is a backstop: the app itself
     answers oversized requests with a clear 413 page before reading them."""
     check_loopback(listen.host)
     srv = wsgi.Server((listen.host, listen.port), app, numthreads=threads, max=max_threads,
-                      server_name=_MARK.decode(), timeout=120, request_queue_size=64)
+                      server_name=_MARK.decode(), timeout=BODY_IDLE_TIMEOUT,
+                      request_queue_size=64)
+    srv.header_deadline = header_deadline
     srv.ConnectionClass = _Connection
     srv.max_request_body_size = max_body
     srv.max_request_header_size = 64 * 1024
