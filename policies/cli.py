@@ -119,20 +119,14 @@ def load_card(path: Path):  # type: ignore[no-untyped-def]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside ``path``, fsync, rename: never half a file."""
-    import os
-    import secrets
+    """policies.documents.write_atomic, failing with the command's one-line error."""
+    from policies.documents import PolicyError
+    from policies.documents import write_atomic as write
 
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise _Fail(f"cannot write {path}: {exc.strerror}") from None
+        write(path, data)
+    except PolicyError as exc:
+        raise _Fail(str(exc)) from None
 
 
 def _load_log(source: Path):  # type: ignore[no-untyped-def]

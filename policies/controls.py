@@ -437,7 +437,7 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
     """``peluit policy check``: gather, check, write check.json and check.html. Returns the
     exit code (1 when a control fails). Raises ValueError for a user error."""
     from policies import documents
-    from policies.documents import _write_atomic
+    from policies.documents import write_atomic
 
     today = today or dt.date.today()
     facts = (gather or gatherer())(Path(config), policy_dir=policy_dir)
@@ -452,9 +452,9 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
     except OSError as exc:
         raise ValueError(f"cannot create {out_dir}: {exc.strerror}") from None
     try:
-        _write_atomic(out_dir / "check.json",
+        write_atomic(out_dir / "check.json",
                       json.dumps(report, indent=2, ensure_ascii=False).encode() + b"\n")
-        _write_atomic(out_dir / "check.html", to_html(report, language).encode("utf-8"))
+        write_atomic(out_dir / "check.html", to_html(report, language).encode("utf-8"))
     except documents.PolicyError as exc:
         raise ValueError(str(exc)) from None
     for o in outcomes:

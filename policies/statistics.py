@@ -479,13 +479,13 @@ LABELS: dict[str, dict[str, str]] = {
 
 def write_report(report: Report, out_dir: Path, language: str = "id") -> list[Path]:
     """Write stats.html and stats.csv into ``out_dir`` (atomically); return their paths."""
-    from policies.documents import _write_atomic
+    from policies.documents import write_atomic
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "stats.html", out_dir / "stats.csv"]
-    _write_atomic(paths[0], to_html(report, language).encode("utf-8"))
-    _write_atomic(paths[1], to_csv(report).encode("utf-8"))
+    write_atomic(paths[0], to_html(report, language).encode("utf-8"))
+    write_atomic(paths[1], to_csv(report).encode("utf-8"))
     return paths
 
 

@@ -243,7 +243,7 @@ def sign_version(path: Path, identity: AuditorIdentity,
     payload = version.payload()
     sig = identity.signing.sign(SIGNATURE_DOMAIN + canonical_json(payload)).signature
     signature = Signature(identity.card(today), sig, payload)
-    _write_atomic(Path(path) / SIGNATURE_FILE, signature.to_bytes())
+    write_atomic(Path(path) / SIGNATURE_FILE, signature.to_bytes())
     return signature
 
 
@@ -382,7 +382,8 @@ def install(dest: Path, signer: AuditorIdentity | None = None,
     return installed
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name beside ``path``, fsync, rename: never half a file."""
     import os
     import secrets
 
