@@ -105,12 +105,12 @@ def calibrate() -> tuple[float, float]:
 def child(vault_dir: str, bundle_path: str) -> None:
     """Runs in a fresh process: import once, then again (refused), report figures as JSON."""
     from workbench import vault
-    from workbench.importer import ImportRefused, import_bundle
+    from workbench.importer import READ_BUFFER, ImportRefused, import_bundle
     unlocked = vault.unlock(Path(vault_dir), "Bench Lead", PASS)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     base, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
-    with open(bundle_path, "rb", buffering=1 << 20) as src:
+    with open(bundle_path, "rb", buffering=READ_BUFFER) as src:
         result = import_bundle(unlocked, src)
     t1 = time.perf_counter()
     usage = resource.getrusage(resource.RUSAGE_SELF)

@@ -302,11 +302,13 @@ class EnvelopeReader:
     def chunks(self) -> Iterator[bytes]:
         """Yield the plaintext in order. Raises at the point where something is wrong, and only
         returns normally after the FINAL trailer verified and the input ended right after it."""
-        for view in self._views():
+        for view in self.views():
             yield bytes(view)
 
-    def _views(self) -> Iterator[memoryview]:
-        # The plaintext as views into each decrypted chunk (no copy; valid until the next one).
+    def views(self) -> Iterator[memoryview]:
+        """Like ``chunks()``, as read-only views into each decrypted chunk: no copy. A view keeps
+        its own chunk alive (every chunk is a new bytes object), so it may be kept or handed
+        to another thread after the next one was read."""
         if self._consumed:
             raise ValueError("envelope already read")
         self._consumed = True
@@ -365,7 +367,7 @@ def open_stream(src: BinaryIO, out: BinaryIO,
     """Decrypt ``src`` into ``out``. On an error ``out`` holds a prefix of the plaintext: write to
     a provisional place and keep it only if this returned."""
     reader = EnvelopeReader(src, keys)
-    for view in reader._views():
+    for view in reader.views():
         _write_all(out, view)
     if reader.plaintext_size is None:  # chunks() only returns after the trailer verified
         raise TruncatedError("envelope ends without its final trailer")

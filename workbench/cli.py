@@ -260,12 +260,12 @@ class ProgressBar:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from .db import SchemaError
-    from .importer import ImportRefused, import_bundle
+    from .importer import READ_BUFFER, ImportRefused, import_bundle
     from .vault import VaultError
     _check_air_gap(args)
     unlocked = unlock_from_args(args)
     try:
-        with open(args.bundle, "rb", buffering=1 << 20) as src:
+        with open(args.bundle, "rb", buffering=READ_BUFFER) as src:
             result = import_bundle(unlocked, src, progress=ProgressBar())
     except OSError as exc:
         raise _fail(f"cannot read {args.bundle}: {exc.strerror or exc.__class__.__name__}"

@@ -32,7 +32,7 @@ from crypto.errors import AuthenticationError
 from .fsutil import fsync_dir
 
 FILES_DIR = "files"
-WRITE_BUFFER = 1 << 20
+WRITE_BUFFER = 1 << 16  # envelope chunks are 64 KiB: larger buffers only add a copy
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -51,9 +51,15 @@ class PackWriter:
     The re-encryption runs in a worker thread: the importing thread reads, hashes and decrypts
     the bundle while the worker hashes the plaintext, encrypts it again and writes it (libsodium
     and hashlib release the GIL), so an import uses two cores. A bounded queue keeps memory at a
-    few chunks whatever the file sizes."""
+    few chunks whatever the file sizes.
 
-    QUEUE_CHUNKS = 16
+    Durability is paid as the pack grows, not all at the end: every ``FLUSH_EVERY`` bytes a
+    third thread fdatasyncs what has been written so far, so the disk works while the CPUs do,
+    and ``finish`` only waits for the tail (one fsync of a whole gigabyte took a sixth of an
+    import's time)."""
+
+    QUEUE_CHUNKS = 64
+    FLUSH_EVERY = 32 << 20
 
     def __init__(self, vault_path: Path | str, vault_public: PublicKey):
         self.root = Path(vault_path)
@@ -68,11 +74,29 @@ class PackWriter:
         self._error: BaseException | None = None
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(self.QUEUE_CHUNKS)
         self._worker = threading.Thread(target=self._work, name="pack-writer", daemon=True)
+        self._flush_wanted = threading.Event()
+        self._flushing = True
+        self._flusher = threading.Thread(target=self._flush_loop, name="pack-flusher",
+                                         daemon=True)
+        self._flusher.start()
         self._worker.start()
+
+    def _flush_loop(self) -> None:
+        fd = self._out.fileno()
+        while True:
+            self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            if not self._flushing:
+                return
+            try:
+                os.fdatasync(fd)  # what the buffer handed to the kernel so far
+            except OSError:
+                return  # finish() does the final fsync and reports any error there
 
     def _work(self) -> None:
         writer = h = None
         size = start = 0
+        next_flush = self.FLUSH_EVERY
         while True:
             op, arg = self._queue.get()
             if op == "stop":
@@ -92,6 +116,10 @@ class PackWriter:
                     writer.close()  # type: ignore[union-attr]
                     self._stored.append(Stored(self.rel, start, self._out.tell() - start, size,
                                                h.hexdigest()))  # type: ignore[union-attr]
+                written = self._out.tell()
+                if written >= next_flush:  # also inside one large file
+                    next_flush = written + self.FLUSH_EVERY
+                    self._flush_wanted.set()
             except BaseException as exc:  # reported to the importing thread
                 self._error = exc
 
@@ -100,7 +128,7 @@ class PackWriter:
             raise self._error
         self._queue.put((op, arg))
 
-    def add(self, submission_id: str, chunks: Iterable[bytes]) -> int:
+    def add(self, submission_id: str, chunks: Iterable[bytes | memoryview]) -> int:
         """Queue ``chunks`` (a decrypting reader's output) for the pack; returns the file's
         index in ``results()``. An error while reading stops here; the pack is then discarded."""
         self._put("begin", submission_id)
@@ -114,6 +142,18 @@ class PackWriter:
         if self._worker.is_alive():
             self._queue.put(("stop", None))
             self._worker.join()
+        self._stop_flusher()
+
+    def _stop_flusher(self) -> None:
+        self._flushing = False
+        self._flush_wanted.set()
+        self._flusher.join()
+
+    def done(self) -> list[Stored]:
+        """The files stored so far, in order (a snapshot; the worker only ever appends)."""
+        if self._error is not None:
+            raise self._error
+        return self._stored[:]
 
     def results(self) -> list[Stored]:
         """Wait for the worker; one Stored per ``add``, in order."""
@@ -140,6 +180,7 @@ class PackWriter:
                 self._worker.join()
             except queue.Full:
                 continue
+        self._stop_flusher()
         if not self._out.closed:
             self._out.close()
         self._tmp.unlink(missing_ok=True)

@@ -347,3 +347,14 @@ def test_partial_writes_are_completed(ani):
     sink = _Dribble()
     envelope.open_stream(io.BytesIO(bytes(out.data)), sink, [ani.box])
     assert sink.data == data
+
+
+def test_views_stay_valid_after_the_next_chunk_is_read():
+    # The importer hands views to another thread while it decrypts on: each must keep its data.
+    sk = PrivateKey.generate()
+    data = os.urandom(3 * 65536 + 123)
+    reader = envelope.EnvelopeReader(io.BytesIO(envelope.seal_bytes(data, [sk.public_key], {})),
+                                     [sk])
+    views = list(reader.views())
+    assert len(views) > 1 and all(v.readonly for v in views)
+    assert b"".join(views) == data and reader.plaintext_size == len(data)

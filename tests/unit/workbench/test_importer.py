@@ -297,3 +297,62 @@ def test_an_empty_bundle_only_moves_the_sequence_on(tv):
     assert not list((tv.path / "files").iterdir())
     with pytest.raises(ImportRefused):
         run(tv, build_inbox(tv, [report_item()], seq=2))
+
+
+# --- large imports: rows inserted in batches, the pack made durable as it grows --------------
+
+def _many_items(n_reports: int, files_each: int) -> list[Item]:
+    items = []
+    for i in range(n_reports):
+        rep = report_item(f"laporan {i}")
+        items.append(rep)
+        items += [Item("file", os.urandom(100 + 7000 * j), report=rep.report,
+                       reporter_key=rep.reporter_key, name=f"bukti-{i}-{j}.bin")
+                  for j in range(files_each)]
+    return items
+
+
+def test_rows_inserted_in_batches_while_importing_are_all_there(tv, monkeypatch):
+    from workbench import importer
+    monkeypatch.setattr(importer._Batch, "INSERT_EVERY", 3)  # many batches, some waiting on files
+    items = _many_items(4, 4)
+    result = run(tv, build_inbox(tv, items, seq=1))
+    assert (result.imported, result.reports_created) == (20, 4)
+    assert result.plaintext_bytes == sum(len(it.body) for it in items)
+    key = vault.vault_box_key(tv.lead.vault_key)
+    with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s:
+        subs = s.scalars(select(db.Submission).order_by(db.Submission.seq)).all()
+        assert [x.id for x in subs] == [it.id for it in items]  # in bundle order
+        for sub, it in zip(subs, items, strict=True):
+            assert sub.report_id == it.report
+            if it.kind == "file":
+                assert sub.file_name == it.name and sub.size == len(it.body)
+                assert b"".join(filestore.iter_plaintext(tv.path, sub, key)) == it.body
+
+
+def test_a_late_fault_undoes_the_rows_of_earlier_batches(tv, monkeypatch):
+    from workbench import importer
+    monkeypatch.setattr(importer._Batch, "INSERT_EVERY", 2)
+    data = build_inbox(tv, _many_items(3, 3), seq=1)
+    before = snapshot(tv)
+    with pytest.raises(ImportRefused):
+        run(tv, _flip(data, len(data) - 100))  # the last member, long after the first inserts
+    assert snapshot(tv) == before
+    assert not list((tv.path / "files").iterdir())
+
+
+def test_the_pack_is_synced_while_it_grows(tv, monkeypatch):
+    synced: list[int] = []
+    real = os.fdatasync
+
+    def spy(fd):
+        synced.append(os.fstat(fd).st_size)
+        real(fd)
+
+    monkeypatch.setattr(filestore.PackWriter, "FLUSH_EVERY", 64 * 1024)
+    monkeypatch.setattr(filestore.os, "fdatasync", spy)
+    items = _many_items(2, 5)
+    run(tv, build_inbox(tv, items, seq=1))
+    (pack,) = (tv.path / "files").iterdir()
+    # Synced part-way through, not only once at the end (finish() uses fsync).
+    assert synced and min(synced) < pack.stat().st_size
