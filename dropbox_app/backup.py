@@ -8,7 +8,8 @@ What a backup holds, as one uncompressed tar (envelopes do not compress):
 - ``store/<id>.env``: every envelope, copied *after* the database snapshot, so every envelope
   the snapshot refers to is there (envelopes are written once, under a temporary name, then
   renamed; an envelope added meanwhile is an orphan the store's sweep removes later);
-- ``secrets.sealed``: the deployment salt, the server signing key and, when ``[tor] data_dir``
+- ``secrets.sealed``: the deployment salt, the server signing key (and the next one while a
+  rotation waits for its inbox bundle), and, when ``[tor] data_dir``
   is readable, both onion services' keys and the gateway's authorized clients, sealed with a
   passphrase (argon2id + XChaCha20-Poly1305, crypto.sealed). These are the only secrets on the
   server: the database and the store hold ciphertext, ids, padded sizes, days, public keys;
@@ -45,7 +46,7 @@ ONION_FILES = ("hs_ed25519_secret_key", "hs_ed25519_public_key", "hostname")
 ONION_SERVICES = ("peluit-reporter", "peluit-gateway")
 _STORE_MEMBER = re.compile(r"^store/[0-9a-f]{32}\.env$")
 _SECRET_NAME = re.compile(
-    r"^(salt|server\.key|tor/peluit-(reporter|gateway)/(hs_ed25519_secret_key|"
+    r"^(salt|server\.key|server\.key\.next|tor/peluit-(reporter|gateway)/(hs_ed25519_secret_key|"
     r"hs_ed25519_public_key|hostname|authorized_clients/[A-Za-z0-9_-]{1,40}\.auth))$")
 _CHUNK = 1 << 20
 
@@ -271,11 +272,19 @@ def _snapshot_db(url: str, work: Path) -> tuple[str, Path]:
 
 
 def _secrets_tar(cfg: Any) -> bytes:
+    from .gateway.serverkey import next_path
+
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, path in (("salt", cfg.salt_file), ("server.key", cfg.server_key_file)):
             data = path.read_bytes()
             tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
+        # A rotation waiting for its bundle: the database records the next key as pending, so
+        # a restore without it could never finish the rotation the workbench will be told of.
+        nxt = next_path(cfg.server_key_file)
+        if nxt.exists():
+            data = nxt.read_bytes()
+            tar.addfile(_tarinfo("server.key.next", len(data)), io.BytesIO(data))
         if cfg.tor_data_dir is not None:
             for service in ONION_SERVICES:
                 hs = cfg.tor_data_dir / service
@@ -425,8 +434,10 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
 
 
 def _restore_secrets(cfg: Any, data: bytes) -> None:
+    from .gateway.serverkey import next_path
     from .store import write_atomically
 
+    restored_next = False
     with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
         for info in tar:
             if not info.isfile() or not _SECRET_NAME.match(info.name):
@@ -438,6 +449,9 @@ def _restore_secrets(cfg: Any, data: bytes) -> None:
                 dest = cfg.salt_file
             elif info.name == "server.key":
                 dest = cfg.server_key_file
+            elif info.name == "server.key.next":
+                dest = next_path(cfg.server_key_file)
+                restored_next = True
             elif cfg.tor_data_dir is not None:
                 dest = cfg.tor_data_dir / info.name.removeprefix("tor/")
             else:
@@ -450,6 +464,9 @@ def _restore_secrets(cfg: Any, data: bytes) -> None:
                 for path in (dest, dest.parent, dest.parent.parent):
                     if path != cfg.tor_data_dir and path.is_relative_to(cfg.tor_data_dir):
                         os.chown(path, st.st_uid, st.st_gid)
+    if not restored_next:
+        # A next key left by the server being replaced belongs to another database's history.
+        next_path(cfg.server_key_file).unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

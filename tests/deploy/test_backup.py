@@ -184,6 +184,37 @@ def test_wrong_passphrase_and_existing_targets_are_refused(deployment, tmp_path,
     assert code == 1 and "--force" in err
 
 
+def test_a_key_rotation_waiting_for_its_bundle_survives_backup_and_restore(
+        deployment, tmp_path, capsys):
+    from dropbox_app.gateway.serverkey import next_path
+
+    config, _, _, passfile = deployment
+    src = load(config)
+    assert _run(capsys, "server-key", "rotate", "--config", str(config))[0] == 0
+    pending = next_path(src.server_key_file).read_bytes()
+    with_next, without_next = tmp_path / "with-next", tmp_path / "without-next"
+    assert _run(capsys, "backup", str(with_next), "--config", str(config),
+                "--passphrase-file", str(passfile))[0] == 0
+    assert pending not in with_next.read_bytes()  # sealed like the other secrets
+
+    target = tmp_path / "restored" / "peluit.toml"
+    code, _, err = _run(capsys, "restore", str(with_next), "--config", str(target),
+                        "--passphrase-file", str(passfile))
+    assert code == 0, err
+    restored = next_path(load(target).server_key_file)
+    assert restored.read_bytes() == pending and oct(restored.stat().st_mode & 0o777) == "0o600"
+
+    # A backup from before the rotation, restored over this server: the next key belongs to a
+    # history the restored database does not have, so it goes.
+    next_path(src.server_key_file).unlink()
+    assert _run(capsys, "backup", str(without_next), "--config", str(config),
+                "--passphrase-file", str(passfile))[0] == 0
+    code, _, err = _run(capsys, "restore", str(without_next), "--config", str(target),
+                        "--passphrase-file", str(passfile), "--force")
+    assert code == 0, err
+    assert not restored.exists()
+
+
 def test_not_a_backup_is_one_clear_line(tmp_path, capsys):
     junk = tmp_path / "junk"
     junk.write_bytes(b"\x00" * 2048 + b"hello")
