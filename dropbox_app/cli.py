@@ -230,6 +230,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.app == "reporter":
         wsgi = apps.make_reporter_app(cfg)
         listen, limit = cfg.reporter_listen, cfg.max_upload_bytes + 2 * 1024 * 1024
+        from .reporter.render import oversize_page
+
+        page = oversize_page(cfg.default_language)
     else:
         factory = getattr(apps, "make_gateway_app", None)
         if factory is None:
@@ -238,8 +241,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .gateway.views import MAX_BUNDLE_UPLOAD
 
         listen, limit = cfg.gateway_listen, MAX_BUNDLE_UPLOAD + 1024 * 1024
+        page = None
     try:
-        srv = make_server(wsgi, listen, limit)
+        srv = make_server(wsgi, listen, limit, oversize_page=page)
         serve_forever(srv, ready=lambda url: print(f"peluit {args.app} listening on {url}",
                                                    flush=True))
     except OSError as exc:

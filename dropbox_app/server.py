@@ -42,13 +42,18 @@ class _BannerlessWriter:
 
 class _ProtectedSimpleWriter:
     """cheroot writes its own short answers in one piece: status line, headers, body. The
-    protective headers go in right after the status line."""
+    protective headers go in right after the status line; an HTML body is declared as such."""
 
-    def __init__(self, wfile: Any):
+    def __init__(self, wfile: Any, html: bool = False):
         self._wfile = wfile
+        self._html = html
 
     def write(self, data: bytes) -> Any:
-        return self._wfile.write(data.replace(b"\r\n", b"\r\n" + _PROTECTIVE, 1))
+        data = data.replace(b"\r\n", b"\r\n" + _PROTECTIVE, 1)
+        if self._html:
+            data = data.replace(b"Content-Type: text/plain\r\n",
+                                b"Content-Type: text/html; charset=utf-8\r\n", 1)
+        return self._wfile.write(data)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._wfile, name)
@@ -111,11 +116,14 @@ class _Request(_server.HTTPRequest):
         finally:
             self.conn.wfile = real
 
-    def simple_response(self, status: Any, msg: str = "") -> None:
+    def simple_response(self, status: Any, msg: str | bytes = "") -> None:
+        # A body over the backstop: the app never sees the request, so the page it would
+        # have sent (given to make_server) goes out here instead of cheroot's English line.
+        page = self.server.oversize_page if str(status).startswith("413") else None
         real = self.conn.wfile
-        self.conn.wfile = _ProtectedSimpleWriter(real)
+        self.conn.wfile = _ProtectedSimpleWriter(real, html=page is not None)
         try:
-            super().simple_response(status, msg)
+            super().simple_response(status, page if page is not None else msg)
         finally:
             self.conn.wfile = real
 
@@ -129,14 +137,17 @@ class _Connection(_server.HTTPConnection):
 
 def make_server(app: Callable[..., Any], listen: Listen, max_body: int,
                 threads: int = 16, max_threads: int = 64,
-                header_deadline: float = HEADER_DEADLINE) -> wsgi.Server:
+                header_deadline: float = HEADER_DEADLINE,
+                oversize_page: bytes | None = None) -> wsgi.Server:
     """A server bound to a loopback address. ``max_body`` is a backstop: the app itself
-    answers oversized requests with a clear 413 page before reading them."""
+    answers oversized requests with a clear 413 page before reading them, and
+    ``oversize_page`` (HTML) is what the server sends for a body over the backstop."""
     check_loopback(listen.host)
     srv = wsgi.Server((listen.host, listen.port), app, numthreads=threads, max=max_threads,
                       server_name=_MARK.decode(), timeout=BODY_IDLE_TIMEOUT,
                       request_queue_size=64)
     srv.header_deadline = header_deadline
+    srv.oversize_page = oversize_page
     srv.ConnectionClass = _Connection
     srv.max_request_body_size = max_body
     srv.max_request_header_size = 64 * 1024

@@ -43,6 +43,32 @@ def gettext(request: Request, message: str, **kw: Any) -> str:
     return text % kw if kw else text
 
 
+# The words of error.jinja2's "size" message (the catalogs hold them from there).
+_TOO_LARGE = ("Too large", "What you sent is larger than this channel accepts in one go. Send "
+              "fewer or smaller files at a time; you can add more later.")
+
+
+def oversize_page(default_language: str) -> bytes:
+    """The page the HTTP server sends by itself for a body over its backstop (server.py): no
+    request was parsed, so it speaks both languages, the deployment's first."""
+    from markupsafe import escape
+
+    first = default_language if default_language in LANGUAGES else LANGUAGES[0]
+    sections = []
+    for lang in (first, *(x for x in LANGUAGES if x != first)):
+        t = translations("dropbox_app", DOMAIN, lang)
+        title, text = (escape(t.gettext(m)) for m in _TOO_LARGE)
+        sections.append(f'<section lang="{lang}"><h1>{title}</h1><p>{text}</p>'
+                        f'<p><a href="/">{escape(t.gettext("Back to the start page"))}</a></p>'
+                        "</section>")
+    return ('<!DOCTYPE html>\n<html lang="' + first + '">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            '<meta name="referrer" content="no-referrer">\n'
+            '<title>Peluit</title>\n<link rel="stylesheet" href="/static/peluit.css">\n'
+            '</head>\n<body>\n<main>\n' + "\n".join(sections) + '\n</main>\n</body>\n</html>\n'
+            ).encode("utf-8")
+
+
 _CSRF_MARK = "@@csrf-token-0f1e2d@@"
 _CACHE_MAX = 64
 

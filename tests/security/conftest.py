@@ -85,7 +85,10 @@ def production_backstop(drop: Drop, side: str) -> int:
 @pytest.fixture(scope="session")
 def ports(shared: Drop) -> Iterator[dict[str, int]]:
     """The shared deployment's two apps behind the real HTTP server, on loopback."""
-    with serving(shared.reporter_wsgi, production_backstop(shared, "reporter")) as rp, \
+    from dropbox_app.reporter.render import oversize_page
+
+    page = oversize_page(shared.cfg.default_language)  # as `peluit serve reporter` gives it
+    with serving(shared.reporter_wsgi, production_backstop(shared, "reporter"), page) as rp, \
             serving(shared.gateway_wsgi, production_backstop(shared, "gateway")) as gp:
         yield {"reporter": rp, "gateway": gp}
 
@@ -160,12 +163,13 @@ class Browser:
 # --- the real HTTP server on loopback ---------------------------------------------------------
 
 @contextmanager
-def serving(wsgi: Any, max_body: int) -> Iterator[int]:
+def serving(wsgi: Any, max_body: int, oversize_page: bytes | None = None) -> Iterator[int]:
     """The production server (dropbox_app.server) on an ephemeral loopback port."""
     from dropbox_app.config import Listen
     from dropbox_app.server import make_server
 
-    srv = make_server(wsgi, Listen("127.0.0.1", 0), max_body, threads=4, max_threads=8)
+    srv = make_server(wsgi, Listen("127.0.0.1", 0), max_body, threads=4, max_threads=8,
+                      oversize_page=oversize_page)
     srv.prepare()
     thread = threading.Thread(target=srv.serve, daemon=True)
     thread.start()

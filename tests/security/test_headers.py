@@ -107,6 +107,23 @@ def test_headers_on_the_http_servers_own_answers(ports, what, side):
     assert_protected(ans.headers, what)
 
 
+def test_a_body_over_the_backstop_gets_a_page_in_both_languages(ports, shared):
+    # The app never sees this request; the reporter still learns what went wrong, in words.
+    ans = raw_request(ports["reporter"], SERVER_ANSWERS["body over the server's backstop"])
+    assert ans.status == 413
+    assert ans.headers["content-type"] == "text/html; charset=utf-8"
+    assert ans.headers["connection"] == "close"
+    assert_protected(ans.headers, "413 page")
+    page = ans.body.decode("utf-8")
+    assert len(ans.body) == int(ans.headers["content-length"])
+    assert "<h1>Terlalu besar</h1>" in page and "<h1>Too large</h1>" in page
+    first = shared.cfg.default_language
+    other = "en" if first == "id" else "id"
+    assert f'<html lang="{first}">' in page  # the deployment's language first
+    assert page.index(f'<section lang="{first}">') < page.index(f'<section lang="{other}">')
+    assert "<script" not in page and "http" not in page  # nothing loaded from anywhere else
+
+
 @pytest.mark.parametrize("side", ["reporter", "gateway"])
 def test_headers_through_the_real_server(ports, side):
     for req in (b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
