@@ -3,9 +3,15 @@
 * ``KdfGate``: argon2id is deliberately expensive (64 MiB, ~180 ms). At most as many derivations
   run at once as the machine has cores and memory for; past that the reporter is told "busy, try
   again in a moment" (503) instead of joining a queue that grows without limit.
-* ``LoginThrottle``: failed codename logins are counted in the database, globally and per
-  attempted lookup id, per hour window. Not per IP: through Tor every visitor is 127.0.0.1.
-  Failures alone are counted, so a reporter's successful logins leave no trace at all.
+* ``LoginThrottle``: failed codename logins are counted in the database per attempted lookup id,
+  per hour window. Not per IP: through Tor every visitor is 127.0.0.1. Failures alone are
+  counted, so a reporter's successful logins leave no trace at all.
+
+  There is no global lockout by default. A codename has 7 words of 7,776 (90 bits) and the KDF
+  gate allows a few derivations a second, so a global cap adds nothing against guessing; but
+  anyone could reach it with a few hundred wrong codenames an hour and so lock every reporter
+  out of their questions, which is exactly what someone hunting a reporter would want. A
+  deployment can still set one (``global_limit``); floods are Tor's PoW defence's to absorb.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from sqlalchemy.orm import Session
 from .clock import Clock
 from .models import Throttle, UsedToken
 
-GLOBAL_FAILURES_PER_HOUR = 300
+GLOBAL_FAILURES_PER_HOUR: int | None = None  # see above: a global lockout is a DoS lever
 PER_ID_FAILURES_PER_HOUR = 10
 
 
@@ -76,7 +82,8 @@ def _id_key(lookup_id: bytes) -> str:
 
 
 class LoginThrottle:
-    def __init__(self, db: Session, clock: Clock, global_limit: int = GLOBAL_FAILURES_PER_HOUR,
+    def __init__(self, db: Session, clock: Clock,
+                 global_limit: int | None = GLOBAL_FAILURES_PER_HOUR,
                  per_id_limit: int = PER_ID_FAILURES_PER_HOUR):
         self.db = db
         self.clock = clock
@@ -85,7 +92,7 @@ class LoginThrottle:
 
     def _keys(self, lookup_id: bytes | None) -> list[tuple[str, int]]:
         hour = self.clock.hour()
-        keys = [(f"login:{hour}", self.global_limit)]
+        keys = [] if self.global_limit is None else [(f"login:{hour}", self.global_limit)]
         if lookup_id is not None:
             keys.append((f"login:{hour}:{_id_key(lookup_id)}", self.per_id_limit))
         return keys
