@@ -78,6 +78,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("pin-server",
+                       help="trust a new server key by its fingerprint (if the bundle that "
+                            "announced it was lost)")
+    p.add_argument("card", type=Path, help="the server card (`peluit server-key show` on the "
+                                           "server)")
+    p.add_argument("--fingerprint", required=True,
+                   help="the fingerprint as the gateway's admin reads it to you, on another "
+                        "channel")
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_pin_server)
+
     p = sub.add_parser("serve", help="the workbench UI on http://127.0.0.1 (loopback only)")
     p.add_argument("dir", type=Path)
     p.add_argument("--port", type=_port, default=DEFAULT_PORT)
@@ -220,6 +233,34 @@ def cmd_add_auditor(args: argparse.Namespace) -> int:
         by.lock()
     print(f"Added {args.name} ({args.role}).")
     _print_card(card, args.role)
+    return 0
+
+
+def cmd_pin_server(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from . import db, servercards, vault
+    _check_air_gap(args)
+    try:
+        card_bytes = args.card.read_bytes()
+    except OSError as exc:
+        raise _fail(f"cannot read the server card {args.card}: "
+                    f"{exc.strerror or exc.__class__.__name__}") from None
+    by = unlock_from_args(args)
+    engine = db.make_engine(args.dir)
+    try:
+        with Session(engine) as session, session.begin():
+            card = servercards.pin_replacement(session, by, card_bytes, args.fingerprint,
+                                               dt.date.today().isoformat())
+    except (vault.VaultError, db.SchemaError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+        by.lock()
+    print(f"The vault now trusts server key {card.key_id} (fingerprint {card.fingerprint}); "
+          "bundles signed by the keys before it are refused.")
     return 0
 
 

@@ -156,3 +156,47 @@ def test_an_older_vault_is_refused_with_one_line(setup, capsys):
                  str(tv.path), "--passphrase-file", str(tmp_path / "p1"), DEMO])
     err = capsys.readouterr().err
     assert code == 1 and "older version" in err and "ack_by" in err and "Traceback" not in err
+
+
+def test_a_lost_rotation_bundle_is_recovered_by_pinning_the_new_key_by_fingerprint(setup,
+                                                                                     capsys):
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    lead = ["--vault", str(tv.path), "--as", "Lead Ani", "--passphrase-file",
+            str(tmp_path / "p1"), DEMO]
+    new = ServerKey.generate()  # the gateway switched to it; the announcing bundle was lost
+    (tmp_path / "new.card").write_bytes(new.card().to_bytes())
+    after = tmp_path / "after.bundle"
+    after.write_bytes(build_inbox(tv, [report_item()], seq=1, server=new))
+    assert main(["workbench", "import", str(after), *lead]) == 1
+    assert "not from the pinned server" in capsys.readouterr().err
+
+    # A fingerprint that does not match, or a colleague who is not a lead: nothing changes.
+    wrong = new.card().fingerprint[:-1] + ("1" if new.card().fingerprint[-1] != "1" else "2")
+    assert main(["workbench", "pin-server", str(tmp_path / "new.card"), "--fingerprint", wrong,
+                 *lead]) == 1
+    assert "does not match" in capsys.readouterr().err
+    add_person(tv, "Budi", "auditor")
+    assert main(["workbench", "pin-server", str(tmp_path / "new.card"), "--fingerprint",
+                 new.card().fingerprint, "--vault", str(tv.path), "--as", "Budi",
+                 "--passphrase-file", str(tmp_path / "p2"), DEMO]) == 1
+    assert "only a lead" in capsys.readouterr().err
+    assert main(["workbench", "import", str(after), *lead]) == 1
+    capsys.readouterr()
+
+    # The lead types what the gateway's admin reads out (spacing does not matter).
+    typed = new.card().fingerprint.replace(" ", "")
+    assert main(["workbench", "pin-server", str(tmp_path / "new.card"), "--fingerprint", typed,
+                 *lead]) == 0
+    assert new.key_id in capsys.readouterr().out
+    assert main(["workbench", "import", str(after), *lead]) == 0
+    capsys.readouterr()
+    # The old key is retired: a bundle it signs now is refused, and it cannot be pinned again.
+    old_bundle = tmp_path / "old.bundle"
+    old_bundle.write_bytes(build_inbox(tv, [report_item()], seq=9))
+    assert main(["workbench", "import", str(old_bundle), *lead]) == 1
+    assert "not from the pinned server" in capsys.readouterr().err
+    (tmp_path / "old.card").write_bytes(tv.server.card().to_bytes())
+    assert main(["workbench", "pin-server", str(tmp_path / "old.card"), "--fingerprint",
+                 tv.server.card().fingerprint, *lead]) == 1
+    assert "retired" in capsys.readouterr().err

@@ -1,0 +1,61 @@
+"""Which server signing keys the vault trusts, and the one manual way to change that.
+
+The vault normally learns a new server key from an inbox bundle signed by the old one
+(``importer._rotate``). The gateway switches keys once that bundle has been downloaded in full;
+if the bundle is then lost before the import, every later bundle is refused as signed by an
+unknown key. ``peluit workbench pin-server CARD --fingerprint "…"`` recovers from that the way
+``init`` trusted the first key: a lead compares the card's fingerprint with the one the
+gateway's admin reads out on another channel and types it. Only a match pins the card and
+retires the keys trusted until then; a key once retired is never trusted again. Nothing is lost
+meanwhile: the gateway keeps every submission until a reply bundle acknowledges it."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto.errors import CryptoError
+from crypto.identity import Card
+
+from . import audit, db
+from .vault import Unlocked, VaultError
+
+_NOT_DIGITS = re.compile(r"[\s-]+")
+
+
+def _digits(text: str) -> str:
+    return _NOT_DIGITS.sub("", text)
+
+
+def pin_replacement(session: Session, by: Unlocked, card_bytes: bytes, typed_fingerprint: str,
+                    today: str) -> Card:
+    """Trust ``card_bytes`` instead of the active server key(s); raise VaultError, changing
+    nothing, unless ``by`` is a lead and the typed fingerprint matches the card."""
+    if by.role != "lead":
+        raise VaultError("only a lead can change which server key the vault trusts")
+    try:
+        card = Card.from_bytes(card_bytes)
+    except CryptoError as exc:
+        raise VaultError(f"the server card is not valid: {exc}") from None
+    if card.kind != "server":
+        raise VaultError("this is not a server card")
+    typed = _digits(typed_fingerprint)
+    if not typed.isdigit() or typed != _digits(card.fingerprint):
+        raise VaultError("the fingerprint typed does not match this card: compare it again with "
+                         "the gateway's admin, on another channel; nothing was changed")
+    known = session.get(db.ServerCard, card.key_id)
+    if known is not None:
+        raise VaultError("the vault already trusts this server key" if known.active else
+                         "this server key was retired earlier and cannot be trusted again")
+    retired = []
+    for row in session.scalars(select(db.ServerCard).where(db.ServerCard.active.is_(True))):
+        row.active = False
+        row.replaced_by = card.key_id
+        retired.append(row.key_id)
+    session.add(db.ServerCard(key_id=card.key_id, card=card.to_bytes(), pinned_day=today,
+                              active=True))
+    audit.record(session, by.key_id, "server.pin", details={
+        "key_id": card.key_id, "retired": sorted(retired), "by_fingerprint": True})
+    return card
