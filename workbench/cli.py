@@ -174,6 +174,14 @@ def unlock_from_args(args: argparse.Namespace) -> Any:
         raise _fail(str(exc)) from None
 
 
+def _read_card(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _fail(f"cannot read the server card {path}: "
+                    f"{exc.strerror or exc.__class__.__name__}") from None
+
+
 def _print_card(card: Any, role: str) -> None:
     if role == "compliance":
         print("Compliance officers see aggregates only: do NOT enroll this card on the gateway.")
@@ -189,11 +197,7 @@ def _print_card(card: Any, role: str) -> None:
 def cmd_init(args: argparse.Namespace) -> int:
     from . import vault
     _check_air_gap(args)
-    try:
-        server_card = args.server_card.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read the server card {args.server_card}: "
-                    f"{exc.strerror or exc.__class__.__name__}") from None
+    server_card = _read_card(args.server_card)
     if args.passphrase_file:
         passphrase = _read_passphrase_file(args.passphrase_file)
     else:
@@ -243,11 +247,7 @@ def cmd_pin_server(args: argparse.Namespace) -> int:
 
     from . import db, servercards, vault
     _check_air_gap(args)
-    try:
-        card_bytes = args.card.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read the server card {args.card}: "
-                    f"{exc.strerror or exc.__class__.__name__}") from None
+    card_bytes = _read_card(args.card)
     by = unlock_from_args(args)
     engine = db.make_engine(args.dir)
     try:

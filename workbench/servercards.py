@@ -16,11 +16,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto.errors import CryptoError
 from crypto.identity import Card
 
 from . import audit, db
-from .vault import Unlocked, VaultError
+from .vault import Unlocked, VaultError, server_card_from
 
 _NOT_DIGITS = re.compile(r"[\s-]+")
 
@@ -35,12 +34,7 @@ def pin_replacement(session: Session, by: Unlocked, card_bytes: bytes, typed_fin
     nothing, unless ``by`` is a lead and the typed fingerprint matches the card."""
     if by.role != "lead":
         raise VaultError("only a lead can change which server key the vault trusts")
-    try:
-        card = Card.from_bytes(card_bytes)
-    except CryptoError as exc:
-        raise VaultError(f"the server card is not valid: {exc}") from None
-    if card.kind != "server":
-        raise VaultError("this is not a server card")
+    card = server_card_from(card_bytes)
     typed = _digits(typed_fingerprint)
     if not typed.isdigit() or typed != _digits(card.fingerprint):
         raise VaultError("the fingerprint typed does not match this card: compare it again with "

@@ -195,6 +195,17 @@ def _new_member(session: Session, path: Path, name: str, role: str, passphrase: 
     return identity, card
 
 
+def server_card_from(data: bytes) -> Card:
+    """A server's signing card, or VaultError saying what is wrong with it."""
+    try:
+        card = Card.from_bytes(data)
+    except CryptoError as exc:
+        raise VaultError(f"the server card is not valid: {exc}") from None
+    if card.kind != "server":
+        raise VaultError("the card given is not a server card")
+    return card
+
+
 def init(path: Path, name: str, passphrase: str, server_card: bytes, deployment_id: str,
          params: Argon2Params = DEFAULT_PARAMS, today: str | None = None) -> tuple[Unlocked, Card]:
     """Create a vault at ``path`` with its first auditor (role lead) and the pinned server card.
@@ -208,12 +219,7 @@ def init(path: Path, name: str, passphrase: str, server_card: bytes, deployment_
     if not _DEPLOYMENT.match(deployment_id):
         raise VaultError("the deployment id is 32 hexadecimal characters (see the server's "
                          "peluit.toml)")
-    try:
-        card = Card.from_bytes(server_card)
-    except CryptoError as exc:
-        raise VaultError(f"the server card is not valid: {exc}") from None
-    if card.kind != "server":
-        raise VaultError("the card given as --server-card is not a server card")
+    card = server_card_from(server_card)
     check_passphrase(passphrase)
     if not path.parent.is_dir():
         raise VaultError(f"{path.parent} is not a directory")
