@@ -60,6 +60,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_add_auditor)
 
+    p = sub.add_parser("remove-auditor", help="take a person's access to the vault away (a lead)")
+    p.add_argument("dir", type=Path)
+    p.add_argument("name", metavar="NAME", help="the person's name or key id")
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_remove_auditor)
+
     p = sub.add_parser("import", help="import an inbox bundle (verify, decrypt, file, deduplicate)")
     p.add_argument("bundle", type=Path)
     _vault_arg(p)
@@ -237,6 +244,32 @@ def cmd_add_auditor(args: argparse.Namespace) -> int:
         by.lock()
     print(f"Added {args.name} ({args.role}).")
     _print_card(card, args.role)
+    return 0
+
+
+def cmd_remove_auditor(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from . import db, vault
+    from .audit import record
+    _check_air_gap(args)
+    by = unlock_from_args(args)
+    engine = db.make_engine(args.dir)
+    try:
+        with db.unlocked(by.require_content()), Session(engine) as session, session.begin():
+            gone = vault.remove_auditor(session, by, args.name)
+            record(session, by.key_id, "vault.remove_auditor",
+                   details={"key_id": gone.key_id, "role": gone.role})
+        vault.wipe_record(args.dir, gone.key_id)  # after the commit: the row already refuses
+    except (vault.VaultError, db.SchemaError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+        by.lock()
+    print(f"Removed {gone.name}: their passphrase no longer opens this vault.")
+    if gone.role in vault.CONTENT_ROLES:
+        print(f"Disable their card on the gateway too (key id {gone.key_id}), so new "
+              "submissions are no longer sealed to them.")
     return 0
 
 

@@ -298,6 +298,40 @@ def add_auditor(session: Session, by: Unlocked, name: str, role: str, passphrase
                        today or _today())
 
 
+def remove_auditor(session: Session, by: Unlocked, who: str) -> AuditorRecord:
+    """Take a person's access away (a lead only; not oneself). Their row is marked inactive,
+    which ``unlock`` refuses even if the record file came back; the caller wipes the record
+    file (``wipe_record``) once this has committed. Their X25519 secret stays, under the vault
+    key, so envelopes sealed to them still open for the others.
+
+    What this cannot undo: someone who copied the vault while they had access keeps the vault
+    key for that copy. Changing the vault key would mean re-encrypting every file."""
+    if by.role != "lead":
+        raise VaultError("only a lead can remove people from the vault")
+    record = find_record(by.path, who)
+    if record.key_id == by.key_id:
+        raise VaultError("you cannot remove yourself; ask another lead")
+    row = session.get(db.Auditor, record.key_id)
+    if row is None or not row.active:
+        raise VaultError(f"{record.name} is not active in the vault")
+    row.active = False
+    return record
+
+
+def wipe_record(path: Path, key_id: str) -> None:
+    """Overwrite and delete a person's record file (their sealed identity and vault key)."""
+    f = Path(path) / "auditors" / f"{key_id}.json"
+    try:
+        with open(f, "r+b") as out:
+            out.write(bytes(os.fstat(out.fileno()).st_size))
+            out.flush()
+            os.fsync(out.fileno())
+    except FileNotFoundError:
+        return
+    f.unlink()
+    fsync_dir(f.parent)
+
+
 def box_keys(session: Session) -> list[PrivateKey]:
     """Every auditor's X25519 secret key (needs ``db.unlocked``): for opening envelopes."""
     # Inactive people too: envelopes sealed to them before they left must still open.

@@ -200,3 +200,37 @@ def test_a_lost_rotation_bundle_is_recovered_by_pinning_the_new_key_by_fingerpri
     assert main(["workbench", "pin-server", str(tmp_path / "old.card"), "--fingerprint",
                  tv.server.card().fingerprint, *lead]) == 1
     assert "retired" in capsys.readouterr().err
+
+
+def test_a_lead_removes_a_colleague_whose_passphrase_then_opens_nothing(setup, capsys):
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    add_person(tv, "Budi", "auditor")
+    add_person(tv, "Citra", "lead", passphrase=PASS)
+    kept = (tv.path / "auditors" / f"{vault.find_record(tv.path, 'Budi').key_id}.json")
+    saved = kept.read_bytes()
+    budi = ["--as", "Budi", "--passphrase-file", str(tmp_path / "p2"), DEMO]
+    # Only a lead, and not oneself.
+    assert main(["workbench", "remove-auditor", str(tv.path), "Citra", *budi]) == 1
+    assert "only a lead" in capsys.readouterr().err
+    lead = ["--as", "Lead Ani", "--passphrase-file", str(tmp_path / "p1"), DEMO]
+    assert main(["workbench", "remove-auditor", str(tv.path), "Lead Ani", *lead]) == 1
+    assert "yourself" in capsys.readouterr().err
+
+    assert main(["workbench", "remove-auditor", str(tv.path), "Budi", *lead]) == 0
+    out = capsys.readouterr().out
+    assert "Removed Budi" in out and "Disable their card on the gateway" in out
+    assert not kept.exists()
+    assert [r.name for r in vault.auditor_records(tv.path)] == ["Citra", "Lead Ani"]
+    # Putting the old record file back does not bring the access back.
+    kept.write_bytes(saved)
+    with pytest.raises(vault.VaultError, match="not active"):
+        vault.unlock(tv.path, "Budi", PASS2)
+    # What was sealed to Budi still opens for the others.
+    budi_key = vault.find_record(tv.path, "Budi").key_id
+    from sqlalchemy.orm import Session
+
+    from workbench import db
+    with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s:
+        assert s.get(db.Auditor, budi_key).box_secret is not None
+        assert len(vault.box_keys(s)) == 3
