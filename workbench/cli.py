@@ -354,6 +354,18 @@ def cmd_import(args: argparse.Namespace) -> int:
           f"({result.reports_created} new report(s)), {result.skipped} already in the vault.")
     if result.rotated_to:
         print(f"The server's signing key changed; the vault now trusts {result.rotated_to}.")
+    if result.foreign_keys:
+        ids = ", ".join(sorted(result.foreign_keys))
+        print(f"WARNING: {result.foreign_submissions} submission(s) were also sealed to "
+              f"{len(result.foreign_keys)} key(s) that belong to nobody in this vault ({ids}). "
+              "Someone enrolled an auditor card on the gateway that this team does not know, "
+              "and whoever holds it can read those submissions. Check the cards enrolled on "
+              "the gateway now and disable any you do not recognise.", file=sys.stderr)
+    if result.unexpected_members:
+        names = ", ".join(sorted(result.unexpected_members))
+        print(f"Note: submissions are still sealed to {names}, who may not read content here "
+              "(removed, or a compliance officer): disable their card on the gateway.",
+              file=sys.stderr)
     return 0
 
 

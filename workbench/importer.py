@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, insert, select
@@ -71,6 +71,12 @@ class ImportResult:
     plaintext_bytes: int = 0
     reports_created: int = 0
     rotated_to: str | None = None
+    # Envelopes are sealed to the auditor cards enrolled on the gateway. A recipient that is
+    # not an active auditor or lead of this vault means someone enrolled a card the team does
+    # not know (and can read what was sealed to it), or a removed colleague's card is still on.
+    foreign_keys: set[str] = field(default_factory=set)  # box key ids (hex) of no member
+    foreign_submissions: int = 0
+    unexpected_members: set[str] = field(default_factory=set)  # removed, or compliance
 
 
 Progress = Callable[[int, int, int], None]  # (members done, members total, bundle bytes done)
@@ -270,7 +276,10 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         result.rotated_to = _rotate(session, manifest.sender, manifest.body["rotate_to"], today)
     audit.record(session, unlocked.key_id, "bundle.import", details={
         "seq": manifest.seq, "sender": manifest.sender, "imported": result.imported,
-        "skipped": result.skipped, "rotated_to": result.rotated_to})
+        "skipped": result.skipped, "rotated_to": result.rotated_to,
+        "foreign_keys": sorted(result.foreign_keys),
+        "foreign_submissions": result.foreign_submissions,
+        "unexpected_members": sorted(result.unexpected_members)})
     return result
 
 
@@ -299,6 +308,17 @@ class _Batch:
             self.reporter_keys.update((rid, bytes(key)) for rid, key in session.execute(
                 select(db.Report.id, db.Report.reporter_key).where(
                     db.Report.id.in_(wanted[start:start + 500]))))
+        # Who may be a recipient: active auditors and leads. Everyone the vault ever had, by
+        # box key id, to tell a removed colleague from a stranger.
+        self.expected: set[bytes] = set()
+        self.members: dict[bytes, str] = {}
+        for name, role, active, card in session.execute(select(
+                db.Auditor.name, db.Auditor.role, db.Auditor.active, db.Auditor.card)):
+            kid = Card.from_bytes(card).box_key_id
+            if kid is not None:
+                self.members[kid] = name
+                if active and role in vault.CONTENT_ROLES:
+                    self.expected.add(kid)
         self.new_reports: list[dict[str, Any]] = []
         # Rows not inserted yet, in order, each with the index of its file in the pack (None
         # for text kinds, whose row is complete at once).
@@ -317,8 +337,20 @@ class _Batch:
             raise ImportRefused(f"report {entry.report}: the bundle gives another reporter key "
                                 "than the vault knows")
 
+    def _check_recipients(self, recipient_ids: tuple[bytes, ...]) -> None:
+        unexpected = [kid for kid in recipient_ids if kid not in self.expected]
+        if not unexpected:
+            return
+        foreign = [kid.hex() for kid in unexpected if kid not in self.members]
+        if foreign:
+            self.result.foreign_keys.update(foreign)
+            self.result.foreign_submissions += 1
+        self.result.unexpected_members.update(self.members[kid] for kid in unexpected
+                                              if kid in self.members)
+
     def add(self, entry: Entry, stream: MemberStream) -> None:
         reader = EnvelopeReader(stream, self.keys)
+        self._check_recipients(reader.recipient_ids)
         meta = _check_metadata(reader.metadata, entry)
         self._check_report(entry)
         row: dict[str, Any] = {

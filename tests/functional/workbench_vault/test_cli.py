@@ -234,3 +234,20 @@ def test_a_lead_removes_a_colleague_whose_passphrase_then_opens_nothing(setup, c
     with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s:
         assert s.get(db.Auditor, budi_key).box_secret is not None
         assert len(vault.box_keys(s)) == 3
+
+
+def test_import_warns_loudly_about_a_card_the_team_does_not_know(setup, capsys):
+    from nacl.public import PrivateKey
+
+    from tests.fixtures.workbench_vault import sealed_members
+
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    item = report_item()
+    members = sealed_members([item], [*tv.recipients(), PrivateKey.generate().public_key])
+    (tmp_path / "in.bundle").write_bytes(build_inbox(tv, [item], seq=1, members=members))
+    assert main(["workbench", "import", str(tmp_path / "in.bundle"), "--vault", str(tv.path),
+                 "--passphrase-file", str(tmp_path / "p1"), DEMO]) == 0
+    out = capsys.readouterr()
+    assert "1 new submission(s)" in out.out
+    assert "WARNING: 1 submission(s) were also sealed to 1 key(s) that belong to nobody" in out.err

@@ -356,3 +356,41 @@ def test_the_pack_is_synced_while_it_grows(tv, monkeypatch):
     (pack,) = (tv.path / "files").iterdir()
     # Synced part-way through, not only once at the end (finish() uses fsync).
     assert synced and min(synced) < pack.stat().st_size
+
+
+# --- who the gateway sealed to --------------------------------------------------------------
+
+def test_a_bundle_sealed_to_the_team_only_raises_no_alarm(tv):
+    result = run(tv, build_inbox(tv, three_items(), seq=1))
+    assert not result.foreign_keys and not result.foreign_submissions
+    assert not result.unexpected_members
+
+
+def test_submissions_also_sealed_to_a_stranger_are_flagged_and_logged(tv):
+    from crypto.keys import box_key_id
+    from workbench import audit
+
+    rogue = PrivateKey.generate()  # a card someone enrolled on the gateway behind the team
+    items = three_items()
+    members = sealed_members(items[:2], [tv.lead.identity.box.public_key, rogue.public_key])
+    members.update(sealed_members(items[2:], tv.recipients()))  # enrolled after this one
+    result = run(tv, build_inbox(tv, items, seq=1, members=members))
+    assert result.imported == 3  # the team still gets its reports
+    assert result.foreign_keys == {box_key_id(rogue.public_key).hex()}
+    assert result.foreign_submissions == 2
+    with Session(db.make_engine(tv.path)) as s:
+        entry = audit.last_entry(s)
+    assert entry.action == "bundle.import"
+    assert entry.details["foreign_keys"] == [box_key_id(rogue.public_key).hex()]
+    assert entry.details["foreign_submissions"] == 2
+
+
+def test_submissions_sealed_to_a_removed_colleague_are_named(tv):
+    colleague = add_person(tv, "Budi", "auditor")
+    with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s, s.begin():
+        vault.remove_auditor(s, tv.lead, "Budi")
+    item = report_item()
+    members = sealed_members([item], [tv.lead.identity.box.public_key,
+                                      colleague.box.public_key])
+    result = run(tv, build_inbox(tv, [item], seq=1, members=members))
+    assert result.unexpected_members == {"Budi"} and not result.foreign_keys
