@@ -40,18 +40,25 @@ def _limit_self() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
 
 
+def run_limited(module: str, function: str, data: bytes, wall_seconds: float = WALL_SECONDS
+                ) -> subprocess.CompletedProcess[bytes]:
+    """Run ``module.function()`` in a fresh interpreter that limits itself first (the function
+    calls ``_limit_self``), with ``data`` on stdin; used for every parser of a reporter's file."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = (f"import sys; sys.path.insert(0, sys.argv[1]); from {module} import {function}; "
+            f"{function}()")
+    return subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+        [sys.executable, "-I", "-c", code, root], input=data, capture_output=True,
+        timeout=wall_seconds, env=env, close_fds=True, check=False)
+
+
 def render(data: bytes) -> bytes:
     """PNG bytes of a re-encoded, size-bounded copy of image ``data``."""
     if len(data) > MAX_INPUT:
         raise PreviewError("file too large to preview")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
-        proc = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
-            [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
-             "from workbench.cases.preview import child; child()", root],
-            input=data, capture_output=True, timeout=WALL_SECONDS, env=env,
-            close_fds=True, check=False)
+        proc = run_limited("workbench.cases.preview", "child", data)
     except subprocess.TimeoutExpired:
         raise PreviewError("preview took too long") from None
     if proc.returncode != 0 or not proc.stdout.startswith(b"\x89PNG\r\n\x1a\n"):

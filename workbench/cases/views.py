@@ -19,7 +19,7 @@ from workbench import db, filestore, vault
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
 
-from . import export, forwarding, preview, retaliation
+from . import export, forwarding, preview, retaliation, scrub
 from .models import Agency, Case, Forward
 from .search import CaseSearch
 from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
@@ -66,6 +66,8 @@ MESSAGES = {
     "bad_key": N_("The key file must hold exactly one OpenPGP public key."),
     "duplicate_key": N_("That key is already enrolled."),
     "preview": N_("This file cannot be previewed. Export it and open it on a safe machine."),
+    "scrub": N_("A ticked file could not be cleaned of its hidden data (damaged, encrypted or "
+                "too large), so nothing was forwarded. Untick it, or forward a cleaned copy."),
 }
 RETALIATION_LABELS = {
     "open": N_("open"), "overdue": N_("overdue"), "met": N_("handled in time"),
@@ -372,9 +374,16 @@ def forward_submit(request: Any) -> Any:
             raise WorkflowError("bad_input", "not a file of this case")
         data = _file_bytes(request, sub, 64 * 1024 * 1024)
         ext = forwarding.safe_extension(sub.file_name)
-        if (sub.content_type or "") in preview.PREVIEWABLE:
-            # Re-encoding drops EXIF and other metadata (camera, GPS, time).
-            data, ext = preview.render(data), "png"
+        ctype = sub.content_type or ""
+        try:
+            if ctype in preview.PREVIEWABLE:
+                # Re-encoding drops EXIF and other metadata (camera, GPS, time).
+                data, ext = preview.render(data), "png"
+            elif ctype in scrub.PDF_TYPES or ext == "pdf":
+                # Author, software, times, XMP and earlier revisions (scrub.py).
+                data, ext = scrub.clean_pdf(data), "pdf"
+        except (preview.PreviewError, scrub.ScrubError):
+            raise WorkflowError("scrub", f"{sub.id} could not be cleaned") from None
         files.append(forwarding.OutgoingFile(data, ext))
     vault_path = request.registry.settings["workbench.vault"]
     fields = {k: p.get(k, "") for k in forwarding.FORWARD_FIELDS}

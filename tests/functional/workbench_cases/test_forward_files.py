@@ -113,3 +113,62 @@ def test_attachments_export_and_safe_preview(auditor, lead, store, compliance):
     other_cid = store.query(lambda s: s.scalars(select(Case.id).where(Case.report_id == other))
                             .one())
     auditor.get(f"/cases/{other_cid}/files/{img}/preview", status=404)  # not this case's file
+
+
+def _pdf_by(author: str) -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    with pdf.open_metadata() as meta:
+        meta["dc:creator"] = [author]
+        meta["xmp:CreatorTool"] = "Microsoft Word - PC-KEU-017"
+    pdf.docinfo["/Author"] = author
+    pdf.docinfo["/Creator"] = "PC-KEU-017"
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.gpg
+def test_forwarded_pdfs_lose_author_and_software_and_unreadable_ones_stop_the_forward(
+        auditor, lead, store, agency):
+    gpg, _fpr, armored = agency
+    page = lead.get("/cases/agencies")
+    lead.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                  "key": armored}, status=303)
+    rid, cid = _forwarded_case(auditor, lead, store)
+    original = _pdf_by("Budi Santoso")
+    assert b"Budi Santoso" in original and b"PC-KEU-017" in original
+    pdf = store.file(rid, original, "laporan_keuangan.pdf", "application/pdf")
+    broken = store.file(rid, b"%PDF-1.7 then nothing a parser can use", "rusak.pdf",
+                        "application/pdf")
+    store.file(rid, b"PK\x03\x04 an office document", "memo.docx",
+               "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "corruption",
+                                           "core_issue": "suap", "submit": "1"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "forward", "reason": "kewenangan KPK"})
+    page = auditor.get(f"/cases/{cid}")
+    # The form says what happens to each kind of file before anything is ticked.
+    assert "tanpa penyusun, perangkat lunak, waktu, dan versi sebelumnya" in page.text
+    assert "Dikirim apa adanya" in page.text  # the .docx
+    agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
+    form = {"csrf_token": csrf(page), "agency": agency_id, "what": "Suap proyek jalan",
+            "grounds": "tipikor"}
+    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), ("file", pdf), ("file", broken)],
+                     status=400)
+    assert "tidak dapat dibersihkan" in r.text
+    assert "/forward/" not in auditor.get(f"/cases/{cid}").text  # nothing went out
+
+    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), ("file", pdf)], status=303)
+    plain = gpg.decrypt(auditor.get(r.location).body)
+    assert plain.ok, plain.status
+    with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
+        cleaned = tar.extractfile("lampiran-1.pdf").read()
+    assert cleaned.startswith(b"%PDF-")
+    for secret in (b"Budi", b"PC-KEU-017", b"Microsoft Word"):
+        assert secret not in plain.data, secret
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(cleaned)) as out:
+        assert len(out.pages) == 1 and "/Info" not in out.trailer and "/Metadata" not in out.Root
