@@ -42,10 +42,10 @@ from . import audit, db, filestore, vault
 _ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 MAX_NAME = 255
-# How to open a bundle for import_bundle(). Chunks are read 64 KiB at a time; a 1 MiB buffer
-# made reading and hashing 1.3 GB take 2.3 s instead of 1.6 s on the 2-core VMs (one more copy
-# through a buffer larger than the CPU's cache).
-READ_BUFFER = 1 << 16
+# How to open a bundle for import_bundle(). Reading alone went faster through 64 KiB, but the
+# whole import (small header reads between 64 KiB chunks) was faster through 1 MiB: median
+# 160 against 149 MB/s over interleaved runs on the 2-core VMs (bench/workbench_import.py).
+READ_BUFFER = 1 << 20
 
 
 class ImportRefused(Exception):
