@@ -135,8 +135,15 @@ class _Connection(_server.HTTPConnection):
         super().__init__(server, _DeadlineSocket(sock, server.timeout), makefile)
 
 
+# cheroot never grows its pool by itself, and a client that trickles its headers holds a
+# thread until the header deadline. Idle threads cost little memory (the argon2 work is bounded
+# separately, throttle.KdfGate), so the pool is sized for the few dozen slow or stalled
+# connections an onion service sees, not for the CPU.
+THREADS = 64
+
+
 def make_server(app: Callable[..., Any], listen: Listen, max_body: int,
-                threads: int = 16, max_threads: int = 64,
+                threads: int = THREADS, max_threads: int = THREADS,
                 header_deadline: float = HEADER_DEADLINE,
                 oversize_page: bytes | None = None) -> wsgi.Server:
     """A server bound to a loopback address. ``max_body`` is a backstop: the app itself

@@ -88,3 +88,26 @@ def test_slow_steady_body_outlives_the_header_deadline(server):
             data += chunk
     assert data.startswith(b"HTTP/1.1 200")
     assert b"\r\ngot 120\r\n" in data
+
+
+def test_the_production_pool_outlasts_dozens_of_trickling_connections():
+    """With the default pool, 40 connections stuck in their headers do not delay anyone: the
+    request is answered at once, not when the header deadline frees a thread."""
+    srv = make_server(_app, Listen("127.0.0.1", 0), 1 << 20, header_deadline=DEADLINE * 5)
+    srv.prepare()
+    t = threading.Thread(target=srv.serve, daemon=True)
+    t.start()
+    attackers = []
+    try:
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", srv.bind_addr[1]))
+            s.sendall(b"GET / HTTP/1.1\r\n")
+            attackers.append(s)
+        time.sleep(0.5)
+        start = time.monotonic()
+        assert _get(srv.bind_addr[1], timeout=DEADLINE * 10).startswith(b"HTTP/1.1 200")
+        assert time.monotonic() - start < DEADLINE
+    finally:
+        for s in attackers:
+            s.close()
+        srv.stop()
