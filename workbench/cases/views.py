@@ -238,6 +238,7 @@ def case_view(request: Any) -> dict[str, Any]:
             "four_w": FOUR_W_ONE_H, "decisions": list(Decision),
             "outcomes": [o for o in Outcome if o is not Outcome.DUPLICATE],
             "forwards": forwards, "agencies": agencies, "previewable": preview.PREVIEWABLE,
+            "scrub_kind": scrub.kind_of,
             "forward_fields": forwarding.FORWARD_FIELDS}
 
 
@@ -379,9 +380,10 @@ def forward_submit(request: Any) -> Any:
             if ctype in preview.PREVIEWABLE:
                 # Re-encoding drops EXIF and other metadata (camera, GPS, time).
                 data, ext = preview.render(data), "png"
-            elif ctype in scrub.PDF_TYPES or ext == "pdf":
-                # Author, software, times, XMP and earlier revisions (scrub.py).
-                data, ext = scrub.clean_pdf(data), "pdf"
+            elif kind := scrub.kind_of(sub.file_name, ctype):
+                # Author, software, times, XMP and earlier revisions; Office properties.
+                data = scrub.clean(kind, data)
+                ext = "pdf" if kind == "pdf" else ext
         except (preview.PreviewError, scrub.ScrubError):
             raise WorkflowError("scrub", f"{sub.id} could not be cleaned") from None
         files.append(forwarding.OutgoingFile(data, ext))

@@ -145,13 +145,15 @@ def test_forwarded_pdfs_lose_author_and_software_and_unreadable_ones_stop_the_fo
                         "application/pdf")
     store.file(rid, b"PK\x03\x04 an office document", "memo.docx",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    store.file(rid, b"catatan", "catatan.txt", "text/plain")
     post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "corruption",
                                            "core_issue": "suap", "submit": "1"})
     post(lead, f"/cases/{cid}/decide", {"decision": "forward", "reason": "kewenangan KPK"})
     page = auditor.get(f"/cases/{cid}")
     # The form says what happens to each kind of file before anything is ticked.
     assert "tanpa penyusun, perangkat lunak, waktu, dan versi sebelumnya" in page.text
-    assert "Dikirim apa adanya" in page.text  # the .docx
+    assert "Dikirim tanpa properti dokumennya" in page.text  # the .docx
+    assert "Dikirim apa adanya" in page.text  # the .txt
     agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
     form = {"csrf_token": csrf(page), "agency": agency_id, "what": "Suap proyek jalan",
             "grounds": "tipikor"}
