@@ -56,7 +56,7 @@ _EMPTY_PARTS = {
 
 
 class ScrubError(Exception):
-    """The PDF could not be cleaned (damaged, encrypted, too large): it is not sent."""
+    """The file could not be cleaned (damaged, encrypted, too large): it is not sent."""
 
 
 def kind_of(file_name: str | None, content_type: str | None) -> str | None:
