@@ -185,7 +185,11 @@ def run(args: argparse.Namespace) -> int:
     _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
     print(describe(demo) + "Ctrl-C stops everything.", flush=True)
     try:
-        stop.wait()
+        # Wake up now and then: the kernel may deliver SIGTERM to any of the servers' threads,
+        # and Python runs the handler only when the main thread runs again (a bare wait() could
+        # then sleep forever; it did once the servers had 64 threads each).
+        while not stop.wait(0.5):
+            pass
     finally:
         demo_file.unlink(missing_ok=True)
         for srv in servers:
