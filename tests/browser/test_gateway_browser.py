@@ -17,7 +17,7 @@ from crypto.bundle import BundleReader
 from dropbox_app.config import Listen
 from dropbox_app.gateway import make_gateway_app, totp
 from dropbox_app.server import make_server
-from tests.fixtures.browser import CHROMEDRIVER, CHROMIUM, make_driver
+from tests.fixtures.browser import CHROMEDRIVER, CHROMIUM, gone, make_driver
 from tests.fixtures.gateway import (
     add_submission,
     create_account,
@@ -69,12 +69,11 @@ def _by(driver, css):  # noqa: ANN001, ANN202
 
 
 def _submit(driver, css) -> None:  # noqa: ANN001
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = _by(driver, "html")
     _by(driver, css).click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 20).until(gone(old))
 
 
 def _wait_for_file(directory: Path, timeout: float = 30) -> Path:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from nacl.public import PublicKey
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
@@ -26,6 +25,7 @@ from dropbox_app.config import initialise, load
 from dropbox_app.db import make_engine, session_factory, upgrade
 from dropbox_app.models import Reply, Report, Reporter, Submission, new_id
 from dropbox_app.server import make_server
+from tests.fixtures.browser import gone
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def _click(driver, element) -> None:
     """Click and wait for the next page (a click does not always wait for the navigation)."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 20).until(staleness_of(page))
+    WebDriverWait(driver, 20).until(gone(page))
     # The footer is the last thing on every page: once it is there, the page is complete.
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "footer"))
 

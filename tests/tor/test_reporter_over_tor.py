@@ -75,12 +75,13 @@ def _by_css(driver, selector):
 def _submit(driver, selector):
     """Click a submit button and wait until its page is gone (a click returns before the
     navigation it starts has finished)."""
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.fixtures.browser import gone
 
     button = _by_css(driver, selector)
     button.click()
-    WebDriverWait(driver, 90).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 90).until(gone(button))
 
 
 def test_reporter_journey_in_chromium_without_javascript_over_tor(tornet, deployment, tmp_path):
