@@ -70,3 +70,21 @@ def make_gateway_app(config: Config, **kw: Any) -> Router:
     from .gateway import make_gateway_app as make
 
     return make(config, **kw)
+
+
+def make_http_server(config: Config, which: str, wsgi: Any) -> Any:
+    """The production HTTP server (server.py) in front of ``wsgi``, the ``which`` app
+    ("reporter" or "gateway"): on its loopback address, with the body backstop just above what
+    the app itself accepts (the app answers anything larger with a clear 413 page before
+    reading it) and, for the reporter, the page the server sends by itself past the backstop."""
+    from .server import make_server
+
+    if which == "reporter":
+        from .reporter.render import oversize_page
+
+        return make_server(wsgi, config.reporter_listen,
+                           config.max_upload_bytes + 2 * 1024 * 1024,
+                           oversize_page=oversize_page(config.default_language))
+    from .gateway.views import MAX_BUNDLE_UPLOAD
+
+    return make_server(wsgi, config.gateway_listen, MAX_BUNDLE_UPLOAD + 1024 * 1024)

@@ -219,7 +219,7 @@ def sweep_store(cfg: Any) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from . import app as apps
-    from .server import make_server, serve_forever
+    from .server import serve_forever
 
     cfg = load_config(args)
     _check_db(cfg)
@@ -228,22 +228,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"removed {removed} file(s) left in the store by an interrupted upload",
               flush=True)
     if args.app == "reporter":
-        wsgi = apps.make_reporter_app(cfg)
-        listen, limit = cfg.reporter_listen, cfg.max_upload_bytes + 2 * 1024 * 1024
-        from .reporter.render import oversize_page
-
-        page = oversize_page(cfg.default_language)
+        wsgi, listen = apps.make_reporter_app(cfg), cfg.reporter_listen
     else:
-        factory = getattr(apps, "make_gateway_app", None)
-        if factory is None:
-            raise UserError("the gateway is not part of this build yet")
-        wsgi = factory(cfg)
-        from .gateway.views import MAX_BUNDLE_UPLOAD
-
-        listen, limit = cfg.gateway_listen, MAX_BUNDLE_UPLOAD + 1024 * 1024
-        page = None
+        wsgi, listen = apps.make_gateway_app(cfg), cfg.gateway_listen
     try:
-        srv = make_server(wsgi, listen, limit, oversize_page=page)
+        srv = apps.make_http_server(cfg, args.app, wsgi)
         serve_forever(srv, ready=lambda url: print(f"peluit {args.app} listening on {url}",
                                                    flush=True))
     except OSError as exc:

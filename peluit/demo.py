@@ -101,19 +101,12 @@ def describe(demo: dict[str, Any]) -> str:
 
 
 def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[str]]:
-    from dropbox_app.app import make_gateway_app, make_reporter_app
+    from dropbox_app.app import make_gateway_app, make_http_server, make_reporter_app
     from dropbox_app.config import load
-    from dropbox_app.gateway.views import MAX_BUNDLE_UPLOAD
-    from dropbox_app.reporter.render import oversize_page
-    from dropbox_app.server import make_server
 
     cfg = load(data_dir / "server" / "peluit.toml")
-    servers = [
-        make_server(make_reporter_app(cfg), cfg.reporter_listen,
-                    cfg.max_upload_bytes + 2 * 1024 * 1024,
-                    oversize_page=oversize_page(cfg.default_language)),
-        make_server(make_gateway_app(cfg), cfg.gateway_listen, MAX_BUNDLE_UPLOAD + (1 << 20)),
-    ]
+    servers = [make_http_server(cfg, "reporter", make_reporter_app(cfg)),
+               make_http_server(cfg, "gateway", make_gateway_app(cfg))]
     urls = []
     try:
         for srv in servers:
