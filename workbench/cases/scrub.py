@@ -134,10 +134,9 @@ def strip(pdf: object) -> None:
     assert isinstance(pdf, pikepdf.Pdf)
     if "/Info" in pdf.trailer:
         del pdf.trailer["/Info"]
-    for key in ("/Names",):  # embedded files live in the name tree
-        names = pdf.Root.get(key)
-        if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
-            del names["/EmbeddedFiles"]
+    names = pdf.Root.get("/Names")  # embedded files live in the name tree
+    if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
+        del names["/EmbeddedFiles"]
     for obj in pdf.objects:
         if isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
             for key in _REMOVE:
