@@ -328,19 +328,56 @@ class TorNetwork:
         return TorClient(proc, auth_dir)
 
     def wait_for_descriptors(self, host: TorProcess, services: Iterable[OnionService],
-                             uploads: int = 2, trigger=None) -> None:
-        """Block until every service's descriptor was uploaded to ``uploads`` HSDirs; with
-        ``trigger`` (e.g. ``host.reload``), count only uploads after calling it."""
+                             trigger=None, attempts: int = 4) -> None:
+        """Block until every service's descriptors were stored by every HSDir they were sent to.
+        With ``trigger`` (e.g. ``host.reload``), only uploads after calling it count.
+
+        An HSDir keeps a descriptor only if its revision counter is higher than the one it
+        holds, and tor derives the counter from the clock in whole seconds. A rebuild in the
+        same second as an earlier upload (a reload right after start-up, or right after tor's
+        own re-upload on a new consensus) is refused by some or all HSDirs, which then keep
+        serving the older descriptor: after a client-auth change, a client is turned away
+        with "wrong client auth" for good. So every upload's outcome is awaited, and a round
+        with a refusal is redone by a reload a second later."""
         services = list(services)
         t0 = time.monotonic()
-        done: dict[str, int] = {}
-        lock = threading.Event()
+        for attempt in range(attempts):
+            refused = self._upload_round(host, services, trigger)
+            if not refused:
+                break
+            if attempt == attempts - 1:
+                raise TorNetworkError(f"onion descriptors refused by HSDirs ({refused})\n"
+                                      f"{host.log_tail()}")
+            time.sleep(1.1)
+            trigger = host.reload
+        self.startup_seconds[f"descriptors:{host.name}"] = time.monotonic() - t0
+
+    def _upload_round(self, host: TorProcess, services: list[OnionService], trigger,
+                      quiet: float = 0.5) -> dict[str, int]:
+        """Call ``trigger`` and wait until every upload seen for the services has an outcome
+        (at least one each), then ``quiet`` seconds without news; return the refusals per
+        service (empty when every HSDir took every descriptor)."""
+        wanted = {_bare(s.address) for s in services}
+        sent: dict[str, int] = {}
+        stored: dict[str, int] = {}
+        refused: dict[str, int] = {}
+        last_event = [time.monotonic()]
+        lock = threading.Lock()
 
         def on_event(event) -> None:
-            if event.action == "UPLOADED":
-                done[event.address] = done.get(event.address, 0) + 1
-                if all(done.get(_bare(s.address), 0) >= uploads for s in services):
-                    lock.set()
+            if event.address not in wanted:
+                return
+            tally = {"UPLOAD": sent, "UPLOADED": stored, "FAILED": refused}.get(event.action)
+            if tally is not None:
+                with lock:
+                    tally[event.address] = tally.get(event.address, 0) + 1
+                    last_event[0] = time.monotonic()
+
+        def settled() -> bool:
+            with lock:
+                return (time.monotonic() - last_event[0] >= quiet and all(
+                    stored.get(a, 0) + refused.get(a, 0) >= max(sent.get(a, 0), 1)
+                    for a in wanted))
 
         from stem.control import EventType
 
@@ -349,16 +386,17 @@ class TorNetwork:
         try:
             if trigger is not None:
                 trigger()
-            deadline = t0 + self.timeout
-            while not lock.wait(0.2):
+            deadline = time.monotonic() + self.timeout
+            while not settled():
                 host.check_alive()
                 if time.monotonic() > deadline:
                     raise TorNetworkError(
                         f"onion descriptors not uploaded in {self.timeout:.0f} s "
-                        f"({done})\n{host.log_tail()}")
+                        f"(sent {sent}, stored {stored}, refused {refused})\n{host.log_tail()}")
+                time.sleep(0.1)
         finally:
             ctl.remove_event_listener(on_event)
-        self.startup_seconds[f"descriptors:{host.name}"] = time.monotonic() - t0
+        return dict(refused)
 
     def wait_for_bootstrap(self, proc: TorProcess) -> None:
         t0 = time.monotonic()

@@ -156,7 +156,7 @@ def test_real_gateway_behind_its_client_authorized_onion(tornet, deployment):
         tornet.reload_host()
         tornet.auditor.reload()
         tornet.auditor.forget_onion_descriptors()
-        resp = tornet.get_after_client_change(tornet.auditor, tornet.gateway, "/login")
+        resp = tornet.get(tornet.auditor, tornet.gateway, "/login")
         assert resp.status == 200 and b"<form" in resp.body
         assert "server" not in resp.headers
         # The reporter's Tor client has no key for the gateway: refused before any HTTP.
