@@ -24,6 +24,8 @@ from pathlib import Path
 
 import psutil
 
+from dropbox_app.gateway.adminlog import SHELL
+
 
 def _setup(base: Path, count: int, size: int):  # noqa: ANN202
     from nacl.public import PrivateKey
@@ -48,8 +50,9 @@ def _setup(base: Path, count: int, size: int):  # noqa: ANN202
     store = Store(cfg.store_dir)
     block = os.urandom(1 << 20)
     with factory() as db, db.begin():
-        enroll(db, auditor.card().to_bytes(), today.isoformat())
-        account = accounts.create(db, hasher, "bench", "auditor", today.isoformat(), "en")
+        enroll(db, auditor.card().to_bytes(), today.isoformat(), actor=SHELL)
+        account = accounts.create(db, hasher, "bench", "auditor", today.isoformat(), "en",
+                                  actor=SHELL)
         reporter = Reporter(lookup_id=secrets.token_bytes(32),
                             public_key=bytes(PrivateKey.generate().public_key),
                             created_day=today.isoformat())

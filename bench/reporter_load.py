@@ -32,6 +32,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from dropbox_app.gateway.adminlog import SHELL
+
 
 def _setup(data: Path) -> tuple[object, str]:
     from crypto.identity import AuditorIdentity
@@ -49,7 +51,8 @@ def _setup(data: Path) -> tuple[object, str]:
     upgrade(cfg.database_url)
     engine = make_engine(cfg.database_url)
     with session_factory(engine)() as s, s.begin():
-        auditors.enroll(s, AuditorIdentity.generate("Bench").card().to_bytes(), Clock().day())
+        auditors.enroll(s, AuditorIdentity.generate("Bench").card().to_bytes(), Clock().day(),
+                        actor=SHELL)
     app = make_reporter_app(cfg, engine=engine, login_limits=(10**6, 10**6))
     from dropbox_app.throttle import default_kdf_slots
 

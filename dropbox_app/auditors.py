@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crypto.errors import CryptoError
 from crypto.identity import MAX_CARD_BYTES, Card
 
+from .gateway import adminlog
 from .models import AuditorCard
 
 
@@ -38,7 +39,11 @@ def parse_card(data: bytes) -> Card:
     return card
 
 
-def enroll(db: Session, data: bytes, day: str) -> Enrolled:
+def _logged(row: AuditorCard) -> dict[str, str]:
+    return {"key_id": row.key_id, "name": row.name, "fingerprint": row.fingerprint}
+
+
+def enroll(db: Session, data: bytes, day: str, *, actor: str) -> Enrolled:
     """Add (or re-activate) an auditor card. Returns what to show the admin: the fingerprint
     to compare aloud with the auditor before trusting the card."""
     card = parse_card(data)
@@ -46,16 +51,23 @@ def enroll(db: Session, data: bytes, day: str) -> Enrolled:
     if row is not None:
         already = row.active
         row.active = True
+        if not already:
+            adminlog.record(db, day, actor, "card.enable", _logged(row))
         return Enrolled(row.key_id, row.name, row.fingerprint, already)
-    db.add(AuditorCard(key_id=card.key_id, card=card.to_bytes(), name=card.name,
-                       fingerprint=card.fingerprint, active=True, enrolled_day=day))
+    row = AuditorCard(key_id=card.key_id, card=card.to_bytes(), name=card.name,
+                      fingerprint=card.fingerprint, active=True, enrolled_day=day)
+    db.add(row)
+    adminlog.record(db, day, actor, "card.enroll", _logged(row))
     return Enrolled(card.key_id, card.name, card.fingerprint, False)
 
 
-def set_active(db: Session, key_id: str, active: bool) -> AuditorCard:
+def set_active(db: Session, key_id: str, active: bool, *, actor: str, day: str) -> AuditorCard:
     row = db.get(AuditorCard, key_id.strip().lower())
     if row is None:
         raise EnrollError(f"no enrolled card with key id {key_id}")
+    if row.active != active:
+        adminlog.record(db, day, actor, "card.enable" if active else "card.disable",
+                        _logged(row))
     row.active = active
     return row
 

@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from dropbox_app.gateway.adminlog import SHELL
+
 DEMO_FILE = "demo.json"  # present only while the demo is serving: scripts wait for it
 STATE_FILE = "demo-state.json"  # the credentials made at set-up, kept for the next start
 
@@ -70,9 +72,9 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     engine = make_engine(cfg.database_url)
     try:
         with session_factory(engine)() as db, db.begin():
-            auditors.enroll(db, lead_card.to_bytes(), Clock().day())
+            auditors.enroll(db, lead_card.to_bytes(), Clock().day(), actor=SHELL)
             admin = accounts.create(db, PassphraseHasher(), "admin", "admin", Clock().day(),
-                                    language)
+                                    language, actor=SHELL)
     finally:
         engine.dispose()
     return {

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8090
+# Gateway admin log entries an import prints (the first import may bring a thousand).
+SHOW_GATEWAY_LOG = 20
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -366,7 +368,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"Note: submissions are still sealed to {names}, who may not read content here "
               "(removed, or a compliance officer): disable their card on the gateway.",
               file=sys.stderr)
+    _print_gateway_log(result)
     return 0
+
+
+def _print_gateway_log(result) -> None:
+    from .gatewaylog import describe
+
+    shown = result.gateway_log_new[-SHOW_GATEWAY_LOG:]
+    if shown:
+        more = len(result.gateway_log_new) - len(shown)
+        print("Gateway admin actions new to this vault"
+              + (f" (the last {len(shown)}; {more} older ones kept too)" if more else "")
+              + ":")
+        for entry in shown:
+            print(f"  {describe(entry)}")
+    for problem in result.gateway_log_problems:
+        print(f"WARNING: {problem}.", file=sys.stderr)
+    if result.gateway_log_problems:
+        print("WARNING: the gateway's admin log no longer matches what earlier bundles showed: "
+              "someone with access to the server changed or removed entries. Nothing of it was "
+              "kept this time; ask the server's admin, and compare the gateway's cards and "
+              "accounts with what the team expects.", file=sys.stderr)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

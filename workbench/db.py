@@ -309,6 +309,19 @@ class AuditLogRow(Base):
     __table_args__ = (UniqueConstraint("hash"),)
 
 
+class GatewayLogRow(Base):
+    """Every entry of the gateway's admin log that an inbox bundle carried
+    (workbench/gatewaylog.py): the canonical entry bytes and their hash, in the audit log's
+    format. Kept to notice a gateway log changed after the fact; plain for the same reason as
+    the audit log: staff names and key ids only."""
+
+    __tablename__ = "gateway_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    hash: Mapped[str] = mapped_column(String(64))
+    seen_day: Mapped[str] = mapped_column(String(10))
+
+
 # --- engine ----------------------------------------------------------------------------------
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -37,7 +37,7 @@ from crypto.errors import (
 from crypto.identity import Card
 from crypto.keys import usable_box_key
 
-from . import audit, db, filestore, vault
+from . import audit, db, filestore, gatewaylog, vault
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
@@ -77,6 +77,10 @@ class ImportResult:
     foreign_keys: set[str] = field(default_factory=set)  # box key ids (hex) of no member
     foreign_submissions: int = 0
     unexpected_members: set[str] = field(default_factory=set)  # removed, or compliance
+    # The gateway's admin log (workbench/gatewaylog.py): entries new since the last import, and
+    # what did not match what earlier bundles carried.
+    gateway_log_new: list[Any] = field(default_factory=list)
+    gateway_log_problems: list[str] = field(default_factory=list)
 
 
 Progress = Callable[[int, int, int], None]  # (members done, members total, bundle bytes done)
@@ -84,7 +88,7 @@ Progress = Callable[[int, int, int], None]  # (members done, members total, bund
 
 def _parse_entries(body: dict[str, Any], member_names: list[str]) -> dict[str, Entry]:
     subs = body.get("submissions")
-    if not isinstance(subs, list) or set(body) - {"submissions", "rotate_to"}:
+    if not isinstance(subs, list) or set(body) - {"submissions", "rotate_to", "admin_log"}:
         raise ImportRefused("the bundle body is not an inbox body")
     entries: dict[str, Entry] = {}
     ids: set[str] = set()
@@ -241,6 +245,10 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
                           deployment)
     manifest = reader.manifest
     entries = _parse_entries(manifest.body, [m.name for m in manifest.members])
+    try:
+        admin_log = gatewaylog.parse(manifest.body.get("admin_log"))
+    except gatewaylog.GatewayLogError as exc:
+        raise ImportRefused(str(exc)) from None
     result = ImportResult(manifest.seq, manifest.sender)
     ids = [e.id for e in entries.values()]
     known: dict[str, str] = {}
@@ -274,12 +282,16 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         seq_row.seq = manifest.seq
     if "rotate_to" in manifest.body:
         result.rotated_to = _rotate(session, manifest.sender, manifest.body["rotate_to"], today)
+    log = gatewaylog.merge(session, admin_log, today)
+    result.gateway_log_new, result.gateway_log_problems = log.new, log.problems
     audit.record(session, unlocked.key_id, "bundle.import", details={
         "seq": manifest.seq, "sender": manifest.sender, "imported": result.imported,
         "skipped": result.skipped, "rotated_to": result.rotated_to,
         "foreign_keys": sorted(result.foreign_keys),
         "foreign_submissions": result.foreign_submissions,
-        "unexpected_members": sorted(result.unexpected_members)})
+        "unexpected_members": sorted(result.unexpected_members),
+        "gateway_log_new": len(result.gateway_log_new),
+        "gateway_log_problems": result.gateway_log_problems})
     return result
 
 

@@ -7,6 +7,7 @@ was wrong; the reason is returned separately for tests and for the admin's CLI."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models.gateway import ROLES, GatewayUser
-from . import policy, totp
+from . import adminlog, policy, totp
 from .passphrase import PassphraseHasher, generate, normalise
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -61,7 +62,7 @@ def check_username(name: str) -> str:
 
 
 def create(db: Session, hasher: PassphraseHasher, username: str, role: str, day: str,
-           language: str = "id") -> NewAccount:
+           language: str = "id", *, actor: str) -> NewAccount:
     username = check_username(username)
     if role not in ROLES:
         raise AccountError(BAD_ROLE)
@@ -73,6 +74,7 @@ def create(db: Session, hasher: PassphraseHasher, username: str, role: str, day:
                        totp_secret=secret, totp_last_step=None, failures=0, locked_until=0,
                        active=True, created_day=day))
     db.flush()
+    adminlog.record(db, day, actor, "account.create", {"user": username, "role": role})
     return NewAccount(username, role, phrase, secret, totp.provisioning_uri(secret, username))
 
 
@@ -93,6 +95,10 @@ def _fail(db: Session, user: GatewayUser, now: float, reason: str) -> LoginResul
     lock = policy.lock_seconds(failures)
     if lock:
         user.locked_until = int(now) + lock
+        # Someone may be guessing an auditor's passphrase: the team should hear of it.
+        day = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
+        adminlog.record(db, day, adminlog.GATEWAY, "account.lock",
+                        {"user": user.username, "failures": failures, "seconds": lock})
     return LoginResult(None, reason)
 
 
@@ -136,7 +142,8 @@ def check_credentials(db: Session, hasher: PassphraseHasher, username: str, type
     return LoginResult(user, "ok")
 
 
-def set_active(db: Session, username: str, active: bool) -> GatewayUser:
+def set_active(db: Session, username: str, active: bool, *, actor: str,
+               day: str) -> GatewayUser:
     user = find(db, username)
     if user is None:
         raise AccountError(NO_USER)
@@ -144,24 +151,28 @@ def set_active(db: Session, username: str, active: bool) -> GatewayUser:
     if active:
         user.failures = 0
         user.locked_until = 0
+    adminlog.record(db, day, actor, "account.enable" if active else "account.disable",
+                    {"user": user.username})
     return user
 
 
-def unlock(db: Session, username: str) -> GatewayUser:
+def unlock(db: Session, username: str, *, actor: str, day: str) -> GatewayUser:
     user = find(db, username)
     if user is None:
         raise AccountError(NO_USER)
     user.failures = 0
     user.locked_until = 0
+    adminlog.record(db, day, actor, "account.unlock", {"user": user.username})
     return user
 
 
 def reset_credentials(db: Session, hasher: PassphraseHasher, username: str,
-                      language: str = "id") -> NewAccount:
+                      language: str = "id", *, actor: str, day: str) -> NewAccount:
     """A new passphrase and TOTP secret (a lost phone, a forgotten passphrase)."""
     user = find(db, username)
     if user is None:
         raise AccountError(NO_USER)
+    adminlog.record(db, day, actor, "account.reset", {"user": user.username})
     phrase = generate(language)
     secret = totp.new_secret()
     user.passphrase_hash = hasher.hash(phrase)

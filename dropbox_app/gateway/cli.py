@@ -82,13 +82,13 @@ def _account_errors(func):
 @_account_errors
 def cmd_user_add(args: argparse.Namespace) -> int:
     from ..clock import Clock
-    from . import accounts
+    from . import accounts, adminlog
     from .passphrase import PassphraseHasher
 
     cfg, (engine, factory) = _open(args)
     with factory() as db, db.begin():
         new = accounts.create(db, PassphraseHasher(), args.username, args.role, Clock().day(),
-                              cfg.default_language)
+                              cfg.default_language, actor=adminlog.SHELL)
     engine.dispose()
     _print_account(new)
     return 0
@@ -114,20 +114,22 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 @_account_errors
 def cmd_user_change(args: argparse.Namespace) -> int:
-    from . import accounts, sessions
+    from ..clock import Clock
+    from . import accounts, adminlog, sessions
     from .passphrase import PassphraseHasher
 
     cfg, (engine, factory) = _open(args)
     new = None
+    who = {"actor": adminlog.SHELL, "day": Clock().day()}
     with factory() as db, db.begin():
         if args.action == "reset":
             new = accounts.reset_credentials(db, PassphraseHasher(), args.username,
-                                             cfg.default_language)
+                                             cfg.default_language, **who)
             sessions.end_all_for(db, accounts.find(db, args.username).id)
         elif args.action == "unlock":
-            accounts.unlock(db, args.username)
+            accounts.unlock(db, args.username, **who)
         else:
-            user = accounts.set_active(db, args.username, args.action == "enable")
+            user = accounts.set_active(db, args.username, args.action == "enable", **who)
             if args.action == "disable":
                 sessions.end_all_for(db, user.id)
     engine.dispose()
@@ -157,11 +159,11 @@ def cmd_key_show(args: argparse.Namespace) -> int:
 @_account_errors
 def cmd_key_rotate(args: argparse.Namespace) -> int:
     from ..clock import Clock
-    from . import serverkey
+    from . import adminlog, serverkey
 
     cfg, (engine, factory) = _open(args)
     with factory() as db, db.begin():
-        new = serverkey.rotate(db, cfg.server_key_file, Clock().day())
+        new = serverkey.rotate(db, cfg.server_key_file, Clock().day(), actor=adminlog.SHELL)
     engine.dispose()
     print(f"new server key {new.key_id}, fingerprint {new.card().fingerprint}")
     print("The next inbox bundle, signed by the current key, announces it to the workbench; "

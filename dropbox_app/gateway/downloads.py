@@ -13,7 +13,7 @@ from crypto.bundle import Manifest
 from crypto.identity import ServerKey
 
 from ..models import Report, Reporter, Submission
-from . import inbox, sequences, serverkey
+from . import adminlog, inbox, sequences, serverkey
 
 
 @dataclass(frozen=True)
@@ -69,5 +69,6 @@ def prepare(db: Session, key_file: Path, deployment: str, today: dt.date) -> Pre
     waiting = pending(db)
     seq = sequences.take_next(db, signer.key_id)
     manifest = inbox.inbox_manifest(waiting, deployment, signer, seq,
-                                    rotate_to=new.card(today) if new else None, today=today)
+                                    rotate_to=new.card(today) if new else None, today=today,
+                                    admin_log=adminlog.for_bundle(db))
     return PreparedDownload(manifest, signer, new is not None)

@@ -36,10 +36,13 @@ class PendingSubmission:
     sha256: str
 
 
-def inbox_body(pending: Sequence[PendingSubmission], rotate_to: Card | None) -> dict:
+def inbox_body(pending: Sequence[PendingSubmission], rotate_to: Card | None,
+               admin_log: Sequence[dict] = ()) -> dict:
     body: dict = {"submissions": [
         {"id": p.id, "report": p.report, "reporter_key": b64encode(p.reporter_key),
-         "kind": p.kind, "member": p.member, "day": p.day} for p in pending]}
+         "kind": p.kind, "member": p.member, "day": p.day} for p in pending],
+        # The newest entries of the admin log (adminlog.py), for the workbench to keep.
+        "admin_log": list(admin_log)}
     if rotate_to is not None:
         # The new server card travels inside a bundle signed by the old key: the workbench
         # trusts it because the key it already pinned vouches for it.
@@ -49,10 +52,10 @@ def inbox_body(pending: Sequence[PendingSubmission], rotate_to: Card | None) -> 
 
 def inbox_manifest(pending: Sequence[PendingSubmission], deployment: str, signer: ServerKey,
                    seq: int, rotate_to: Card | None = None,
-                   today: dt.date | None = None) -> Manifest:
+                   today: dt.date | None = None, admin_log: Sequence[dict] = ()) -> Manifest:
     members = [Member(p.member, p.size, p.sha256) for p in pending]
     return make_manifest("inbox", deployment, signer.signing, seq, members,
-                         inbox_body(pending, rotate_to), today)
+                         inbox_body(pending, rotate_to, admin_log), today)
 
 
 def bundle_name(deployment: str, signer: ServerKey, seq: int) -> str:

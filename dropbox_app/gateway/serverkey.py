@@ -18,6 +18,7 @@ from crypto.errors import CryptoError
 from crypto.identity import ServerKey
 
 from ..models.gateway import ServerKeyRecord
+from . import adminlog
 
 
 class ServerKeyError(Exception):
@@ -65,7 +66,7 @@ def _write_private(path: Path, data: bytes) -> None:
     write_atomically(path, data, mode=0o600)
 
 
-def rotate(db: Session, key_file: Path, day: str) -> ServerKey:
+def rotate(db: Session, key_file: Path, day: str, *, actor: str) -> ServerKey:
     """Create the next key. Refused while a rotation is still waiting for its bundle: the
     workbench must learn each key from the one before it, without gaps."""
     current = load(key_file)
@@ -76,6 +77,8 @@ def rotate(db: Session, key_file: Path, day: str) -> ServerKey:
     _record(db, current, "current", day)
     _record(db, new, "pending", day)
     db.flush()
+    adminlog.record(db, day, actor, "serverkey.rotate", {
+        "current": current.key_id, "next": new.key_id, "fingerprint": new.card().fingerprint})
     return new
 
 
@@ -107,6 +110,8 @@ def finish_rotation(db: Session, key_file: Path, day: str) -> ServerKey | None:
     old_row.retired_day = day
     _record(db, new, "current", day)
     db.flush()
+    adminlog.record(db, day, adminlog.GATEWAY, "serverkey.switch",
+                    {"retired": old.key_id, "current": new.key_id})
     return new
 
 

@@ -10,11 +10,22 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from .. import auditors
-from . import accounts, downloads, inbox, replies, retention, serverkey, sessions, upload
+from . import (
+    accounts,
+    adminlog,
+    downloads,
+    inbox,
+    replies,
+    retention,
+    serverkey,
+    sessions,
+    upload,
+)
 from .auth import Permission, require
 from .render import render
 
 MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
+ADMIN_LOG_SHOWN = 50  # the newest entries on the admin page; the workbench keeps them all
 BAD_CARD = "This is not an auditor card that can be enrolled."
 NOT_COMPARED = "Compare the fingerprint with the auditor before enrolling the card."
 
@@ -25,6 +36,11 @@ def _cfg(request: Request):
 
 def _today(request: Request) -> dt.date:
     return request.clock.today()
+
+
+def _actor(request: Request) -> str:
+    """Who the admin log names for this request's action: the signed-in gateway user."""
+    return request.gw_session.user.username
 
 
 def _redirect(request: Request, route: str, **kw: str) -> HTTPSeeOther:
@@ -162,7 +178,8 @@ def admin(request: Request) -> Response:
     key = serverkey.load(_cfg(request).server_key_file)
     return render(request, "admin.jinja2", users=accounts.all_users(db), cards=cards,
                   server_card=key.card(), pending=serverkey.pending(_cfg(request).server_key_file),
-                  keys=serverkey.history(db))
+                  keys=serverkey.history(db),
+                  admin_log=adminlog.newest(db, ADMIN_LOG_SHOWN)[::-1])
 
 
 def user_add(request: Request) -> Response:
@@ -171,7 +188,8 @@ def user_add(request: Request) -> Response:
     try:
         new = accounts.create(request.dbsession, request.registry["peluit.gw_hasher"],
                               form.get("username", ""), form.get("role", ""),
-                              request.clock.day(), _cfg(request).default_language)
+                              request.clock.day(), _cfg(request).default_language,
+                              actor=_actor(request))
     except accounts.AccountError as exc:
         return render(request, "admin_error.jinja2", status=400, error=str(exc))
     return render(request, "account_created.jinja2", account=new)
@@ -184,19 +202,20 @@ def user_change(request: Request) -> Response:
     name = request.matchdict["username"]
     action = request.matchdict["action"]
     me = request.gw_session.user
+    who = {"actor": me.username, "day": request.clock.day()}
     try:
         if action in ("disable", "reset") and accounts.check_username(name) == me.username:
             raise accounts.AccountError(accounts.OWN_ACCOUNT)
         if action == "disable":
-            user = accounts.set_active(db, name, False)
+            user = accounts.set_active(db, name, False, **who)
             sessions.end_all_for(db, user.id)
         elif action == "enable":
-            accounts.set_active(db, name, True)
+            accounts.set_active(db, name, True, **who)
         elif action == "unlock":
-            accounts.unlock(db, name)
+            accounts.unlock(db, name, **who)
         else:  # reset
             new = accounts.reset_credentials(db, request.registry["peluit.gw_hasher"], name,
-                                             _cfg(request).default_language)
+                                             _cfg(request).default_language, **who)
             user = accounts.find(db, name)
             sessions.end_all_for(db, user.id)
             return render(request, "account_created.jinja2", account=new)
@@ -224,7 +243,7 @@ def card_enroll(request: Request) -> Response:
         return render(request, "admin_error.jinja2", status=400, error=NOT_COMPARED)
     try:
         auditors.enroll(request.dbsession, form.get("card", "").encode("utf-8"),
-                        request.clock.day())
+                        request.clock.day(), actor=_actor(request))
     except auditors.EnrollError as exc:
         return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
     return _redirect(request, "admin")
@@ -235,7 +254,8 @@ def card_change(request: Request) -> Response:
     request.form  # noqa: B018 - CSRF
     active = request.matchdict["action"] == "enable"
     try:
-        auditors.set_active(request.dbsession, request.matchdict["key_id"], active)
+        auditors.set_active(request.dbsession, request.matchdict["key_id"], active,
+                            actor=_actor(request), day=request.clock.day())
     except auditors.EnrollError as exc:
         return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
     return _redirect(request, "admin")
@@ -245,7 +265,8 @@ def server_key_rotate(request: Request) -> Response:
     require(request, Permission.ADMIN, fresh=True)
     request.form  # noqa: B018 - CSRF
     try:
-        serverkey.rotate(request.dbsession, _cfg(request).server_key_file, request.clock.day())
+        serverkey.rotate(request.dbsession, _cfg(request).server_key_file, request.clock.day(),
+                         actor=_actor(request))
     except serverkey.ServerKeyError as exc:
         return render(request, "admin_error.jinja2", status=409, error=str(exc))
     return _redirect(request, "admin")

@@ -7,7 +7,14 @@ Importing this package registers every model on ``Base.metadata`` (Alembic compa
 
 from .auditors import AuditorCard
 from .base import Base, new_id
-from .gateway import BundleSequence, GatewaySession, GatewayUser, ServerKeyRecord
+from .gateway import (
+    AdminLogHead,
+    AdminLogRow,
+    BundleSequence,
+    GatewaySession,
+    GatewayUser,
+    ServerKeyRecord,
+)
 from .reporters import Report, Reporter
 from .sessions import ReporterSession
 from .submissions import Reply, Submission
@@ -21,6 +28,8 @@ __all__ = [
     "REPLY_KINDS",
     "STATUSES",
     "SUBMISSION_KINDS",
+    "AdminLogHead",
+    "AdminLogRow",
     "AuditorCard",
     "Base",
     "BundleSequence",

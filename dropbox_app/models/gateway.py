@@ -1,5 +1,5 @@
-"""The gateway's own tables: auditor accounts and their sessions, bundle sequence numbers, and
-the history of the server's signing keys.
+"""The gateway's own tables: auditor accounts and their sessions, bundle sequence numbers,
+the history of the server's signing keys, and the admin log.
 
 These hold auditor-side facts only. Times here are auditors' (login, lockout, session expiry) and
 are kept in whole seconds because expiry needs them; nothing here says anything about a reporter.
@@ -69,3 +69,26 @@ class ServerKeyRecord(Base):
     state: Mapped[str] = mapped_column(String(16), nullable=False)
     created_day: Mapped[str] = day_column()
     retired_day: Mapped[str | None] = day_column(nullable=True)
+
+
+class AdminLogRow(Base):
+    """The gateway's admin log (dropbox_app/gateway/adminlog.py): one hash-chained entry per
+    change to accounts, auditor cards or server keys, in the workbench audit log's format
+    (policies/auditlog.py) with the day as its time."""
+
+    __tablename__ = "admin_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AdminLogHead(Base):
+    """One row (id 1): the admin log's last seq and hash. Appending locks it, so two admins
+    acting at once get consecutive numbers instead of one failing on the primary key."""
+
+    __tablename__ = "admin_log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

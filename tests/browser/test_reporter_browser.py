@@ -23,6 +23,7 @@ from dropbox_app.app import make_reporter_app
 from dropbox_app.clock import Clock
 from dropbox_app.config import initialise, load
 from dropbox_app.db import make_engine, session_factory, upgrade
+from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Reply, Report, Reporter, Submission, new_id
 from dropbox_app.server import make_server
 from tests.fixtures.browser import gone
@@ -37,7 +38,7 @@ def live(tmp_path: Path):
     engine = make_engine(cfg.database_url)
     ident = AuditorIdentity.generate("Auditor Browser")
     with session_factory(engine)() as s, s.begin():
-        auditors.enroll(s, ident.card().to_bytes(), Clock().day())
+        auditors.enroll(s, ident.card().to_bytes(), Clock().day(), actor=SHELL)
     app = make_reporter_app(cfg, engine=engine, argon2=TEST_PARAMS, kdf_slots=2)
     srv = make_server(app, cfg.reporter_listen, cfg.max_upload_bytes + 2 ** 21, threads=4)
     srv.prepare()

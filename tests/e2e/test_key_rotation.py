@@ -7,6 +7,7 @@ import io
 
 from crypto.bundle import make_manifest, write_bundle
 from dropbox_app.auditors import enroll
+from dropbox_app.gateway.adminlog import SHELL
 from tests.fixtures.gateway import add_submission, create_account, login, page_csrf
 from tests.fixtures.workbench_vault import make_vault
 from workbench.importer import ImportRefused, import_bundle
@@ -21,7 +22,7 @@ def test_rotation_reaches_the_workbench(deployment, tmp_path):
     old_key = dep.server_key()
     tv = make_vault(tmp_path, server=old_key, deployment=dep.cfg.deployment_id)
     with dep.db() as db, db.begin():
-        enroll(db, tv.lead.identity.card().to_bytes(), dep.clock.day())
+        enroll(db, tv.lead.identity.card().to_bytes(), dep.clock.day(), actor=SHELL)
     dep.auditor = tv.lead.identity  # submissions are sealed to the vault's lead
     login(dep, create_account(dep, "root", "admin"))
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from crypto import envelope
 from crypto.bundle import BundleReader
 from crypto.identity import AuditorIdentity, Card
+from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Reply, Report, Submission
 from tests.fixtures.gateway import (
     add_submission,
@@ -147,7 +148,7 @@ def test_reply_bundle_signed_by_disabled_card_refused(signed_in):
     sub = add_submission(dep)
     data = reply_bundle(dep, replies=[(sub.report_id, sub.reporter_key, "hi")])
     with dep.db() as db, db.begin():
-        set_active(db, dep.auditor.key_id, False)
+        set_active(db, dep.auditor.key_id, False, actor=SHELL, day=dep.clock.day())
     _refused(dep, data, "not signed by an enrolled, active auditor card")
 
 
@@ -276,7 +277,7 @@ def test_aborted_announcing_download_keeps_the_old_key(signed_in):
     add_submission(dep)
     old = dep.server_key()
     with dep.db() as db, db.begin():
-        serverkey.rotate(db, dep.cfg.server_key_file, dep.clock.day())
+        serverkey.rotate(db, dep.cfg.server_key_file, dep.clock.day(), actor=SHELL)
     from webtest import TestRequest
 
     token = page_csrf(dep)

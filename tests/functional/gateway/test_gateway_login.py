@@ -3,6 +3,7 @@ re-authentication. Each attack is its own test."""
 
 from sqlalchemy import select
 
+from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import GatewayUser
 from tests.fixtures.gateway import create_account, csrf, login, page_csrf
 
@@ -89,7 +90,7 @@ def test_disabled_account_loses_its_session(deployment):
     from dropbox_app.gateway import accounts
 
     with deployment.db() as db, db.begin():
-        accounts.set_active(db, "ani", False)
+        accounts.set_active(db, "ani", False, actor=SHELL, day=deployment.clock.day())
     deployment.app.get("/", status=303)
     login(deployment, acct, status=403)
 

@@ -73,3 +73,37 @@ def test_failures_counted_and_code_spent_on_postgres(pg_deployment):
     with dep.db() as db, db.begin():
         assert accounts.check_credentials(db, dep.hasher, "ani", acct.passphrase, typed,
                                           now).reason == "code"
+
+
+def test_admin_log_entries_from_parallel_transactions_stay_one_chain_on_postgres(pg_deployment):
+    import threading
+
+    from dropbox_app.gateway import adminlog
+    from policies import auditlog
+
+    dep = pg_deployment
+    start = threading.Barrier(4)
+    errors = []
+
+    def act(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(5):
+                with dep.db() as db, db.begin():
+                    adminlog.record(db, dep.clock.day(), adminlog.SHELL, "account.unlock",
+                                    {"user": f"u{n}-{i}"})
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=act, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    with dep.db() as db:
+        log = adminlog.newest(db)
+    # The head row's lock made every append wait for the one before: no number twice, no gap.
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert len([e for e in log if e.action == "account.unlock"]) == 20
+    assert auditlog.verify(log) == []

@@ -21,6 +21,7 @@ from dropbox_app.app import make_reporter_app
 from dropbox_app.clock import FixedClock
 from dropbox_app.config import Config
 from dropbox_app.db import make_engine, session_factory, upgrade
+from dropbox_app.gateway.adminlog import SHELL
 from tests.fixtures.postgres import postgres_server  # noqa: F401 - a fixture
 
 START = 1_795_000_000.0  # a fixed "now" (2026-11-19), so expiries can be stepped through
@@ -96,7 +97,7 @@ def clock() -> FixedClock:
 def auditor(engine, clock) -> AuditorIdentity:
     ident = AuditorIdentity.generate("Auditor Satu")
     with session_factory(engine)() as s, s.begin():
-        auditors.enroll(s, ident.card().to_bytes(), clock.day())
+        auditors.enroll(s, ident.card().to_bytes(), clock.day(), actor=SHELL)
     return ident
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from crypto.kdf import TEST_PARAMS
 from dropbox_app import auditors
 from dropbox_app.app import make_reporter_app
+from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Report, Reporter, ReporterSession, Submission, Throttle
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
 
@@ -269,13 +270,13 @@ def test_no_auditor_means_no_submission(bare_app, config, db, clock, engine):
 
     ident = AuditorIdentity.generate("A")
     with session_factory(engine)() as s, s.begin():
-        auditors.enroll(s, ident.card().to_bytes(), clock.day())
+        auditors.enroll(s, ident.card().to_bytes(), clock.day(), actor=SHELL)
     client = Client(app)
     client.get_codename("en")
     client.confirm()
     page = app.get("/report/new")
     with session_factory(engine)() as s, s.begin():
-        auditors.set_active(s, ident.key_id, False)
+        auditors.set_active(s, ident.key_id, False, actor=SHELL, day=clock.day())
     token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text).group(1)
     res = app.post("/report/new/send", params=[("csrf_token", csrf(app)), ("form_token", token),
                                                 ("what", "y" * 40)],

@@ -56,6 +56,17 @@ def test_edited_entry_with_stored_hash_detected_even_at_the_tail():
     assert [(p.kind, p.seq) for p in problems] == [("edited", 6)]
 
 
+def test_a_window_may_start_late_but_must_hold_together():
+    log = _log(8)
+    assert auditlog.verify_window(log[4:]) == []
+    assert kinds(verify(log[4:])) == {"deleted"}  # a whole log may not
+    assert auditlog.verify_window([]) == []
+    gap = log[4:5] + log[6:]
+    assert [(p.kind, p.seq) for p in auditlog.verify_window(gap)] == [("deleted", 7)]
+    edited = log[4:6] + [dataclasses.replace(log[6], actor="someone else")] + log[7:]
+    assert [(p.kind, p.seq) for p in auditlog.verify_window(edited)] == [("edited", 7)]
+
+
 def test_deleted_entries_detected():
     log = _log()
     problems = verify(log[:2] + log[3:])

@@ -1,0 +1,106 @@
+"""The gateway's admin log as the workbench sees it (written by dropbox_app/gateway/adminlog.py).
+
+Each inbox bundle carries the newest entries of the gateway's hash-chained admin log in its signed
+manifest. The workbench keeps every entry it is shown and, at each import, compares:
+
+* the entries must form one chain (policies/auditlog.py, ``verify_window``);
+* an entry the workbench saw before must come back unchanged (``rewritten``);
+* the log must not end before the last entry seen (``truncated``);
+* the entries must follow on from the last one seen, with no numbers skipped (``deleted``).
+
+A problem is reported, recorded in the audit log and printed by the import, but does not refuse
+the bundle: the submissions in it are the reporters' and are still authentic (the bundle's
+signature covers them). New entries are kept only when the chain holds together, so a problem is
+reported again at every import until someone looks into it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from policies import auditlog
+
+from . import db
+
+#: A gateway sends at most a thousand entries (adminlog.WINDOW); more is not an admin log.
+MAX_ENTRIES = 5000
+MAX_ENTRY_BYTES = 4096
+
+
+class GatewayLogError(ValueError):
+    """The bundle's admin log is not in the documented format."""
+
+
+@dataclass
+class Outcome:
+    new: list[auditlog.Entry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse(raw: Any) -> list[auditlog.Entry]:
+    """The entries of a bundle body's ``admin_log`` (None: a body without one)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
+        raise GatewayLogError("the bundle's admin log is not a list of entries")
+    entries = []
+    for item in raw:
+        try:
+            entry = auditlog.Entry.from_dict(item)
+        except auditlog.AuditFormatError:
+            raise GatewayLogError("an entry of the bundle's admin log is malformed") from None
+        if entry.stored_hash is None or len(entry.to_bytes()) > MAX_ENTRY_BYTES:
+            raise GatewayLogError("an entry of the bundle's admin log is malformed")
+        entries.append(entry)
+    return entries
+
+
+def _seen(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(db.GatewayLogRow.seq, db.GatewayLogRow.hash)).all())
+
+
+def compare(seen: dict[int, str], entries: Sequence[auditlog.Entry]) -> list[str]:
+    """Every problem of ``entries`` (a bundle's window, oldest first) against what was seen."""
+    problems = [f"gateway admin log {p}" for p in auditlog.verify_window(entries)]
+    last_seen = max(seen, default=0)
+    last = entries[-1].seq if entries else 0
+    for e in entries:
+        if e.seq in seen and seen[e.seq] != e.hash:
+            problems.append(f"gateway admin log rewritten: seq {e.seq}: differs from the entry "
+                            "an earlier bundle carried")
+    if last < last_seen:
+        problems.append(f"gateway admin log truncated: an earlier bundle carried entries up to "
+                        f"seq {last_seen}, this one ends at {last}")
+    if entries and last_seen:
+        first = entries[0]
+        if first.seq > last_seen + 1:
+            problems.append(f"gateway admin log deleted: entries {last_seen + 1}–{first.seq - 1} "
+                            "were never shown to the workbench")
+        elif first.seq == last_seen + 1 and first.prev != seen[last_seen]:
+            problems.append(f"gateway admin log rewritten: seq {first.seq} does not follow the "
+                            f"entry seq {last_seen} an earlier bundle carried")
+    return problems
+
+
+def merge(session: Session, entries: Sequence[auditlog.Entry], today: str) -> Outcome:
+    """Check a bundle's admin log (``parse``) against the vault's copy and keep its new entries,
+    in the caller's transaction."""
+    seen = _seen(session)
+    outcome = Outcome(problems=compare(seen, entries))
+    if outcome.problems:
+        return outcome
+    last_seen = max(seen, default=0)
+    outcome.new = [e for e in entries if e.seq > last_seen]
+    for e in outcome.new:
+        session.add(db.GatewayLogRow(seq=e.seq, entry=e.to_bytes(), hash=e.hash, seen_day=today))
+    return outcome
+
+
+def describe(entry: auditlog.Entry) -> str:
+    """One line for a person: number, day, who, what, and the details."""
+    details = ", ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
+    return f"#{entry.seq} {entry.at} {entry.actor}: {entry.action} ({details})"
