@@ -100,6 +100,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_pin_server)
 
+    gl = sub.add_parser("gateway-log", help="what the vault keeps of the gateway's admin log")
+    glsub = gl.add_subparsers(dest="gateway_log_command", metavar="ACTION", required=True)
+    p = glsub.add_parser("show", help="the newest entries kept")
+    p.add_argument("--last", type=int, default=50, metavar="N")
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_gateway_log_show)
+    p = glsub.add_parser("forget-after",
+                         help="a lead: forget the entries kept after N, so the next import takes "
+                              "the gateway's from there (after a restore, or once a reported "
+                              "change has been looked into)")
+    p.add_argument("seq", type=int, metavar="N")
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_gateway_log_forget)
+
     p = sub.add_parser("serve", help="the workbench UI on http://127.0.0.1 (loopback only)")
     p.add_argument("dir", type=Path)
     p.add_argument("--port", type=_port, default=DEFAULT_PORT)
@@ -296,6 +314,45 @@ def cmd_pin_server(args: argparse.Namespace) -> int:
         by.lock()
     print(f"The vault now trusts server key {card.key_id} (fingerprint {card.fingerprint}); "
           "bundles signed by the keys before it are refused.")
+    return 0
+
+
+def _with_session(args: argparse.Namespace, work):
+    """Unlock, run ``work(session, unlocked)`` in one transaction, lock again."""
+    from sqlalchemy.orm import Session
+
+    from . import db, vault
+    _check_air_gap(args)
+    by = unlock_from_args(args)
+    engine = db.make_engine(args.dir)
+    try:
+        db.create_schema(engine)
+        with Session(engine) as session, session.begin():
+            return work(session, by)
+    except (vault.VaultError, db.SchemaError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+        by.lock()
+
+
+def cmd_gateway_log_show(args: argparse.Namespace) -> int:
+    from .gatewaylog import describe, kept
+
+    entries = _with_session(args, lambda session, _by: kept(session, max(args.last, 1)))
+    if not entries:
+        print("No entry of the gateway's admin log yet: the next inbox bundle brings them.")
+    for entry in entries:
+        print(describe(entry))
+    return 0
+
+
+def cmd_gateway_log_forget(args: argparse.Namespace) -> int:
+    from .gatewaylog import forget_after
+
+    n = _with_session(args, lambda session, by: forget_after(session, by, args.seq))
+    print(f"Forgot {n} entr{'y' if n == 1 else 'ies'} after #{args.seq} (recorded in the audit "
+          "log); the next import takes the gateway's entries from there.")
     return 0
 
 

@@ -11,7 +11,10 @@ manifest. The workbench keeps every entry it is shown and, at each import, compa
 A problem is reported, recorded in the audit log and printed by the import, but does not refuse
 the bundle: the submissions in it are the reporters' and are still authentic (the bundle's
 signature covers them). New entries are kept only when the chain holds together, so a problem is
-reported again at every import until someone looks into it."""
+reported again at every import until a lead has looked into it and runs
+``peluit workbench gateway-log forget-after N``: the vault then forgets what it kept after entry
+N and takes the gateway's entries from there at the next import (after a restore of an older
+server backup, N is the last entry the restored log has)."""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from policies import auditlog
 
-from . import db
+from . import audit, db
+from .vault import Unlocked, VaultError
 
 #: A gateway sends at most a thousand entries (adminlog.WINDOW); more is not an admin log.
 MAX_ENTRIES = 5000
@@ -104,3 +108,26 @@ def describe(entry: auditlog.Entry) -> str:
     """One line for a person: number, day, who, what, and the details."""
     details = ", ".join(f"{k}={v}" for k, v in sorted(entry.details.items()))
     return f"#{entry.seq} {entry.at} {entry.actor}: {entry.action} ({details})"
+
+
+def kept(session: Session, limit: int) -> list[auditlog.Entry]:
+    """The newest ``limit`` entries the vault keeps, oldest first."""
+    rows = list(session.scalars(select(db.GatewayLogRow).order_by(db.GatewayLogRow.seq.desc())
+                                .limit(limit)))
+    return [auditlog.parse_line(r.entry, f"gateway_log seq {r.seq}") for r in rows[::-1]]
+
+
+def forget_after(session: Session, by: Unlocked, seq: int) -> int:
+    """A lead's decision, recorded in the audit log: forget the kept entries after ``seq``, so
+    the next import takes the gateway's from there. Returns how many were forgotten."""
+    if by.role != "lead":
+        raise VaultError("only a lead can change what the vault keeps of the gateway's log")
+    if seq < 0:
+        raise VaultError("the entry number must be 0 or more")
+    rows = list(session.scalars(select(db.GatewayLogRow).where(db.GatewayLogRow.seq > seq)))
+    for row in rows:
+        session.delete(row)
+    audit.record(session, by.key_id, "gateway_log.forget", details={
+        "after": seq, "forgotten": len(rows),
+        "hashes": [r.hash for r in sorted(rows, key=lambda r: r.seq)]})
+    return len(rows)

@@ -61,9 +61,9 @@ def test_a_window_may_start_late_but_must_hold_together():
     assert auditlog.verify_window(log[4:]) == []
     assert kinds(verify(log[4:])) == {"deleted"}  # a whole log may not
     assert auditlog.verify_window([]) == []
-    gap = log[4:5] + log[6:]
+    gap = [*log[4:5], *log[6:]]
     assert [(p.kind, p.seq) for p in auditlog.verify_window(gap)] == [("deleted", 7)]
-    edited = log[4:6] + [dataclasses.replace(log[6], actor="someone else")] + log[7:]
+    edited = [*log[4:6], dataclasses.replace(log[6], actor="someone else"), *log[7:]]
     assert [(p.kind, p.seq) for p in auditlog.verify_window(edited)] == [("edited", 7)]
 
 

@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from policies import auditlog
-from tests.fixtures.workbench_vault import PASS, build_inbox, make_vault, report_item
+from tests.fixtures.workbench_vault import (
+    OTHER_PASS,
+    PASS,
+    build_inbox,
+    make_vault,
+    report_item,
+)
 from workbench import db
 from workbench.importer import ImportRefused, import_bundle
 
@@ -143,3 +149,37 @@ def test_the_import_command_prints_new_entries_and_warns_on_problems(tv, tmp_pat
     assert f"#1 2026-11-23 root: card.enroll (key_id={0:032x}, name=Auditor 0)" in out
     assert main(["workbench", "import", str(tmp_path / "2.bundle"), *args]) == 0
     assert "WARNING: gateway admin log truncated" in capsys.readouterr().err
+
+
+def test_a_lead_forgets_after_a_restore_and_the_next_import_takes_the_new_entries(
+        tv, tmp_path, capsys):
+    from peluit.cli import main
+
+    log = gateway_log(5)
+    run(tv, 1, log)
+    # The server was restored from an older backup (its log ends at 3) and went on from there.
+    restored = log[:3] + gateway_log(2, start=log[2])
+    assert any("rewritten" in p for p in run(tv, 2, restored).gateway_log_problems)
+    (tmp_path / "p").write_text(PASS + "\n")
+    args = ["--vault", str(tv.path), "--as", "Lead Ani", "--passphrase-file",
+            str(tmp_path / "p"), "--demo-not-air-gapped"]
+    assert main(["workbench", "gateway-log", "forget-after", "3", *args]) == 0
+    assert "Forgot 2 entries after #3" in capsys.readouterr().out
+    assert auditlog.load_vault(tv.path)[-1].action == "gateway_log.forget"
+    result = run(tv, 3, restored)
+    assert result.gateway_log_problems == [] and [e.seq for e in result.gateway_log_new] == [4, 5]
+    assert main(["workbench", "gateway-log", "show", "--last", "2", *args]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in shown] == ["#4", "#5"]
+
+
+def test_only_a_lead_may_forget(tv):
+    from tests.fixtures.workbench_vault import add_person
+    from workbench import gatewaylog, vault
+
+    run(tv, 1, gateway_log(2))
+    add_person(tv, "Budi", "auditor")
+    budi = vault.unlock(tv.path, "Budi", OTHER_PASS)
+    with Session(db.make_engine(tv.path)) as s, s.begin(), pytest.raises(vault.VaultError):
+        gatewaylog.forget_after(s, budi, 0)
+    assert kept(tv) == [1, 2]
