@@ -252,6 +252,8 @@ class TorNetwork:
     timeout: float = 90.0
     processes: list[TorProcess] = field(default_factory=list)
     startup_seconds: dict[str, float] = field(default_factory=dict)
+    # Upload rounds redone per onion host because an HSDir refused a descriptor (diagnostics).
+    republished: dict[str, int] = field(default_factory=dict)
     _dir_authority_lines: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -328,39 +330,49 @@ class TorNetwork:
         return TorClient(proc, auth_dir)
 
     def wait_for_descriptors(self, host: TorProcess, services: Iterable[OnionService],
-                             trigger=None, attempts: int = 4) -> None:
+                             trigger=None, budget: float = 300.0) -> None:
         """Block until every service's descriptors were stored by every HSDir they were sent to.
         With ``trigger`` (e.g. ``host.reload``), only uploads after calling it count.
 
         An HSDir keeps a descriptor only if its revision counter is higher than the one it
-        holds, and tor derives the counter from the clock in whole seconds. A rebuild in the
-        same second as an earlier upload (a reload right after start-up, or right after tor's
-        own re-upload on a new consensus) is refused by some or all HSDirs, which then keep
-        serving the older descriptor: after a client-auth change, a client is turned away
-        with "wrong client auth" for good. So every upload's outcome is awaited, and a round
-        with a refusal is redone by a reload a second later."""
+        holds, and tor derives the counter from the clock, in whole seconds counted from the
+        start of a shared-random period (4 minutes on this network, whose votes are 10 s
+        apart). A rebuild in the same second as an earlier upload (a reload right after
+        start-up, or right after tor's own re-upload when introduction points rotate, every
+        10-30 s here) is refused, and refusals were also seen for several seconds in a row.
+        The HSDirs then keep serving the older descriptor: after a client-auth change, a
+        client is turned away with "wrong client auth" for good. So every upload's outcome is
+        awaited, and while any is refused the host reloads again, further apart each time,
+        for up to ``budget`` seconds (the clock catches up within one period)."""
         services = list(services)
         t0 = time.monotonic()
-        for attempt in range(attempts):
+        pause = 1.1
+        rounds = 0
+        while True:
             refused = self._upload_round(host, services, trigger)
+            rounds += 1
             if not refused:
                 break
-            if attempt == attempts - 1:
-                raise TorNetworkError(f"onion descriptors refused by HSDirs ({refused})\n"
-                                      f"{host.log_tail()}")
-            time.sleep(1.1)
+            if time.monotonic() - t0 > budget:
+                raise TorNetworkError(
+                    f"onion descriptors still refused by HSDirs after {rounds} rounds in "
+                    f"{time.monotonic() - t0:.0f} s ({refused})\n{host.log_tail()}")
+            time.sleep(pause)
+            pause = min(pause * 2, 20.0)
             trigger = host.reload
         self.startup_seconds[f"descriptors:{host.name}"] = time.monotonic() - t0
+        self.republished[host.name] = self.republished.get(host.name, 0) + rounds - 1
 
     def _upload_round(self, host: TorProcess, services: list[OnionService], trigger,
-                      quiet: float = 0.5) -> dict[str, int]:
+                      quiet: float = 0.5) -> dict:
         """Call ``trigger`` and wait until every upload seen for the services has an outcome
         (at least one each), then ``quiet`` seconds without news; return the refusals per
-        service (empty when every HSDir took every descriptor)."""
+        service and their reasons (empty when every HSDir took every descriptor)."""
         wanted = {_bare(s.address) for s in services}
         sent: dict[str, int] = {}
         stored: dict[str, int] = {}
         refused: dict[str, int] = {}
+        reasons: dict[str, int] = {}
         last_event = [time.monotonic()]
         lock = threading.Lock()
 
@@ -372,6 +384,8 @@ class TorNetwork:
                 with lock:
                     tally[event.address] = tally.get(event.address, 0) + 1
                     last_event[0] = time.monotonic()
+                    if event.action == "FAILED":  # why, for the error message
+                        reasons[str(event.reason)] = reasons.get(str(event.reason), 0) + 1
 
         def settled() -> bool:
             with lock:
@@ -392,11 +406,12 @@ class TorNetwork:
                 if time.monotonic() > deadline:
                     raise TorNetworkError(
                         f"onion descriptors not uploaded in {self.timeout:.0f} s "
-                        f"(sent {sent}, stored {stored}, refused {refused})\n{host.log_tail()}")
+                        f"(sent {sent}, stored {stored}, refused {refused} {reasons})\n"
+                        f"{host.log_tail()}")
                 time.sleep(0.1)
         finally:
             ctl.remove_event_listener(on_event)
-        return dict(refused)
+        return {**refused, "reasons": reasons} if refused else {}
 
     def wait_for_bootstrap(self, proc: TorProcess) -> None:
         t0 = time.monotonic()
