@@ -18,6 +18,7 @@ server backup, N is the last entry the restored log has)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,11 +91,17 @@ def compare(seen: dict[int, str], entries: Sequence[auditlog.Entry]) -> list[str
     return problems
 
 
+#: The ``settings`` row holding the problems found at the last import (JSON list), for the
+#: workbench page; empty when the log followed on.
+PROBLEMS_SETTING = "gateway_log.problems"
+
+
 def merge(session: Session, entries: Sequence[auditlog.Entry], today: str) -> Outcome:
     """Check a bundle's admin log (``parse``) against the vault's copy and keep its new entries,
     in the caller's transaction."""
     seen = _seen(session)
     outcome = Outcome(problems=compare(seen, entries))
+    db.set_setting(session, PROBLEMS_SETTING, json.dumps(outcome.problems))
     if outcome.problems:
         return outcome
     last_seen = max(seen, default=0)
@@ -127,7 +134,14 @@ def forget_after(session: Session, by: Unlocked, seq: int) -> int:
     rows = list(session.scalars(select(db.GatewayLogRow).where(db.GatewayLogRow.seq > seq)))
     for row in rows:
         session.delete(row)
+    db.set_setting(session, PROBLEMS_SETTING, "[]")  # looked into; the next import tells anew
     audit.record(session, by.key_id, "gateway_log.forget", details={
         "after": seq, "forgotten": len(rows),
         "hashes": [r.hash for r in sorted(rows, key=lambda r: r.seq)]})
     return len(rows)
+
+
+def last_problems(session: Session) -> list[str]:
+    """What the last import found wrong with the gateway's log (nothing before any import)."""
+    raw = db.get_setting(session, PROBLEMS_SETTING)
+    return json.loads(raw) if raw else []

@@ -13,6 +13,8 @@ from tests.fixtures.workbench_vault import (
     OTHER_PASS,
     PASS,
     build_inbox,
+    carried,
+    gateway_log,
     make_vault,
     report_item,
 )
@@ -23,21 +25,6 @@ from workbench.importer import ImportRefused, import_bundle
 @pytest.fixture
 def tv(tmp_path):
     return make_vault(tmp_path)
-
-
-def gateway_log(n, start=None):
-    """A gateway admin log of ``n`` entries, as adminlog.record writes them."""
-    entries = []
-    prev = start
-    for i in range(n):
-        prev = auditlog.append(prev, at="2026-11-23", actor="root", action="card.enroll",
-                               details={"key_id": f"{i:032x}", "name": f"Auditor {i}"})
-        entries.append(prev)
-    return entries
-
-
-def carried(entries):
-    return [{**e.to_dict(), "hash": e.hash} for e in entries]
 
 
 def run(tv, seq, log, items=None):
