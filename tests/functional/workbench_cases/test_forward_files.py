@@ -84,7 +84,7 @@ def test_forward_package_to_an_agency_holds_nothing_identifying(auditor, lead, s
     blob = plain.data
     number = store.query(lambda s: s.get(Case, cid).number)
     for secret in (rid.encode(), sid.encode(), number.encode(), b"2026-03-16", b"HP-Pelapor-Budi",
-                   b"foto_dari_budi", b"bendahara", b"reporter_key", b"web"):
+                   b"foto_dari_budi", b"bendahara", b"reporter_key", b'"web"'):
         assert secret not in blob, secret
     with Image.open(io.BytesIO(attached)) as img:
         assert img.format == "PNG" and not img.getexif()
