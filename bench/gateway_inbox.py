@@ -149,7 +149,7 @@ def main() -> None:
 
         with session_factory(engine)() as db, db.begin():
             prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id,
-                                         dt.date.today())
+                                         dt.date.today(), actor=SHELL)
         t0 = time.monotonic()
         n = sum(len(b) for b in inbox.StreamedBundle(prepared.manifest, prepared.signer,
                                                       Store(cfg.store_dir).open))

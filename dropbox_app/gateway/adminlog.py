@@ -1,5 +1,6 @@
-"""The gateway's admin log: every change to accounts, auditor cards and server keys, and every
-lockout, as a hash chain in the workbench audit log's format (policies/auditlog.py).
+"""The gateway's admin log: every change to accounts, auditor cards and server keys, every
+lockout, every bundle transfer and every retention run that deleted something, as a hash chain
+in the workbench audit log's format (policies/auditlog.py).
 
 Why it leaves the server: whoever is root on the server can rewrite a log kept only there. So
 each inbox bundle carries the newest ``WINDOW`` entries inside its signed manifest, and the

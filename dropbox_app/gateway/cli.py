@@ -173,11 +173,12 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
     from ..clock import Clock
-    from . import retention
+    from . import adminlog, retention
 
     cfg, (engine, factory) = _open(args)
     with factory() as db, db.begin():
-        result = retention.run(db, cfg.store_dir, Clock().today(), cfg.retention_days)
+        result = retention.run(db, cfg.store_dir, Clock().today(), cfg.retention_days,
+                               actor=adminlog.SHELL)
     retention.compact(engine)
     engine.dispose()
     print(f"deleted {result.deleted} submissions ({result.bytes} bytes) acknowledged more than "

@@ -61,13 +61,17 @@ class PreparedDownload:
     rotating: bool
 
 
-def prepare(db: Session, key_file: Path, deployment: str, today: dt.date) -> PreparedDownload:
+def prepare(db: Session, key_file: Path, deployment: str, today: dt.date, *,
+            actor: str) -> PreparedDownload:
     """Build the next inbox manifest and reserve its sequence number (in the caller's
-    transaction, which commits before the bundle's bytes start to flow)."""
+    transaction, which commits before the bundle's bytes start to flow). The download is in
+    the admin log, and so in the log the bundle itself carries."""
     signer = serverkey.load(key_file)
     new = serverkey.pending(key_file)
     waiting = pending(db)
     seq = sequences.take_next(db, signer.key_id)
+    adminlog.record(db, today.isoformat(), actor, "inbox.download", {
+        "seq": seq, "server_key": signer.key_id, "submissions": len(waiting)})
     manifest = inbox.inbox_manifest(waiting, deployment, signer, seq,
                                     rotate_to=new.card(today) if new else None, today=today,
                                     admin_log=adminlog.for_bundle(db))

@@ -23,7 +23,7 @@ from crypto.identity import Card
 from crypto.keys import box_key_id
 
 from ..models import AuditorCard, Reply, Report, Reporter, Submission
-from . import replyplan, sequences
+from . import adminlog, replyplan, sequences
 
 
 class ReplyRejected(Exception):
@@ -78,8 +78,10 @@ def _open(db: Session, src: BinaryIO, deployment: str) -> BundleReader:
         raise _crypto_rejection(exc) from None
 
 
-def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> ReplyOutcome:
-    """Verify and apply one reply bundle read from ``src``. Raises ReplyRejected."""
+def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
+           actor: str) -> ReplyOutcome:
+    """Verify and apply one reply bundle read from ``src`` (uploaded by ``actor``, a gateway
+    user, for the admin log). Raises ReplyRejected."""
     reader = _open(db, src, deployment)
     manifest = reader.manifest
     try:
@@ -147,6 +149,9 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str) -> Repl
         _discard(written)
         raise
     sender = db.get(AuditorCard, manifest.sender)
+    adminlog.record(db, day, actor, "replies.upload", {
+        "signer": manifest.sender, "seq": manifest.seq, "replies": len(written),
+        "statuses": len(plan.statuses), "acks": acked})
     return ReplyOutcome(sender.name if sender else manifest.sender, manifest.seq,
                         len(written), len(plan.statuses), acked)
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..models import Submission
+from . import adminlog
 
 WIPE_BLOCK = 1 << 20
 _MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
@@ -60,9 +61,11 @@ def wipe_file(path: Path) -> int:
     return size
 
 
-def run(db: Session, store_dir: Path, today: dt.date, retention_days: int) -> RetentionResult:
+def run(db: Session, store_dir: Path, today: dt.date, retention_days: int, *,
+        actor: str) -> RetentionResult:
     """Delete every submission acknowledged ``retention_days`` ago or earlier. Files first,
-    then rows: a crash in between leaves a row whose file is gone, which the next run removes."""
+    then rows: a crash in between leaves a row whose file is gone, which the next run removes.
+    A run that deleted something says so in the admin log (counts only)."""
     limit = cutoff(today, retention_days)
     due = list(db.execute(select(Submission.id, Submission.member).where(
         Submission.acked_day.is_not(None), Submission.acked_day <= limit)))
@@ -74,6 +77,8 @@ def run(db: Session, store_dir: Path, today: dt.date, retention_days: int) -> Re
         db.execute(delete(Submission).where(Submission.id.in_([sid for sid, _ in due]))
                    .execution_options(synchronize_session=False))
         db.flush()
+        adminlog.record(db, today.isoformat(), actor, "retention.run",
+                        {"deleted": len(due), "bytes": wiped, "days": retention_days})
     return RetentionResult(len(due), wiped)
 
 

@@ -118,7 +118,8 @@ def inbox_download(request: Request) -> Response:
     st = downloads.status(db, cfg.server_key_file)
     if st.submissions == 0 and not st.rotation_pending:
         return render(request, "home.jinja2", inbox=st, nothing_new=True)
-    prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request))
+    prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
+                                 actor=_actor(request))
     store = request.registry["peluit.store"]
     on_complete = None
     if prepared.rotating:
@@ -153,7 +154,7 @@ def replies_upload(request: Request) -> Response:
     try:
         with path.open("rb") as f:
             outcome = replies.accept(request.dbsession, store, f, cfg.deployment_id,
-                                     request.clock.day())
+                                     request.clock.day(), actor=_actor(request))
     except replies.ReplyRejected as exc:
         request.tm.doom()  # nothing of a refused bundle may be committed
         return render(request, "replies_result.jinja2", status=422, error=exc.message,
@@ -161,7 +162,8 @@ def replies_upload(request: Request) -> Response:
     finally:
         path.unlink(missing_ok=True)
     # Opportunistic retention: what was acknowledged long enough ago goes now.
-    deleted = retention.run(request.dbsession, store.path, _today(request), cfg.retention_days)
+    deleted = retention.run(request.dbsession, store.path, _today(request), cfg.retention_days,
+                            actor=adminlog.GATEWAY)
     return render(request, "replies_result.jinja2", outcome=outcome, deleted=deleted)
 
 

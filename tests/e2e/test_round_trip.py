@@ -113,8 +113,10 @@ def test_round_trip(tmp_path, capsys):
 
     out = _cli(capsys, "workbench", "import", str(media / "inbox-1.bundle"), *wb_args)
     assert "2 new submission(s)" in out and "(1 new report(s))" in out
-    # The gateway's admin log came along: the card and the account set up in the shell.
+    # The gateway's admin log came along: the card and the account set up in the shell, and
+    # this very download.
     assert "(server shell): card.enroll" in out and "(server shell): account.create" in out
+    assert "ani: inbox.download (seq=1," in out
 
     # --- a question on the workbench, and a coarse status ---------------------------------------
     from sqlalchemy.orm import Session
@@ -168,7 +170,9 @@ def test_round_trip(tmp_path, capsys):
     (media / "inbox-2.bundle").write_bytes(bundle.body)
     out = _cli(capsys, "workbench", "import", str(media / "inbox-2.bundle"), *wb_args)
     assert "2 new submission(s) (0 new report(s))" in out
-    assert "Gateway admin actions" not in out  # nothing changed on the gateway since
+    # Since then, on the gateway: the reply upload and this download, nothing else.
+    assert re.findall(r"#\d+ \S+ (\S+: \S+)", out) == ["ani: replies.upload",
+                                                      "ani: inbox.download"]
 
     page = workbench.get(f"/reports/{report_id}")
     assert ANSWER in page.text and "jawaban.bin" in page.text

@@ -348,7 +348,7 @@ def test_same_bundle_uploaded_twice_at_once_keeps_the_first(deployment, earlier_
     if earlier_bundle:
         with dep.db() as db, db.begin():
             replies.accept(db, store, io.BytesIO(reply_bundle(dep)), dep.cfg.deployment_id,
-                           dep.clock.day())
+                           dep.clock.day(), actor=SHELL)
     data = reply_bundle(dep, replies=[(sub.report_id, sub.reporter_key, "satu")])
     outcome = {}
 
@@ -356,7 +356,8 @@ def test_same_bundle_uploaded_twice_at_once_keeps_the_first(deployment, earlier_
         with dep.db() as db:
             db.begin()
             try:
-                replies.accept(db, store, src, dep.cfg.deployment_id, dep.clock.day())
+                replies.accept(db, store, src, dep.cfg.deployment_id, dep.clock.day(),
+                               actor=SHELL)
                 db.commit()
                 outcome[name] = "accepted"
             except replies.ReplyRejected as exc:

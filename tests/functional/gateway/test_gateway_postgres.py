@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crypto.bundle import BundleReader
 from dropbox_app.gateway import retention
+from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Reply, Report, Submission
 from tests.fixtures.gateway import (
     add_submission,
@@ -44,7 +45,7 @@ def test_round_trip_on_postgres(pg_deployment):
         assert db.get(Submission, sub.submission_id).acked_day == dep.clock.day()
     dep.clock.advance(31 * 86400)
     with dep.db() as db, db.begin():
-        assert retention.run(db, dep.store_dir, dep.clock.today(), 30).deleted == 1
+        assert retention.run(db, dep.store_dir, dep.clock.today(), 30, actor=SHELL).deleted == 1
     retention.compact(dep.engine)
     with dep.db() as db:
         assert db.get(Submission, sub.submission_id) is None

@@ -6,7 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from dropbox_app.gateway import retention
+from dropbox_app.gateway import adminlog, retention
+from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Submission
 from tests.fixtures.gateway import add_submission, create_account, login, page_csrf, reply_bundle
 
@@ -37,7 +38,8 @@ def test_retention_deletes_files_and_rows_after_the_period(deployment):
         member, sha = old_row.member, old_row.sha256
     assert sha.encode() in _db_bytes(dep)
     with dep.db() as db, db.begin():
-        result = retention.run(db, dep.store_dir, dep.clock.today(), dep.cfg.retention_days)
+        result = retention.run(db, dep.store_dir, dep.clock.today(), dep.cfg.retention_days,
+                               actor=SHELL)
     retention.compact(dep.engine)
     assert result.deleted == 1 and result.bytes > 0
     assert not (dep.store_dir / member).exists()
@@ -46,6 +48,12 @@ def test_retention_deletes_files_and_rows_after_the_period(deployment):
     assert left == {recent.submission_id, waiting.submission_id}
     # secure_delete zeroes the freed page; the checkpoint empties the write-ahead log.
     assert sha.encode() not in _db_bytes(dep)
+    # The admin log says that, and how much, never which submission.
+    with dep.db() as db:
+        entry = adminlog.newest(db, 1)[0]
+    assert (entry.actor, entry.action) == (SHELL, "retention.run")
+    assert entry.details == {"deleted": 1, "bytes": result.bytes, "days": 30}
+    assert old.submission_id not in str(entry.to_dict()) and member not in str(entry.to_dict())
 
 
 def test_wipe_overwrites_before_unlinking(tmp_path):
