@@ -296,22 +296,10 @@ def cmd_remove_auditor(args: argparse.Namespace) -> int:
 def cmd_pin_server(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from sqlalchemy.orm import Session
-
-    from . import db, servercards, vault
-    _check_air_gap(args)
+    from . import servercards
     card_bytes = _read_card(args.card)
-    by = unlock_from_args(args)
-    engine = db.make_engine(args.dir)
-    try:
-        with Session(engine) as session, session.begin():
-            card = servercards.pin_replacement(session, by, card_bytes, args.fingerprint,
-                                               dt.date.today().isoformat())
-    except (vault.VaultError, db.SchemaError) as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
-        by.lock()
+    card = _with_session(args, lambda session, by: servercards.pin_replacement(
+        session, by, card_bytes, args.fingerprint, dt.date.today().isoformat()))
     print(f"The vault now trusts server key {card.key_id} (fingerprint {card.fingerprint}); "
           "bundles signed by the keys before it are refused.")
     return 0
