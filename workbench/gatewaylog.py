@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from policies import auditlog
 
 from . import audit, db
+from .i18n import N_
 from .vault import Unlocked, VaultError
 
 #: A gateway sends at most a thousand entries (adminlog.WINDOW); more is not an admin log.
@@ -43,7 +44,7 @@ class GatewayLogError(ValueError):
 @dataclass
 class Outcome:
     new: list[auditlog.Entry] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[LogProblem] = field(default_factory=list)
 
 
 def parse(raw: Any) -> list[auditlog.Entry]:
@@ -68,26 +69,50 @@ def _seen(session: Session) -> dict[int, str]:
     return dict(session.execute(select(db.GatewayLogRow.seq, db.GatewayLogRow.hash)).all())
 
 
-def compare(seen: dict[int, str], entries: Sequence[auditlog.Entry]) -> list[str]:
+@dataclass(frozen=True)
+class LogProblem:
+    """One thing wrong with a bundle's admin log. ``text`` is an English msgid of the workbench
+    catalog with ``%(name)s`` placeholders filled from ``params``: the page shows it translated,
+    the CLI and the audit log in English (``str``)."""
+
+    kind: str  # edited, deleted, inserted, reordered, rewritten, truncated
+    text: str
+    params: dict[str, int | str]
+
+    def __str__(self) -> str:
+        return f"gateway admin log {self.kind}: {self.text % self.params}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "params": self.params}
+
+
+CHAIN = N_("The entries do not hold together at entry %(seq)s (%(kind)s: %(detail)s).")
+CHANGED = N_("Entry %(seq)s differs from the one an earlier bundle carried.")
+UNLINKED = N_("Entry %(seq)s does not follow entry %(prev)s that an earlier bundle carried.")
+CUT_SHORT = N_("An earlier bundle carried entries up to %(seen)s; this one ends at %(last)s.")
+NEVER_SHOWN = N_("Entries %(first)s to %(last)s were never shown to the workbench.")
+
+
+def compare(seen: dict[int, str], entries: Sequence[auditlog.Entry]) -> list[LogProblem]:
     """Every problem of ``entries`` (a bundle's window, oldest first) against what was seen."""
-    problems = [f"gateway admin log {p}" for p in auditlog.verify_window(entries)]
+    problems = [LogProblem(p.kind, CHAIN, {"seq": p.seq or 0, "kind": p.kind,
+                                           "detail": p.message})
+                for p in auditlog.verify_window(entries)]
     last_seen = max(seen, default=0)
     last = entries[-1].seq if entries else 0
     for e in entries:
         if e.seq in seen and seen[e.seq] != e.hash:
-            problems.append(f"gateway admin log rewritten: seq {e.seq}: differs from the entry "
-                            "an earlier bundle carried")
+            problems.append(LogProblem("rewritten", CHANGED, {"seq": e.seq}))
     if last < last_seen:
-        problems.append(f"gateway admin log truncated: an earlier bundle carried entries up to "
-                        f"seq {last_seen}, this one ends at {last}")
+        problems.append(LogProblem("truncated", CUT_SHORT, {"seen": last_seen, "last": last}))
     if entries and last_seen:
         first = entries[0]
         if first.seq > last_seen + 1:
-            problems.append(f"gateway admin log deleted: entries {last_seen + 1}–{first.seq - 1} "
-                            "were never shown to the workbench")
+            problems.append(LogProblem("deleted", NEVER_SHOWN,
+                                       {"first": last_seen + 1, "last": first.seq - 1}))
         elif first.seq == last_seen + 1 and first.prev != seen[last_seen]:
-            problems.append(f"gateway admin log rewritten: seq {first.seq} does not follow the "
-                            f"entry seq {last_seen} an earlier bundle carried")
+            problems.append(LogProblem("rewritten", UNLINKED,
+                                       {"seq": first.seq, "prev": last_seen}))
     return problems
 
 
@@ -101,7 +126,7 @@ def merge(session: Session, entries: Sequence[auditlog.Entry], today: str) -> Ou
     in the caller's transaction."""
     seen = _seen(session)
     outcome = Outcome(problems=compare(seen, entries))
-    db.set_setting(session, PROBLEMS_SETTING, json.dumps(outcome.problems))
+    db.set_setting(session, PROBLEMS_SETTING, json.dumps([p.to_dict() for p in outcome.problems]))
     if outcome.problems:
         return outcome
     last_seen = max(seen, default=0)
@@ -141,7 +166,7 @@ def forget_after(session: Session, by: Unlocked, seq: int) -> int:
     return len(rows)
 
 
-def last_problems(session: Session) -> list[str]:
+def last_problems(session: Session) -> list[LogProblem]:
     """What the last import found wrong with the gateway's log (nothing before any import)."""
     raw = db.get_setting(session, PROBLEMS_SETTING)
-    return json.loads(raw) if raw else []
+    return [LogProblem(p["kind"], p["text"], p["params"]) for p in json.loads(raw or "[]")]

@@ -283,7 +283,8 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
     if "rotate_to" in manifest.body:
         result.rotated_to = _rotate(session, manifest.sender, manifest.body["rotate_to"], today)
     log = gatewaylog.merge(session, admin_log, today)
-    result.gateway_log_new, result.gateway_log_problems = log.new, log.problems
+    result.gateway_log_new = log.new
+    result.gateway_log_problems = [str(p) for p in log.problems]
     audit.record(session, unlocked.key_id, "bundle.import", details={
         "seq": manifest.seq, "sender": manifest.sender, "imported": result.imported,
         "skipped": result.skipped, "rotated_to": result.rotated_to,

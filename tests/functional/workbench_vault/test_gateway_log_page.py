@@ -38,6 +38,9 @@ def test_the_last_imports_problems_are_an_alert_until_an_import_follows_on(lead_
     _import(tv, 2, log[:2])  # cut short on the server
     alert = lead_app.get("/gateway-log").html.find(id="gateway-log-problems")
     assert alert is not None and "truncated" in alert.text
+    assert "Bundel sebelumnya membawa entri sampai 4; bundel ini berakhir di 2." in alert.text
+    alert = lead_app.get("/gateway-log?lang=en").html.find(id="gateway-log-problems")
+    assert "An earlier bundle carried entries up to 4; this one ends at 2." in alert.text
     _import(tv, 3, log)  # the whole log again: it follows on from what was kept
     assert lead_app.get("/gateway-log").html.find(id="gateway-log-problems") is None
 

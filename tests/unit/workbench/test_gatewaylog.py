@@ -69,7 +69,8 @@ def test_an_entry_rewritten_after_a_bundle_carried_it_is_reported(tv):
     forged += gateway_log(1, start=forged[-1])
     result = run(tv, 2, forged)
     assert result.imported == 1  # the reporters' submissions still come in
-    assert any("rewritten: seq 2" in p for p in result.gateway_log_problems)
+    assert "gateway admin log rewritten: Entry 2 differs from the one an earlier bundle carried." \
+        in result.gateway_log_problems
     assert kept(tv) == [1, 2, 3]  # nothing of the forged chain was kept
     assert auditlog.load_vault(tv.path)[-1].details["gateway_log_problems"]
 
@@ -78,7 +79,8 @@ def test_a_log_cut_short_is_reported(tv):
     log = gateway_log(4)
     run(tv, 1, log)
     result = run(tv, 2, log[:2])
-    assert any("truncated" in p and "up to seq 4" in p for p in result.gateway_log_problems)
+    assert result.gateway_log_problems == ["gateway admin log truncated: An earlier bundle "
+                                           "carried entries up to 4; this one ends at 2."]
     # A body without any log, after one was seen, is the same thing.
     result = run(tv, 3, None)
     assert any("truncated" in p for p in result.gateway_log_problems)
@@ -88,7 +90,8 @@ def test_entries_never_shown_are_reported_as_a_hole(tv):
     log = gateway_log(9)
     run(tv, 1, log[:2])
     result = run(tv, 2, log[6:])  # 3 to 6 were dropped before any bundle carried them
-    assert any("deleted: entries 3–6" in p for p in result.gateway_log_problems)
+    assert result.gateway_log_problems == [
+        "gateway admin log deleted: Entries 3 to 6 were never shown to the workbench."]
     assert kept(tv) == [1, 2]
 
 
@@ -99,7 +102,8 @@ def test_an_entry_that_does_not_match_its_own_hash_is_reported(tv):
     body = {"admin_log": raw}
     result = import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [report_item()], seq=1,
                                                            body_extra=body)))
-    assert any("edited: seq 2" in p for p in result.gateway_log_problems)
+    assert any(p.startswith("gateway admin log edited: The entries do not hold together at "
+                            "entry 2 ") for p in result.gateway_log_problems)
     assert kept(tv) == []
 
 
