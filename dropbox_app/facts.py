@@ -14,6 +14,7 @@ default ``/etc/tor/torrc`` and ``/etc/tor/torrc.d/*``), ``[deploy] systemd_dir``
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import os
@@ -171,10 +172,40 @@ def _gather_db(facts: DeploymentFacts, url: Any, base: Path) -> None:
                     "totp_secret = '' THEN 1 ELSE 0 END), 0) FROM gateway_users WHERE active"
                 )).one()
                 facts.gateway_accounts, facts.gateway_accounts_without_totp = total, without
+            if "admin_log" in tables and "admin_log_head" in tables:
+                _gather_admin_log(facts, conn)
     except SQLAlchemyError:
         pass
     finally:
         engine.dispose()
+
+
+def _gather_admin_log(facts: DeploymentFacts, conn: Any) -> None:
+    """The whole admin log checked as a chain from entry 1, and against the head row: an entry
+    edited, dropped or added after the fact shows (unless whoever did it also rewrote every
+    later hash and the head; the workbench's copy catches that, docs/gateway.md)."""
+    from sqlalchemy import text
+
+    from policies import auditlog
+
+    entries, problems = [], []
+    for seq, raw, stored in conn.execute(text("SELECT seq, entry, hash FROM admin_log "
+                                              "ORDER BY seq")):
+        try:
+            entry = auditlog.parse_line(bytes(raw), f"admin_log seq {seq}")
+        except auditlog.AuditFormatError as exc:
+            problems.append(str(exc))
+            continue
+        if entry.seq != seq:
+            problems.append(f"admin_log row {seq} holds entry {entry.seq}")
+        entries.append(dataclasses.replace(entry, stored_hash=stored))
+    problems += [str(p) for p in auditlog.verify(entries)]
+    head = conn.execute(text("SELECT seq, hash FROM admin_log_head WHERE id = 1")).first()
+    last = (entries[-1].seq, entries[-1].hash) if entries else (0, auditlog.GENESIS)
+    if head is None or (head[0], head[1]) != last:
+        problems.append(f"the head row says {tuple(head) if head else None}, the log ends at "
+                        f"entry {last[0]}")
+    facts.admin_log_entries, facts.admin_log_problems = len(entries), problems
 
 
 def _store(path: Path) -> tuple[int | None, list[str] | None]:

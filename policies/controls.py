@@ -65,6 +65,8 @@ class DeploymentFacts:
     active_cards: int | None = None
     gateway_accounts: int | None = None
     gateway_accounts_without_totp: int | None = None
+    admin_log_entries: int | None = None                           # None: not readable
+    admin_log_problems: list[str] | None = None
     argon2: dict[str, int] | None = None                          # {"t", "m", "p"}
     salt_problems: list[str] | None = None
     key_problems: list[str] | None = None
@@ -154,6 +156,15 @@ def check_totp(f: DeploymentFacts, _p: Any) -> Result:
     ev = (f"{f.gateway_accounts} gateway account(s), "
           f"{f.gateway_accounts_without_totp} without TOTP")
     return _ok(ev) if f.gateway_accounts_without_totp == 0 else _fail(ev)
+
+
+def check_admin_log(f: DeploymentFacts, _p: Any) -> Result:
+    if f.admin_log_entries is None or f.admin_log_problems is None:
+        return _fail("could not read the gateway's admin log")
+    if f.admin_log_problems:
+        return _fail(*f.admin_log_problems)
+    return _ok(f"{f.admin_log_entries} entr{'y' if f.admin_log_entries == 1 else 'ies'}, one "
+               "chain from the first, ending where the head row says")
 
 
 def check_argon2(f: DeploymentFacts, _p: Any) -> Result:
@@ -288,6 +299,9 @@ CONTROLS: tuple[Control, ...] = (
             "policy §2 (reports are never lost with one key)", check_cards),
     Control("AUTH-1", "Every gateway account requires TOTP.",
             "gateway: TOTP for everyone", check_totp),
+    Control("AUD-1", "The gateway's admin log is one unbroken chain.",
+            "gateway: admin log (docs/gateway.md); the workbench keeps what bundles carried",
+            check_admin_log),
     Control("KDF-1", "argon2id parameters are at least the policy minimum.",
             "architecture invariant 4; crypto.kdf minimum", check_argon2),
     Control("SEC-1", "The deployment salt, server key and deployment id are not defaults.",
@@ -383,6 +397,7 @@ _STATEMENTS = (
     _n("No access log is written anywhere."),
     _n("At least two auditor cards are enrolled and active."),
     _n("Every gateway account requires TOTP."),
+    _n("The gateway's admin log is one unbroken chain."),
     _n("argon2id parameters are at least the policy minimum."),
     _n("The deployment salt, server key and deployment id are not defaults."),
     _n("Retention does not exceed the policy's maximum."),

@@ -71,6 +71,12 @@ BREAK = {
               lambda c: _sql(c, "DELETE FROM auditor_cards")],
     "AUTH-1": [lambda c: _sql(c, "UPDATE gateway_users SET totp_secret = '' WHERE id = 'a2'"),
                lambda c: _sql(c, "DROP TABLE gateway_users")],
+    "AUD-1": [  # an entry edited, the newest dropped, the first dropped, the log gone
+        lambda c: _sql(c, "UPDATE admin_log SET entry = CAST(replace(CAST(entry AS TEXT), "
+                          "'card.enroll', 'card.enrolx') AS BLOB) WHERE seq = 1"),
+        lambda c: _sql(c, "DELETE FROM admin_log WHERE seq = (SELECT max(seq) FROM admin_log)"),
+        lambda c: _sql(c, "DELETE FROM admin_log WHERE seq = 1"),
+        lambda c: _sql(c, "DROP TABLE admin_log")],
     "KDF-1": [lambda c: _set(c, "argon2 = { t = 3,", "argon2 = { t = 1,"),
               lambda c: _set(c, "m = 65536", "m = 8192")],
     "SEC-1": [lambda c: _write(c, "secrets/deployment.salt", bytes(32)),
