@@ -21,8 +21,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dropbox_app.gateway.adminlog import SHELL
-
 DEMO_FILE = "demo.json"  # present only while the demo is serving: scripts wait for it
 STATE_FILE = "demo-state.json"  # the credentials made at set-up, kept for the next start
 
@@ -52,6 +50,7 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     from dropbox_app.config import initialise, load
     from dropbox_app.db import make_engine, session_factory, upgrade
     from dropbox_app.gateway import accounts
+    from dropbox_app.gateway.adminlog import SHELL
     from dropbox_app.gateway.passphrase import PassphraseHasher, generate
     from dropbox_app.gateway.serverkey import load as load_server_key
     from policies import documents

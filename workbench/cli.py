@@ -268,24 +268,17 @@ def cmd_add_auditor(args: argparse.Namespace) -> int:
 
 
 def cmd_remove_auditor(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
-
-    from . import db, vault
+    from . import vault
     from .audit import record
-    _check_air_gap(args)
-    by = unlock_from_args(args)
-    engine = db.make_engine(args.dir)
-    try:
-        with db.unlocked(by.require_content()), Session(engine) as session, session.begin():
-            gone = vault.remove_auditor(session, by, args.name)
-            record(session, by.key_id, "vault.remove_auditor",
-                   details={"key_id": gone.key_id, "role": gone.role})
-        vault.wipe_record(args.dir, gone.key_id)  # after the commit: the row already refuses
-    except (vault.VaultError, db.SchemaError) as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
-        by.lock()
+
+    def remove(session: Any, by: Any) -> Any:
+        gone = vault.remove_auditor(session, by, args.name)
+        record(session, by.key_id, "vault.remove_auditor",
+               details={"key_id": gone.key_id, "role": gone.role})
+        return gone
+
+    gone = _with_session(args, remove, content=True)
+    vault.wipe_record(args.dir, gone.key_id)  # after the commit: the row already refuses
     print(f"Removed {gone.name}: their passphrase no longer opens this vault.")
     if gone.role in vault.CONTENT_ROLES:
         print(f"Disable their card on the gateway too (key id {gone.key_id}), so new "
@@ -305,8 +298,11 @@ def cmd_pin_server(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_session(args: argparse.Namespace, work):
-    """Unlock, run ``work(session, unlocked)`` in one transaction, lock again."""
+def _with_session(args: argparse.Namespace, work, content: bool = False):
+    """Unlock, run ``work(session, unlocked)`` in one transaction, lock again. With
+    ``content``, encrypted columns are readable meanwhile (needs the vault key)."""
+    import contextlib
+
     from sqlalchemy.orm import Session
 
     from . import db, vault
@@ -315,7 +311,8 @@ def _with_session(args: argparse.Namespace, work):
     engine = db.make_engine(args.dir)
     try:
         db.create_schema(engine)
-        with Session(engine) as session, session.begin():
+        keys = db.unlocked(by.require_content()) if content else contextlib.nullcontext()
+        with keys, Session(engine) as session, session.begin():
             return work(session, by)
     except (vault.VaultError, db.SchemaError) as exc:
         raise _fail(str(exc)) from None
