@@ -6,20 +6,20 @@ file of several keys is refused before anything is imported. Encryption is to on
 fingerprint that a person compared with the agency out of band; compression is off (ten times
 slower with it, and compressing before encrypting leaks through sizes), and the recipient key id
 is hidden in the output (``--throw-keyids``). The output appears under its name only once
-complete (temp name in the same directory, fsync, rename)."""
+complete (peluit.ground.files)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import gnupg
+
+from peluit.ground.files import replacing
 
 from .errors import OpenPGPError
 
@@ -112,24 +112,10 @@ class Keyring:
         """Encrypt ``src`` to the key with ``fingerprint`` into ``out_path`` (streamed through
         gpg; constant memory)."""
         key = self.get(fingerprint)
-        out = Path(out_path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
-        try:
+        with replacing(out_path) as tmp:
             result = self._gpg.encrypt_file(
-                src, [key.fingerprint], output=tmp, armor=armor, always_trust=True,
+                src, [key.fingerprint], output=str(tmp), armor=armor, always_trust=True,
                 extra_args=["--compress-algo", "none", "--throw-keyids"],
             )
             if not result.ok:
                 raise OpenPGPError(f"gpg could not encrypt: {result.status}")
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, out)
-            dir_fd = os.open(out.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)

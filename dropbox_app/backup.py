@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peluit.ground.files import atomic_writer, fsync_dir, replacing, write_atomic
+
 FORMAT = "peluit-backup"
 VERSION = 1
 SECRETS_LABEL = "peluit-backup-secrets"
@@ -136,38 +138,28 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def write_backup(cfg: Any, config_path: Path, out: Path, passphrase: str | None) -> dict:
     from .db import current_revision
 
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     hashes: dict[str, str] = {}
     envelopes = 0
-    try:
-        with tempfile.TemporaryDirectory(prefix="peluit-backup-") as work, \
-                open(tmp, "xb") as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
-            os.chmod(tmp, 0o600)
-            _add_bytes(tar, "config/peluit.toml", config_path.read_bytes(), hashes)
-            db_name, db_file = _snapshot_db(cfg.database_url, Path(work))
-            _add_file(tar, f"db/{db_name}", db_file, hashes)
-            db_file.unlink()
-            for member in sorted(_store_members(cfg.store_dir)):
-                _add_file(tar, f"store/{member}", cfg.store_dir / member, hashes)
-                envelopes += 1
-            if passphrase is not None:
-                from crypto.sealed import seal
+    with tempfile.TemporaryDirectory(prefix="peluit-backup-") as work, \
+            atomic_writer(out) as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
+        _add_bytes(tar, "config/peluit.toml", config_path.read_bytes(), hashes)
+        db_name, db_file = _snapshot_db(cfg.database_url, Path(work))
+        _add_file(tar, f"db/{db_name}", db_file, hashes)
+        db_file.unlink()
+        for member in sorted(_store_members(cfg.store_dir)):
+            _add_file(tar, f"store/{member}", cfg.store_dir / member, hashes)
+            envelopes += 1
+        if passphrase is not None:
+            from crypto.sealed import seal
 
-                _add_bytes(tar, "secrets.sealed",
-                           seal(_secrets_tar(cfg), passphrase, SECRETS_LABEL), hashes)
-            manifest = {"format": FORMAT, "version": VERSION,
-                        "deployment_id": cfg.deployment_id,
-                        "revision": current_revision(cfg.database_url),
-                        "db": db_name, "members": hashes}
-            _add_bytes(tar, "MANIFEST.json",
-                       json.dumps(manifest, sort_keys=True, indent=1).encode(), {})
-            tar.close()
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            _add_bytes(tar, "secrets.sealed",
+                       seal(_secrets_tar(cfg), passphrase, SECRETS_LABEL), hashes)
+        manifest = {"format": FORMAT, "version": VERSION,
+                    "deployment_id": cfg.deployment_id,
+                    "revision": current_revision(cfg.database_url),
+                    "db": db_name, "members": hashes}
+        _add_bytes(tar, "MANIFEST.json",
+                   json.dumps(manifest, sort_keys=True, indent=1).encode(), {})
     return {"envelopes": envelopes, "db": db_name}
 
 
@@ -375,7 +367,6 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
 
     from .config import load
     from .db import upgrade
-    from .store import write_atomically
 
     secrets_tar = None
     if passphrase is not None:
@@ -385,7 +376,7 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
         except Exception:  # noqa: BLE001 - any failure here means: wrong passphrase or damage
             raise BackupError("cannot open the sealed secrets: wrong passphrase?") from None
 
-    write_atomically(target, staged.files["config/peluit.toml"].read_bytes(), mode=0o640)
+    write_atomic(target, staged.files["config/peluit.toml"].read_bytes(), mode=0o640)
     cfg = load(target)
     if cfg.deployment_id != staged.manifest.get("deployment_id"):
         raise BackupError("the configuration does not belong to this backup")
@@ -401,14 +392,11 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
         if db_path.exists() and not force:
             raise BackupError(f"{db_path} exists; use --force to replace it")
         db_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = db_path.with_name(f".{db_path.name}.restore")
-        shutil.copyfile(staged.files["db/peluit.sqlite"], tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        for suffix in ("-wal", "-shm", "-journal"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        os.replace(tmp, db_path)
+        with replacing(db_path) as tmp:
+            shutil.copyfile(staged.files["db/peluit.sqlite"], tmp)
+            # The old database's journal must not be replayed into the restored one.
+            for suffix in ("-wal", "-shm", "-journal"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     else:
         result = subprocess.run(  # noqa: S603
             [_pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--exit-on-error",
@@ -428,14 +416,13 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
             os.utime(path, (mtime, mtime))
             os.replace(path, dest)  # same filesystem: the staging dir is beside the config
             envelopes += 1
-    _fsync_dir(cfg.store_dir)
+    fsync_dir(cfg.store_dir)
     upgrade(cfg.database_url)  # a backup from an older release gets the newer schema
     return {"envelopes": envelopes}
 
 
 def _restore_secrets(cfg: Any, data: bytes) -> None:
     from .gateway.serverkey import next_path
-    from .store import write_atomically
 
     restored_next = False
     with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
@@ -457,7 +444,7 @@ def _restore_secrets(cfg: Any, data: bytes) -> None:
             else:
                 continue
             dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            write_atomically(dest, content, mode=0o600)
+            write_atomic(dest, content)
             if info.name.startswith("tor/"):
                 # Tor (user debian-tor) must own its keys and refuses group-readable ones.
                 st = cfg.tor_data_dir.stat()
@@ -467,11 +454,3 @@ def _restore_secrets(cfg: Any, data: bytes) -> None:
     if not restored_next:
         # A next key left by the server being replaced belongs to another database's history.
         next_path(cfg.server_key_file).unlink(missing_ok=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

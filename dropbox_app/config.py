@@ -236,8 +236,7 @@ def initialise(data_dir: Path, *, reporter_listen: str = "127.0.0.1:8080",
     """Create a fresh deployment directory: configuration, random salt, server key, store.
     Refuses to overwrite an existing configuration (its salt is what every codename hangs on)."""
     from crypto.identity import ServerKey
-
-    from .store import write_atomically
+    from peluit.ground.files import write_atomic
 
     parse_listen(reporter_listen, "reporter listen")
     parse_listen(gateway_listen, "gateway listen")
@@ -250,15 +249,15 @@ def initialise(data_dir: Path, *, reporter_listen: str = "127.0.0.1:8080",
     (data_dir / "store").mkdir(mode=0o700, exist_ok=True)
     salt = secrets_dir / "deployment.salt"
     if not salt.exists():
-        write_atomically(salt, secrets.token_bytes(32), mode=0o600)
+        write_atomic(salt, secrets.token_bytes(32))
     key = secrets_dir / "server.key"
     if not key.exists():
-        write_atomically(key, ServerKey.generate().to_bytes(), mode=0o600)
+        write_atomic(key, ServerKey.generate().to_bytes())
     text = TEMPLATE.format(
         deployment_id=secrets.token_hex(16), database_url=database_url, language=language,
         reporter_listen=reporter_listen, gateway_listen=gateway_listen,
         max_upload=DEFAULT_MAX_UPLOAD,
         categories=", ".join(f'"{c}"' for c in DEFAULT_CATEGORIES))
-    write_atomically(cfg_path, text.encode(), mode=0o600)
+    write_atomic(cfg_path, text.encode())
     load(cfg_path)  # what we wrote must load
     return cfg_path

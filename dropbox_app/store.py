@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from peluit.ground.files import fsync_dir
+
 _MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
 TEMP_PREFIX = ".tmp-"
 _TEMP = re.compile(r"^\.tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$")
@@ -47,30 +49,6 @@ def member_name(object_id: str) -> str:
     if not _MEMBER.match(name):
         raise StoreError("bad store member name")
     return name
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Small files (configuration, keys): temp name, fsync, rename, fsync the directory."""
-    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 class HashingWriter:
@@ -154,7 +132,7 @@ class PendingEnvelope:
         midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
         os.utime(self.temp, (midnight, midnight))
         os.rename(self.temp, self.final)
-        _fsync_dir(self.store.path)
+        fsync_dir(self.store.path)
         self.done = True
         return self.sink.size, self.sink.sha256.hexdigest()
 

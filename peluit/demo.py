@@ -36,9 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write_private(path: Path, text: str) -> None:
-    from dropbox_app.store import write_atomically
+    from peluit.ground.files import write_atomic
 
-    write_atomically(path, text.encode("utf-8"), mode=0o600)
+    write_atomic(path, text.encode("utf-8"))
 
 
 def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str = "id"

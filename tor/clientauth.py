@@ -23,6 +23,8 @@ from pathlib import Path
 
 from nacl.bindings import crypto_scalarmult_base
 
+from peluit.ground.files import PRIVATE, fsync_dir, replacing
+
 # Lower-case so that file names cannot collide on case-insensitive media the auditor may use.
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 AUTH_SUFFIX = ".auth"
@@ -134,35 +136,17 @@ def remove_client(auth_dir: Path, name: str) -> None:
         target.unlink()
     except FileNotFoundError:
         raise ClientAuthError(f"no client named {name!r}") from None
-    _fsync_dir(auth_dir)
+    fsync_dir(auth_dir)
 
 
-def write_atomically(target: Path, data: bytes, mode: int = 0o600,
+def write_atomically(target: Path, data: bytes, mode: int = PRIVATE,
                      owner_like: Path | None = None) -> None:
-    """Write to a temporary name in the same directory (one tor ignores: it reads ``*.auth``
-    only), fsync, rename, fsync the directory. With ``owner_like``, the file gets that path's
-    owner, so that tor (user debian-tor) can read what root wrote."""
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+    """peluit.ground.files' atomic write (the temp name starts with a dot and does not end in
+    ``.auth``, so tor never reads it). With ``owner_like``, the file gets that path's owner,
+    so that tor (user debian-tor) can read what root wrote."""
+    with replacing(target, mode) as tmp:
+        tmp.write_bytes(data)
         if owner_like is not None:
             st = owner_like.stat()
             if (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
                 os.chown(tmp, st.st_uid, st.st_gid)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(target.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

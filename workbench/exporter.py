@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 
 from crypto import bundle, envelope
 from crypto.encoding import canonical_json
+from peluit.ground.files import fsync_dir, temp_beside
 
 from . import audit, db, vault
-from .fsutil import fsync_dir, temp_beside
 
 
 class ExportRefused(Exception):

@@ -28,8 +28,7 @@ from nacl.public import PrivateKey, PublicKey
 
 from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import AuthenticationError
-
-from .fsutil import fsync_dir
+from peluit.ground.files import fsync_dir
 
 FILES_DIR = "files"
 WRITE_BUFFER = 1 << 16  # envelope chunks are 64 KiB: larger buffers only add a copy

@@ -36,9 +36,9 @@ from crypto.encoding import b64decode, b64encode
 from crypto.errors import CryptoError, MalformedError, WrongPassphraseError
 from crypto.identity import AuditorIdentity, Card
 from crypto.kdf import DEFAULT_PARAMS, Argon2Params, subkey
+from peluit.ground.files import fsync_dir, write_atomic
 
 from . import db
-from .fsutil import fsync_dir, write_atomic
 
 FORMAT = "peluit-vault"
 AUDITOR_FORMAT = "peluit-vault-auditor"

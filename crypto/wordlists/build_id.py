@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from peluit.ground.files import PUBLIC, write_atomic
 
 LIST_SIZE = 7776
 HERE = Path(__file__).resolve().parent
@@ -268,19 +268,6 @@ def select(
     return report.stage("final list", sorted(kept[:LIST_SIZE]))
 
 
-def write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--output", type=Path, default=OUTPUT)
@@ -315,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         same = args.output.exists() and args.output.read_text("utf-8") == text
         print("check: identical" if same else "check: DIFFERENT", file=sys.stderr)
         return 0 if same else 1
-    write_atomically(args.output, text)
+    write_atomic(args.output, text.encode("utf-8"), mode=PUBLIC)  # shipped in the source tree
     print(f"wrote  {args.output} ({len(words)} words)")
     return 0
 

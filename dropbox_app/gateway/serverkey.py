@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
 from crypto.identity import ServerKey
+from peluit.ground.files import fsync_dir
 
 from ..models.gateway import ServerKeyRecord
 from . import adminlog
@@ -61,9 +62,9 @@ def _record(db: Session, key: ServerKey, state: str, day: str) -> ServerKeyRecor
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    from ..store import write_atomically
+    from peluit.ground.files import write_atomic
 
-    write_atomically(path, data, mode=0o600)
+    write_atomic(path, data)
 
 
 def rotate(db: Session, key_file: Path, day: str, *, actor: str) -> ServerKey:
@@ -82,14 +83,6 @@ def rotate(db: Session, key_file: Path, day: str, *, actor: str) -> ServerKey:
     return new
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def finish_rotation(db: Session, key_file: Path, day: str) -> ServerKey | None:
     """Make the pending key current (after the bundle announcing it went out in full)."""
     new = pending(key_file)
@@ -101,7 +94,7 @@ def finish_rotation(db: Session, key_file: Path, day: str) -> ServerKey | None:
     # keep old blocks). A crash at any point leaves one complete key under the file's name.
     with key_file.open("r+b") as f:
         os.replace(next_path(key_file), key_file)
-        _fsync_dir(key_file.parent)
+        fsync_dir(key_file.parent)
         size = os.fstat(f.fileno()).st_size
         f.write(b"\0" * size)
         f.flush()

@@ -243,7 +243,8 @@ def sign_version(path: Path, identity: AuditorIdentity,
     payload = version.payload()
     sig = identity.signing.sign(SIGNATURE_DOMAIN + canonical_json(payload)).signature
     signature = Signature(identity.card(today), sig, payload)
-    write_atomic(Path(path) / SIGNATURE_FILE, signature.to_bytes())
+    # Readable by all: root signs, the server's own user reads it (deploy/install.sh).
+    write_atomic(Path(path) / SIGNATURE_FILE, signature.to_bytes(), mode=0o644)
     return signature
 
 
@@ -382,20 +383,13 @@ def install(dest: Path, signer: AuditorIdentity | None = None,
     return installed
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name beside ``path``, fsync, rename: never half a file."""
-    import os
-    import secrets
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """peluit.ground.files.write_atomic (never half a file), failing with a PolicyError."""
+    from peluit.ground.files import write_atomic as write
 
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write(path, data, mode)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise PolicyError(f"cannot write {path}: {exc.strerror}") from None
 
 

@@ -159,17 +159,11 @@ def forward(session: Session, ring: Keyring, vault_path: str | os.PathLike[str],
     out_dir = Path(vault_path) / OUT_DIR
     out_dir.mkdir(mode=0o700, exist_ok=True)
     final = out_dir / f"peluit-forward-{reference}.tar.gpg"
-    tmp = out_dir / f".{reference}.tmp"
     try:
-        ring.encrypt_stream(io.BytesIO(plain), tmp, agency.fingerprint)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
+        # Atomic: the package appears under its name complete or not at all (encrypt_stream).
+        ring.encrypt_stream(io.BytesIO(plain), final, agency.fingerprint)
     except OpenPGPError:
         raise WorkflowError("gpg", "gpg could not encrypt to that key") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     record = Forward(case_id=case.id, agency_id=agency.id, reference=reference,
                      at=now.astimezone(dt.UTC).replace(tzinfo=None), actor=actor,
                      file_name=final.name)
