@@ -36,9 +36,12 @@ and ``rewritten`` if the entry at that ``seq`` has a different hash.
 
 Export format read by ``peluit audit verify``: JSON Lines, one entry per line, each line the
 canonical JSON of the seven fields plus ``"hash"`` (the hash the workbench stored when it wrote
-the entry), in the order the workbench holds them. A vault directory is read through the same
-seam: ``<vault>/audit.jsonl`` if the workbench keeps its log there, otherwise the SQLite table
-``audit_log`` (columns ``seq``, ``entry`` = the canonical bytes, ``hash``) in the vault database.
+the entry), in the order the workbench holds them. A vault directory is read at one place only:
+the SQLite table ``audit_log`` (columns ``seq``, ``entry`` = the canonical bytes, ``hash``) of
+``<vault>/workbench.sqlite``, the file the workbench writes. Any other file there that could pass
+for a log (``*.jsonl``, ``*.json`` lines, another ``*.sqlite``/``*.sqlite3``/``*.db``) makes the
+directory a refusal: a planted clean log must never be verified instead of the real one.
+``load_source`` says which source it read.
 """
 
 from __future__ import annotations
@@ -308,47 +311,63 @@ def load_export(path: Path) -> list[Entry]:
     return entries
 
 
+#: The vault database the workbench writes (workbench/db.py DB_FILE; policies cannot import the
+#: workbench, dependencies point the other way).
+VAULT_DB = "workbench.sqlite"
+# Files that could pass for an audit log in a vault directory; SQLite's own side files of the
+# real database (-wal, -shm, -journal) are not candidates.
+_CANDIDATE_SUFFIXES = (".jsonl", ".sqlite", ".sqlite3", ".db")
+
+
 def load_vault(path: Path) -> list[Entry]:
     """Entries from a vault directory (see the module docstring) or an export file."""
+    return load_source(path)[0]
+
+
+def load_source(path: Path) -> tuple[list[Entry], str]:
+    """Entries and a description of where they were read: an export file, or the audit_log
+    table of ``<vault>/workbench.sqlite``. A directory with any other candidate log in it, or
+    without that database, is refused (AuditFormatError)."""
     path = Path(path)
     if path.is_file():
-        return load_export(path)
+        return load_export(path), f"export file {path}"
     if not path.is_dir():
         raise AuditFormatError(f"{path}: no such file or directory")
-    if (path / "audit.jsonl").is_file():
-        return load_export(path / "audit.jsonl")
-    return _load_sqlite_table(path)
+    others = sorted(p.name for p in path.iterdir()
+                    if p.name != VAULT_DB and p.suffix.lower() in _CANDIDATE_SUFFIXES)
+    if others:
+        raise AuditFormatError(
+            f"{path}: refused, more than one candidate audit log ({', '.join(others[:5])} "
+            f"besides {VAULT_DB}); the workbench writes none of them: find out who put them "
+            "there, then verify the vault again")
+    db = path / VAULT_DB
+    if not db.is_file():
+        raise AuditFormatError(f"{path}: no audit log found (no {VAULT_DB})")
+    return _load_sqlite_table(db), f"table audit_log of {db}"
 
 
-def _load_sqlite_table(vault: Path) -> list[Entry]:
+def _load_sqlite_table(db: Path) -> list[Entry]:
     import sqlite3
 
-    candidates = sorted(p for p in vault.glob("*.sqlite*") if p.suffix in (".sqlite", ".sqlite3"))
-    candidates += sorted(vault.glob("*.db"))
-    for db in candidates:
-        # Read-only: verifying must never change the vault it checks.
-        try:
-            conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
-        except sqlite3.Error as exc:
-            raise AuditFormatError(f"{db.name}: cannot open ({exc})") from None
-        try:
-            rows = conn.execute(
-                "SELECT seq, entry, hash FROM audit_log ORDER BY rowid").fetchall()
-        except sqlite3.Error as exc:
-            if "no such table" in str(exc):
-                continue  # another database in the directory
-            raise AuditFormatError(f"{db.name}: cannot read the audit log ({exc})") from None
-        finally:
-            conn.close()
-        entries = []
-        for seq, raw, stored in rows:
-            raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
-            obj_line = raw if stored is None else _with_hash(raw, stored)
-            # A row's key may disagree with the seq inside its entry (a moved row): the entry's
-            # own, hashed seq is what counts, and verify() reports it out of place.
-            entries.append(parse_line(obj_line, f"{db.name} audit_log seq {seq}"))
-        return entries
-    raise AuditFormatError(f"{vault}: no audit log found (no audit.jsonl, no audit_log table)")
+    # Read-only: verifying must never change the vault it checks.
+    try:
+        conn = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise AuditFormatError(f"{db.name}: cannot open ({exc})") from None
+    try:
+        rows = conn.execute("SELECT seq, entry, hash FROM audit_log ORDER BY rowid").fetchall()
+    except sqlite3.Error as exc:
+        raise AuditFormatError(f"{db.name}: cannot read the audit log ({exc})") from None
+    finally:
+        conn.close()
+    entries = []
+    for seq, raw, stored in rows:
+        raw = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        obj_line = raw if stored is None else _with_hash(raw, stored)
+        # A row's key may disagree with the seq inside its entry (a moved row): the entry's
+        # own, hashed seq is what counts, and verify() reports it out of place.
+        entries.append(parse_line(obj_line, f"{db.name} audit_log seq {seq}"))
+    return entries
 
 
 def _with_hash(raw: bytes, stored: str) -> bytes:

@@ -130,10 +130,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _load_log(source: Path):  # type: ignore[no-untyped-def]
-    from policies.auditlog import AuditFormatError, load_vault
+    """(entries, which source was read)."""
+    from policies.auditlog import AuditFormatError, load_source
 
     try:
-        return load_vault(source)
+        return load_source(source)
     except AuditFormatError as exc:
         raise _Fail(str(exc)) from None
     except OSError as exc:
@@ -143,7 +144,8 @@ def _load_log(source: Path):  # type: ignore[no-untyped-def]
 def _audit_verify(args: argparse.Namespace) -> int:
     from policies.auditlog import AuditFormatError, Checkpoint, verify
 
-    entries = _load_log(args.source)
+    entries, where = _load_log(args.source)
+    print(f"verifying the {where}")
     checkpoints = []
     for path in args.checkpoint:
         try:
@@ -176,7 +178,8 @@ def _audit_checkpoint(args: argparse.Namespace) -> int:
 
     from policies.auditlog import sign_checkpoint, verify
 
-    entries = _load_log(args.source)
+    entries, where = _load_log(args.source)
+    print(f"checkpointing the {where}")
     if not entries:
         raise _Fail("the audit log is empty: nothing to checkpoint")
     problems = verify(entries)
