@@ -9,7 +9,14 @@ Layout::
 
 The manifest comes first so a reader can check the signature, the signer and the sequence number
 before it touches any member, and then check each member's SHA-256 as it streams past: one pass,
-constant memory. Anything but the declared members in the declared order is refused."""
+constant memory. Anything but the declared members in the declared order is refused.
+
+Verify before parse: the manifest is read with a hard bound (its declared length, at most
+``MAX_MANIFEST``), and its signature is checked against the keys trusted here before a single
+byte of it is parsed as JSON. The signer's key id inside the manifest is only used, unparsed, as
+a hint for which trusted key to try first; the parsed manifest must then name the key that
+verified it. So a forged manifest (up to 32 MiB, a million entries) costs one hash per trusted
+key and never reaches the JSON parser."""
 
 from __future__ import annotations
 
@@ -195,6 +202,42 @@ def parse_manifest(raw: bytes) -> Manifest:
 
 
 _parse_manifest = parse_manifest
+_SENDER_HINT = b',"sender":"'
+
+
+def _sender_hint(raw: bytes) -> str | None:
+    """The top-level ``sender`` of canonical manifest bytes, found without parsing them: keys
+    are sorted and only ``version`` (a number) follows ``sender``, so its last occurrence is the
+    top-level one. A wrong hint (forged bytes) only changes the order the keys are tried in."""
+    at = raw.rfind(_SENDER_HINT)
+    if at < 0:
+        return None
+    value = raw[at + len(_SENDER_HINT):at + len(_SENDER_HINT) + 32]
+    return value.decode("ascii") if _KEY_ID.fullmatch(value.decode("latin-1")) else None
+
+
+def _verified_manifest(raw: bytes, signature: bytes, trusted: Mapping[str, VerifyKey]
+                       ) -> Manifest:
+    """Check the signature over ``raw`` against the trusted keys, then parse: never the other
+    way round (docs/crypto.md §6)."""
+    hint = _sender_hint(raw)
+    order = sorted(trusted.items(), key=lambda item: item[0] != hint)
+    signed = DOMAIN + raw
+    for key_id, key in order:
+        # The mapping's id is only a label; the key itself must be the one it names.
+        if sign_key_id(key) != key_id:
+            continue
+        try:
+            key.verify(signed, signature)
+        except BadSignatureError:
+            continue
+        manifest = parse_manifest(raw)  # verified bytes only
+        if manifest.sender != key_id:
+            raise UnknownSignerError("bundle names another signer than the key that signed it")
+        return manifest
+    if hint is not None and hint in trusted and sign_key_id(trusted[hint]) == hint:
+        raise AuthenticationError("bundle signature does not verify")
+    raise UnknownSignerError("bundle signed by a key that is not trusted here")
 
 
 class MemberStream:
@@ -252,15 +295,7 @@ class BundleReader:
             raise MalformedError("manifest too large")
         raw = _read_exact(src, length)
         signature = _read_exact(src, 64)
-        manifest = _parse_manifest(raw)
-        key = trusted.get(manifest.sender)
-        # The id is only a hint for which key to try; the key itself must be the one named.
-        if key is None or sign_key_id(key) != manifest.sender:
-            raise UnknownSignerError("bundle signed by a key that is not trusted here")
-        try:
-            key.verify(DOMAIN + raw, signature)
-        except BadSignatureError:
-            raise AuthenticationError("bundle signature does not verify") from None
+        manifest = _verified_manifest(raw, signature, trusted)
         if manifest.kind != kind:
             raise MalformedError(f"expected a {kind} bundle, got {manifest.kind}")
         if deployment is not None and manifest.deployment != deployment:
