@@ -11,11 +11,12 @@ from pyramid.router import Router
 
 from crypto.kdf import Argon2Params
 
+from . import serversecret
 from .clock import Clock
 from .config import Config
 from .db import make_engine
 from .store import Store
-from .throttle import KdfGate, default_kdf_slots
+from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
 
 
 def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None = None
@@ -47,6 +48,8 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
     params = argon2 or config.argon2
     cfg.registry["peluit.argon2"] = params
     cfg.registry["peluit.salt"] = config.salt()
+    cfg.registry["peluit.throttle_key"] = serversecret.subkey(serversecret.load(config),
+                                                              THROTTLE_KEY_PURPOSE)
     cfg.registry["peluit.kdf_gate"] = KdfGate(kdf_slots or default_kdf_slots(params.memory_kib),
                                               kdf_wait)
     if login_limits:

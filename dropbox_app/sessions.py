@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -90,8 +89,13 @@ def _open(token: str, row_id: str, sealed: bytes) -> SessionData | None:
     return SessionData._decode(raw)
 
 
-def _purge_hour(created: float) -> int:
-    return math.ceil((created + ABSOLUTE_SECONDS) / 3600)
+def _purge_day(created: float) -> str:
+    """The day the session is surely over (its absolute end, rounded up to the next day): the
+    row shows that day, never the hour it was made."""
+    import datetime as dt
+
+    end = dt.datetime.fromtimestamp(created + ABSOLUTE_SECONDS, dt.UTC).date()
+    return (end + dt.timedelta(days=1)).isoformat()
 
 
 class SessionExpired(Exception):
@@ -112,7 +116,7 @@ class Sessions:
         data = SessionData(bytes(private_key), lookup_id, reporter_id, confirmed, now, now)
         row_id = _row_id(token)
         self.db.add(ReporterSession(id=row_id, sealed=_seal(token, row_id, data),
-                                    purge_hour=_purge_hour(now)))
+                                    purge_day=_purge_day(now)))
         return token, data
 
     def open(self, token: str | None) -> SessionData | None:
@@ -144,7 +148,9 @@ class Sessions:
             self.db.execute(delete(ReporterSession).where(ReporterSession.id == _row_id(token)))
 
     def purge(self) -> int:
-        """Delete every session past its absolute lifetime."""
+        """Delete every session past its absolute lifetime (rows whose purge day has begun).
+        Called where a write happens anyway, and by the cover writer (dropbox_app/cover.py) at
+        random moments, so abandoned rows go without waiting for someone to log in."""
         res = self.db.execute(delete(ReporterSession)
-                              .where(ReporterSession.purge_hour < self.clock.hour()))
+                              .where(ReporterSession.purge_day <= self.clock.day()))
         return res.rowcount or 0

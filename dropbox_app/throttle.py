@@ -4,8 +4,11 @@
   run at once as the machine has cores and memory for; past that the reporter is told "busy, try
   again in a moment" (503) instead of joining a queue that grows without limit.
 * ``LoginThrottle``: failed codename logins are counted in the database per attempted lookup id,
-  per hour window. Not per IP: through Tor every visitor is 127.0.0.1. Failures alone are
-  counted, so a reporter's successful logins leave no trace at all.
+  per hour window. The row key is a BLAKE2b hash keyed with the server's local secret
+  (dropbox_app/serversecret.py) of the window and the id, and the only time in clear is the day
+  the row may be purged: a copy of the table shows neither the hours nor the ids. Not per IP:
+  through Tor every visitor is 127.0.0.1. Failures alone are counted, so a reporter's
+  successful logins leave no trace at all.
 
   There is no global lockout by default. A codename has 7 words of 7,776 (90 bits) and the KDF
   gate allows a few derivations a second, so a global cap adds nothing against guessing; but
@@ -76,25 +79,36 @@ class KdfGate:
             self._sem.release()
 
 
-def _id_key(lookup_id: bytes) -> str:
-    # A hash rather than the lookup id itself: the throttle table must not become a list of ids.
-    return hashlib.blake2b(lookup_id, digest_size=16, person=b"peluit-throttle").hexdigest()
+THROTTLE_KEY_PURPOSE = b"peluit-throttle"
+
+
+def row_key(key: bytes, hour: int, lookup_id: bytes | None) -> str:
+    """The row key of one window's counter: keyed, so that neither the hour nor the lookup id
+    can be read back or tested without the server's secret (the table must not become a list
+    of ids, nor a log of the hours someone tried to log in)."""
+    h = hashlib.blake2b(key=key, digest_size=24, person=THROTTLE_KEY_PURPOSE)
+    h.update(b"login\0" + hour.to_bytes(8, "big"))
+    if lookup_id is not None:
+        h.update(b"\0id\0" + lookup_id)
+    return h.hexdigest()
 
 
 class LoginThrottle:
     def __init__(self, db: Session, clock: Clock,
                  global_limit: int | None = GLOBAL_FAILURES_PER_HOUR,
-                 per_id_limit: int = PER_ID_FAILURES_PER_HOUR):
+                 per_id_limit: int = PER_ID_FAILURES_PER_HOUR, *, key: bytes):
         self.db = db
+        self.key = key
         self.clock = clock
         self.global_limit = global_limit
         self.per_id_limit = per_id_limit
 
     def _keys(self, lookup_id: bytes | None) -> list[tuple[str, int]]:
         hour = self.clock.hour()
-        keys = [] if self.global_limit is None else [(f"login:{hour}", self.global_limit)]
+        keys = ([] if self.global_limit is None
+                else [(row_key(self.key, hour, None), self.global_limit)])
         if lookup_id is not None:
-            keys.append((f"login:{hour}:{_id_key(lookup_id)}", self.per_id_limit))
+            keys.append((row_key(self.key, hour, lookup_id), self.per_id_limit))
         return keys
 
     def check(self, lookup_id: bytes | None = None) -> None:
@@ -106,16 +120,20 @@ class LoginThrottle:
                 raise Throttled()
 
     def failed(self, lookup_id: bytes | None) -> None:
-        purge = self.clock.hour() + 2
+        import datetime as dt
+
+        # The window ends within the hour; the row goes once its day is over (a day, never the
+        # hour, in clear).
+        purge = (self.clock.today() + dt.timedelta(days=1)).isoformat()
         insert = _dialect_insert(self.db)
         for key, _ in self._keys(lookup_id):
             # One statement, so that two servers counting the same window cannot collide.
-            stmt = insert(Throttle).values(key=key, count=1, purge_hour=purge)
+            stmt = insert(Throttle).values(key=key, count=1, purge_day=purge)
             self.db.execute(stmt.on_conflict_do_update(
                 index_elements=[Throttle.key], set_={"count": Throttle.count + 1}))
 
     def purge(self) -> None:
-        self.db.execute(delete(Throttle).where(Throttle.purge_hour < self.clock.hour()))
+        self.db.execute(delete(Throttle).where(Throttle.purge_day < self.clock.day()))
         self.db.execute(delete(UsedToken).where(UsedToken.purge_day < self.clock.day()))
 
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, insert, select
@@ -50,6 +50,11 @@ READ_BUFFER = 1 << 20
 
 class ImportRefused(Exception):
     """The bundle was refused; nothing was imported. The message is one clear line."""
+
+
+#: The kind a server's manifest gives every submission; older servers gave the real one.
+UNIFORM_KIND = "submission"
+MANIFEST_KINDS = (UNIFORM_KIND, *db.SUBMISSION_KINDS)
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def _parse_entries(body: dict[str, Any], member_names: list[str]) -> dict[str, E
             raise ImportRefused("a submission entry of the bundle has an unusable reporter key")
         if not (isinstance(raw["id"], str) and _ID.match(raw["id"])
                 and isinstance(raw["report"], str) and _ID.match(raw["report"])
-                and raw["kind"] in db.SUBMISSION_KINDS and isinstance(raw["member"], str)):
+                and raw["kind"] in MANIFEST_KINDS and isinstance(raw["member"], str)):
             raise ImportRefused("a submission entry of the bundle is malformed")
         if raw["member"] in entries or raw["id"] in ids:
             raise ImportRefused("the bundle lists a submission twice")
@@ -120,6 +125,19 @@ def _parse_entries(body: dict[str, Any], member_names: list[str]) -> dict[str, E
     if set(entries) != set(member_names) or len(member_names) != len(entries):
         raise ImportRefused("the bundle's members and its list of submissions do not match")
     return entries
+
+
+def _with_sealed_kind(entry: Entry, meta: dict[str, Any]) -> Entry:
+    """The entry with its real kind. A server lists every submission as ``submission`` (so a
+    seized server cannot tell a retaliation report or a file from any other); the kind is then
+    the one in the envelope's sealed metadata. Bundles from servers before that name the kind in
+    the manifest, and the sealed one must match it (checked by _check_metadata)."""
+    if entry.kind != UNIFORM_KIND:
+        return entry
+    kind = meta.get("kind")
+    if kind not in db.SUBMISSION_KINDS:
+        raise ImportRefused(f"submission {entry.id}: unexpected sealed metadata")
+    return replace(entry, kind=kind)
 
 
 def _check_metadata(meta: dict[str, Any], entry: Entry) -> dict[str, Any]:
@@ -364,6 +382,7 @@ class _Batch:
     def add(self, entry: Entry, stream: MemberStream) -> None:
         reader = EnvelopeReader(stream, self.keys)
         self._check_recipients(reader.recipient_ids)
+        entry = _with_sealed_kind(entry, reader.metadata)
         meta = _check_metadata(reader.metadata, entry)
         self._check_report(entry)
         row: dict[str, Any] = {

@@ -16,6 +16,8 @@ from crypto.bundle import Manifest, Member, iter_bundle, make_manifest
 from crypto.encoding import b64encode
 from crypto.identity import Card, ServerKey
 
+from ..models import ROW_KIND
+
 #: Entries per bundle: keeps the manifest far below crypto.bundle's 32 MiB limit (an entry is
 #: about 300 bytes). What does not fit goes in the next bundle.
 MAX_SUBMISSIONS_PER_BUNDLE = 20_000
@@ -40,7 +42,9 @@ def inbox_body(pending: Sequence[PendingSubmission], rotate_to: Card | None,
                admin_log: Sequence[dict] = ()) -> dict:
     body: dict = {"submissions": [
         {"id": p.id, "report": p.report, "reporter_key": b64encode(p.reporter_key),
-         "kind": p.kind, "member": p.member, "day": p.day} for p in pending],
+         # One kind for every entry: the real one is inside the envelope (the workbench reads
+         # it there), so the manifest does not tell a retaliation report from a file.
+         "kind": ROW_KIND, "member": p.member, "day": p.day} for p in pending],
         # The newest entries of the admin log (adminlog.py), for the workbench to keep.
         "admin_log": list(admin_log)}
     if rotate_to is not None:

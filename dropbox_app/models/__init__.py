@@ -21,11 +21,16 @@ from .submissions import Reply, Submission
 from .throttles import Throttle, UsedToken
 
 STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
+# What a submission may be; the kind travels only inside its envelope's sealed metadata. The
+# database row and the inbox manifest show the one kind ROW_KIND for all of them, so a seized
+# server cannot tell a retaliation report or a file from any other submission.
 SUBMISSION_KINDS = ("report", "message", "file", "retaliation")
+ROW_KIND = "submission"
 REPLY_KINDS = ("question", "message")
 
 __all__ = [
     "REPLY_KINDS",
+    "ROW_KIND",
     "STATUSES",
     "SUBMISSION_KINDS",
     "AdminLogHead",

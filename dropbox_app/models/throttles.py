@@ -1,9 +1,10 @@
 """Shared counters for login throttling, and one-time form tokens.
 
 Kept in the database, not in process memory, so that several app servers behind one onion
-address (Onionbalance) agree, and a restart does not reset them. Windows are counted in whole
-hours since the epoch and rows carry no reporter identity: failed attempts are keyed by the
-window alone (global) or by a keyed hash of the attempted lookup id."""
+address (Onionbalance) agree, and a restart does not reset them. Rows carry no reporter identity
+and no hour: the key is a BLAKE2b hash, keyed with a secret of the deployment, of the window (an
+hour) and, for per-id counters, the attempted lookup id; only the day the row may go is in
+clear."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ class Throttle(Base):
 
     key: Mapped[str] = mapped_column(String(96), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    purge_hour: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    purge_day: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
 
 
 class UsedToken(Base):

@@ -18,7 +18,7 @@ from crypto.kdf import Argon2Params, ReporterKeys, reporter_keys
 
 from ..clock import Clock
 from ..ingest import StreamedForm
-from ..models import Reply, Report, Reporter, Submission, new_id
+from ..models import ROW_KIND, Reply, Report, Reporter, Submission, new_id
 from ..store import PendingEnvelope, Store
 
 REPORT_FIELDS = ("category", "what", "who_name", "who_position", "who_unit", "where", "when",
@@ -74,10 +74,12 @@ class Filed:
 
 def record(db: Session, store: Store, clock: Clock, report: Report, kind: str,
            pending: PendingEnvelope, submission_id: str) -> tuple[Submission, PendingEnvelope]:
-    """Make the envelope visible and add its row. The envelope is renamed into place before the
-    transaction commits; the caller registers ``undo`` for an abort (see views)."""
+    """Complete the envelope and add its row (visible once the transaction commits; the caller
+    registers what to do after it, see views). ``kind`` is already in the envelope's sealed
+    metadata; the row says only ``submission``."""
+    del kind
     size, sha = pending.commit(clock.today())
-    sub = Submission(id=submission_id, report_id=report.id, kind=kind, member=pending.member,
+    sub = Submission(id=submission_id, report_id=report.id, kind=ROW_KIND, member=pending.member,
                      padded_size=size, sha256=sha, created_day=clock.day())
     db.add(sub)
     return sub, pending
@@ -160,8 +162,10 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
     return shown
 
 
-def sent_summary(db: Session, report: Report) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for kind in db.scalars(select(Submission.kind).where(Submission.report_id == report.id)):
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+def sent_summary(db: Session, report: Report) -> int:
+    """How many encrypted items the reporter sent for this report. Not by kind: the server
+    does not know the kinds (they are inside the envelopes)."""
+    from sqlalchemy import func
+
+    return db.scalar(select(func.count()).select_from(Submission)
+                     .where(Submission.report_id == report.id)) or 0

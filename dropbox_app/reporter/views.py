@@ -207,7 +207,8 @@ def login(request: Request) -> Response:
     if form.get(HONEYPOT):
         raise FormError("honeypot")
     throttle = LoginThrottle(request.dbsession, request.clock,
-                             *request.registry.get("peluit.login_limits", ()))
+                             *request.registry.get("peluit.login_limits", ()),
+                             key=request.registry["peluit.throttle_key"])
     throttle.check()
     try:
         codename = codenames.normalise(form.get("codename", ""))

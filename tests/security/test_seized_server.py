@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
 import logging
 import os
 import re
@@ -18,12 +19,20 @@ import struct
 from pathlib import Path
 
 from nacl.public import PublicKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from crypto import codename as codenames
+from crypto.bundle import BundleReader
 from crypto.kdf import TEST_PARAMS, reporter_keys
 from dropbox_app.models import Reply, Report, Reporter, Submission
-from tests.fixtures.gateway import DAY0, create_account, login, page_csrf, reply_bundle
+from tests.fixtures.gateway import (
+    DAY0,
+    create_account,
+    login,
+    page_csrf,
+    reply_bundle,
+    server_trust,
+)
 
 from .conftest import Browser, csrf
 
@@ -52,6 +61,35 @@ def _time_forms(t: int) -> list[bytes]:
         out += [local.strftime("%H:%M:%S").encode(), local.strftime("%Y-%m-%dT%H:%M").encode(),
                 local.strftime("%Y-%m-%d %H:%M").encode()]
     return out
+
+
+def _assert_no_hour_in_database(dep, moments: list[int]) -> None:
+    """No row of the database holds an hour-level value near the reporter's moments (hours or
+    minutes since the epoch, as numbers or inside a text), no throttle key is readable, and no
+    submission row tells its kind."""
+    from sqlalchemy import MetaData
+
+    hours = {t // 3600 + d for t in moments for d in range(-3, 4)}
+    minutes = {t // 60 + d for t in moments for d in range(-180, 181)}
+    found = []
+    meta = MetaData()
+    with dep.engine.connect() as conn:
+        meta.reflect(conn)
+        for table in meta.sorted_tables:
+            for row in conn.execute(table.select()):
+                for col, value in row._mapping.items():
+                    if isinstance(value, int) and not isinstance(value, bool) and (
+                            value in hours or value in minutes):
+                        found.append(f"{table.name}.{col} = {value}")
+                    elif isinstance(value, str) and any(
+                            re.search(rf"(?<![0-9a-f]){h}(?![0-9a-f])", value) for h in hours):
+                        found.append(f"{table.name}.{col} = {value!r}")
+        kinds = set(conn.execute(text("SELECT kind FROM submissions")).scalars())
+        keys = list(conn.execute(text("SELECT key FROM throttles")).scalars())
+    assert found == [], "hour-level values in the database"
+    assert kinds == {"submission"}, f"submission rows tell their kinds: {kinds}"
+    assert keys, "the mistyped login was not counted"
+    assert not [k for k in keys if ":" in k or not re.fullmatch(r"[0-9a-f]+", k)]
 
 
 def _all_files(root: Path) -> dict[Path, bytes]:
@@ -116,7 +154,8 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
     with dep.db() as db:
         rep = db.scalar(select(Reporter))
         pub = PublicKey(rep.public_key)
-    login(dep, create_account(dep, "ani"))
+    auditor = create_account(dep, "ani")
+    login(dep, auditor)
     bundle = reply_bundle(dep, replies=[(report_id, pub, question)],
                           statuses=[(report_id, "verification")])
     dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
@@ -128,6 +167,7 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
     app = browser.app
     words = codename.split()
     browser.login(" ".join([*words[:-1], words[-1] + "x"]), status=400)  # mistyped
+    browser.login(" ".join(reversed(words)), status=400)  # real words, wrong order: counted
     browser.login(codename)
     followup = app.get("/followup")
     assert question in followup.text
@@ -140,8 +180,19 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
     second_cookie = app.cookies["peluit_session"]
     browser.logout()
 
+    # -- the auditor fetches the inbox: its manifest tells no kind ------------------------------
+    clock.advance(DAY0 + 12 * 3600 - clock.now())
+    login(dep, auditor)
+    got = dep.app.post("/inbox", {"csrf_token": page_csrf(dep)}, status=200)
+    manifest = BundleReader(io.BytesIO(got.body), server_trust(dep), "inbox", lambda s: None,
+                            dep.cfg.deployment_id).manifest
+    entries = manifest.body["submissions"]
+    assert len(entries) >= 6  # report, file, message, retaliation, answer, answer file
+    assert {e["kind"] for e in entries} == {"submission"}, "the manifest tells the kinds"
+
     # -- seize the server ----------------------------------------------------------------------
     dep.engine.dispose()  # as a seizure would find it: nothing held open
+    _assert_no_hour_in_database(dep, reporter_moments)
     files = _all_files(dep.data_dir)
     assert any(p.name.endswith(".env") for p in files)
     keys = reporter_keys(codenames.normalise(codename), dep.cfg.salt(), TEST_PARAMS)

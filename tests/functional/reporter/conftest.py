@@ -192,14 +192,14 @@ def open_submissions(db, store_dir: Path, identity: AuditorIdentity) -> list[tup
     from dropbox_app.models import Submission
 
     out = []
-    for sub in db.scalars(select(Submission).order_by(Submission.kind)):
+    for sub in db.scalars(select(Submission).order_by(Submission.id)):
         data = (store_dir / sub.member).read_bytes()
         assert len(data) == sub.padded_size
         meta, body = open_bytes(data, [identity.box])
         assert meta["submission"] == sub.id and meta["report"] == sub.report_id
-        assert meta["kind"] == sub.kind
+        assert sub.kind == "submission"  # the real kind is only in the envelope
         out.append((meta, body))
-    return out
+    return sorted(out, key=lambda s: s[0]["kind"])
 
 
 def report_json(subs: list[tuple[dict, bytes]]) -> dict:

@@ -118,4 +118,7 @@ def test_status_is_shown_coarsely(app, reporter, db):
 
 def test_files_and_messages_count_on_followup(app, reporter, db):
     reporter.new_report(files=[("a.txt", b"a")])
-    assert db.scalar(select(Submission).where(Submission.kind == "file")) is not None
+    # A report and its file: two rows, both of the one kind the server knows.
+    assert set(db.scalars(select(Submission.kind))) == {"submission"}
+    page = reporter.followup().text
+    assert "2 encrypted items" in page or "2 kiriman terenkripsi" in page

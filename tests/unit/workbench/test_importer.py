@@ -56,6 +56,27 @@ def three_items():
     return [rep, pdf, msg]
 
 
+def test_a_uniform_manifest_takes_each_kind_from_the_sealed_metadata(tv):
+    # Today's server lists every submission as "submission"; the real kind is sealed.
+    items = three_items()
+    for it in items:
+        it.manifest_kind = "submission"
+    result = run(tv, build_inbox(tv, items, seq=1))
+    assert result.imported == 3
+    with db.unlocked(tv.lead.vault_key), Session(db.make_engine(tv.path)) as s:
+        report = s.get(db.Report, items[0].report)
+        assert [x.kind for x in report.submissions] == ["report", "file", "message"]
+        assert report.submissions[1].file_name == "../../etc/bukti transfer.pdf"
+
+
+def test_a_uniform_manifest_refuses_an_unknown_sealed_kind(tv):
+    items = three_items()
+    items[2].manifest_kind = "submission"
+    items[2].meta_override = {"kind": "submission"}
+    with pytest.raises(ImportRefused, match="sealed metadata"):
+        run(tv, build_inbox(tv, items, seq=1))
+
+
 def test_import_files_each_submission_under_its_report(tv):
     items = three_items()
     result = run(tv, build_inbox(tv, items, seq=1))
