@@ -4,7 +4,7 @@
 
 A real deployment in a temporary directory: N submissions sealed to one auditor card into the
 store (as the reporter app records them), an auditor account, then the inbox bundle downloaded
-over HTTP from the real cheroot server on loopback and verified by a streaming reader while it
+over HTTP from the real HTTP server on loopback and verified by a streaming reader while it
 arrives. Reports the download throughput and the server process's resident memory above its
 level before the download (the bundle is never held in memory)."""
 

@@ -2,7 +2,7 @@
 
     python -m bench.reporter_load [--clients N] [--flows N] [--pages N]
 
-Starts the real reporter app (``peluit serve``'s cheroot server, production argon2 cost
+Starts the real reporter app (``peluit serve``'s HTTP server, production argon2 cost
 t=3, m=64 MiB, SQLite) on a loopback port in this process, then drives it over HTTP with
 bounded numbers of requests from client threads, each with its own cookie jar:
 
@@ -38,11 +38,11 @@ from dropbox_app.gateway.adminlog import SHELL
 def _setup(data: Path) -> tuple[object, str]:
     from crypto.identity import AuditorIdentity
     from dropbox_app import auditors
-    from dropbox_app.app import make_reporter_app
+    from dropbox_app.app import make_http_server, make_reporter_app
     from dropbox_app.clock import Clock
     from dropbox_app.config import initialise, load
     from dropbox_app.db import make_engine, session_factory
-    from dropbox_app.server import bound_port, make_server
+    from dropbox_app.server import bound_port
 
     path = initialise(data, reporter_listen="127.0.0.1:0")
     cfg = load(path)
@@ -57,7 +57,7 @@ def _setup(data: Path) -> tuple[object, str]:
     from dropbox_app.throttle import default_kdf_slots
 
     print(f"argon2 slots: {default_kdf_slots(cfg.argon2.memory_kib)}")
-    srv = make_server(app, cfg.reporter_listen, cfg.max_upload_bytes + 2**21)
+    srv = make_http_server(cfg, "reporter", app)
     srv.prepare()
     threading.Thread(target=srv.serve, daemon=True).start()
     return srv, f"http://127.0.0.1:{bound_port(srv)}"

@@ -2,7 +2,7 @@
 
     python -m bench.reporter_upload [--mib N]
 
-``peluit serve reporter`` (cheroot, SQLite, production settings) runs in its own process; this
+``peluit serve reporter`` (SQLite, production settings) runs in its own process; this
 process takes a codename and streams one report with an N MiB file (default 500, the default
 per-request limit) over one loopback connection. Reported: throughput (body bytes over the time
 from the first byte sent to the response), and the server's resident memory before and at its

@@ -91,6 +91,17 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def release(request: Any) -> None:
+    """End the request's transaction here, so that its database connection goes back to the
+    pool: for the work that follows without the database (an upload streaming into the store,
+    a wait for an argon2 slot). ``request.dbsession`` stays usable; its next statement joins
+    the fresh transaction begun here, which pyramid_tm commits or aborts after the view as
+    usual. Nothing written before this point is undone if the rest fails: call it before the
+    request writes anything."""
+    request.tm.commit()
+    request.tm.begin()
+
+
 def includeme(config: Any) -> None:
     """Pyramid: ``request.dbsession``, scoped to the request's transaction."""
     settings = config.get_settings()

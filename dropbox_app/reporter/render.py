@@ -48,16 +48,31 @@ _TOO_LARGE = ("Too large", "What you sent is larger than this channel accepts in
               "fewer or smaller files at a time; you can add more later.")
 
 
+# The words of error.jinja2's "busy" message.
+_BUSY = ("Busy, please try again", "The server is handling many requests at this moment. Wait "
+         "a few seconds and try again.")
+
+
 def oversize_page(default_language: str) -> bytes:
     """The page the HTTP server sends by itself for a body over its backstop (server.py): no
     request was parsed, so it speaks both languages, the deployment's first."""
+    return _server_page(default_language, _TOO_LARGE)
+
+
+def busy_page(default_language: str) -> bytes:
+    """The page the HTTP server sends by itself when a request waited too long for a free
+    worker (server.py), in both languages like oversize_page."""
+    return _server_page(default_language, _BUSY)
+
+
+def _server_page(default_language: str, words: tuple[str, str]) -> bytes:
     from markupsafe import escape
 
     first = default_language if default_language in LANGUAGES else LANGUAGES[0]
     sections = []
     for lang in (first, *(x for x in LANGUAGES if x != first)):
         t = translations("dropbox_app", DOMAIN, lang)
-        title, text = (escape(t.gettext(m)) for m in _TOO_LARGE)
+        title, text = (escape(t.gettext(m)) for m in words)
         sections.append(f'<section lang="{lang}"><h1>{title}</h1><p>{text}</p>'
                         f'<p><a href="/">{escape(t.gettext("Back to the start page"))}</a></p>'
                         "</section>")

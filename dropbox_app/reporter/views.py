@@ -15,6 +15,7 @@ from crypto import codename as codenames
 from crypto.errors import InvalidCodenameError
 
 from .. import auditors
+from ..db import release
 from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
 from ..models import Reply, Report, new_id
@@ -73,12 +74,17 @@ def _undo_on_abort(request: Request, pendings: list) -> None:
     txn.addAfterAbortHook(undo)
 
 
-def _stream(request: Request, report_id: str, limits: Limits) -> StreamedForm:
-    """Read a multipart body into envelopes (security.check_body has capped its size)."""
+def _stream(request: Request, report_id: str, limits: Limits, recipients: list) -> StreamedForm:
+    """Read a multipart body into envelopes (security.check_body has capped its size).
+
+    The request's database transaction ends first: an upload over Tor may take an hour, and a
+    connection held for it is one the landing page does not get (the pool holds a handful).
+    The session and the recipients were read before; the final record is a short transaction
+    of its own after the body is in."""
+    release(request)
     return ingest(request.body_file_raw, request.headers.get("Content-Type", ""),
                   request.content_length or 0, request.registry["peluit.store"],
-                  _recipients(request), report_id, limits,
-                  lambda token: check_csrf(request, token))
+                  recipients, report_id, limits, lambda token: check_csrf(request, token))
 
 
 def _set_session_cookie(response: Response, token: str) -> None:
@@ -110,6 +116,7 @@ def codename_new(request: Request) -> Response:
     if form.get(HONEYPOT):
         raise FormError("honeypot")
     _recipients(request)  # no codename for a channel that cannot accept a report
+    release(request)  # no pool connection held while waiting for an argon2 slot
     words = form.get("words", request.language)
     gate = request.registry["peluit.kdf_gate"]
     for _ in range(3):  # a collision with an existing reporter is astronomically unlikely
@@ -162,7 +169,7 @@ def report_submit(request: Request) -> Response:
         raise SessionExpired()
     recipients = _recipients(request)
     report_id = new_id()
-    form = _stream(request, report_id, REPORT_LIMITS)
+    form = _stream(request, report_id, REPORT_LIMITS, recipients)
     try:
         fields = form.fields
         if fields.get(HONEYPOT):
@@ -214,6 +221,7 @@ def login(request: Request) -> Response:
         codename = codenames.normalise(form.get("codename", ""))
     except InvalidCodenameError:
         return render(request, "login_failed.jinja2", status=400, reason="invalid")
+    release(request)  # no pool connection held while waiting for an argon2 slot
     with request.registry["peluit.kdf_gate"].slot():
         keys = services.derive(codename, request.registry["peluit.salt"],
                                request.registry["peluit.argon2"])
@@ -256,7 +264,7 @@ def message_submit(request: Request) -> Response:
     data = _session(request, reporter=True)
     report = _own_report(request, data, request.matchdict["report"])
     recipients = _recipients(request)
-    form = _stream(request, report.id, MESSAGE_LIMITS)
+    form = _stream(request, report.id, MESSAGE_LIMITS, recipients)
     try:
         fields = form.fields
         if fields.get(HONEYPOT):

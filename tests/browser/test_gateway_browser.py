@@ -1,6 +1,6 @@
 """The gateway in headless Chromium with JavaScript disabled (as Tor Browser at "Safest"):
 sign in with passphrase and TOTP code, download the inbox bundle as a file, upload a reply
-bundle through the file input. The real app behind the real cheroot server on loopback."""
+bundle through the file input. The real app behind the real HTTP server on loopback."""
 
 from __future__ import annotations
 

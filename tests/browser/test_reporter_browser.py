@@ -1,5 +1,5 @@
 """The whole reporter journey in headless Chromium with JavaScript disabled, against the real
-reporter app on the real HTTP server (cheroot) on loopback: codename, report with a file,
+reporter app on the real HTTP server on loopback: codename, report with a file,
 acknowledgment, logout, return with the codename, a question from the workbench, an answer with
 a file, a retaliation notice, deleting the question, logout."""
 

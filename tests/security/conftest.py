@@ -1,6 +1,6 @@
 """Red-team fixtures: one real deployment on disk (configuration, salt, server key, migrated
 SQLite database, store, an enrolled auditor card), with the real reporter and gateway WSGI apps
-built by their factories over it, driven by WebTest, and the real cheroot server on loopback for
+built by their factories over it, driven by WebTest, and the real HTTP server on loopback for
 the attacks WebTest cannot express (raw sockets, lying Content-Length, broken request lines)."""
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def serving(wsgi: Any, max_body: int, oversize_page: bytes | None = None) -> Ite
     from dropbox_app.config import Listen
     from dropbox_app.server import make_server
 
-    srv = make_server(wsgi, Listen("127.0.0.1", 0), max_body, threads=4, max_threads=8,
+    srv = make_server(wsgi, Listen("127.0.0.1", 0), max_body, threads=4,
                       oversize_page=oversize_page)
     srv.prepare()
     thread = threading.Thread(target=srv.serve, daemon=True)

@@ -1,6 +1,6 @@
 """Every response of both apps carries the protective headers, whoever produced it: a view, an
 exception view, the static view, a redirect, HEAD, the method filter, or the HTTP server itself
-(cheroot answers malformed requests and its body backstop without asking the app)."""
+(the server answers malformed requests and its body backstop without asking the app)."""
 
 from __future__ import annotations
 
@@ -81,14 +81,14 @@ def test_only_get_head_post(ports, method, side):
                       "Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
     assert ans.status == 405, method
     assert_protected(ans.headers, method)
-    if method != "CONNECT":  # cheroot answers CONNECT itself, without the app
+    if method != "CONNECT":  # CONNECT goes to the app like any method
         assert ans.headers["allow"] == "GET, HEAD, POST"
         # the app's own error page, in the deployment's language
         assert ans.headers["content-type"].startswith("text/html")
         assert b"<h1>" in ans.body and b'lang="id"' in ans.body
 
 
-# The server's own answers: cheroot replies to these without calling the application.
+# The server's own answers: it replies to these without calling the application.
 SERVER_ANSWERS = {
     "malformed request line": b"GARBAGE\r\n\r\n",
     "header line without a colon": b"GET / HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",

@@ -24,7 +24,7 @@ def _app(environ, start_response):
 
 @pytest.fixture
 def server():
-    srv = make_server(_app, Listen("127.0.0.1", 0), 1 << 20, threads=4, max_threads=4,
+    srv = make_server(_app, Listen("127.0.0.1", 0), 1 << 20, threads=4,
                       header_deadline=DEADLINE)
     srv.prepare()
     t = threading.Thread(target=srv.serve, daemon=True)

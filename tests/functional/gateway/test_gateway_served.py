@@ -1,4 +1,4 @@
-"""`peluit serve gateway` for real: the cheroot server in its own process on a loopback port,
+"""`peluit serve gateway` for real: the HTTP server in its own process on a loopback port,
 spoken to over HTTP. Sign in, download the inbox bundle as a stream, upload a reply bundle as a
 browser would (multipart, CSRF field first)."""
 
