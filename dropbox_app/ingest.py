@@ -41,6 +41,7 @@ class StoredFile:
     submission_id: str
     pending: PendingEnvelope
     size: int = 0
+    name: str = ""  # in memory only, for the acknowledgment page; stored only in the envelope
 
 
 @dataclass
@@ -114,7 +115,7 @@ class _Ingest:
             fname = check_file_name(seg.filename)
             sub_id = new_id()
             pending = self.store.begin(sub_id)
-            stored = StoredFile(sub_id, pending)
+            stored = StoredFile(sub_id, pending, name=fname)
             self.form.files.append(stored)
             meta = {"v": 1, "kind": "file", "report": self.report_id, "submission": sub_id,
                     "name": fname, "content_type": _content_type(seg)}

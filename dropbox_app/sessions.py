@@ -121,7 +121,10 @@ class Sessions:
 
     def open(self, token: str | None) -> SessionData | None:
         """The live session for ``token``; None when there is no cookie; SessionExpired when
-        the cookie names a session that has ended (the row is deleted then)."""
+        the cookie names a session that has ended. The ended row is not deleted here: a write
+        would take SQLite's write lock for the rest of the request (an upload sent on a compose
+        grant streams after this); whoever answers deletes it (``end``), and ``purge`` sweeps
+        what is left."""
         if not token or len(token) > 64:
             return None
         row_id = _row_id(token)
@@ -131,7 +134,6 @@ class Sessions:
             raise SessionExpired()
         now = self.clock.now()
         if now - data.last_seen > IDLE_SECONDS or now - data.created > ABSOLUTE_SECONDS:
-            self.db.delete(row)
             raise SessionExpired()
         return data
 

@@ -14,6 +14,8 @@ from pyramid.response import Response
 
 from policies.i18n import LANGUAGES, negotiate, translations
 
+from . import humane
+
 LANG_COOKIE = "lang"
 DOMAIN = "dropbox_app"
 
@@ -25,6 +27,9 @@ def environment(language: str) -> jinja2.Environment:
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined)
     env.install_gettext_translations(translations("dropbox_app", DOMAIN, language), newstyle=True)
+    env.filters["human_day"] = lambda value: humane.day(value, language)
+    env.filters["human_size"] = lambda value: humane.size(value, language)
+    env.filters["megabytes"] = humane.megabytes
     return env
 
 

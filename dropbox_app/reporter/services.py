@@ -53,6 +53,38 @@ def find_reporter(db: Session, lookup_id: bytes) -> Reporter | None:
     return db.scalar(select(Reporter).where(Reporter.lookup_id == lookup_id))
 
 
+UNUSED_REPORTER_DAYS = 7  # a codename issued but never used to send anything is forgotten then
+
+
+def register_codename(db: Session, clock: Clock, lookup_id: bytes, public_key: PublicKey
+                      ) -> Reporter:
+    """The reporter row, made when the codename is issued: its lookup id and public key only.
+    It lets a first-time reporter whose session ended before sending log in with the codename
+    they just wrote down and carry on, and it is what a report form's compose grant names.
+    Rows that never got a report are deleted after ``UNUSED_REPORTER_DAYS``."""
+    reporter = Reporter(id=new_id(), lookup_id=lookup_id, public_key=bytes(public_key),
+                        created_day=clock.day())
+    db.add(reporter)
+    return reporter
+
+
+def has_report(db: Session, reporter_id: str) -> bool:
+    return db.scalar(select(Report.id).where(Report.reporter_id == reporter_id).limit(1)) \
+        is not None
+
+
+def purge_unused_reporters(db: Session, clock: Clock) -> int:
+    import datetime as dt
+
+    from sqlalchemy import delete
+
+    cutoff = (clock.today() - dt.timedelta(days=UNUSED_REPORTER_DAYS)).isoformat()
+    used = select(Report.reporter_id)
+    res = db.execute(delete(Reporter).where(Reporter.created_day < cutoff,
+                                            Reporter.id.not_in(used)))
+    return res.rowcount or 0
+
+
 def seal_small(store: Store, recipients: Sequence[PublicKey], meta: dict, body: bytes
                ) -> PendingEnvelope:
     import io

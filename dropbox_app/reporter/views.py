@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nacl.public import PublicKey
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
@@ -18,16 +19,18 @@ from .. import auditors
 from ..db import release
 from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
-from ..models import Reply, Report, new_id
+from ..models import Reply, Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
 from ..throttle import LoginThrottle, spend_token, token_spent
-from . import services
+from . import compose, services
 from .policy import deadlines, signed_policy
 from .render import render
 
 HONEYPOT = "website"
-REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_token", HONEYPOT}))
-MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token", HONEYPOT}))
+REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_token",
+                                               compose.FIELD, HONEYPOT}))
+MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token",
+                                               compose.FIELD, HONEYPOT}))
 
 
 class NotReady(Exception):
@@ -59,6 +62,23 @@ def _recipients(request: Request) -> list:
 
 def _form_token() -> str:
     return new_id()
+
+
+def _grant_key(request: Request) -> bytes:
+    return compose.grant_key(request.registry["peluit.salt"])
+
+
+def _issue_grant(request: Request, purpose: str, subject: str) -> tuple[str, str]:
+    """A fresh form token and the compose grant bound to it (see compose.py)."""
+    token = _form_token()
+    return token, compose.issue(_grant_key(request), request.clock.hour(), purpose, subject,
+                                token)
+
+
+def _check_grant(request: Request, fields: dict[str, str], purpose: str
+                 ) -> compose.Grant | None:
+    return compose.check(_grant_key(request), request.clock.hour(),
+                         fields.get(compose.FIELD, ""), purpose, fields.get("form_token", ""))
 
 
 def _undo_on_abort(request: Request, pendings: list) -> None:
@@ -96,6 +116,7 @@ def _housekeeping(request: Request, throttle: LoginThrottle) -> None:
     where a write happens anyway, so that no background job is needed."""
     throttle.purge()
     Sessions(request.dbsession, request.clock).purge()
+    services.purge_unused_reporters(request.dbsession, request.clock)
 
 
 # -- landing ---------------------------------------------------------------------------------
@@ -126,6 +147,8 @@ def codename_new(request: Request) -> Response:
                                    request.registry["peluit.argon2"])
         if services.find_reporter(request.dbsession, keys.lookup_id) is None:
             break
+    services.register_codename(request.dbsession, request.clock, keys.lookup_id,
+                               keys.public_key)
     request.session_state.replace(keys.private_key, keys.lookup_id, None, False)
     response = render(request, "codename.jinja2", codename=str(codename),
                       words=list(codename.words), words_language=codename.language)
@@ -144,29 +167,40 @@ def codename_confirm(request: Request) -> Response:
 
 # -- report ----------------------------------------------------------------------------------
 
-def report_form(request: Request, fields: dict | None = None, error: str | None = None,
-                status: int = 200) -> Response:
+def report_form(request: Request) -> Response:
     data = _session(request)
     if data.reporter_id is not None:
         return HTTPSeeOther(request.route_path("followup"))
     if not data.confirmed:
         raise SessionExpired()
-    ready = bool(auditors.recipients(request.dbsession))
-    if not ready:
+    reporter = services.find_reporter(request.dbsession, data.lookup_id)
+    if reporter is None:  # a session opened before codenames were registered at issue
+        reporter = services.register_codename(request.dbsession, request.clock,
+                                                  data.lookup_id, data.key.public_key)
+        request.dbsession.flush()
+    return _report_page(request, reporter.id)
+
+
+def _report_page(request: Request, reporter_id: str, fields: dict | None = None,
+                 error: str | None = None, status: int = 200) -> Response:
+    if not auditors.recipients(request.dbsession):
         raise NotReady()
+    token, grant = _issue_grant(request, "report", reporter_id)
     return render(request, "report.jinja2", status=status, fields=fields or {}, error=error,
-                  categories=_cfg(request).categories, form_token=_form_token(),
+                  categories=_cfg(request).categories, form_token=token, compose=grant,
+                  compose_hours=compose.COMPOSE_HOURS,
                   max_upload=_cfg(request).max_upload_bytes, min_what=services.MIN_WHAT)
 
 
 def report_submit(request: Request) -> Response:
-    data = _session(request)
-    if data.reporter_id is not None:
+    data = request.session_state.data
+    if data is not None and data.reporter_id is not None:
         # The report form is only offered before the first report: this is the same form
         # sent again (the back button, a double click). Nothing of it is read or stored.
         return render(request, "duplicate.jinja2", status=409)
-    if not data.confirmed:
-        raise SessionExpired()
+    # Without a live, confirmed session the form's compose grant decides, once the body is
+    # read: a report typed for hours is accepted after the session timed out.
+    live = data is not None and data.confirmed
     recipients = _recipients(request)
     report_id = new_id()
     form = _stream(request, report_id, REPORT_LIMITS, recipients)
@@ -178,33 +212,56 @@ def report_submit(request: Request) -> Response:
         if category and category not in _cfg(request).categories:
             raise FormError("malformed")
         token = fields.get("form_token", "")
-        if not token or token_spent(request.dbsession, token):
+        if live:
+            reporter = services.find_reporter(request.dbsession, data.lookup_id)
+            public_key, lookup_id = data.key.public_key, data.lookup_id
+        else:
+            grant = _check_grant(request, fields, "report")
+            reporter = request.dbsession.get(Reporter, grant.subject) if grant else None
+            if reporter is None:
+                raise SessionExpired()
+            public_key, lookup_id = PublicKey(reporter.public_key), reporter.lookup_id
+        if not token or token_spent(request.dbsession, token) or (
+                reporter is not None and services.has_report(request.dbsession, reporter.id)):
             form.discard()
             return render(request, "duplicate.jinja2", status=409)
         if len(fields.get("what", "").strip()) < services.MIN_WHAT:
             form.discard()
             keep = {k: v for k, v in fields.items() if k in services.REPORT_FIELDS}
-            return report_form(request, keep, error="what_short", status=400)
+            if reporter is None:
+                reporter = services.register_codename(request.dbsession, request.clock,
+                                                  data.lookup_id, data.key.public_key)
+                request.dbsession.flush()
+            return _report_page(request, reporter.id, keep, error="what_short", status=400)
         if not spend_token(request.dbsession, request.clock, token):
             form.discard()
             request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
         filed = services.file_report(
             request.dbsession, request.registry["peluit.store"], request.clock, recipients,
-            data.key.public_key, data.lookup_id, data.reporter_id, report_id, form,
+            public_key, lookup_id, reporter.id if reporter else None, report_id, form,
             request.language)
     except BaseException:
         form.discard()
         raise
     _undo_on_abort(request, filed.pendings)
     request.dbsession.flush()
-    data.reporter_id = filed.report.reporter_id
-    return HTTPSeeOther(request.route_path("report.received"))
+    # The acknowledgment is this response, not a redirect: it lists the files received, whose
+    # names exist only in this process's memory and inside the envelopes.
+    response = render(request, "received.jinja2", deadlines=deadlines(request), session=live,
+                      files_received=form.files)
+    if live:
+        data.reporter_id = filed.report.reporter_id
+    else:
+        # Sent on the grant alone: the session had ended; its row and cookie go too.
+        request.session_state.end()
+        response.delete_cookie(COOKIE, path="/")
+    return response
 
 
 def report_received(request: Request) -> Response:
     _session(request, reporter=True)
-    return render(request, "received.jinja2", deadlines=deadlines(request))
+    return render(request, "received.jinja2", deadlines=deadlines(request), session=True)
 
 
 # -- returning with the codename -------------------------------------------------------------
@@ -233,6 +290,13 @@ def login(request: Request) -> Response:
     if reporter is None:
         throttle.failed(keys.lookup_id)
         return render(request, "login_failed.jinja2", status=400, reason="unknown")
+    if not services.has_report(request.dbsession, reporter.id):
+        # A codename issued and written down, whose session ended before the report was sent:
+        # carry on to the report form with it.
+        request.session_state.replace(keys.private_key, keys.lookup_id, None, True)
+        response = HTTPSeeOther(request.route_path("report.new"))
+        _set_session_cookie(response, request.session_state.token)
+        return response
     request.session_state.replace(keys.private_key, keys.lookup_id, reporter.id, True)
     response = HTTPSeeOther(request.route_path("followup"))
     _set_session_cookie(response, request.session_state.token)
@@ -256,19 +320,51 @@ def followup(request: Request) -> Response:
               "replies": services.replies_for(db, store, request.clock, r, data.key),
               "sent": services.sent_summary(db, r)} for r in reports]
     return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
-                  form_token=_form_token, max_upload=_cfg(request).max_upload_bytes,
+                  form_grant=lambda rid: _issue_grant(request, "message", rid),
+                  compose_hours=compose.COMPOSE_HOURS,
+                  max_upload=_cfg(request).max_upload_bytes,
                   ready=bool(auditors.recipients(db)))
 
 
+def _message_report(request: Request, fields: dict[str, str] | None) -> Report | None:
+    """The report a message form writes to: the session's own, or, when the session has ended,
+    the one the form's compose grant names (None: neither; with ``fields`` None, before the
+    body is read, None means "decide on the grant once it is read")."""
+    data = request.session_state.data
+    if data is not None and data.reporter_id is not None:
+        return _own_report(request, data, request.matchdict["report"])
+    if fields is None:
+        return None
+    grant = _check_grant(request, fields, "message")
+    if grant is None or grant.subject != request.matchdict["report"]:
+        raise SessionExpired()
+    report = request.dbsession.get(Report, grant.subject)
+    if report is None:
+        raise SessionExpired()
+    return report
+
+
+def _sent(request: Request, live: bool, files: list | None = None) -> Response:
+    """The acknowledgment of a message (and the names of its files, shown only here)."""
+    response = render(request, "sent.jinja2", session=live, files_received=files or [])
+    if not live:
+        request.session_state.end()
+        response.delete_cookie(COOKIE, path="/")
+    return response
+
+
 def message_submit(request: Request) -> Response:
-    data = _session(request, reporter=True)
-    report = _own_report(request, data, request.matchdict["report"])
+    report = _message_report(request, None)
+    live = report is not None
+    report_id = report.id if report is not None else request.matchdict["report"]
     recipients = _recipients(request)
-    form = _stream(request, report.id, MESSAGE_LIMITS, recipients)
+    form = _stream(request, report_id, MESSAGE_LIMITS, recipients)
     try:
         fields = form.fields
         if fields.get(HONEYPOT):
             raise FormError("honeypot")
+        if report is None:
+            report = _message_report(request, fields)
         in_reply_to = fields.get("in_reply_to", "")
         if in_reply_to:
             reply = request.dbsession.get(Reply, in_reply_to)
@@ -288,13 +384,12 @@ def message_submit(request: Request) -> Response:
         form.discard()
         raise
     _undo_on_abort(request, pendings)
-    return HTTPSeeOther(request.route_path("followup", _query={"done": "message"}))
+    return _sent(request, live, form.files)
 
 
 def retaliation_submit(request: Request) -> Response:
     form = request.form
-    data = _session(request, reporter=True)
-    report = _own_report(request, data, request.matchdict["report"])
+    report = _message_report(request, form)
     recipients = _recipients(request)
     if form.get(HONEYPOT):
         raise FormError("honeypot")
@@ -311,6 +406,9 @@ def retaliation_submit(request: Request) -> Response:
                                     request.clock, recipients, report,
                                     StreamedForm(fields={"text": text}), kind="retaliation")
     _undo_on_abort(request, pendings)
+    data = request.session_state.data
+    if data is None or data.reporter_id is None:
+        return _sent(request, False)
     return HTTPSeeOther(request.route_path("followup", _query={"done": "retaliation"}))
 
 

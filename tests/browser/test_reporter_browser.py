@@ -95,8 +95,9 @@ def test_reporter_journey_without_javascript(browser, live, tmp_path):
     evidence.write_bytes(b"Rp 500.000 per permit\n" * 2000)
     d.find_element(By.NAME, "files").send_keys(str(evidence))
     _submit(d)
-    assert d.current_url.endswith("/report/received")
     assert "working days" in d.page_source
+    # The acknowledgment names the files received (this response only: never stored).
+    assert "daftar tarif.txt" in d.find_element(By.CSS_SELECTOR, "ul.files").text
 
     with session_factory(engine)() as s:
         subs = s.scalars(select(Submission)).all()
@@ -124,7 +125,7 @@ def test_reporter_journey_without_javascript(browser, live, tmp_path):
 
     # Come back with the codename, typed sloppily.
     d.get(base + "/")
-    d.find_element(By.ID, "codename").send_keys("  " + codename.upper().replace(" ", ",  "))
+    d.find_element(By.ID, "codename-back").send_keys("  " + codename.upper().replace(" ", ",  "))
     _click(d, d.find_element(By.CSS_SELECTOR, "form[action='/login'] button"))
     assert d.current_url.endswith("/followup")
     assert "Received" in d.find_element(By.CSS_SELECTOR, ".status").text
@@ -138,6 +139,8 @@ def test_reporter_journey_without_javascript(browser, live, tmp_path):
     d.find_element(By.CSS_SELECTOR, f"{answer_form} input[type=file]").send_keys(str(receipt))
     _submit(d, answer_form)
     assert "encrypted and stored" in d.page_source
+    assert "kuitansi.txt" in d.find_element(By.CSS_SELECTOR, "ul.files").text
+    _click(d, d.find_element(By.LINK_TEXT, "Back to your report's page"))
 
     # Report retaliation.
     d.find_element(By.CSS_SELECTOR, "form[action$='/retaliation'] textarea").send_keys(

@@ -123,7 +123,7 @@ class Browser:
         return self.app.post("/codename/confirm", {"csrf_token": csrf(self.app),
                                                    "written_down": "yes"}, status=303)
 
-    def report(self, what: str, files=(), status: int = 303, **fields: str):
+    def report(self, what: str, files=(), status: int = 200, **fields: str):
         page = self.app.get("/report/new")
         params = [("csrf_token", csrf(self.app)), ("form_token", form_token(page)),
                   ("what", what), *fields.items()]
@@ -147,7 +147,7 @@ class Browser:
         return re.search(r"/followup/([0-9a-f]{32})/message",
                          self.app.get("/followup").text).group(1)
 
-    def message(self, text: str, files=(), in_reply_to: str = "", status: int = 303):
+    def message(self, text: str, files=(), in_reply_to: str = "", status: int = 200):
         page = self.app.get("/followup")
         rid = re.search(r"/followup/([0-9a-f]{32})/message", page.text).group(1)
         params = [("csrf_token", csrf(self.app)), ("form_token", form_token(page)),

@@ -116,7 +116,7 @@ def test_bad_file_names(app, reporter, config, db, name):
 ])
 def test_good_file_names_are_kept(app, reporter, config, db, auditor, sent, kept):
     token = _ready(reporter)
-    _send(app, _body(app, token, sent, content=b"%PDF"), "b0undary", 303)
+    _send(app, _body(app, token, sent, content=b"%PDF"), "b0undary", 200)
     from .conftest import open_submissions
 
     names = [m.get("name") for m, _ in open_submissions(db, config.store_dir, auditor)]
@@ -181,7 +181,7 @@ def test_too_short_description_keeps_the_text(app, reporter, config, db):
 
 def test_second_submit_of_the_same_form(app, reporter, config, db):
     token = _ready(reporter)
-    _post_report(app, token, [("files", "a.txt", b"one")], status=303)
+    _post_report(app, token, [("files", "a.txt", b"one")], status=200)
     # The reporter goes back and sends the same page again: nothing is stored twice.
     res = _post_report(app, token, [("files", "a.txt", b"one")], status=409)
     _clear_page(res)
@@ -192,7 +192,7 @@ def test_second_submit_of_the_same_form(app, reporter, config, db):
     params = [("csrf_token", csrf(app)), ("form_token", tok), ("in_reply_to", ""),
               ("text", "more")]
     app.post(f"/followup/{rid}/message", params=params, content_type="multipart/form-data",
-             status=303)
+             status=200)
     res = app.post(f"/followup/{rid}/message", params=params,
                    content_type="multipart/form-data", status=409)
     _clear_page(res)

@@ -102,7 +102,7 @@ def test_no_plaintext_in_any_file_the_server_touches(tmp_path):
 
         status, page = send_multipart(client, "/report/new/send", pieces, length, ctype,
                                       pause_at=length // 2, on_pause=inspect)
-        assert status == 303, page[:300]
+        assert status == 200, page[:300]
     finally:
         server.stop()
 
@@ -165,7 +165,7 @@ def test_a_killed_upload_leaves_nothing_visible(tmp_path):
     finally:
         server.stop()
     db = sqlite3.connect(tmp_path / "d" / "peluit.sqlite")
-    for table in ("reporters", "reports", "submissions"):
+    for table in ("reports", "submissions"):  # the reporter row exists from issue on
         assert db.execute(f"select count(*) from {table}").fetchone() == (0,)  # noqa: S608
     db.close()
     assert not list(store.glob("*.env"))

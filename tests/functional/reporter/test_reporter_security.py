@@ -307,12 +307,21 @@ def test_a_reporter_cannot_touch_another_reporters_report(app, db, config):
     assert db.scalar(select(func.count()).select_from(Submission)) == 2
 
 
-def test_abandoned_codename_leaves_nothing(app, reporter, db):
+def test_abandoned_codename_is_forgotten_after_a_week(app, reporter, db, clock):
+    # The codename is registered when it is issued (lookup id and public key only), so that a
+    # reporter whose session ends before sending can carry on with it; unused, it goes.
     reporter.get_codename()
     reporter.confirm()
     reporter.logout()
-    assert db.scalar(select(func.count()).select_from(Reporter)) == 0
+    assert db.scalar(select(func.count()).select_from(Reporter)) == 1
     assert db.scalar(select(func.count()).select_from(ReporterSession)) == 0
+    clock.advance(8 * 86400)
+    from crypto import codename as codenames
+
+    # A well-formed codename nobody holds: its login runs the housekeeping.
+    Client(app).login(str(codenames.generate("id")), status=400)
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Reporter)) == 0
 
 
 def test_unconfirmed_codename_cannot_report(app, reporter):
