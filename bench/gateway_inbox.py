@@ -10,7 +10,6 @@ level before the download (the bundle is never held in memory)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import os
 import secrets
@@ -25,6 +24,7 @@ from pathlib import Path
 import psutil
 
 from dropbox_app.gateway.adminlog import SHELL
+from peluit.ground.clock import Clock
 
 
 def _setup(base: Path, count: int, size: int):  # noqa: ANN202
@@ -45,7 +45,7 @@ def _setup(base: Path, count: int, size: int):  # noqa: ANN202
     engine = make_engine(cfg.database_url)
     factory = session_factory(engine)
     auditor = AuditorIdentity.generate("Bench")
-    today = dt.date.today()
+    today = Clock().today()
     hasher = PassphraseHasher(TEST_COST)
     store = Store(cfg.store_dir)
     block = os.urandom(1 << 20)
@@ -149,7 +149,7 @@ def main() -> None:
 
         with session_factory(engine)() as db, db.begin():
             prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id,
-                                         dt.date.today(), actor=SHELL)
+                                         Clock().today(), actor=SHELL)
         t0 = time.monotonic()
         n = sum(len(b) for b in inbox.StreamedBundle(prepared.manifest, prepared.signer,
                                                       Store(cfg.store_dir).open))

@@ -39,10 +39,10 @@ def _setup(data: Path) -> tuple[object, str]:
     from crypto.identity import AuditorIdentity
     from dropbox_app import auditors
     from dropbox_app.app import make_http_server, make_reporter_app
-    from dropbox_app.clock import Clock
     from dropbox_app.config import initialise, load
     from dropbox_app.db import make_engine, session_factory
     from dropbox_app.server import bound_port
+    from peluit.ground.clock import Clock
 
     path = initialise(data, reporter_listen="127.0.0.1:0")
     cfg = load(path)

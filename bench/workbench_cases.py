@@ -116,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from crypto.identity import ServerKey
     from crypto.kdf import DEFAULT_PARAMS
+    from peluit.ground.clock import FixedClock
     from policies.calendar import WorkingCalendar
     from workbench import db, vault
-    from workbench.cases.clock import FixedClock
     from workbench.cases.search import CaseSearch
     from workbench.cases.service import CaseService, Filters, User, sketch_key
 

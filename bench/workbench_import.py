@@ -13,7 +13,6 @@ files and database go to the disk with fsync, which is what bounds the import.""
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ from crypto import bundle, envelope
 from crypto.encoding import b64encode
 from crypto.identity import ServerKey
 from crypto.kdf import TEST_PARAMS
+from peluit.ground.clock import Clock
 
 PASS = "benchmark passphrase, not secret"
 DEPLOYMENT = "b" * 32
@@ -68,7 +68,7 @@ def build(root: Path, count: int, size: int) -> tuple[Path, Path, int, int]:
         path.write_bytes(envelope.seal_bytes(body, recipients, meta))
         members.append(bundle.member_for_file(path.name, str(path)))
         entries.append({"id": sid, "report": report, "reporter_key": b64encode(bytes(reporter)),
-                        "kind": kind, "member": path.name, "day": dt.date.today().isoformat()})
+                        "kind": kind, "member": path.name, "day": Clock().today().isoformat()})
     manifest = bundle.make_manifest("inbox", DEPLOYMENT, server.signing, 1, members,
                                     {"submissions": entries})
     out = root / "inbox.bundle"

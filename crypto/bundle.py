@@ -31,6 +31,8 @@ from typing import Any, BinaryIO
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
+from peluit.ground.clock import Clock
+
 from .encoding import canonical_json, parse_canonical_json, valid_day
 from .errors import (
     AuthenticationError,
@@ -113,7 +115,7 @@ def make_manifest(kind: str, deployment: str, signer: SigningKey, seq: int,
     for m in members:
         _check_member(m)
     return Manifest(kind, deployment, sign_key_id(signer.verify_key), seq,
-                    (today or dt.date.today()).isoformat(), tuple(members), body or {})
+                    (today or Clock().today()).isoformat(), tuple(members), body or {})
 
 
 def iter_bundle(manifest: Manifest, signer: SigningKey,

@@ -17,6 +17,8 @@ from nacl.exceptions import BadSignatureError
 from nacl.public import PrivateKey, PublicKey
 from nacl.signing import SigningKey, VerifyKey
 
+from peluit.ground.clock import Clock
+
 from . import sealed
 from .encoding import (
     b64decode,
@@ -137,7 +139,7 @@ def _make_card(kind: CardKind, name: str, signing: SigningKey, box_key: PublicKe
         raise ValueError("name must be 1-80 printable characters, no control or format characters")
     if box_key is not None and not usable_box_key(bytes(box_key)):
         raise ValueError("weak box key")
-    created = (today or dt.date.today()).isoformat()
+    created = (today or Clock().today()).isoformat()
     unsigned = _unsigned_fields(kind, name, signing.verify_key, box_key, created)
     sig = signing.sign(CARD_DOMAIN + canonical_json(unsigned)).signature
     return Card(kind, name, signing.verify_key, box_key, created, sig)

@@ -10,9 +10,9 @@ from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.router import Router
 
 from crypto.kdf import Argon2Params
+from peluit.ground.clock import Clock
 
 from . import serversecret
-from .clock import Clock
 from .config import Config
 from .db import make_engine
 from .store import Store
@@ -31,7 +31,7 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
     cfg.registry["peluit.config"] = config
     cfg.registry["peluit.store"] = store
     cfg.registry["peluit.engine"] = engine
-    the_clock = clock or Clock()
+    the_clock = clock or config.clock()
     cfg.add_request_method(lambda request: the_clock, "clock", reify=True)
     cfg.include(".db")
     cfg.include(".security")

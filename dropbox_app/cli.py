@@ -154,8 +154,8 @@ def _session(cfg: Any) -> Any:
 
 
 def cmd_auditor_enroll(args: argparse.Namespace) -> int:
+
     from .auditors import enroll
-    from .clock import Clock
     from .gateway.adminlog import SHELL
 
     cfg = load_config(args)
@@ -165,7 +165,7 @@ def cmd_auditor_enroll(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot read {args.card}: {exc.strerror}") from None
     with _session(cfg) as db, db.begin():
-        result = enroll(db, data, Clock().day(), actor=SHELL)
+        result = enroll(db, data, cfg.clock().day(), actor=SHELL)
     state = "already enrolled (active)" if result.already else "enrolled"
     print(f"{state}: {result.name}")
     print(f"key id:      {result.key_id}")
@@ -193,14 +193,14 @@ def cmd_auditor_list(args: argparse.Namespace) -> int:
 
 
 def cmd_auditor_set(args: argparse.Namespace) -> int:
+
     from .auditors import set_active
-    from .clock import Clock
     from .gateway.adminlog import SHELL
 
     cfg = load_config(args)
     _check_db(cfg)
     with _session(cfg) as db, db.begin():
-        row = set_active(db, args.key_id, args.active, actor=SHELL, day=Clock().day())
+        row = set_active(db, args.key_id, args.active, actor=SHELL, day=cfg.clock().day())
         name = row.name
     print(f"{'enabled' if args.active else 'disabled'}: {name}")
     return 0

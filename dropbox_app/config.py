@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.kdf import MIN_MEMORY_KIB, MIN_TIME_COST, SALT_BYTES, Argon2Params
+from peluit.ground.clock import DEFAULT_ZONE, Clock, zone_info
 
 CONFIG_NAME = "peluit.toml"
 DEFAULT_CATEGORIES = ("abuse_of_authority", "corruption", "pungli", "gratification",
@@ -48,12 +49,17 @@ class Config:
     argon2: Argon2Params = field(default_factory=Argon2Params)
     retention_days: int = 30
     default_language: str = "id"
+    time_zone: str = DEFAULT_ZONE       # every recorded day is a day in this zone
     reporter_listen: Listen = Listen("127.0.0.1", 8080)
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
     gateway_listen: Listen = Listen("127.0.0.1", 8081)
     tor_data_dir: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def clock(self) -> Clock:
+        """The clock service of this deployment (days in its time zone)."""
+        return Clock(self.time_zone)
 
     def salt(self) -> bytes:
         try:
@@ -161,6 +167,13 @@ def from_dict(doc: dict[str, Any], base_dir: Path) -> Config:
     if lang not in ("id", "en"):
         raise ConfigError("server.default_language must be \"id\" or \"en\"")
 
+    zone = server.get("time_zone", DEFAULT_ZONE)
+    try:
+        zone_info(zone if isinstance(zone, str) else "")
+    except ValueError:
+        raise ConfigError(f"server.time_zone must be a tz database name such as "
+                          f"\"{DEFAULT_ZONE}\"") from None
+
     cats = reporter.get("categories", list(DEFAULT_CATEGORIES))
     if (not isinstance(cats, list) or not cats
             or not all(isinstance(c, str) and c in KNOWN_CATEGORIES for c in cats)
@@ -182,6 +195,7 @@ def from_dict(doc: dict[str, Any], base_dir: Path) -> Config:
         argon2=argon2,
         retention_days=_int(server, "retention_days", 30, 1, 3650, "server"),
         default_language=lang,
+        time_zone=zone,
         reporter_listen=parse_listen(reporter.get("listen", "127.0.0.1:8080"), "reporter.listen"),
         max_upload_bytes=_int(reporter, "max_upload_bytes", DEFAULT_MAX_UPLOAD,
                               1024 * 1024, 64 * 1024 ** 3, "reporter"),
@@ -219,6 +233,7 @@ server_key_file = "secrets/server.key"
 argon2 = {{ t = 3, m = 65536, p = 1 }}
 retention_days = 30
 default_language = "{language}"
+time_zone = "{time_zone}"               # the day every record carries, here and on the workbench
 
 [reporter]
 listen = "{reporter_listen}"
@@ -255,6 +270,7 @@ def initialise(data_dir: Path, *, reporter_listen: str = "127.0.0.1:8080",
         write_atomic(key, ServerKey.generate().to_bytes())
     text = TEMPLATE.format(
         deployment_id=secrets.token_hex(16), database_url=database_url, language=language,
+        time_zone=DEFAULT_ZONE,
         reporter_listen=reporter_listen, gateway_listen=gateway_listen,
         max_upload=DEFAULT_MAX_UPLOAD,
         categories=", ".join(f'"{c}"' for c in DEFAULT_CATEGORIES))

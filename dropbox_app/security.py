@@ -15,14 +15,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPMethodNotAllowed
 from pyramid.request import Request
 from pyramid.response import Response
+
+from peluit.ground.wsgi import clean_cookie_header, url_is_utf8
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -41,7 +41,6 @@ HEADERS = {
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST"})
 SMALL_BODY = 256 * 1024  # urlencoded forms: a long message fits with room to spare
 # Our cookies are a few short random tokens; anything else in the header is dropped unread.
-_COOKIE_PAIR = re.compile(r'[A-Za-z0-9_.-]{1,64}=("?)[A-Za-z0-9_.~+/=-]{0,256}\1')
 MAX_COOKIE_PAIRS = 16
 BAD_URL = "peluit.bad_url"
 BAD_METHOD = "peluit.bad_method"
@@ -65,32 +64,19 @@ def streaming_limit(request: Request) -> int | None:
     return limits.get(route.name)
 
 
-def _utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def clean_environ(environ: dict) -> None:
     """Before anything parses the request: a path or query string that is not UTF-8 is
     replaced by a harmless one and marked (``check_body`` answers 400), and the Cookie header
     keeps only a few well-formed pairs. Linear time, whatever was sent."""
-    try:
-        path = environ.get("PATH_INFO", "").encode("latin-1")
-        query = unquote_to_bytes(environ.get("QUERY_STRING", "").encode("latin-1"))
-    except UnicodeEncodeError:
-        path, query = b"\xff", b""
-    if not (_utf8(path) and _utf8(query)):
+    if not url_is_utf8(environ):
+        try:
+            path = environ.get("PATH_INFO", "").encode("latin-1")
+        except UnicodeEncodeError:
+            path = b"\xff"
         environ[BAD_URL] = True
         environ["PATH_INFO"] = path.decode("utf-8", "replace").encode("utf-8").decode("latin-1")
         environ["QUERY_STRING"] = ""
-    cookie = environ.get("HTTP_COOKIE")
-    if cookie is not None:
-        pairs = [p for p in (part.strip() for part in cookie.split(";"))
-                 if _COOKIE_PAIR.fullmatch(p)]
-        environ["HTTP_COOKIE"] = "; ".join(pairs[:MAX_COOKIE_PAIRS])
+    clean_cookie_header(environ, MAX_COOKIE_PAIRS)
 
 
 def check_body(request: Request) -> None:

@@ -25,7 +25,8 @@ from nacl.public import PrivateKey
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from .clock import Clock
+from peluit.ground.clock import Clock
+
 from .models import ReporterSession
 
 COOKIE = "peluit_session"
@@ -112,7 +113,7 @@ class Sessions:
     def create(self, private_key: PrivateKey, lookup_id: bytes, reporter_id: str | None,
                confirmed: bool) -> tuple[str, SessionData]:
         token = secrets.token_urlsafe(_TOKEN_BYTES)
-        now = self.clock.now()
+        now = self.clock.timestamp()
         data = SessionData(bytes(private_key), lookup_id, reporter_id, confirmed, now, now)
         row_id = _row_id(token)
         self.db.add(ReporterSession(id=row_id, sealed=_seal(token, row_id, data),
@@ -132,14 +133,14 @@ class Sessions:
         data = _open(token, row_id, row.sealed) if row is not None else None
         if data is None:
             raise SessionExpired()
-        now = self.clock.now()
+        now = self.clock.timestamp()
         if now - data.last_seen > IDLE_SECONDS or now - data.created > ABSOLUTE_SECONDS:
             raise SessionExpired()
         return data
 
     def save(self, token: str, data: SessionData) -> None:
         """Write the session back (called after the view, so a long upload holds no lock)."""
-        data.last_seen = self.clock.now()
+        data.last_seen = self.clock.timestamp()
         row_id = _row_id(token)
         row = self.db.get(ReporterSession, row_id)
         if row is not None:

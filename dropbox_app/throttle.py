@@ -29,7 +29,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .clock import Clock
+from peluit.ground.clock import Clock
+
 from .models import Throttle, UsedToken
 
 GLOBAL_FAILURES_PER_HOUR: int | None = None  # see above: a global lockout is a DoS lever

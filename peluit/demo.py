@@ -46,7 +46,6 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     """Create the demo installation in ``data_dir``; returns its credentials."""
     from crypto.identity import AuditorIdentity
     from dropbox_app import auditors
-    from dropbox_app.clock import Clock
     from dropbox_app.config import initialise, load
     from dropbox_app.db import make_engine, session_factory, upgrade
     from dropbox_app.gateway import accounts
@@ -71,8 +70,8 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     engine = make_engine(cfg.database_url)
     try:
         with session_factory(engine)() as db, db.begin():
-            auditors.enroll(db, lead_card.to_bytes(), Clock().day(), actor=SHELL)
-            admin = accounts.create(db, PassphraseHasher(), "admin", "admin", Clock().day(),
+            auditors.enroll(db, lead_card.to_bytes(), cfg.clock().day(), actor=SHELL)
+            admin = accounts.create(db, PassphraseHasher(), "admin", "admin", cfg.clock().day(),
                                     language, actor=SHELL)
     finally:
         engine.dispose()

@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from peluit.ground.clock import Clock
+
 
 class _Fail(Exception):
     """A user error inside one of these commands: one line on stderr, exit 1."""
@@ -174,7 +176,6 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 
 def _audit_checkpoint(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from policies.auditlog import sign_checkpoint, verify
 
@@ -187,7 +188,7 @@ def _audit_checkpoint(args: argparse.Namespace) -> int:
         raise _Fail(f"refusing to sign a damaged log: {problems[0]}")
     identity = load_identity(args.identity)
     cp = sign_checkpoint(entries[-1], identity.signing, signer=identity.name,
-                         at=dt.date.today().isoformat())
+                         at=Clock().today().isoformat())
     write_atomic(args.out, cp.to_bytes() + b"\n")
     print(f"checkpoint: seq {cp.seq}, head {cp.head}, written to {args.out}")
     return 0

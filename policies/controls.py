@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.kdf import MIN_MEMORY_KIB, MIN_TIME_COST
+from peluit.ground.clock import Clock
 
 MIN_ACTIVE_CARDS = 2
 MAX_UNIT_EXPOSURE = 2.0
@@ -361,7 +362,7 @@ def to_json(facts: DeploymentFacts, policy: Any, outcomes: list[Outcome],
 
 
 def to_html(report: dict[str, Any], language: str = "id") -> str:
-    from policies.i18n import translations
+    from peluit.ground.i18n import translations
 
     _ = translations("policies", "policies", language).gettext
     e = html.escape
@@ -454,7 +455,7 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
     from policies import documents
     from policies.documents import write_atomic
 
-    today = today or dt.date.today()
+    today = today or Clock().today()
     facts = (gather or gatherer())(Path(config), policy_dir=policy_dir)
     if workbench_deadlines is not None:
         facts.workbench_deadlines = load_workbench_deadlines(workbench_deadlines)

@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peluit.ground.clock import Clock
+
 THRESHOLD = 5
 EXPORT_FORMAT = "peluit-stats-export"
 DEADLINES = ("acknowledgment", "verification", "completion", "retaliation")
@@ -374,7 +376,7 @@ def _bar_chart(title: str, items: list[tuple[str, float | None, str]]) -> str:
 
 def to_html_fragment(report: Report, language: str = "id") -> str:
     """The report as HTML to embed in a page (the workbench's): no <style>, no scripts."""
-    from policies.i18n import translations
+    from peluit.ground.i18n import translations
 
     t = translations("policies", "policies", language)
     _ = t.gettext
@@ -429,7 +431,7 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
 
 def to_html(report: Report, language: str = "id") -> str:
     """A standalone printable page: the fragment with its own small stylesheet."""
-    from policies.i18n import translations
+    from peluit.ground.i18n import translations
 
     title = translations("policies", "policies", language).gettext("Whistleblowing statistics")
     e = html.escape
@@ -503,4 +505,4 @@ def run_report(export: Path, out_dir: Path, language: str = "id") -> int:
 
 
 def today_month(today: dt.date | None = None) -> str:
-    return (today or dt.date.today()).strftime("%Y-%m")
+    return (today or Clock().today()).strftime("%Y-%m")

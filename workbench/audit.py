@@ -5,20 +5,20 @@ because the log is plain (``peluit audit verify`` reads it without the vault key
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from peluit.ground.clock import Clock
 from policies import auditlog
 
 from . import db
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+    return Clock().now().strftime("%Y-%m-%dT%H:%MZ")  # an instant, in UTC
 
 
 def last_entry(session: Session) -> auditlog.Entry | None:

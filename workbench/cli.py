@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from peluit.ground.clock import Clock
+
 DEFAULT_PORT = 8090
 # Gateway admin log entries an import prints (the first import may bring a thousand).
 SHOW_GATEWAY_LOG = 20
@@ -287,12 +289,11 @@ def cmd_remove_auditor(args: argparse.Namespace) -> int:
 
 
 def cmd_pin_server(args: argparse.Namespace) -> int:
-    import datetime as dt
 
     from . import servercards
     card_bytes = _read_card(args.card)
     card = _with_session(args, lambda session, by: servercards.pin_replacement(
-        session, by, card_bytes, args.fingerprint, dt.date.today().isoformat()))
+        session, by, card_bytes, args.fingerprint, Clock().today().isoformat()))
     print(f"The vault now trusts server key {card.key_id} (fingerprint {card.fingerprint}); "
           "bundles signed by the keys before it are refused.")
     return 0

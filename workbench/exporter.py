@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from crypto import bundle, envelope
 from crypto.encoding import canonical_json
+from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, temp_beside
 
 from . import audit, db, vault
@@ -63,7 +64,7 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
     try:
         db.create_schema(engine)
         with db.unlocked(vault_key), Session(engine) as session, session.begin():
-            result = _export(session, unlocked, tmp, today or dt.date.today(), resend_from)
+            result = _export(session, unlocked, tmp, today or Clock().today(), resend_from)
             os.replace(tmp, out)
             renamed = True
             fsync_dir(out.parent)

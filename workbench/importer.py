@@ -13,7 +13,6 @@ than the last one accepted from its signer is refused, so importing twice change
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -36,6 +35,7 @@ from crypto.errors import (
 )
 from crypto.identity import Card
 from crypto.keys import usable_box_key
+from peluit.ground.clock import Clock
 
 from . import audit, db, filestore, gatewaylog, vault
 
@@ -233,7 +233,7 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
                   today: str | None = None) -> ImportResult:
     """Import one inbox bundle into the vault of ``unlocked``; raise ImportRefused on any fault."""
     vault_key = unlocked.require_content()
-    today = today or dt.date.today().isoformat()
+    today = today or Clock().today().isoformat()
     engine = db.make_engine(unlocked.path)
     try:
         db.create_schema(engine)

@@ -9,6 +9,8 @@ import secrets
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from peluit.ground.clock import Clock
+
 from . import db
 from .i18n import N_
 
@@ -36,7 +38,7 @@ def queue_reply(session: Session, report_id: str, author: str, text: str,
     seq = (session.scalar(select(func.max(db.Reply.seq))) or 0) + 1
     reply = db.Reply(id=secrets.token_hex(16), seq=seq, report_id=report_id, kind=kind,
                      text=text, author=author,
-                     created_day=(today or dt.date.today()).isoformat())
+                     created_day=(today or Clock().today()).isoformat())
     session.add(reply)
     session.flush()
     return reply
@@ -50,7 +52,7 @@ def queue_status(session: Session, report_id: str, status: str, author: str,
     if session.get(db.Report, report_id) is None:
         raise OutboxError(N_("No such report."))
     change = db.StatusChange(report_id=report_id, status=status, author=author,
-                             created_day=(today or dt.date.today()).isoformat())
+                             created_day=(today or Clock().today()).isoformat())
     session.add(change)
     session.flush()
     return change

@@ -36,6 +36,7 @@ from crypto.encoding import b64decode, b64encode
 from crypto.errors import CryptoError, MalformedError, WrongPassphraseError
 from crypto.identity import AuditorIdentity, Card
 from crypto.kdf import DEFAULT_PARAMS, Argon2Params, subkey
+from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, write_atomic
 
 from . import db
@@ -128,7 +129,7 @@ class AuditorRecord:
 
 
 def _today() -> str:
-    return dt.date.today().isoformat()
+    return Clock().today().isoformat()
 
 
 def is_vault(path: Path) -> bool:

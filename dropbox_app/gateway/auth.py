@@ -39,7 +39,7 @@ def gw_session(request: Request) -> sessions.ActiveSession | None:
     token = request.cookies.get(sessions.COOKIE)
     if not token:
         return None
-    return sessions.resume(request.dbsession, token, request.clock.now(),
+    return sessions.resume(request.dbsession, token, request.clock.timestamp(),
                            request.registry["peluit.gw_session_policy"])
 
 
@@ -53,6 +53,6 @@ def require(request: Request, permission: Permission, fresh: bool = False
     if permission not in ROLE_PERMISSIONS.get(session.user.role, set()):
         raise NotAllowed()
     policy = request.registry["peluit.gw_session_policy"]
-    if fresh and not policy.fresh(session.row.reauth_at, request.clock.now()):
+    if fresh and not policy.fresh(session.row.reauth_at, request.clock.timestamp()):
         raise NeedsReauth()
     return session

@@ -81,13 +81,13 @@ def _account_errors(func):
 
 @_account_errors
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from ..clock import Clock
+
     from . import accounts, adminlog
     from .passphrase import PassphraseHasher
 
     cfg, (engine, factory) = _open(args)
     with factory() as db, db.begin():
-        new = accounts.create(db, PassphraseHasher(), args.username, args.role, Clock().day(),
+        new = accounts.create(db, PassphraseHasher(), args.username, args.role, cfg.clock().day(),
                               cfg.default_language, actor=adminlog.SHELL)
     engine.dispose()
     _print_account(new)
@@ -114,13 +114,13 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 @_account_errors
 def cmd_user_change(args: argparse.Namespace) -> int:
-    from ..clock import Clock
+
     from . import accounts, adminlog, sessions
     from .passphrase import PassphraseHasher
 
     cfg, (engine, factory) = _open(args)
     new = None
-    who = {"actor": adminlog.SHELL, "day": Clock().day()}
+    who = {"actor": adminlog.SHELL, "day": cfg.clock().day()}
     with factory() as db, db.begin():
         if args.action == "reset":
             new = accounts.reset_credentials(db, PassphraseHasher(), args.username,
@@ -158,12 +158,12 @@ def cmd_key_show(args: argparse.Namespace) -> int:
 
 @_account_errors
 def cmd_key_rotate(args: argparse.Namespace) -> int:
-    from ..clock import Clock
+
     from . import adminlog, serverkey
 
     cfg, (engine, factory) = _open(args)
     with factory() as db, db.begin():
-        new = serverkey.rotate(db, cfg.server_key_file, Clock().day(), actor=adminlog.SHELL)
+        new = serverkey.rotate(db, cfg.server_key_file, cfg.clock().day(), actor=adminlog.SHELL)
     engine.dispose()
     print(f"new server key {new.key_id}, fingerprint {new.card().fingerprint}")
     print("The next inbox bundle, signed by the current key, announces it to the workbench; "
@@ -172,12 +172,12 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
-    from ..clock import Clock
+
     from . import adminlog, retention
 
     cfg, (engine, factory) = _open(args)
     with factory() as db, db.begin():
-        result = retention.run(db, cfg.store_dir, Clock().today(), cfg.retention_days,
+        result = retention.run(db, cfg.store_dir, cfg.clock().today(), cfg.retention_days,
                                actor=adminlog.SHELL)
     retention.compact(engine)
     engine.dispose()

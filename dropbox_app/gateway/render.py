@@ -10,7 +10,8 @@ from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
 from pyramid.response import Response
 
-from policies.i18n import LANGUAGES, negotiate, translations
+from peluit.ground.i18n import LANGUAGES, translations
+from peluit.ground.i18n import language as choose_language
 
 LANG_COOKIE = "gw_lang"
 PACKAGE = "dropbox_app.gateway"
@@ -37,11 +38,8 @@ def human_size(n: int) -> str:
 
 
 def language(request: Request) -> str:
-    default = request.registry["peluit.config"].default_language
-    asked = request.GET.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    return negotiate(request.cookies.get(LANG_COOKIE), default)
+    """``?lang=``, then the cookie, then the deployment's default (peluit.ground.i18n)."""
+    return choose_language(request, LANG_COOKIE, request.registry["peluit.config"].default_language)
 
 
 def gettext(request: Request, message: str, **kw: Any) -> str:

@@ -61,13 +61,13 @@ def login(request: Request) -> Response:
     with request.registry["peluit.kdf_gate"].slot():
         result = accounts.check_credentials(db, request.registry["peluit.gw_hasher"],
                                             form.get("username", ""), form.get("passphrase", ""),
-                                            form.get("code", ""), request.clock.now())
+                                            form.get("code", ""), request.clock.timestamp())
     if not result.ok:
         # One message for every reason: which part was wrong is not the visitor's business.
         return render(request, "login.jinja2", status=403, failed=True)
     # Sessions that ran out without a logout go now: no row outlives its expiry for long.
-    sessions.purge(db, request.clock.now(), request.registry["peluit.gw_session_policy"])
-    token = sessions.start(db, result.user, request.clock.now())
+    sessions.purge(db, request.clock.timestamp(), request.registry["peluit.gw_session_policy"])
+    token = sessions.start(db, result.user, request.clock.timestamp())
     response = _redirect(request, "home")
     response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="Strict", path="/")
     new_csrf_token(request)
@@ -85,10 +85,10 @@ def reauth(request: Request) -> Response:
     with request.registry["peluit.kdf_gate"].slot():
         result = accounts.check_credentials(
             request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
-            form.get("passphrase", ""), form.get("code", ""), request.clock.now())
+            form.get("passphrase", ""), form.get("code", ""), request.clock.timestamp())
     if not result.ok:
         return render(request, "reauth.jinja2", status=403, failed=True)
-    sessions.reauthenticated(session.row, request.clock.now())
+    sessions.reauthenticated(session.row, request.clock.timestamp())
     return _redirect(request, "admin")
 
 

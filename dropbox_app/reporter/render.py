@@ -1,5 +1,5 @@
 """Page rendering: Jinja2 with one environment per language (gettext catalogs from
-policies/i18n.py), so that rendering is thread-safe without per-request state in the
+peluit/ground/i18n.py), so that rendering is thread-safe without per-request state in the
 environment."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
 from pyramid.response import Response
 
-from policies.i18n import LANGUAGES, negotiate, translations
+from peluit.ground.i18n import LANGUAGES, translations
+from peluit.ground.i18n import language as choose_language
 
 from . import humane
 
@@ -34,13 +35,8 @@ def environment(language: str) -> jinja2.Environment:
 
 
 def language(request: Request) -> str:
-    """An explicit ``?lang=`` wins (and is remembered in a cookie), then the cookie, then the
-    deployment's default. Accept-Language is ignored (see policies.i18n.negotiate)."""
-    default = request.registry["peluit.config"].default_language
-    asked = request.GET.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    return negotiate(request.cookies.get(LANG_COOKIE), default)
+    """``?lang=``, then the cookie, then the deployment's default (peluit.ground.i18n)."""
+    return choose_language(request, LANG_COOKIE, request.registry["peluit.config"].default_language)
 
 
 def gettext(request: Request, message: str, **kw: Any) -> str:

@@ -15,8 +15,8 @@ from crypto import codename as codenames
 from crypto.envelope import open_bytes, seal_stream
 from crypto.errors import CryptoError
 from crypto.kdf import Argon2Params, ReporterKeys, reporter_keys
+from peluit.ground.clock import Clock
 
-from ..clock import Clock
 from ..ingest import StreamedForm
 from ..models import ROW_KIND, Reply, Report, Reporter, Submission, new_id
 from ..store import PendingEnvelope, Store

@@ -47,6 +47,7 @@ from crypto.encoding import b64decode, b64encode, canonical_json, parse_canonica
 from crypto.errors import CryptoError
 from crypto.identity import AuditorIdentity, Card
 from crypto.keys import sign_key_id
+from peluit.ground.clock import Clock
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "protection-policy"
 HEADER_FILE = "policy.toml"
@@ -290,7 +291,7 @@ def current(policy_dir: Path = DEFAULT_DIR, today: dt.date | None = None,
             trusted: Iterable[VerifyKey] | None = None) -> VerifiedPolicy:
     """The newest signed version in force on ``today``. Unsigned drafts are skipped; a
     signature that fails is an error (someone changed a signed text), not a reason to fall back."""
-    today = today or dt.date.today()
+    today = today or Clock().today()
     trusted = None if trusted is None else list(trusted)
     for path in reversed(version_dirs(policy_dir)):
         if not (path / SIGNATURE_FILE).exists():
@@ -461,7 +462,7 @@ class LandingPolicy:
 
     def verified(self, today: dt.date | None = None) -> VerifiedPolicy | None:
         """The signed version in force, verified once per change of the files or the day."""
-        today = today or dt.date.today()
+        today = today or Clock().today()
         key = (self._stamp(), today)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
@@ -486,7 +487,7 @@ class LandingPolicy:
             signer_fingerprint=verified.signer_fingerprint, header=v.header)
 
     def __call__(self, request: Any) -> PolicyBlock | None:
-        from policies.i18n import translations
+        from peluit.ground.i18n import translations
 
         language = getattr(request, "language", "id")
         clock = getattr(request, "clock", None)

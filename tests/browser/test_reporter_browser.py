@@ -20,12 +20,12 @@ from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app import auditors
 from dropbox_app.app import make_reporter_app
-from dropbox_app.clock import Clock
 from dropbox_app.config import initialise, load
 from dropbox_app.db import make_engine, session_factory, upgrade
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Reply, Report, Reporter, Submission, new_id
 from dropbox_app.server import make_server
+from peluit.ground.clock import Clock
 from tests.fixtures.browser import gone
 
 pytestmark = pytest.mark.browser

@@ -113,8 +113,8 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
 
     def at(seconds_after_day0: int) -> None:
         # Reporter actions happen at odd, distinctive seconds, auditor actions elsewhere.
-        clock.advance(DAY0 + seconds_after_day0 - clock.now())
-        reporter_moments.append(int(clock.now()))
+        clock.advance(DAY0 + seconds_after_day0 - clock.timestamp())
+        reporter_moments.append(int(clock.timestamp()))
 
     texts = {k: _canary(k.upper()) for k in ("what", "who_name", "who_position", "who_unit",
                                               "where", "when", "how", "evidence")}
@@ -150,7 +150,7 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
     browser.logout()
 
     # -- an auditor carries a question back through the gateway --------------------------------
-    clock.advance(DAY0 + 6 * 3600 - clock.now())
+    clock.advance(DAY0 + 6 * 3600 - clock.timestamp())
     with dep.db() as db:
         rep = db.scalar(select(Reporter))
         pub = PublicKey(rep.public_key)
@@ -181,7 +181,7 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
     browser.logout()
 
     # -- the auditor fetches the inbox: its manifest tells no kind ------------------------------
-    clock.advance(DAY0 + 12 * 3600 - clock.now())
+    clock.advance(DAY0 + 12 * 3600 - clock.timestamp())
     login(dep, auditor)
     got = dep.app.post("/inbox", {"csrf_token": page_csrf(dep)}, status=200)
     manifest = BundleReader(io.BytesIO(got.body), server_trust(dep), "inbox", lambda s: None,

@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
 from crypto.kdf import subkey
+from peluit.ground.clock import Clock
 from policies.calendar import DeadlinePolicy, WorkingCalendar
 from workbench import audit, db, filestore, outbox
 
 from . import duplicates, retaliation
-from .clock import Clock
 from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan
 
 if TYPE_CHECKING:

@@ -559,9 +559,9 @@ def configure(config: Any) -> None:
 
     from sqlalchemy.orm import Session
 
+    from peluit.ground.clock import Clock
     from policies.calendar import DeadlinePolicy, WorkingCalendar, load_config
 
-    from .clock import Clock
     from .deadlines import load_categories, recompute_deadlines
 
     settings = config.registry.settings

@@ -9,24 +9,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import unquote_to_bytes
+
+from peluit.ground.wsgi import clean_cookie_header, url_is_utf8
 
 MAX_BODY = 1 << 20
 MAX_COOKIE_PAIRS = 8
 METHODS = frozenset({"GET", "HEAD", "POST"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
-_COOKIE_PAIR = re.compile(r"[A-Za-z0-9_.-]{1,64}=[A-Za-z0-9_.~+/=-]{0,256}")
-
-
-def _utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def host_name(host: str) -> str:
@@ -37,12 +28,7 @@ def host_name(host: str) -> str:
 
 def refusal(environ: dict[str, Any]) -> tuple[str, str] | None:
     """(status, reason) when the request is refused before the application sees it."""
-    try:
-        path = environ.get("PATH_INFO", "").encode("latin-1")
-        query = unquote_to_bytes(environ.get("QUERY_STRING", "").encode("latin-1"))
-    except UnicodeEncodeError:
-        return "400 Bad Request", "bad URL"
-    if not (_utf8(path) and _utf8(query)):
+    if not url_is_utf8(environ):
         return "400 Bad Request", "bad URL"
     if environ.get("REQUEST_METHOD") not in METHODS:
         return "405 Method Not Allowed", "method"
@@ -59,11 +45,7 @@ def refusal(environ: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def clean_cookies(environ: dict[str, Any]) -> None:
-    cookie = environ.get("HTTP_COOKIE")
-    if cookie is not None:
-        pairs = [p for p in (part.strip() for part in cookie.split(";"))
-                 if _COOKIE_PAIR.fullmatch(p)]
-        environ["HTTP_COOKIE"] = "; ".join(pairs[:MAX_COOKIE_PAIRS])
+    clean_cookie_header(environ, MAX_COOKIE_PAIRS)
 
 
 class Guard:

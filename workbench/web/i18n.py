@@ -7,16 +7,14 @@ from typing import Any
 
 from pyramid.events import BeforeRender, NewRequest
 
-from policies.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate, translations
+from peluit.ground.i18n import DEFAULT_LANGUAGE, LANGUAGES, translations
+from peluit.ground.i18n import language as choose_language
 
 COOKIE = "wb_lang"
 
 
 def language(request: Any) -> str:
-    chosen = request.GET.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return negotiate(request.cookies.get(COOKIE), DEFAULT_LANGUAGE)
+    return choose_language(request, COOKIE, DEFAULT_LANGUAGE)
 
 
 def _on_new_request(event: Any) -> None:

@@ -11,9 +11,9 @@ import webtest
 from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.app import make_reporter_app
-from dropbox_app.clock import FixedClock
 from dropbox_app.config import Config
 from dropbox_app.db import make_engine, upgrade
+from peluit.ground.clock import FixedClock
 from policies import documents
 
 NOW = 1_795_000_000.0  # 2026-11-19

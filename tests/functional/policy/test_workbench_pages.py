@@ -9,9 +9,9 @@ import pytest
 import webtest
 
 from crypto.identity import AuditorIdentity
+from peluit.ground.clock import FixedClock
 from policies import documents
 from tests.fixtures.workbench_vault import PASS, add_person, make_vault
-from workbench.cases.clock import FixedClock
 from workbench.web import make_app
 
 COMPLIANCE_PASS = "compliance passphrase x"

@@ -18,10 +18,10 @@ from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app import auditors
 from dropbox_app.app import make_reporter_app
-from dropbox_app.clock import FixedClock
 from dropbox_app.config import Config
 from dropbox_app.db import make_engine, session_factory, upgrade
 from dropbox_app.gateway.adminlog import SHELL
+from peluit.ground.clock import FixedClock
 from tests.fixtures.postgres import postgres_server  # noqa: F401 - a fixture
 
 START = 1_795_000_000.0  # a fixed "now" (2026-11-19), so expiries can be stepped through

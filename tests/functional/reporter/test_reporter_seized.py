@@ -18,8 +18,8 @@ from sqlalchemy import select, text
 from crypto.envelope import seal_bytes
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.app import make_reporter_app
-from dropbox_app.clock import Clock
 from dropbox_app.models import Base, Reply, Report, Reporter, new_id
+from peluit.ground.clock import Clock
 
 from .conftest import Reporter as Client
 from .conftest import csrf

@@ -6,9 +6,9 @@ import webtest
 from sqlalchemy.orm import Session
 
 from crypto import envelope
+from peluit.ground.clock import FixedClock
 from tests.fixtures.workbench_vault import OTHER_PASS, PASS, add_person, make_vault
 from workbench import db, filestore, vault
-from workbench.cases.clock import FixedClock
 from workbench.web import make_app
 
 COMPLIANCE_PASS = "compliance passphrase x"

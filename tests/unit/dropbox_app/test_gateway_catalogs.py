@@ -8,7 +8,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from dropbox_app.gateway.messages import all_msgids
-from policies.i18n import translations
+from peluit.ground.i18n import translations
 
 _PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
 

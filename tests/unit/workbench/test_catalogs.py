@@ -1,4 +1,4 @@
-from policies.i18n import translations
+from peluit.ground.i18n import translations
 from workbench import catalogs
 
 

@@ -4,9 +4,9 @@ import os
 import pytest
 from sqlalchemy.orm import Session
 
+from peluit.ground.clock import FixedClock
 from policies.calendar import WorkingCalendar
 from workbench import db
-from workbench.cases.clock import FixedClock
 from workbench.cases.search import CaseSearch
 from workbench.cases.service import CaseService, User, sketch_key
 
