@@ -1,32 +1,27 @@
 """Reading forms without ever touching WebOb's ``request.POST``.
 
 WebOb copies any body over 10 KB into a temporary file before parsing it, in plaintext, and its
-multipart parser writes file parts to temporary files too. So urlencoded forms are parsed here,
-in memory, from a body already capped by security.check_body; multipart forms are streamed by
+multipart parser writes file parts to temporary files too. So urlencoded forms are parsed in
+memory (peluit.ground.forms, shared with the workbench) from a body already capped by
+security.check_body; multipart forms are streamed by
 ingest.py. Invalid UTF-8, too many fields and repeated fields are refused with a 400."""
 
 from __future__ import annotations
 
 import hmac
-import unicodedata
-from urllib.parse import parse_qsl
 
 from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
 
+from peluit.ground.forms import FormError, clean_text, parse_urlencoded
+
 from .security import SMALL_BODY
+
+__all__ = ["CSRF_FIELD", "MAX_FIELDS", "FormError", "check_csrf", "clean_text", "form",
+           "read_urlencoded"]
 
 MAX_FIELDS = 32
 CSRF_FIELD = "csrf_token"
-
-
-class FormError(Exception):
-    """The form cannot be used as sent; ``reason`` is a key for the error page."""
-
-    def __init__(self, reason: str, status: int = 400):
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
 
 
 def read_urlencoded(request: Request) -> dict[str, str]:
@@ -36,24 +31,8 @@ def read_urlencoded(request: Request) -> dict[str, str]:
     raw = request.body_file_raw.read(length) if length else b""
     if len(raw) != length:
         raise FormError("incomplete")
-    try:
-        text = raw.decode("ascii")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False,
-                          encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        raise FormError("malformed") from None
-    form: dict[str, str] = {}
-    for key, value in pairs:
-        if key in form:
-            raise FormError("malformed")
-        form[key] = clean_text(value)
-    return form
-
-
-def clean_text(value: str) -> str:
-    """NFC, no NUL or other control characters except line breaks and tabs."""
-    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n")
-    return "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    # The shared in-memory parser (peluit.ground.forms): no field may come twice here.
+    return parse_urlencoded(raw, max_fields=MAX_FIELDS).as_dict()
 
 
 def check_csrf(request: Request, supplied: str | None) -> None:

@@ -15,6 +15,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from sqlalchemy import select
 
+from peluit.ground.forms import UploadedFile
 from workbench import db, filestore, vault
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
@@ -204,7 +205,7 @@ def new_form(request: Any, error: str | None = None, values: Any = None) -> dict
 
 def new_submit(request: Any) -> Any:
     svc = case_service(request)
-    p = request.POST
+    p = request.form.as_dict()
     try:
         case = svc.intake_offline(_user(request), p.get("channel", ""), _date(p.get("received")),
                                   {k: p.get(k, "") for k in (*CONTENT_FIELDS, "category")})
@@ -252,7 +253,7 @@ def _case_id(request: Any) -> int:
 def case_action(request: Any) -> Any:
     """Every POST on a case: the action name picks the service method."""
     svc = case_service(request)
-    user, cid, p = _user(request), _case_id(request), request.POST
+    user, cid, p = _user(request), _case_id(request), request.form.as_dict()
     action = request.matchdict["action"]
     if action == "start":
         svc.start_review(user, cid)
@@ -315,10 +316,10 @@ def retaliation_list(request: Any) -> dict[str, Any]:
 def retaliation_handle(request: Any) -> Any:
     clock = request.registry.case_clock
     flag = retaliation.handle(request.dbsession, request.identity.role, request.identity.key_id,
-                              _int(request.matchdict["flag"], 0), request.POST.get("reason", ""),
+                              _int(request.matchdict["flag"], 0), request.form.text("reason"),
                               clock.today(),
                               at=clock.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ"))
-    back = request.POST.get("back") == "case"
+    back = request.form.text("back") == "case"
     return HTTPSeeOther(request.route_url("case.view", id=flag.case_id) if back
                         else request.route_url("case.retaliation"))
 
@@ -367,9 +368,11 @@ def forward_submit(request: Any) -> Any:
     svc = case_service(request)
     user = _user(request)
     detail = svc.detail(user, _case_id(request))
-    p = request.POST
+    p = request.form
     files = []
     for sub_id in p.getall("file"):
+        if not isinstance(sub_id, str):
+            raise WorkflowError("bad_input", "a file part where a submission id belongs")
         sub = request.dbsession.get(db.Submission, sub_id)
         if sub is None or sub.kind != "file" or sub.report_id != detail.case.report_id:
             raise WorkflowError("bad_input", "not a file of this case")
@@ -388,11 +391,11 @@ def forward_submit(request: Any) -> Any:
             raise WorkflowError("scrub", f"{sub.id} could not be cleaned") from None
         files.append(forwarding.OutgoingFile(data, ext))
     vault_path = request.registry.settings["workbench.vault"]
-    fields = {k: p.get(k, "") for k in forwarding.FORWARD_FIELDS}
+    fields = {k: p.text(k) for k in forwarding.FORWARD_FIELDS}
     clock = request.registry.case_clock
     record, _path = forwarding.forward(
         request.dbsession, forwarding.keyring(vault_path), vault_path, user.role, user.id,
-        detail.case, _int(p.get("agency"), 0), fields, request.registry.case_categories,
+        detail.case, _int(p.text("agency"), 0), fields, request.registry.case_categories,
         clock.today(), clock.now(), files)
     svc.audit(user, "case.forward", detail.case, reference=record.reference,
                agency=record.agency_id, files=len(files))
@@ -430,15 +433,15 @@ def agencies(request: Any, error: str | None = None) -> dict[str, Any]:
 
 
 def agency_add(request: Any) -> Any:
-    p = request.POST
+    p = request.form
     ring = forwarding.keyring(request.registry.settings["workbench.vault"])
-    armored = p.get("key", "")
+    armored = p.text("key")
     upload = p.get("key_file")
-    if hasattr(upload, "file"):
-        armored = upload.file.read(1024 * 1024 + 1).decode("utf-8", "replace")
+    if isinstance(upload, UploadedFile) and upload.data:
+        armored = upload.data[:1024 * 1024 + 1].decode("utf-8", "replace")
     try:
         agency = forwarding.add_agency(request.dbsession, ring, request.identity.role,
-                                       p.get("name", ""), p.get("kind", ""), armored)
+                                       p.text("name"), p.text("kind"), armored)
     except Forbidden:
         raise
     except WorkflowError as exc:

@@ -63,6 +63,7 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
         config.include("pyramid_jinja2")
         config.add_jinja2_renderer(".jinja2")
         config.add_jinja2_search_path("workbench.web:templates", name=".jinja2")
+        config.include(".forms")      # form bodies parsed in memory: nothing spooled to disk
         config.include(".security")   # sessions, roles, CSRF on every unsafe request
         config.include(".database")   # per-request DB session; vault key tween above pyramid_tm
         config.include(".headers")    # CSP, no-store, no referrer, no framing

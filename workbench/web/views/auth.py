@@ -58,8 +58,8 @@ def login_form(request: Any) -> Any:
 
 def login_submit(request: Any) -> Any:
     _ = request.gettext
-    who = request.POST.get("auditor", "")
-    passphrase = request.POST.get("passphrase", "")
+    who = request.form.text("auditor")
+    passphrase = request.form.text("passphrase")
     throttle: LoginThrottle = request.registry.workbench_login_throttle
     vault_dir = request.registry.settings["workbench.vault"]
     if not who or not passphrase:

@@ -9,6 +9,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy.exc import StatementError
 
 from crypto.errors import CryptoError
+from peluit.ground.forms import FormError
 
 from ... import db
 
@@ -31,6 +32,15 @@ def not_found(request: Any) -> Any:
 def bad_csrf(request: Any) -> Any:
     return _page(request, 400, request.gettext(
         "The form expired or did not come from this workbench. Go back, reload and try again."))
+
+
+def bad_form(exc: FormError, request: Any) -> Any:
+    """A form body that cannot be read as sent (too large, cut short, not UTF-8, repeated or
+    too many fields): a 4xx page, never a 500."""
+    if exc.status == 413:
+        return _page(request, 413, request.gettext("The form is too large for the workbench."))
+    return _page(request, exc.status, request.gettext(
+        "The form could not be read. Go back, reload and try again."))
 
 
 def locked(request: Any) -> Any:
@@ -56,6 +66,7 @@ def includeme(config: Any) -> None:
     config.add_forbidden_view(forbidden, renderer="error.jinja2")
     config.add_notfound_view(not_found, renderer="error.jinja2")
     config.add_exception_view(bad_csrf, context=BadCSRFToken, renderer="error.jinja2")
+    config.add_exception_view(bad_form, context=FormError, renderer="error.jinja2")
     config.add_exception_view(locked, context=db.VaultLockedError, renderer="error.jinja2")
     config.add_exception_view(tampered, context=db.TamperedError, renderer="error.jinja2")
     config.add_exception_view(lambda exc, request: tampered(request), context=CryptoError,

@@ -38,7 +38,7 @@ def reply_new(request: Any) -> Any:
     report = _report(request)
     try:
         reply = outbox.queue_reply(request.dbsession, report.id, request.identity.key_id,
-                                   request.POST.get("text", ""), kind="question")
+                                   request.form.text("text"), kind="question")
     except outbox.OutboxError as exc:
         request.response.status_int = 400
         return report_view(request, request.gettext(str(exc)))

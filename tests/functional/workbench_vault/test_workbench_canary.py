@@ -1,0 +1,307 @@
+"""No plaintext on the workbench's disk outside the encrypted vault, proven on real processes.
+
+A canary string travels through every workbench form and file path: the unlock passphrase, a
+question, case notes, the review, the decision, the forwarding form, an agency's key upload
+(multipart), the loan and retaliation forms, an off-line complaint, an imported inbox bundle
+(``peluit workbench import``), an image preview (the sandboxed child), a file download, the
+forwarded package (gpg) and the reply export (``peluit workbench export-replies``). Every form
+body is over 10 KB, where WebOb would spool it to a temporary file.
+
+Each process runs under ``strace -f -y`` with every write traced *with its data* and the file
+each descriptor points at (``-y``: a deleted or ``O_TMPFILE`` file shows as ``(deleted)``). The
+canary must never be written to a file, deleted or not, nor name one; afterwards no file under
+the test's directory (vault, TMPDIR, logs) holds it. The controls: the trace does see the canary
+where it may go (pipes to the preview child and to gpg), and sees the vault's ciphertext being
+written, so the watch is working."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.workbench_vault import (
+    PASS,
+    Item,
+    add_person,
+    build_inbox,
+    make_vault,
+    report_item,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.gpg]
+
+PELUIT = [sys.executable, "-m", "peluit"]
+TRACE = ["strace", "-f", "-y", "-qq", "--seccomp-bpf", "-s", "4194304", "-e",
+         "trace=openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,rename,renameat2"]
+_WRITE = re.compile(r"^\d+\s+(write|pwrite64|writev|pwritev2?)\(\d+<([^>]*)>")
+_OPEN = re.compile(r'^\d+\s+(?:open|openat|creat)\(.*?"([^"]*)"')
+PAD = 11 * 1024  # every form body over WebOb's 10 KB spool threshold
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Browser:
+    """Cookies and form posts, like a browser without JavaScript."""
+
+    def __init__(self, port: int):
+        self.port, self.cookies = port, {}
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                ctype: str | None = None) -> tuple[int, dict, bytes]:
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if ctype:
+            headers["Content-Type"] = ctype
+        c.request(method, path, body=body, headers=headers)
+        res = c.getresponse()
+        for header in res.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "Max-Age=0" not in header:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        data = res.read()
+        c.close()
+        return res.status, dict(res.headers), data
+
+    def get(self, path: str) -> str:
+        status, _h, data = self.request("GET", path)
+        assert status == 200, (path, status, data[:300])
+        return data.decode()
+
+    def csrf(self, path: str) -> str:
+        return re.search(r'name="csrf_token" value="([^"]+)"', self.get(path))[1]
+
+    def post(self, path: str, fields: list[tuple[str, str]], pad: str, form_page: str | None = None,
+             expect: tuple[int, ...] = (303,)) -> tuple[int, dict, bytes]:
+        from urllib.parse import urlencode
+        token = self.csrf(form_page or path)
+        body = urlencode([("csrf_token", token), *fields, ("pad", pad)]).encode()
+        assert len(body) > PAD
+        status, headers, data = self.request("POST", path, body,
+                                             "application/x-www-form-urlencoded")
+        assert status in expect, (path, status, data[:500])
+        return status, headers, data
+
+    def post_multipart(self, path: str, fields: list[tuple[str, str]],
+                       files: list[tuple[str, str, bytes]], pad: str) -> int:
+        boundary = secrets.token_hex(16)
+        out = io.BytesIO()
+        for name, value in [("csrf_token", self.csrf(path)), *fields, ("pad", pad)]:
+            out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                      f"{value}\r\n".encode())
+        for name, filename, data in files:
+            out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                      f'filename="{filename}"\r\nContent-Type: application/pgp-keys\r\n\r\n'
+                      .encode() + data + b"\r\n")
+        out.write(f"--{boundary}--\r\n".encode())
+        status, _h, data = self.request("POST", path, out.getvalue(),
+                                        f"multipart/form-data; boundary={boundary}")
+        assert status == 303, (status, data[:500])
+        return status
+
+
+def _run_traced(args: list[str], trace: Path, env: dict, log: Path) -> None:
+    with open(log, "ab") as out:
+        proc = subprocess.run([*TRACE, "-o", str(trace), *PELUIT, *args], env=env, stdout=out,
+                              stderr=subprocess.STDOUT, timeout=300, check=False)
+    assert proc.returncode == 0, log.read_text()[-2000:]
+
+
+def _png_with(canary: bytes) -> bytes:
+    from PIL import Image, PngImagePlugin
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", (canary.decode() + " ") * 50)
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def agency_key(tmp_path_factory):
+    import gnupg
+    home = tmp_path_factory.mktemp("agency-gnupg")
+    gpg = gnupg.GPG(gnupghome=str(home))
+    key = gpg.gen_key(gpg.gen_key_input(
+        key_type="EDDSA", key_curve="ed25519", subkey_type="ECDH", subkey_curve="cv25519",
+        name_real="KPK Pengaduan", name_email="pengaduan@kpk.example", no_protection=True))
+    return gpg.export_keys(key.fingerprint).encode()
+
+
+def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency_key):
+    canary = "KENARI" + secrets.token_hex(10).upper()
+    c = canary.encode()
+    text = f"Pertanyaan rahasia {canary}: kapan uang diserahkan? " * 4
+    pad = (canary + " ") * (PAD // len(canary) + 1)
+    tv = make_vault(tmp_path)
+    passphrase = f"frasa sandi {canary} yang panjang sekali"
+    lead = add_person(tv, "Canary Lead", "lead", passphrase)
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONDONTWRITEBYTECODE": "1"}
+    passfile = tmp_path / "lead.pass"
+    passfile.write_text(PASS + "\n")
+    log = tmp_path / "out.log"
+    traces = []
+
+    # An inbox bundle whose envelopes hold the canary: report, message, retaliation, two files.
+    report = report_item(f"Pungli di loket {canary}")
+    same = {"report": report.report, "reporter": report.reporter}
+    image = Item("file", _png_with(c), name="foto.png", content_type="image/png", **same)
+    note = Item("file", (canary + "\n").encode() * 40, name="catatan.txt",
+                content_type="text/plain", **same)
+    items = [report, Item("message", json.dumps({"text": canary, "in_reply_to": None}).encode(),
+                          **same),
+             Item("retaliation", json.dumps({"text": canary}).encode(), **same), image, note]
+    inbox = tmp_path / "inbox.bundle"
+    inbox.write_bytes(build_inbox(tv, items, 1))
+    assert c not in inbox.read_bytes()
+
+    traces.append(tmp_path / "import.trace")
+    _run_traced(["workbench", "import", str(inbox), "--vault", str(tv.path), "--as",
+                 tv.lead.key_id, "--passphrase-file", str(passfile), "--demo-not-air-gapped"],
+                traces[-1], env, log)
+
+    port = _free_port()
+    traces.append(tmp_path / "serve.trace")
+    server_log = open(log, "ab")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [*TRACE, "-o", str(traces[-1]), *PELUIT, "workbench", "serve", str(tv.path), "--port",
+         str(port), "--demo-not-air-gapped"], env=env, stdout=server_log,
+        stderr=subprocess.STDOUT)
+    try:
+        b = _Browser(port)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                b.get("/login")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        b.post("/login", [("auditor", lead.key_id), ("passphrase", passphrase)], pad)
+        page = b.get("/cases")
+        cid = re.search(r'href="[^"]*/cases/(\d+)"', page)[1]
+        rid = report.report
+        case_page = f"/cases/{cid}"
+        b.post(f"/reports/{rid}/questions", [("text", text)], pad, f"/reports/{rid}")
+        b.post(f"/cases/{cid}/start", [], pad, case_page)
+        b.post(f"/cases/{cid}/review", [
+            ("darwas", "1"), ("category", "corruption"), ("core_issue", canary),
+            ("rule", canary), ("notes", text), ("related", ""), ("submit", "1"),
+            *[(f"complete_{k}", "1") for k in ("what", "who", "where", "when", "how")]],
+            pad, case_page)
+        b.post(f"/cases/{cid}/note", [("text", text), ("kind", "note")], pad, case_page)
+        b.post(f"/cases/{cid}/ask", [("text", text)], pad, case_page)
+        b.post(f"/cases/{cid}/lend", [("borrower", "Staf Arsip"),
+                                      ("purpose", f"Pemeriksaan {canary}"), ("due_back", "")],
+               pad, case_page)
+        loan = re.search(r"/cases/loans/(\d+)/return", b.get("/cases/register?out=1"))[1]
+        b.post(f"/cases/loans/{loan}/return", [], pad, "/cases/register?out=1")
+        flag = re.search(r"/cases/retaliation/(\d+)/handled", b.get("/cases/retaliation"))[1]
+        b.post(f"/cases/retaliation/{flag}/handled", [("reason", text)], pad,
+               "/cases/retaliation")
+        b.post(f"/cases/{cid}/decide", [("decision", "forward"), ("reason", text)], pad,
+               case_page)
+        # An agency's key through the multipart form (the key file stays in memory).
+        b.post_multipart("/cases/agencies", [("name", "KPK"), ("kind", "kpk"), ("key", "")],
+                         [("key_file", "kpk.asc", agency_key)], pad)
+        agency = re.search(r'<option value="(\d+)">KPK</option>', b.get(case_page))[1]
+        status, _h, data = b.request("GET", f"/cases/{cid}/files/{image.id}/preview")
+        assert status == 200 and data.startswith(b"\x89PNG") and c not in data
+        status, _h, data = b.request("GET", f"/files/{note.id}")
+        assert status == 200 and c in data  # the download itself: to the browser only
+        _s, headers, _d = b.post(f"/cases/{cid}/forward", [
+            ("agency", agency), ("what", text), ("who_name", canary), ("how", canary),
+            ("grounds", canary), ("file", image.id), ("file", note.id)], pad, case_page)
+        status, _h, data = b.request("GET", headers["Location"].split(str(port), 1)[1])
+        assert status == 200 and c not in data  # ciphertext to the agency's key
+        # An off-line complaint, then the rest of a case's life on it.
+        b.post("/cases/new", [("channel", "letter"), ("received", "2026-03-16"),
+                              ("category", "pungli"), ("what", text), ("who_name", canary),
+                              ("sender", canary)], pad, "/cases/new")
+        page = b.get("/cases")
+        other = max(int(x) for x in re.findall(r'href="[^"]*/cases/(\d+)"', page))
+        other_page = f"/cases/{other}"
+        b.post(f"/cases/{other}/acknowledge", [], pad, other_page)
+        b.post(f"/cases/{other}/start", [], pad, other_page)
+        b.post(f"/cases/{other}/review", [("darwas", "1"), ("category", "pungli"),
+                                          ("core_issue", canary), ("notes", text),
+                                          ("submit", "1")], pad, other_page)
+        b.post(f"/cases/{other}/decide", [("decision", "adtt"), ("reason", text)], pad,
+               other_page)
+        b.post(f"/cases/{other}/verified", [("finding", text)], pad, other_page,
+               expect=(303, 400))
+        b.post(f"/cases/{other}/close", [("outcome", "substantiated"), ("note", text)], pad,
+               other_page, expect=(303, 400))
+        b.post(f"/cases/{other}/reopen", [("reason", text)], pad, other_page, expect=(303, 400))
+        b.post(f"/cases/{other}/duplicate", [("of", "")], pad, other_page, expect=(303, 400))
+        for path in ("/cases/export.json", "/compliance/statistics.csv", "/gateway-log"):
+            assert b.request("GET", path)[0] == 200
+        b.post("/logout", [], pad, "/")
+    finally:
+        _stop(server)
+        server_log.close()
+
+    traces.append(tmp_path / "export.trace")
+    _run_traced(["workbench", "export-replies", str(tmp_path / "replies.bundle"), "--vault",
+                 str(tv.path), "--as", tv.lead.key_id, "--passphrase-file", str(passfile),
+                 "--demo-not-air-gapped"], traces[-1], env, log)
+
+    seen_in_pipes, vault_writes = 0, 0
+    for trace in traces:
+        for line in trace.read_text(errors="replace").splitlines():
+            if m := _OPEN.match(line):
+                assert canary not in m.group(1), f"a file named with the canary: {line[:300]}"
+            m = _WRITE.match(line)
+            if m is None:
+                continue
+            target = m.group(2)
+            if target.startswith(str(tv.path)):
+                vault_writes += 1
+            if canary not in line:
+                continue
+            if target.startswith("pipe:"):
+                seen_in_pipes += 1
+                continue
+            assert not target.startswith("/"), f"canary written to {target}: {line[:300]}"
+    # The controls: the watch saw the canary on its way to the preview child and gpg, and saw
+    # the vault's files being written.
+    assert seen_in_pipes >= 2 and vault_writes > 10, (seen_in_pipes, vault_writes)
+    for dirpath, _dirs, files in os.walk(tmp_path):
+        for name in files:
+            path = Path(dirpath) / name
+            if path in traces or not path.is_file():  # gpg-agent's sockets
+                continue
+            assert c not in path.read_bytes(), f"canary in {path}"
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM the workbench itself (a signal to strace would only detach it)."""
+    import psutil
+    if server.poll() is None:
+        for child in psutil.Process(server.pid).children(recursive=True):
+            if "strace" not in child.name() and any("peluit" in p for p in child.cmdline()):
+                os.kill(child.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
