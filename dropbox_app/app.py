@@ -84,12 +84,12 @@ KDF_ROUTES = {"reporter": (("POST", "/login"), ("POST", "/codename")),
 def lanes_for(wsgi: Any, which: str) -> dict[str, Any]:
     """The server's worker lanes for an app, sized so that every worker thread can hold a
     database connection at once: none ever waits on the pool (which would answer 500 after
-    30 s). The argon2 lane has a thread per derivation slot and one more, so one request is
-    parsed while the others derive."""
+    30 s). The argon2 lane has two threads per derivation slot: while one derives, the other
+    parses its form, writes its outcome or renders its page, and a free slot never idles."""
     from .server import QUICK_THREADS, STREAM_THREADS, Lane
 
     gate = wsgi.registry.get("peluit.kdf_gate")
-    kdf = (gate.slots if gate is not None else 1) + 1
+    kdf = 2 * (gate.slots if gate is not None else 1)
     stream = STREAM_THREADS
     quick = QUICK_THREADS
     pool = wsgi.registry["peluit.engine"].pool

@@ -9,7 +9,8 @@ The attacks, all at once (issue 18):
 * 4 keep-alive connections sending requests the app refuses with 400 MB bodies;
 * 32 threads posting wrong codenames.
 Before that, the refused bodies alone: the server's memory must not grow by 256 MiB and it must
-not read the bodies (its read bytes, from /proc, stay far below what was declared).
+not read the bodies: each time, the attacker gets the answer having pushed no more than the
+kernel's socket buffers hold (a few MiB), not the 400 MB it declared.
 
 Every attacker reconnects when the server drops it. Bounded: about a minute in all."""
 
@@ -30,10 +31,6 @@ pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
 ATTACK_SECONDS = 35
-
-
-def _read_bytes(pid: int) -> int:
-    return psutil.Process(pid).io_counters().read_chars
 
 
 def _rss(pid: int) -> int:
@@ -80,7 +77,7 @@ def test_a_legitimate_reporter_is_served_through_every_attack(tmp_path: Path):
 
         # 1. Refused bodies alone: answered, not read, no memory.
         tally = hostile.Tally()
-        base, before = _rss(pid), _read_bytes(pid)
+        base = _rss(pid)
         peak = _Peak(pid)
         peak.start()
         refusers = [hostile.RefusedBodies(port, stop, tally) for _ in range(4)]
@@ -92,14 +89,14 @@ def test_a_legitimate_reporter_is_served_through_every_attack(tmp_path: Path):
             t.join(10)
         peak.done.set()
         peak.join()
-        read = _read_bytes(pid) - before
         pushed = sum(t.pushed for t in refusers)
+        rounds = sum(t.rounds for t in refusers)
         assert tally.statuses.get(400, 0) >= 4, tally.statuses
         assert peak.peak - base < 256 * MiB, (base, peak.peak)
-        assert read < 64 * MiB, f"the server read {read} bytes of refused bodies"
-        print(f"refused bodies: {sum(t.rounds for t in refusers)} rounds, client pushed "
-              f"{pushed / MiB:.0f} MiB, server read {read / MiB:.1f} MiB, RSS "
-              f"{base / MiB:.0f} -> peak {peak.peak / MiB:.0f} MiB")
+        assert pushed / rounds < 32 * MiB, f"{pushed / rounds / MiB:.0f} MiB sent per refusal"
+        print(f"refused bodies: {rounds} answered, the attackers pushed {pushed / MiB:.0f} MiB "
+              f"({pushed / rounds / MiB:.1f} MiB each); RSS {base / MiB:.0f} -> peak "
+              f"{peak.peak / MiB:.0f} MiB")
 
         # 2. Everything at once.
         stop.clear()
