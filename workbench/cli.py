@@ -254,7 +254,7 @@ def cmd_add_auditor(args: argparse.Namespace) -> int:
         new_passphrase = _prompt_new_passphrase(args.name)
     engine = db.make_engine(args.dir)
     try:
-        with Session(engine) as session, session.begin():
+        with db.unlocked(by.vault_key), Session(engine) as session, session.begin():
             _, card = vault.add_auditor(session, by, args.name, args.role, new_passphrase)
             from .audit import record
             record(session, by.key_id, "vault.add_auditor",
@@ -312,7 +312,10 @@ def _with_session(args: argparse.Namespace, work, content: bool = False):
     engine = db.make_engine(args.dir)
     try:
         db.create_schema(engine)
-        keys = db.unlocked(by.require_content()) if content else contextlib.nullcontext()
+        if content:
+            by.require_content()
+        # With the vault key, the transaction checks the trust records and seals its changes.
+        keys = db.unlocked(by.vault_key) if by.vault_key else contextlib.nullcontext()
         with keys, Session(engine) as session, session.begin():
             return work(session, by)
     except (vault.VaultError, db.SchemaError) as exc:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import importlib
 import json
 import os
@@ -49,6 +50,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 from sqlalchemy.types import TypeDecorator
 
 from crypto.kdf import subkey
+
+from . import trust
 
 DB_FILE = "workbench.sqlite"
 #: Modules whose models live on Base; imported by create_schema. Missing ones are skipped, so a
@@ -84,10 +87,13 @@ def column_key(vault_key: bytes) -> bytes:
 
 @contextlib.contextmanager
 def unlocked(vault_key: bytes | None) -> Iterator[None]:
-    """Make ``vault_key`` the key of encrypted columns inside the block (None: stay locked)."""
+    """Make ``vault_key`` the key of encrypted columns inside the block (None: stay locked).
+    With a key, every transaction in the block also checks the vault's trust records when it
+    begins and seals them when it commits (trust.py)."""
     token = _current_key.set(column_key(vault_key) if vault_key else None)
     try:
-        yield
+        with trust.sealing(trust.seal_keys(vault_key) if vault_key else None):
+            yield
     finally:
         _current_key.reset(token)
 
@@ -190,7 +196,9 @@ class Auditor(Base):
     name: Mapped[str] = mapped_column(String(80))
     role: Mapped[str] = mapped_column(String(16))
     card: Mapped[bytes] = mapped_column(LargeBinary)
-    box_secret: Mapped[bytes | None] = mapped_column(EncryptedBytes("auditor.box_secret"))
+    # Encrypted under the vault key and bound to this row's key id (box_secret_* below); not an
+    # EncryptedBytes column, whose associated data names the column only.
+    box_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_day: Mapped[str] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -222,6 +230,44 @@ class BundleSequence(Base):
     direction: Mapped[str] = mapped_column(String(8), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
+
+
+_BOX_SECRET_AD_V1 = _COLUMN_AD + b"auditor.box_secret"  # vaults before issue 11
+_BOX_SECRET_AD = b"peluit-vault-box-secret-v2\0"
+
+
+def seal_box_secret(vault_key: bytes, key_id: str, secret: bytes) -> bytes:
+    """A member's X25519 secret under the vault key, bound to their key id. Doubles as a key
+    check: only the vault key opens it, and only to that member's own secret, which nobody
+    without their passphrase (or the vault key) knows."""
+    nonce = os.urandom(24)
+    ct = crypto_aead_xchacha20poly1305_ietf_encrypt(
+        secret, _BOX_SECRET_AD + key_id.encode(), nonce, column_key(vault_key))
+    return b"\x02" + nonce + ct
+
+
+def open_box_secret(vault_key: bytes, key_id: str, raw: bytes | None) -> tuple[bytes, int]:
+    """(the secret, the format: 1 as vaults before issue 11 wrote it, 2 bound to the row);
+    TamperedError if it does not open under this key for this row."""
+    raw = bytes(raw or b"")
+    if len(raw) < 41 or raw[:1] not in (b"\x01", b"\x02"):
+        raise TamperedError("auditor.box_secret: not an encrypted value")
+    version = raw[0]
+    ad = _BOX_SECRET_AD_V1 if version == 1 else _BOX_SECRET_AD + key_id.encode()
+    try:
+        return crypto_aead_xchacha20poly1305_ietf_decrypt(
+            raw[25:], ad, raw[1:25], column_key(vault_key)), version
+    except NaclCryptoError:
+        raise TamperedError("auditor.box_secret: does not open under this vault key") from None
+
+
+class VaultSeal(Base):
+    """The signed seal over the vault's trust records (trust.py); one row."""
+
+    __tablename__ = "vault_seal"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --- reports and what came with them ----------------------------------------------------------
@@ -343,27 +389,74 @@ def make_engine(vault_dir: Path | str) -> Engine:
 
 
 class SchemaError(Exception):
-    """The vault's database lacks columns this version needs (made by an older version)."""
+    """The vault's database lacks columns this version needs and no migration adds them."""
+
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+#: The revision of vaults made before migrations existed (main up to 3cb8afe).
+BASELINE = "0001_before_migrations"
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+@functools.lru_cache(maxsize=1)
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables, and refuse clearly if an existing table lacks a column (there are
-    no migrations for vaults yet: an old vault must not fail later with an SQL error)."""
+    """Bring the vault database to this version's schema: a new one is created and stamped
+    with the newest revision; an existing one is upgraded by the Alembic migrations in
+    ``workbench/migrations`` (a vault from before migrations is first stamped ``BASELINE``).
+    Tables of packages added since are then created if missing. Changes to existing tables come
+    as migrations, never as "refuse old vaults"."""
+    from alembic import command
+
     for name in SCHEMA_MODULES:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name is None or not name.startswith(exc.name):
                 raise
-    Base.metadata.create_all(engine)
+    tables = set(inspect(engine).get_table_names())
+    if "auditors" not in tables:
+        Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            command.stamp(_alembic_config(conn), "head")
+    else:
+        current = current_revision(engine)
+        if current != head_revision():
+            with engine.begin() as conn:
+                cfg = _alembic_config(conn)
+                if current is None:
+                    command.stamp(cfg, BASELINE)
+                command.upgrade(cfg, "head")
+        Base.metadata.create_all(engine)
     found = inspect(engine)
     for table in Base.metadata.sorted_tables:
         have = {c["name"] for c in found.get_columns(table.name)}
         missing = sorted(c.name for c in table.columns if c.name not in have)
         if missing:
-            raise SchemaError(f"this vault was made by an older version of the workbench "
-                              f"(table {table.name} lacks {', '.join(missing)}); it needs a "
-                              "migration")
+            raise SchemaError(f"table {table.name} lacks {', '.join(missing)} and no migration "
+                              "adds it (a bug: report it)")
 
 
 def session_factory(engine: Engine) -> sessionmaker:

@@ -37,7 +37,7 @@ from crypto.identity import Card
 from crypto.keys import usable_box_key
 from peluit.ground.clock import Clock
 
-from . import audit, db, filestore, gatewaylog, vault
+from . import audit, db, filestore, gatewaylog, trust, vault
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_TEXT_BYTES = 16 * 1024 * 1024
@@ -252,6 +252,9 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
         return result
     except CryptoError as exc:
         raise _refusal(exc) from None
+    except trust.TamperedVault as exc:
+        raise ImportRefused(str(vault.refuse_tampered(engine, exc, unlocked.key_id, vault_key))
+                            ) from None
     finally:
         engine.dispose()
 
@@ -259,6 +262,10 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
 def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
             pack: filestore.PackWriter, progress: Progress | None, today: str) -> ImportResult:
     deployment = db.get_setting(session, "deployment")
+    if not deployment:
+        # Never "no id, no check": without it a bundle of any deployment would pass.
+        raise ImportRefused("the vault has no deployment id, so no bundle can be checked "
+                            "against it; refused")
     reader = BundleReader(src, _trusted(session), "inbox", _last_seq(session, "inbox"),
                           deployment)
     manifest = reader.manifest
@@ -274,7 +281,7 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         known.update((sid, rid) for sid, rid in session.execute(
             select(db.Submission.id, db.Submission.report_id).where(
                 db.Submission.id.in_(ids[start:start + 500]))))
-    batch = _Batch(session, vault.box_keys(session), pack, result,
+    batch = _Batch(session, vault.box_keys(session, unlocked.require_content()), pack, result,
                    {e.report for e in entries.values() if e.id not in known})
     total = len(manifest.members)
     done_bytes = 0

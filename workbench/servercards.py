@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from crypto.identity import Card
 
-from . import audit, db
+from . import audit, db, trust
 from .vault import Unlocked, VaultError, server_card_from
 
 _NOT_DIGITS = re.compile(r"[\s-]+")
@@ -32,8 +32,9 @@ def pin_replacement(session: Session, by: Unlocked, card_bytes: bytes, typed_fin
                     today: str) -> Card:
     """Trust ``card_bytes`` instead of the active server key(s); raise VaultError, changing
     nothing, unless ``by`` is a lead and the typed fingerprint matches the card."""
-    if by.role != "lead":
+    if by.role != "lead" or by.vault_key is None:
         raise VaultError("only a lead can change which server key the vault trusts")
+    trust.bind(session, trust.seal_keys(by.vault_key))
     card = server_card_from(card_bytes)
     typed = _digits(typed_fingerprint)
     if not typed.isdigit() or typed != _digits(card.fingerprint):

@@ -3,7 +3,7 @@ import sqlite3
 import pytest
 from sqlalchemy.orm import Session
 
-from workbench import db
+from workbench import db, trust
 
 KEY = bytes(range(32))
 OTHER = bytes(32)
@@ -13,6 +13,8 @@ OTHER = bytes(32)
 def engine(tmp_path):
     e = db.make_engine(tmp_path)
     db.create_schema(e)
+    with e.begin() as conn:  # what vault.init does: the (empty) trust records, sealed
+        trust.reseal(conn, trust.seal_keys(KEY))
     yield e
     e.dispose()
 
@@ -51,8 +53,13 @@ def test_locked_vault_reads_and_writes_nothing(engine):
 
 def test_another_key_does_not_decrypt(engine):
     _store(engine, content={"what": "x"}, size=1, sha256="00" * 32)
-    with db.unlocked(OTHER), Session(engine) as s, pytest.raises(db.TamperedError):
+    # Refused at once: the trust records' seal does not verify under another key.
+    with db.unlocked(OTHER), Session(engine) as s, pytest.raises(trust.TamperedVault):
         s.get(db.Submission, "s" * 32)
+    with Session(engine) as s, pytest.raises(db.TamperedError):
+        s.info[trust.SKIP] = True  # and the column itself does not decrypt either
+        with db.unlocked(OTHER):
+            s.get(db.Submission, "s" * 32)
 
 
 def test_a_value_moved_to_another_column_does_not_decrypt(engine, tmp_path):

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from peluit.ground.clock import FixedClock
 from policies.calendar import WorkingCalendar
-from workbench import db
+from workbench import db, trust
 from workbench.cases.search import CaseSearch
 from workbench.cases.service import CaseService, User, sketch_key
 
@@ -23,9 +23,11 @@ def vault_key():
 
 
 @pytest.fixture
-def engine(tmp_path):
+def engine(tmp_path, vault_key):
     eng = db.make_engine(tmp_path)
     db.create_schema(eng)
+    with eng.begin() as conn:  # what vault.init does: the (empty) trust records, sealed
+        trust.reseal(conn, trust.seal_keys(vault_key))
     yield eng
     eng.dispose()
 
