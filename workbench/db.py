@@ -442,13 +442,20 @@ def create_schema(engine: Engine) -> None:
         with engine.begin() as conn:
             command.stamp(_alembic_config(conn), "head")
     else:
+        from alembic.util.exc import CommandError
+
         current = current_revision(engine)
         if current != head_revision():
-            with engine.begin() as conn:
-                cfg = _alembic_config(conn)
-                if current is None:
-                    command.stamp(cfg, BASELINE)
-                command.upgrade(cfg, "head")
+            try:
+                with engine.begin() as conn:
+                    cfg = _alembic_config(conn)
+                    if current is None:
+                        command.stamp(cfg, BASELINE)
+                    command.upgrade(cfg, "head")
+            except CommandError:
+                raise SchemaError(f"the vault database says it has schema revision "
+                                  f"{str(current)[:40]!r}, which this version does not know (a "
+                                  "newer workbench, or a damaged vault)") from None
         Base.metadata.create_all(engine)
     found = inspect(engine)
     for table in Base.metadata.sorted_tables:

@@ -48,6 +48,7 @@ from typing import Any
 from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey, SealedBox
 from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from crypto.encoding import b64decode, b64encode, canonical_json
@@ -212,7 +213,10 @@ def auditor_records(path: Path) -> list[AuditorRecord]:
     """The people of the vault (names and roles; readable before unlocking, for the login list)."""
     records = []
     for f in sorted((_require_vault(path) / "auditors").glob("*.json")):
-        records.append(AuditorRecord.from_bytes(f.read_bytes()))
+        try:
+            records.append(AuditorRecord.from_bytes(f.read_bytes()))
+        except (MalformedError, OSError):
+            raise VaultError(f"the vault's record file {f.name} is damaged; refused") from None
     return sorted(records, key=lambda r: r.name.casefold())
 
 
@@ -374,6 +378,15 @@ def unlock(path: Path, who: str, passphrase: str) -> Unlocked:
     record = find_record(path, who)
     identity = _open_identity(record, passphrase)
     vault_key = _open_vault_key(record, identity)
+    try:
+        return _unlock(path, record, identity, vault_key)
+    except (DatabaseError, db.TamperedError) as exc:
+        raise VaultError(f"the vault's database is damaged ({str(exc).splitlines()[0][:80]}); "
+                         "refused") from None
+
+
+def _unlock(path: Path, record: AuditorRecord, identity: AuditorIdentity,
+            vault_key: bytes | None) -> Unlocked:
     engine = db.make_engine(path)
     try:
         try:
