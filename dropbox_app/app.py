@@ -15,6 +15,7 @@ from peluit.ground.clock import Clock
 from . import serversecret
 from .config import Config
 from .db import make_engine
+from .forms import csrf_by_default
 from .store import Store
 from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
 
@@ -35,6 +36,7 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
     cfg.add_request_method(lambda request: the_clock, "clock", reify=True)
     cfg.include(".db")
     cfg.include(".security")
+    csrf_by_default(cfg)
     return cfg
 
 

@@ -2,6 +2,8 @@
 
 * Headers: a CSP starting from ``default-src 'none'``, COOP/CORP same-origin, nosniff,
   no-referrer, no-store; no Server banner (see server.py).
+* Redirects: ``Location`` is a path of the app's own, never made absolute from the Host
+  header (WebOb would: a client's Host, bare CR and NUL included, came back in the header).
 * Methods: only GET, HEAD and POST (405 with the app's error page otherwise).
 * URLs and cookies: a path or query string that is not UTF-8 gets a 400 page (WebOb would raise
   while the error page itself reads ``?lang=``); a Cookie header is cut down to well-formed
@@ -110,6 +112,26 @@ def check_body(request: Request) -> None:
         raise BodyRejected(413, "size")
 
 
+def own_location(location: str) -> str:
+    """The path of a redirect, as the app's routes make it; anything else becomes "/". The
+    browser resolves a path against the address it is at (RFC 9110, 10.2.2): the onion address
+    it typed, not a name a client put in the Host header."""
+    if (location.startswith("/") and not location.startswith(("//", "/\\"))
+            and location.isprintable() and location.isascii() and " " not in location):
+        return location
+    return "/"
+
+
+def _send_location_as_is(response: Response) -> None:
+    """Keep WebOb from making the Location absolute from the Host header when the response is
+    sent (``Response._abs_headerlist``, called by ``Response.__call__``)."""
+    location = response.headers.get("Location")
+    if location is None:
+        return
+    response.headers["Location"] = own_location(location)
+    response._abs_headerlist = lambda environ: list(response.headerlist)
+
+
 def headers_tween_factory(handler: Callable[[Request], Response], registry: Any) -> Callable:
     def tween(request: Request) -> Response:
         clean_environ(request.environ)
@@ -123,6 +145,7 @@ def headers_tween_factory(handler: Callable[[Request], Response], registry: Any)
         for k, v in HEADERS.items():
             response.headers[k] = v
         response.headers.pop("Server", None)
+        _send_location_as_is(response)
         return response
 
     return tween

@@ -21,14 +21,13 @@ def _check_body(event: ContextFound) -> None:
 
 
 def includeme(config: Any) -> None:
-    from ..forms import form
+    from ..forms import add_routes
     from . import views
     from .auth import gw_session
     from .render import language
     from .views import MAX_BUNDLE_UPLOAD
 
     config.add_request_method(language, "language", reify=True)
-    config.add_request_method(form, "form", reify=True)
     config.add_request_method(gw_session, "gw_session", reify=True)
     config.add_subscriber(_check_body, ContextFound)
     config.add_static_view("static", "dropbox_app.gateway:static", cache_max_age=0)
@@ -52,11 +51,8 @@ def includeme(config: Any) -> None:
          views.card_change, "POST"),
         ("admin.serverkey.rotate", "/admin/server-key/rotate", views.server_key_rotate, "POST"),
     )
-    for name, pattern, view, method in routes:
-        config.add_route(name, pattern, request_method=method)
-        # CSRF is checked by request.form (double submit), and by upload.py for the bundle.
-        config.add_view(view, route_name=name, require_csrf=False)
-    config.registry["peluit.streaming_routes"] = {"replies.upload": MAX_BUNDLE_UPLOAD}
+    # CSRF: Pyramid's check on every view (forms.csrf_by_default), upload.py's for the bundle.
+    add_routes(config, routes, {"replies.upload": MAX_BUNDLE_UPLOAD})
     config.include(".errors")
 
 

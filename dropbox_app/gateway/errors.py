@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
@@ -33,6 +34,12 @@ def not_allowed(exc: NotAllowed, request: Request) -> Response:
 
 def form_error(exc: FormError, request: Request) -> Response:
     return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
+
+
+def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
+    # Pyramid's check, made on every view by default (forms.csrf_by_default): the same page as
+    # a streamed form's missing token.
+    return render(request, "error.jinja2", status=400, reason="csrf")
 
 
 def body_rejected(exc: BodyRejected, request: Request) -> Response:
@@ -66,6 +73,7 @@ def unexpected(exc: Exception, request: Request) -> Response:
 def includeme(config) -> None:
     for view, context in ((not_logged_in, NotLoggedIn), (needs_reauth, NeedsReauth),
                           (not_allowed, NotAllowed), (form_error, FormError),
+                          (bad_csrf, BadCSRFToken),
                           (body_rejected, BodyRejected), (server_key, ServerKeyError), (busy, Busy),
                           (http_error, HTTPException), (unexpected, Exception)):
         config.add_exception_view(view, context=context)

@@ -27,8 +27,10 @@ class Report(Base):
     __tablename__ = "reports"
 
     id: Mapped[str] = id_column()
+    # Unique: a codename files one report (later words are messages on it), and the database
+    # holds to that when copies of the first report arrive at once (services.file_report).
     reporter_id: Mapped[str] = mapped_column(ForeignKey("reporters.id"), index=True,
-                                             nullable=False)
+                                             unique=True, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="received")
     created_day: Mapped[str] = day_column()
 

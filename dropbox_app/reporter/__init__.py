@@ -6,7 +6,7 @@ from typing import Any
 
 from pyramid.events import ContextFound
 
-from ..forms import form
+from ..forms import add_routes
 from ..security import check_body
 from . import views
 from .render import language
@@ -21,7 +21,6 @@ def includeme(config: Any) -> None:
     settings = config.get_settings()
     max_upload = settings["peluit.config"].max_upload_bytes
     config.add_request_method(language, "language", reify=True)
-    config.add_request_method(form, "form", reify=True)
     config.add_request_method(SessionState, "session_state", reify=True)
     config.add_subscriber(_check_body, ContextFound)
     config.add_tween("dropbox_app.reporter.session_state.session_tween_factory",
@@ -45,12 +44,9 @@ def includeme(config: Any) -> None:
          views.reply_delete, "POST"),
         ("logout", "/logout", views.logout, "POST"),
     )
-    for name, pattern, view, method in routes:
-        config.add_route(name, pattern, request_method=method)
-        config.add_view(view, route_name=name, require_csrf=False)
     # Routes whose multipart bodies are streamed into envelopes, with their size limits: the
     # envelope of an upload may be a little larger than the files (form fields, boundaries).
     slack = 1024 * 1024
-    config.registry["peluit.streaming_routes"] = {
-        "report.submit": max_upload + slack, "followup.message": max_upload + slack}
+    add_routes(config, routes, {"report.submit": max_upload + slack,
+                                "followup.message": max_upload + slack})
     config.include(".errors")

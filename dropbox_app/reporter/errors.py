@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException
 from pyramid.request import Request
 from pyramid.response import Response
@@ -22,6 +23,12 @@ log = logging.getLogger(__name__)
 
 def form_error(exc: FormError, request: Request) -> Response:
     return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
+
+
+def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
+    # Pyramid's check, made on every view by default (forms.csrf_by_default): the same page as
+    # a streamed form's missing token.
+    return render(request, "error.jinja2", status=400, reason="csrf")
 
 
 def body_rejected(exc: BodyRejected, request: Request) -> Response:
@@ -71,7 +78,8 @@ def unexpected(exc: Exception, request: Request) -> Response:
 
 
 def includeme(config) -> None:
-    for view, context in ((form_error, FormError), (body_rejected, BodyRejected),
+    for view, context in ((form_error, FormError), (bad_csrf, BadCSRFToken),
+                          (body_rejected, BodyRejected),
                           (session_expired, SessionExpired), (busy, Busy),
                           (throttled, Throttled), (not_ready, NotReady),
                           (http_error, HTTPException), (unexpected, Exception)):

@@ -17,6 +17,7 @@ from crypto.errors import CryptoError
 from crypto.kdf import Argon2Params, ReporterKeys, reporter_keys
 from peluit.ground.clock import Clock
 
+from ..db import dialect_insert
 from ..ingest import StreamedForm
 from ..models import ROW_KIND, Reply, Report, Reporter, Submission, new_id
 from ..store import PendingEnvelope, Store
@@ -123,19 +124,48 @@ def report_body(fields: dict[str, str], language: str) -> bytes:
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
+class AlreadyFiled(Exception):
+    """This codename has filed its report already (another copy of the form got there first)."""
+
+
+def _reporter_id(db: Session, clock: Clock, lookup_id: bytes, public_key: PublicKey) -> str:
+    """The codename's reporter row (made at issue; made here for a session older than that),
+    inserted against the unique lookup id so that parallel requests cannot make two."""
+    table = Reporter.__table__
+    db.execute(dialect_insert(db)(table)
+               .values(id=new_id(), lookup_id=lookup_id, public_key=bytes(public_key),
+                       created_day=clock.day())
+               .on_conflict_do_nothing(index_elements=[table.c.lookup_id]))
+    return db.scalar(select(Reporter.id).where(Reporter.lookup_id == lookup_id))
+
+
+def _new_report(db: Session, clock: Clock, reporter_id: str, report_id: str) -> Report:
+    """Insert the report, or raise AlreadyFiled: ``reports.reporter_id`` is unique, and the
+    insert skips on that conflict, so of several copies of the first report sent at once exactly
+    one files it. PostgreSQL makes the others wait for that one's commit, then skip; SQLite runs
+    them one after the other."""
+    table = Report.__table__
+    stmt = (dialect_insert(db)(table)
+            .values(id=report_id, reporter_id=reporter_id, status="received",
+                    created_day=clock.day())
+            .on_conflict_do_nothing(index_elements=[table.c.reporter_id])
+            .returning(table.c.id))
+    if db.execute(stmt).scalar_one_or_none() != report_id:
+        raise AlreadyFiled()
+    report = db.get(Report, report_id)
+    assert report is not None
+    return report
+
+
 def file_report(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
                 keys_public: PublicKey, lookup_id: bytes, reporter_id: str | None,
                 report_id: str, form: StreamedForm, language: str) -> Filed:
-    """Create the reporter (at the first report: an abandoned codename leaves nothing), the
-    report, its body envelope and a submission per file."""
-    reporter = db.get(Reporter, reporter_id) if reporter_id else find_reporter(db, lookup_id)
-    if reporter is None:
-        reporter = Reporter(id=new_id(), lookup_id=lookup_id, public_key=bytes(keys_public),
-                            created_day=clock.day())
-        db.add(reporter)
-    report = Report(id=report_id, reporter_id=reporter.id, status="received",
-                    created_day=clock.day())
-    db.add(report)
+    """The report, its body envelope and a submission per file (and the reporter row, for a
+    session opened before codenames were registered at issue). A codename files one report: a
+    second one raises AlreadyFiled (later words go to the same report as messages)."""
+    if reporter_id is None:
+        reporter_id = _reporter_id(db, clock, lookup_id, keys_public)
+    report = _new_report(db, clock, reporter_id, report_id)
     sub_id = new_id()
     meta = {"v": 1, "kind": "report", "report": report_id, "submission": sub_id}
     body = seal_small(store, recipients, meta, report_body(form.fields, language))

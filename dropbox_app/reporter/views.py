@@ -241,6 +241,11 @@ def report_submit(request: Request) -> Response:
             request.dbsession, request.registry["peluit.store"], request.clock, recipients,
             public_key, lookup_id, reporter.id if reporter else None, report_id, form,
             request.language)
+    except services.AlreadyFiled:
+        # Another copy of this form, sent at the same moment, filed the report.
+        form.discard()
+        request.tm.doom()
+        return render(request, "duplicate.jinja2", status=409)
     except BaseException:
         form.discard()
         raise
@@ -413,7 +418,6 @@ def retaliation_submit(request: Request) -> Response:
 
 
 def reply_delete(request: Request) -> Response:
-    request.form  # noqa: B018 - reading it checks the CSRF token
     data = _session(request, reporter=True)
     reply = request.dbsession.get(Reply, request.matchdict["reply"])
     if reply is None:
@@ -434,7 +438,6 @@ def reply_delete(request: Request) -> Response:
 
 
 def logout(request: Request) -> Response:
-    request.form  # noqa: B018 - CSRF
     request.session_state.end()
     response = render(request, "logged_out.jinja2")
     response.delete_cookie(COOKIE, path="/")
