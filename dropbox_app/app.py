@@ -16,6 +16,7 @@ from . import serversecret
 from .config import Config
 from .db import make_engine
 from .forms import csrf_by_default
+from .loginbudget import LoginBudget
 from .store import Store
 from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
 
@@ -43,7 +44,7 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
 def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
                       argon2: Argon2Params | None = None, kdf_slots: int | None = None,
                       kdf_wait: float = 2.0, login_limits: tuple[int, int] | None = None,
-                      policy: Any = None) -> Router:
+                      policy: Any = None, login_budget: LoginBudget | None = None) -> Router:
     """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
     ``policy`` is a callable giving the signed policy to show on the landing page."""
     cfg = base_configurator(config, engine=engine, clock=clock)
@@ -54,6 +55,8 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
                                                               THROTTLE_KEY_PURPOSE)
     cfg.registry["peluit.kdf_gate"] = KdfGate(kdf_slots or default_kdf_slots(params.memory_kib),
                                               kdf_wait)
+    # One budget for failed codename logins per server process (loginbudget.py).
+    cfg.registry["peluit.login_budget"] = login_budget or LoginBudget()
     if login_limits:
         cfg.registry["peluit.login_limits"] = login_limits  # (global, per lookup id) per hour
     if policy is None:  # the deployment's signed protection policy, and its deadlines

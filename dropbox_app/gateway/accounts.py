@@ -1,9 +1,13 @@
-"""Gateway accounts: creation with a generated passphrase and TOTP secret, login with lockout,
+"""Gateway accounts: creation with a generated passphrase and TOTP secret, login with a delay
+after failures (policy.delay_seconds: never a lock the real user cannot pass),
 re-authentication, and the admin's management of accounts.
 
-Every failure (unknown name, wrong passphrase, wrong or reused code, locked or disabled account)
-gives the caller the same answer, so the login form tells an attacker nothing about which part
-was wrong; the reason is returned separately for tests and for the admin's CLI."""
+Every failure (unknown name, wrong passphrase, wrong code, delayed or disabled account) gives
+the caller the same answer, so the login form tells an attacker nothing about which part was
+wrong; the reason is returned separately for tests and for the admin's CLI. One exception: a
+correct passphrase with a code that was already used gets its own answer ("code_reused"), so
+the user knows to wait for the next code; it is not counted as a failure. It says nothing to
+someone without the passphrase."""
 
 from __future__ import annotations
 
@@ -47,7 +51,7 @@ class NewAccount:
 @dataclass(frozen=True)
 class LoginResult:
     user: GatewayUser | None
-    reason: str  # "ok", "unknown", "disabled", "locked", "passphrase", "code"
+    reason: str  # "ok", "unknown", "disabled", "delayed", "passphrase", "code", "code_reused"
 
     @property
     def ok(self) -> bool:
@@ -92,13 +96,14 @@ def _fail(db: Session, user: GatewayUser, now: float, reason: str) -> LoginResul
                           .returning(GatewayUser.failures)
                           .execution_options(synchronize_session=False)).scalar_one()
     user.failures = failures
-    lock = policy.lock_seconds(failures)
-    if lock:
-        user.locked_until = int(now) + lock
+    delay = policy.delay_seconds(failures)
+    if delay:
+        # ``locked_until``: until then, a sign-in without a fresh code is refused unchecked.
+        user.locked_until = int(now) + delay
         # Someone may be guessing an auditor's passphrase: the team should hear of it.
         day = dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat()
-        adminlog.record(db, day, adminlog.GATEWAY, "account.lock",
-                        {"user": user.username, "failures": failures, "seconds": lock})
+        adminlog.record(db, day, adminlog.GATEWAY, "account.delay",
+                        {"user": user.username, "failures": failures, "seconds": delay})
     return LoginResult(None, reason)
 
 
@@ -120,20 +125,23 @@ def check_credentials(db: Session, hasher: PassphraseHasher, username: str, type
     if user is None:
         hasher.verify(None, typed_passphrase)  # same cost as a real attempt
         return LoginResult(None, "unknown")
-    if user.locked_until > now:
-        # Locked: do not even verify, so guessing during a lock learns nothing. The failure
-        # is not counted again, or an attacker could keep a real user locked forever at no cost
-        # beyond what the first lock already allows.
-        hasher.verify(None, typed_passphrase)
-        return LoginResult(None, "locked")
     if not user.active:
         hasher.verify(None, typed_passphrase)
         return LoginResult(None, "disabled")
+    step = totp.step_of(user.totp_secret, code, now)  # cheap (HMAC), before the passphrase
+    fresh = step is not None and (user.totp_last_step is None or step > user.totp_last_step)
+    if not fresh and user.locked_until > now:
+        # Delayed, and no fresh code: refused at the same cost, neither checked nor counted.
+        hasher.verify(None, typed_passphrase)
+        return LoginResult(None, "delayed")
     if not hasher.verify(user.passphrase_hash, typed_passphrase):
         return _fail(db, user, now, "passphrase")
-    step = totp.accept(user.totp_secret, code, now, user.totp_last_step)
-    if step is None or not _spend_step(db, user, step):
+    if step is None:
         return _fail(db, user, now, "code")
+    if not fresh or not _spend_step(db, user, step):
+        # The right passphrase with a code already used (here, or by a sign-in racing this
+        # one): the user waits for the next code. Not a failure: nobody guessed anything.
+        return LoginResult(None, "code_reused")
     user.totp_last_step = step
     user.failures = 0
     user.locked_until = 0

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FREE_FAILURES = 5            # failures before the account locks
-FIRST_LOCK_SECONDS = 15 * 60
-MAX_LOCK_SECONDS = 24 * 3600
+FREE_FAILURES = 5            # failed sign-ins before attempts are delayed
+FIRST_DELAY_SECONDS = 60
+MAX_DELAY_SECONDS = 3600
 
 
-def lock_seconds(failures: int) -> int:
-    """How long an account stays locked after its ``failures``-th consecutive failure: nothing
-    for the first few, then 15 minutes doubling with every further failure, at most a day."""
+def delay_seconds(failures: int) -> int:
+    """After an account's ``failures``-th consecutive failure: how long sign-ins without a fresh
+    code are refused unchecked. Nothing for the first few, then a minute doubling with every
+    further failure, at most an hour.
+
+    A delay, not a lock: a sign-in with a code the account has not used yet is always checked,
+    delay or not, and a correct passphrase with it always passes. An outsider who knows a user
+    name can run up the failures, but cannot make a code, so cannot keep the real user out;
+    and while the delay runs, their guesses are refused at the same cost without being checked
+    or counted (counting them would let them stretch the delay forever)."""
     if failures < FREE_FAILURES:
         return 0
-    return min(FIRST_LOCK_SECONDS << min(failures - FREE_FAILURES, 16), MAX_LOCK_SECONDS)
+    return min(FIRST_DELAY_SECONDS << min(failures - FREE_FAILURES, 16), MAX_DELAY_SECONDS)
 
 
 @dataclass(frozen=True)

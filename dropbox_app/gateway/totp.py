@@ -37,9 +37,8 @@ def code_at(secret: str, now: float) -> str:
     return pyotp.TOTP(secret, digits=DIGITS, interval=STEP).generate_otp(int(now // STEP))
 
 
-def accept(secret: str, typed: str, now: float, last_step: int | None) -> int | None:
-    """The time step ``typed`` is valid for, or None. Steps not newer than ``last_step`` (the
-    last one used by this account) are refused: a code works once."""
+def step_of(secret: str, typed: str, now: float) -> int | None:
+    """The time step (now, or one either side) whose code ``typed`` is, used or not; or None."""
     code = "".join(str(typed).split())
     if not _CODE.match(code):
         return None
@@ -50,6 +49,13 @@ def accept(secret: str, typed: str, now: float, last_step: int | None) -> int | 
         # Compare every candidate (no early exit) so timing says nothing about which matched.
         if hmac.compare_digest(otp.generate_otp(step), code):
             found = step
+    return found
+
+
+def accept(secret: str, typed: str, now: float, last_step: int | None) -> int | None:
+    """The time step ``typed`` is valid for, or None. Steps not newer than ``last_step`` (the
+    last one used by this account) are refused: a code works once."""
+    found = step_of(secret, typed, now)
     if found is None or (last_step is not None and found <= last_step):
         return None
     return found

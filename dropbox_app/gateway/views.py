@@ -9,7 +9,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .. import auditors
+from .. import auditors, loginbudget
 from . import (
     accounts,
     adminlog,
@@ -64,7 +64,9 @@ def login(request: Request) -> Response:
                                             form.get("code", ""), request.clock.timestamp())
     if not result.ok:
         # One message for every reason: which part was wrong is not the visitor's business.
-        return render(request, "login.jinja2", status=403, failed=True)
+        # Except a used code after the right passphrase: the user needs to know to wait.
+        return render(request, "login.jinja2", status=403, failed=True,
+                      code_reused=result.reason == "code_reused")
     # Sessions that ran out without a logout go now: no row outlives its expiry for long.
     sessions.purge(db, request.clock.timestamp(), request.registry["peluit.gw_session_policy"])
     token = sessions.start(db, result.user, request.clock.timestamp())
@@ -87,7 +89,8 @@ def reauth(request: Request) -> Response:
             request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
             form.get("passphrase", ""), form.get("code", ""), request.clock.timestamp())
     if not result.ok:
-        return render(request, "reauth.jinja2", status=403, failed=True)
+        return render(request, "reauth.jinja2", status=403, failed=True,
+                      code_reused=result.reason == "code_reused")
     sessions.reauthenticated(session.row, request.clock.timestamp())
     return _redirect(request, "admin")
 
@@ -175,11 +178,14 @@ def admin(request: Request) -> Response:
 
     db = request.dbsession
     cards = list(db.scalars(select(AuditorCard).order_by(AuditorCard.name)))
+    # Finished days' counts of failed codename logins go to the admin log before it is shown.
+    loginbudget.close_past_days(db, _today(request))
     key = serverkey.load(_cfg(request).server_key_file)
     return render(request, "admin.jinja2", users=accounts.all_users(db), cards=cards,
                   server_card=key.card(), pending=serverkey.pending(_cfg(request).server_key_file),
                   keys=serverkey.history(db),
-                  admin_log=adminlog.newest(db, ADMIN_LOG_SHOWN)[::-1])
+                  admin_log=adminlog.newest(db, ADMIN_LOG_SHOWN)[::-1],
+                  login_failures=loginbudget.recent(db, _today(request)))
 
 
 def user_add(request: Request) -> Response:

@@ -15,6 +15,7 @@ from .gateway import (
     GatewayUser,
     ServerKeyRecord,
 )
+from .loginfailures import LoginFailureDay
 from .reporters import Report, Reporter
 from .sessions import ReporterSession
 from .submissions import Reply, Submission
@@ -40,6 +41,7 @@ __all__ = [
     "BundleSequence",
     "GatewaySession",
     "GatewayUser",
+    "LoginFailureDay",
     "Reply",
     "Report",
     "Reporter",

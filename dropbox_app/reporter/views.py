@@ -15,7 +15,7 @@ from sqlalchemy import select
 from crypto import codename as codenames
 from crypto.errors import InvalidCodenameError
 
-from .. import auditors
+from .. import auditors, loginbudget
 from ..db import release
 from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
@@ -284,6 +284,10 @@ def login(request: Request) -> Response:
     except InvalidCodenameError:
         return render(request, "login_failed.jinja2", status=400, reason="invalid")
     release(request)  # no pool connection held while waiting for an argon2 slot
+    # While the global budget for failed logins is spent, logins take turns (loginbudget.py):
+    # before the KDF slot and before any database access, so a waiting login holds neither.
+    budget = request.registry["peluit.login_budget"]
+    budget.wait_turn()
     with request.registry["peluit.kdf_gate"].slot():
         keys = services.derive(codename, request.registry["peluit.salt"],
                                request.registry["peluit.argon2"])
@@ -294,6 +298,9 @@ def login(request: Request) -> Response:
     reporter = services.find_reporter(request.dbsession, keys.lookup_id)
     if reporter is None:
         throttle.failed(keys.lookup_id)
+        budget.failed()
+        loginbudget.count_failure(request.dbsession, request.clock.day())
+        loginbudget.close_past_days(request.dbsession, request.clock.today())
         return render(request, "login_failed.jinja2", status=400, reason="unknown")
     if not services.has_report(request.dbsession, reporter.id):
         # A codename issued and written down, whose session ended before the report was sent:

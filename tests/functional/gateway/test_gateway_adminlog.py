@@ -74,12 +74,12 @@ def test_a_refused_admin_action_leaves_no_entry(deployment):
     assert len(_log(dep)) == before
 
 
-def test_a_lockout_is_logged_by_the_gateway_itself(deployment):
+def test_a_sign_in_delay_is_logged_by_the_gateway_itself(deployment):
     dep = deployment
     acct = create_account(dep, "dewi")
     for _ in range(6):
         login(dep, acct, status=403, typed_code="000000")
-    locks = [e for e in _log(dep) if e.action == "account.lock"]
+    locks = [e for e in _log(dep) if e.action == "account.delay"]
     assert locks and locks[0].actor == adminlog.GATEWAY
     assert locks[0].details["user"] == "dewi" and locks[0].details["seconds"] > 0
     assert "passphrase" not in str(locks[0].to_dict())

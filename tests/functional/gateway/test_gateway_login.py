@@ -26,7 +26,7 @@ def test_home_without_session_goes_to_login(deployment):
                                status=303).location.endswith("/login")
 
 
-def test_reused_totp_code_is_refused(deployment):
+def test_reused_totp_code_is_refused_with_its_own_message_and_not_counted(deployment):
     acct = create_account(deployment, "ani")
     from tests.fixtures.gateway import code
 
@@ -34,12 +34,46 @@ def test_reused_totp_code_is_refused(deployment):
     login(deployment, acct, typed_code=used)
     deployment.app.post("/logout", {"csrf_token": page_csrf(deployment)}, status=303)
     deployment.clock.advance(-30)  # back inside the same 30-second step: the code is "valid"
-    page = login(deployment, acct, status=403, typed_code=used)
-    assert "Sign-in failed" in page.text or "gagal" in page.text.lower()
+    for _ in range(6):  # more than the failures that start a delay
+        page = login(deployment, acct, status=403, typed_code=used)
+        deployment.clock.advance(-30)
+        assert "already been used" in page.html.find(role="alert").text
     assert deployment.app.get("/", status=303)
+    with deployment.db() as db:
+        user = db.scalar(select(GatewayUser).where(GatewayUser.username == "ani"))
+        assert user.failures == 0 and user.locked_until == 0
+    # A used code with a wrong passphrase says nothing more than any failure.
+    token = csrf(deployment.app)
+    page = deployment.app.post("/login", {"csrf_token": token, "username": "ani",
+                                          "passphrase": "salah " * 7, "code": used}, status=403)
+    assert "already been used" not in page.text and "Sign-in failed" in page.text
+    deployment.clock.advance(60)
+    login(deployment, acct, status=303)
 
 
-def test_wrong_passphrase_then_lockout_even_for_the_right_one(deployment):
+def test_an_outsider_cannot_keep_the_real_user_out(deployment):
+    """Someone who knows only the user name fails on purpose, as often as the gateway lets
+    them, for days. A correct passphrase with a fresh code still signs in at once, each time."""
+    acct = create_account(deployment, "ani")
+    for _day in range(3):
+        token = csrf(deployment.app)  # a sign-in gives the browser a new token
+        for _ in range(40):
+            deployment.app.post("/login", {"csrf_token": token, "username": "ani",
+                                           "passphrase": "salah " * 7, "code": "000000"},
+                                status=403)
+            deployment.clock.advance(7)
+        with deployment.db() as db:
+            user = db.scalar(select(GatewayUser).where(GatewayUser.username == "ani"))
+            assert user.failures >= 5 and user.locked_until > deployment.clock.timestamp()
+        login(deployment, acct, status=303)  # no waiting, no admin needed
+        deployment.app.post("/logout", {"csrf_token": page_csrf(deployment)}, status=303)
+        with deployment.db() as db:
+            user = db.scalar(select(GatewayUser).where(GatewayUser.username == "ani"))
+            assert user.failures == 0 and user.locked_until == 0
+        deployment.clock.advance(24 * 3600)
+
+
+def test_failures_delay_guesses_without_a_fresh_code(deployment):
     acct = create_account(deployment, "ani")
     token = csrf(deployment.app)
     for _ in range(5):
@@ -47,9 +81,22 @@ def test_wrong_passphrase_then_lockout_even_for_the_right_one(deployment):
                                        "passphrase": "salah " * 7, "code": "000000"}, status=403)
     with deployment.db() as db:
         user = db.scalar(select(GatewayUser).where(GatewayUser.username == "ani"))
-        assert user.failures == 5 and user.locked_until > deployment.clock.timestamp()
-    login(deployment, acct, status=403)  # correct credentials, but locked
-    deployment.clock.advance(15 * 60)
+        assert user.failures == 5 and user.locked_until == int(deployment.clock.timestamp()) + 60
+    # During the delay even the right passphrase is not checked without a fresh code, and the
+    # refusals are not counted (they would stretch the delay for ever).
+    for _ in range(10):
+        deployment.app.post("/login", {"csrf_token": token, "username": "ani",
+                                       "passphrase": acct.passphrase, "code": "000000"},
+                            status=403)
+    with deployment.db() as db:
+        assert db.scalar(select(GatewayUser.failures)
+                         .where(GatewayUser.username == "ani")) == 5
+    deployment.clock.advance(61)  # after the delay, guesses are checked (and counted) again
+    deployment.app.post("/login", {"csrf_token": token, "username": "ani",
+                                   "passphrase": "salah " * 7, "code": "000000"}, status=403)
+    with deployment.db() as db:
+        user = db.scalar(select(GatewayUser).where(GatewayUser.username == "ani"))
+        assert user.failures == 6 and user.locked_until == int(deployment.clock.timestamp()) + 120
     login(deployment, acct, status=303)
 
 
@@ -193,7 +240,7 @@ def test_one_code_cannot_open_two_sessions_even_when_raced(deployment):
         first.commit()
         result = accounts.check_credentials(second, deployment.hasher, "ani", acct.passphrase,
                                             typed, now)
-        assert not result.ok and result.reason == "code"
+        assert not result.ok and result.reason == "code_reused"
         second.commit()
 
 

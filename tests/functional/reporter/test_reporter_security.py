@@ -14,6 +14,7 @@ from crypto.kdf import TEST_PARAMS
 from dropbox_app import auditors
 from dropbox_app.app import make_reporter_app
 from dropbox_app.gateway.adminlog import SHELL
+from dropbox_app.loginbudget import LoginBudget
 from dropbox_app.models import Report, Reporter, ReporterSession, Submission, Throttle
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
 
@@ -185,7 +186,10 @@ def test_wrong_codenames_from_others_never_lock_a_reporter_out(config, engine, c
     # Someone hunting a reporter must not be able to shut the channel by failing on purpose.
     import webtest
 
-    app = _app_with(config, engine, clock, kdf_slots=2)
+    # The budget for failed logins runs out after a few dozen: logins then take turns (see
+    # tests/security/test_login_budget.py), here at a pace that keeps this test short.
+    app = _app_with(config, engine, clock, kdf_slots=2,
+                    login_budget=LoginBudget(pace=1000.0))
     codename = Client(app).new_report()
     words = codename.split()
     attacker = Client(webtest.TestApp(app.app))  # another browser: its own cookies

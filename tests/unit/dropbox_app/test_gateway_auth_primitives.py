@@ -68,11 +68,11 @@ def test_totp_secret_is_160_bits_and_uri_names_account():
     assert uri.startswith("otpauth://totp/") and "ani" in uri and s in uri
 
 
-def test_lock_schedule():
-    assert [policy.lock_seconds(n) for n in range(5)] == [0] * 5
-    assert policy.lock_seconds(5) == 15 * 60
-    assert policy.lock_seconds(6) == 30 * 60
-    assert policy.lock_seconds(100) == 24 * 3600
+def test_delay_schedule():
+    assert [policy.delay_seconds(n) for n in range(5)] == [0] * 5
+    assert policy.delay_seconds(5) == 60
+    assert policy.delay_seconds(6) == 120
+    assert policy.delay_seconds(100) == 3600
 
 
 def test_session_policy():
