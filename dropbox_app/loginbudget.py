@@ -132,7 +132,7 @@ def close_past_days(db: Session, today: dt.date) -> int:
     return written
 
 
-def recent(db: Session, today: dt.date, days: int = 14) -> list[tuple[str, int]]:
+def recent(db: Session, today: dt.date, days: int = 7) -> list[tuple[str, int]]:
     """(day, count) for the last ``days`` days, newest first, days without failures as 0."""
     first = today - dt.timedelta(days=days - 1)
     counts = dict(db.execute(select(LoginFailureDay.day, LoginFailureDay.count)
