@@ -31,15 +31,24 @@ MAX_FIELDS = 32
 CSRF_FIELD = "csrf_token"
 
 
-def read_urlencoded(request: Request) -> dict[str, str]:
+def read_urlencoded(request: Request, counted: frozenset[str] = frozenset(),
+                    max_fields: int = MAX_FIELDS) -> dict[str, str]:
+    """The form's fields. A name in ``counted`` may repeat and keeps only how many non-empty
+    values it had (a multiple file input sent urlencoded repeats its name once per file
+    chosen, with the file's name as the value, which is not kept)."""
     length = request.content_length or 0
     if length > SMALL_BODY:
         raise FormError("size", 413)
     raw = request.body_file_raw.read(length) if length else b""
     if len(raw) != length:
         raise FormError("incomplete")
-    # The shared in-memory parser (peluit.ground.forms): no field may come twice here.
-    return parse_urlencoded(raw, max_fields=MAX_FIELDS).as_dict()
+    # The shared in-memory parser (peluit.ground.forms): no other field may come twice here.
+    form = parse_urlencoded(raw, max_fields=max_fields, repeatable=tuple(counted))
+    out = {k: v for k, v in form.pairs if k not in counted and isinstance(v, str)}
+    for name in counted:
+        if name in form:
+            out[name] = str(sum(1 for v in form.getall(name) if v))
+    return out
 
 
 def check_csrf(request: Request, supplied: str | None) -> None:

@@ -28,12 +28,29 @@ case "${1:-all}" in
         want systemd-analyze systemd
         want nft nftables
         want strace strace
+        want npm npm  # fetches axe-core for the accessibility audit (below)
         ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
         ;;
     *) echo "usage: $0 python|run|all" >&2; exit 2 ;;
 esac
 
-[ -z "$need" ] && exit 0
+axe_core() {
+    # axe-core, injected by the browser tests only (tests/browser/test_accessibility.py): the
+    # reporter pages themselves never run JavaScript. From the npm registry, pinned.
+    version=4.14.1
+    dir="$(dirname "$0")/.cache/axe-core-$version"
+    [ -f "$dir/axe.min.js" ] && return 0
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "axe-core@$version" >/dev/null && tar -xzf "axe-core-$version.tgz")
+    mkdir -p "$dir"
+    cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$dir/"
+    rm -rf "$tmp"
+}
+
+if [ -z "$need" ]; then
+    [ "${1:-all}" = all ] && axe_core
+    exit 0
+fi
 echo "installing Debian packages:$need"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -41,3 +58,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null
+[ "${1:-all}" = all ] && axe_core
+exit 0

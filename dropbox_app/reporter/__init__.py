@@ -29,9 +29,11 @@ def includeme(config: Any) -> None:
     config.add_static_view("static", "dropbox_app.reporter:static", cache_max_age=0)
     routes = (
         ("home", "/", views.landing, "GET"),
+        ("favicon", "/favicon.ico", views.favicon, "GET"),
         ("codename.new", "/codename", views.codename_new, "POST"),
         ("codename.confirm", "/codename/confirm", views.codename_confirm, "POST"),
         ("report.new", "/report/new", views.report_form, "GET"),
+        ("report.relang", "/report/new", views.report_relang, "POST"),
         ("report.submit", "/report/new/send", views.report_submit, "POST"),
         ("report.received", "/report/received", views.report_received, "GET"),
         ("login", "/login", views.login, "POST"),

@@ -5,9 +5,11 @@ environment."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
 from pyramid.response import Response
@@ -31,7 +33,20 @@ def environment(language: str) -> jinja2.Environment:
     env.filters["human_day"] = lambda value: humane.day(value, language)
     env.filters["human_size"] = lambda value: humane.size(value, language)
     env.filters["megabytes"] = humane.megabytes
+    env.filters["demote_headings"] = demote_headings
     return env
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+
+
+def demote_headings(html: Any, by: int = 2) -> Markup:
+    """Embedded HTML (the signed policy, already sanitised by bleach) under the page's own h2:
+    its h1 becomes h3 and so on, so that a page has one h1 and no level is skipped."""
+    text = html.__html__() if hasattr(html, "__html__") else str(escape(html))
+    # The input is already safe HTML (escaped or bleach-sanitised); only tag names change.
+    return Markup(_HEADING.sub(  # noqa: S704
+        lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + by)}", text))
 
 
 def language(request: Request) -> str:

@@ -17,7 +17,7 @@ from crypto.errors import InvalidCodenameError
 
 from .. import auditors, loginbudget
 from ..db import release
-from ..forms import FormError, check_csrf
+from ..forms import CSRF_FIELD, MAX_FIELDS, FormError, check_csrf, read_urlencoded
 from ..ingest import Limits, StreamedForm, ingest
 from ..models import Reply, Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
@@ -130,6 +130,12 @@ def landing(request: Request) -> Response:
                   deadlines=dl, word_languages=services.word_languages())
 
 
+def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on their own: an explicit "none" (204) rather than a 404,
+    and no image to serve, parse or fingerprint."""
+    return Response(status=204)
+
+
 # -- codename --------------------------------------------------------------------------------
 
 def codename_new(request: Request) -> Response:
@@ -187,9 +193,32 @@ def _report_page(request: Request, reporter_id: str, fields: dict | None = None,
         raise NotReady()
     token, grant = _issue_grant(request, "report", reporter_id)
     return render(request, "report.jinja2", status=status, fields=fields or {}, error=error,
+                  lang_form="report-form", lang_action=request.route_path("report.relang"),
                   categories=_cfg(request).categories, form_token=token, compose=grant,
                   compose_hours=compose.COMPOSE_HOURS,
                   max_upload=_cfg(request).max_upload_bytes, min_what=services.MIN_WHAT)
+
+
+def report_relang(request: Request) -> Response:
+    """The report form in the other language, with everything typed in it. The language
+    switch on the form's page is a submit button of the form itself (sent urlencoded, without
+    the files), so switching needs no JavaScript and loses nothing; the text only travels back
+    in this response."""
+    form = read_urlencoded(request, counted=frozenset({"files"}), max_fields=MAX_FIELDS + 100)
+    check_csrf(request, form.get(CSRF_FIELD))
+    data = request.session_state.data
+    subject = None
+    if data is not None and data.confirmed and data.reporter_id is None:
+        reporter = services.find_reporter(request.dbsession, data.lookup_id)
+        subject = reporter.id if reporter is not None else None
+    if subject is None:
+        grant = _check_grant(request, form, "report")
+        subject = grant.subject if grant is not None else None
+    if subject is None:
+        raise SessionExpired()
+    keep = {k: form[k] for k in services.REPORT_FIELDS if k in form}
+    chosen = form.get("files", "0") not in ("", "0")
+    return _report_page(request, subject, keep, error="files_again" if chosen else None)
 
 
 def report_submit(request: Request) -> Response:

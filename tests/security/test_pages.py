@@ -55,9 +55,11 @@ class _Page(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"event handler {name}= on <{tag}>")
-            if name in ("style", "srcdoc", "formaction", "background", "ping", "srcset"):
+            if name in ("style", "srcdoc", "background", "ping", "srcset"):
                 self.problems.append(f"{name}= on <{tag}>")
-            if name in ("href", "src", "action", "data", "poster", "cite") and value:
+            # formaction: the language switch on a form's page is a button of that form.
+            if name in ("href", "src", "action", "formaction", "data", "poster",
+                        "cite") and value:
                 v = value.strip().lower()
                 if self.own and v.startswith(self.own):
                     v = v[len(self.own) - 1:]

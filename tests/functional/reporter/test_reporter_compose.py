@@ -102,3 +102,41 @@ def test_first_time_reporter_comes_back_after_the_session_ended(app, reporter, c
     assert 'name="what"' in page.text
     _send(app, page)
     assert db.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def _relang(app, page, lang):
+    fields = {"csrf_token": csrf(app), "form_token": form_token(page), "compose": _grant(page),
+              "category": "pungli", "what": "Pungutan di loket tiga <b>setiap</b> hari.",
+              "who_name": "Pak Joko", "who_position": "Kepala loket", "who_unit": "Perizinan",
+              "where": "Kantor wilayah", "when": "Sejak Januari", "how": "Tunai\nTanpa kuitansi",
+              "evidence": "Daftar tarif", "website": ""}
+    # Two files chosen: urlencoded, a multiple file input repeats its name once per file.
+    body = [*fields.items(), ("files", "a.pdf"), ("files", "b.pdf")]
+    return app.post(f"/report/new?lang={lang}", body)
+
+
+def test_switching_language_keeps_every_field(app, reporter, clock):
+    reporter.get_codename()
+    reporter.confirm()
+    page = app.get("/report/new?lang=id")
+    assert 'lang="id"' in page.text
+    res = _relang(app, page, "en")
+    assert '<html lang="en">' in res.text
+    for value in ("Pak Joko", "Kepala loket", "Perizinan", "Kantor wilayah", "Sejak Januari",
+                  "Tunai\nTanpa kuitansi", "Daftar tarif",
+                  "Pungutan di loket tiga &lt;b&gt;setiap&lt;/b&gt; hari."):
+        assert value in res.text, value
+    assert 'value="pungli" selected' in res.text
+    assert "choose them again" in res.text  # files cannot travel back: the page says so
+    # After the session ended, the form's grant still carries the switch.
+    clock.advance(3 * 3600)
+    again = _relang(app, res, "id")
+    assert '<html lang="id">' in again.text and "Pak Joko" in again.text
+
+
+def test_language_switch_needs_the_csrf_token(app, reporter):
+    reporter.get_codename()
+    reporter.confirm()
+    page = app.get("/report/new")
+    app.post("/report/new?lang=en", {"csrf_token": "forged", "what": "x"}, status=400)
+    assert page.status_int == 200

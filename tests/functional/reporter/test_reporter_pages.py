@@ -93,3 +93,18 @@ def test_language_switch_never_loses_a_page(app, reporter):
     res = app.post("/login", {"csrf_token": csrf(app), "codename": "nonsense"}, status=400)
     assert 'href="/?lang=en"' in res.text  # a form's answer switches on the start page
     assert 'href="?lang=en"' in app.get("/").text
+
+
+def test_favicon_is_an_explicit_none(app):
+    # Every browser asks for it; a 404 page for each visit was noise (and a page to render).
+    res = app.get("/favicon.ico", status=204)
+    assert res.body == b""
+
+
+def test_one_h1_and_the_safety_advice_first(app):
+    for lang in ("id", "en"):
+        page = app.get(f"/?lang={lang}").text
+        assert page.count("<h1") == 1
+        main = page[page.index("<main>"):]
+        # The advice comes right after the heading, before the policy and the forms.
+        assert main.index('class="safety"') < main.index("<form")

@@ -144,7 +144,7 @@ def test_login_failures(app, reporter, db):
     codename = reporter.new_report()
     reporter.logout()
     res = reporter.login("not a codename at all", status=400)
-    assert "bukan nama sandi" in res.text
+    assert "tidak dikenali" in res.text
     words = codename.split()
     wrong = " ".join(words[1:] + words[:1])
     res = reporter.login(wrong, status=400)
