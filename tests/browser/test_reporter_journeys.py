@@ -36,6 +36,8 @@ def _desktop(browser):
     viewport(browser, "desktop")
     yield
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    # Cookies are per host, not per port: leave none for the next test's server.
+    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
 
 
 def _fill(d) -> None:
