@@ -22,6 +22,25 @@ from tests.functional.reporter.liveserver import Client
 from tests.functional.reporter.liveserver import start_server as start
 
 
+def _give_a_report(cfg_path: Path) -> None:
+    """The reporter as of today, with a report (a reporter row without one is purged after a
+    week, and one from 2026-01-01 is older than that)."""
+    from dropbox_app.config import load
+    from dropbox_app.db import make_engine, session_factory
+    from dropbox_app.models import Report, Reporter, new_id
+    from peluit.ground.clock import Clock
+
+    cfg = load(cfg_path)
+    engine = make_engine(cfg.database_url)
+    day = Clock().day()
+    with session_factory(engine)() as db, db.begin():
+        for reporter in db.query(Reporter):
+            reporter.created_day = day
+            db.add(Report(id=new_id(), reporter_id=reporter.id, status="received",
+                          created_day=day))
+    engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--attackers", type=int, default=32)
@@ -33,6 +52,7 @@ def main() -> None:
         server, cfg, port = start(Path(tmp))
         try:
             [codename] = _reporters(cfg, 1)
+            _give_a_report(cfg)
             stop = threading.Event()
             answers: list[tuple[float, int]] = []
 
