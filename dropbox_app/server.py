@@ -722,7 +722,9 @@ class Server:
             for conn in list(self.connections):
                 if conn.transport is not None:
                     conn.transport.abort()
-            loop.run_until_complete(asyncio.sleep(0))
+            # Let the aborts land: a worker waiting on a body or a send wakes with an error
+            # instead of holding the process's exit.
+            loop.run_until_complete(asyncio.sleep(0.2))
             for _sem, executor, _spec in self.lanes.values():
                 executor.shutdown(wait=False, cancel_futures=True)
             loop.close()

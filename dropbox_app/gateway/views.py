@@ -10,6 +10,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from .. import auditors, loginbudget
+from ..db import release
 from . import (
     accounts,
     adminlog,
@@ -149,13 +150,17 @@ def _rotation_finisher(request: Request):
 
 def replies_upload(request: Request) -> Response:
     require(request, Permission.TRANSFER)
+    actor = _actor(request)
     cfg = _cfg(request)
     store = request.registry["peluit.store"]
+    # No database connection held while the bundle (up to 1 GiB) streams in: the session was
+    # checked above; what follows is a transaction of its own (see dropbox_app/db.release).
+    release(request)
     path = upload.receive_bundle(request, store.path, MAX_BUNDLE_UPLOAD)
     try:
         with path.open("rb") as f:
             outcome = replies.accept(request.dbsession, store, f, cfg.deployment_id,
-                                     request.clock.day(), actor=_actor(request))
+                                     request.clock.day(), actor=actor)
     except replies.ReplyRejected as exc:
         request.tm.doom()  # nothing of a refused bundle may be committed
         return render(request, "replies_result.jinja2", status=422, error=exc.message,
