@@ -27,6 +27,7 @@ from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, temp_beside
 
 from . import audit, db, vault
+from .importer import CONFIRMED_SETTING
 
 
 class ExportRefused(Exception):
@@ -87,6 +88,14 @@ def _pending(model: Any, seq_col: Any, by_col: Any, key_id: str, resend_from: in
     return select(model).where(cond)
 
 
+def newest_server_key(session: Session) -> str | None:
+    """The server key this vault trusts that no other replaces (after a rotation was
+    announced: the new one, while the old stays trusted until the new one signs)."""
+    rows = session.scalars(select(db.ServerCard.key_id).where(
+        db.ServerCard.active.is_(True), db.ServerCard.replaced_by.is_(None))).all()
+    return rows[0] if len(rows) == 1 else None
+
+
 def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.date,
             resend_from: int | None) -> ExportResult:
     key_id = unlocked.key_id
@@ -102,7 +111,10 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         resend_from).order_by(db.StatusChange.id)).all()
     acks = session.scalars(_pending(db.Submission, db.Submission.ack_seq, db.Submission.ack_by,
                                     key_id, resend_from).order_by(db.Submission.seq)).all()
-    if not (replies or changes or acks):
+    server_key = newest_server_key(session)
+    # A rotation imported since the last export: the gateway waits for this confirmation.
+    confirmation_due = db.get_setting(session, CONFIRMED_SETTING) == ""
+    if not (replies or changes or acks or confirmation_due):
         raise NothingToExport("nothing to export: no new question, status or import")
     seq = last + 1
     members: dict[str, bytes] = {}
@@ -122,6 +134,10 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         s.ack_seq, s.ack_by = seq, key_id
     body = {"acks": [s.id for s in acks], "replies": body_replies,
             "statuses": [{"report": r, "status": st} for r, st in sorted(latest.items())]}
+    if server_key is not None:
+        # Which server key this vault trusts now: a gateway waiting to switch to it does so.
+        body["server_key"] = server_key
+        db.set_setting(session, CONFIRMED_SETTING, server_key)
     manifest = bundle.make_manifest(
         "reply", db.get_setting(session, "deployment") or "", unlocked.identity.signing, seq,
         [bundle.Member(n, len(d), hashlib.sha256(d).hexdigest()) for n, d in members.items()],

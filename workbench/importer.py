@@ -40,6 +40,8 @@ from peluit.ground.clock import Clock
 from . import audit, db, filestore, gatewaylog, trust, vault
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
+#: The server key id this vault last confirmed in a reply bundle ("" = a confirmation is due).
+CONFIRMED_SETTING = "server_key_confirmed"
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 MAX_NAME = 255
 # How to open a bundle for import_bundle(). Reading alone went faster through 64 KiB, but the
@@ -76,6 +78,7 @@ class ImportResult:
     plaintext_bytes: int = 0
     reports_created: int = 0
     rotated_to: str | None = None
+    retired: list[str] = field(default_factory=list)  # server keys no longer trusted
     # Envelopes are sealed to the auditor cards enrolled on the gateway. A recipient that is
     # not an active auditor or lead of this vault means someone enrolled a card the team does
     # not know (and can read what was sealed to it), or a removed colleague's card is still on.
@@ -196,6 +199,11 @@ def _last_seq(session: Session, direction: str) -> Callable[[str], int | None]:
 
 
 def _rotate(session: Session, old: str, raw: Any, today: str) -> str:
+    """Pin the server key that the old key announces, and keep trusting the old one: the
+    gateway keeps signing with it until a reply bundle from this vault confirms the new key
+    (exporter: ``server_key``), so bundles signed by either import meanwhile. An announcement
+    repeated (the gateway re-announces until it hears back) changes nothing; the old key
+    announcing a different key than before is refused."""
     try:
         if not isinstance(raw, str):
             raise MalformedError("not a string")
@@ -207,16 +215,32 @@ def _rotate(session: Session, old: str, raw: Any, today: str) -> str:
         raise ImportRefused("the bundle announces a new server key that is not a server card")
     if card.key_id == old:
         return card.key_id
-    if session.get(db.ServerCard, card.key_id) is not None:
-        raise ImportRefused("the bundle announces a server key that was pinned before")
-    session.add(db.ServerCard(key_id=card.key_id, card=card.to_bytes(), pinned_day=today,
-                              active=True))
     old_row = session.get(db.ServerCard, old)
     assert old_row is not None
-    # The old key signed this hand-over; from now on only the new key is trusted.
-    old_row.active = False
-    old_row.replaced_by = card.key_id
+    if old_row.replaced_by is not None and old_row.replaced_by != card.key_id:
+        raise ImportRefused("the bundle announces another new server key than the one this "
+                            "key announced before")
+    known = session.get(db.ServerCard, card.key_id)
+    if known is None:
+        session.add(db.ServerCard(key_id=card.key_id, card=card.to_bytes(), pinned_day=today,
+                                  active=True))
+    elif not (known.active and old_row.replaced_by == card.key_id):
+        raise ImportRefused("the bundle announces a server key that was pinned before")
+    old_row.replaced_by = card.key_id  # retired once the new key signs a bundle
+    # The next reply bundle must carry the confirmation, even with nothing else in it.
+    db.set_setting(session, CONFIRMED_SETTING, "")
     return card.key_id
+
+
+def _retire_replaced(session: Session, signer: str) -> list[str]:
+    """A bundle signed by a new key shows the gateway switched: the key it replaced (trusted
+    until now, while the gateway waited for the confirmation) is never trusted again."""
+    retired = []
+    for row in session.scalars(select(db.ServerCard).where(
+            db.ServerCard.active.is_(True), db.ServerCard.replaced_by == signer)):
+        row.active = False
+        retired.append(row.key_id)
+    return sorted(retired)
 
 
 def _refusal(exc: CryptoError) -> ImportRefused:
@@ -307,12 +331,14 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         seq_row.seq = manifest.seq
     if "rotate_to" in manifest.body:
         result.rotated_to = _rotate(session, manifest.sender, manifest.body["rotate_to"], today)
+    result.retired = _retire_replaced(session, manifest.sender)
     log = gatewaylog.merge(session, admin_log, today)
     result.gateway_log_new = log.new
     result.gateway_log_problems = [str(p) for p in log.problems]
     audit.record(session, unlocked.key_id, "bundle.import", details={
         "seq": manifest.seq, "sender": manifest.sender, "imported": result.imported,
         "skipped": result.skipped, "rotated_to": result.rotated_to,
+        "retired_server_keys": result.retired,
         "foreign_keys": sorted(result.foreign_keys),
         "foreign_submissions": result.foreign_submissions,
         "unexpected_members": sorted(result.unexpected_members),

@@ -1,9 +1,11 @@
 """Which server signing keys the vault trusts, and the one manual way to change that.
 
-The vault normally learns a new server key from an inbox bundle signed by the old one
-(``importer._rotate``). The gateway switches keys once that bundle has been downloaded in full;
-if the bundle is then lost before the import, every later bundle is refused as signed by an
-unknown key. ``peluit workbench pin-server CARD --fingerprint "…"`` recovers from that the way
+The vault normally learns a new server key from inbox bundles signed by the old one
+(``importer._rotate``), keeps trusting the old key until a bundle signed by the new one arrives,
+and confirms the new key in its next reply bundle (``exporter``: ``server_key``); the gateway
+switches only on that confirmation, so a lost bundle needs nothing by hand (docs/gateway.md).
+For a vault that lost the chain some other way (a restore of an old vault copy, a gateway
+rebuilt with a new key), ``peluit workbench pin-server CARD --fingerprint "…"`` recovers the way
 ``init`` trusted the first key: a lead compares the card's fingerprint with the one the
 gateway's admin reads out on another channel and types it. Only a match pins the card and
 retires the keys trusted until then; a key once retired is never trusted again. Nothing is lost

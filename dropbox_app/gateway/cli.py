@@ -4,7 +4,9 @@ commands for the server shell (registered by dropbox_app/cli.py)."""
 from __future__ import annotations
 
 import argparse
+import io
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -35,9 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = ssub.add_parser("show", help="print the server card that workbenches pin")
     _config_arg(p)
     p.set_defaults(func=_guard(cmd_key_show))
-    p = ssub.add_parser("rotate", help="make a new key; the next inbox bundle announces it")
+    p = ssub.add_parser("rotate", help="make a new key; inbox bundles announce it until a "
+                                       "workbench's reply bundle confirms it")
     _config_arg(p)
     p.set_defaults(func=_guard(cmd_key_rotate))
+    p = ssub.add_parser("announce", help="write an inbox bundle, signed by the current key, "
+                                         "that announces the waiting new key again (no "
+                                         "submissions; for a workbench that missed it)")
+    p.add_argument("out", type=Path, help="where to write the bundle (must not exist)")
+    _config_arg(p)
+    p.set_defaults(func=_guard(cmd_key_announce))
 
     rt = subparsers.add_parser("retention", help="delete what the workbench acknowledged")
     rsub = rt.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
@@ -166,8 +175,34 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
         new = serverkey.rotate(db, cfg.server_key_file, cfg.clock().day(), actor=adminlog.SHELL)
     engine.dispose()
     print(f"new server key {new.key_id}, fingerprint {new.card().fingerprint}")
-    print("The next inbox bundle, signed by the current key, announces it to the workbench; "
-          "then it takes over.")
+    print("Inbox bundles, signed by the current key, announce it to the workbench until a "
+          "reply bundle from the workbench confirms it; then it takes over.")
+    return 0
+
+
+@_account_errors
+def cmd_key_announce(args: argparse.Namespace) -> int:
+    from crypto.bundle import write_bundle
+    from peluit.ground.files import write_atomic
+
+    from . import adminlog, serverkey
+
+    cfg, (engine, factory) = _open(args)
+    try:
+        if args.out.exists():
+            raise serverkey.ServerKeyError(f"{args.out} exists; give a new file name")
+        with factory() as db, db.begin():
+            manifest, signer = serverkey.announcement(
+                db, cfg.server_key_file, cfg.deployment_id, cfg.clock().today(),
+                actor=adminlog.SHELL)
+            out = io.BytesIO()
+            write_bundle(out, manifest, signer.signing, lambda name: io.BytesIO())
+            write_atomic(args.out, out.getvalue())
+    finally:
+        engine.dispose()
+    print(f"announcement of the new server key written to {args.out} (inbox bundle "
+          f"{manifest.seq} of key {signer.key_id}); import it on the workbench, then carry "
+          "the workbench's next reply bundle back: that confirms the new key")
     return 0
 
 

@@ -68,7 +68,8 @@ def bundle_name(deployment: str, signer: ServerKey, seq: int) -> str:
 
 class StreamedBundle:
     """A WSGI app_iter over ``iter_bundle``. ``on_complete`` runs only when the last byte was
-    produced (a key rotation finishes then); an aborted download leaves everything as it was."""
+    produced; an aborted download leaves everything as it was. (A key rotation no longer
+    finishes here: it waits for a workbench's confirmation, gateway/serverkey.py.)"""
 
     def __init__(self, manifest: Manifest, signer: ServerKey,
                  open_member: Callable[[str], BinaryIO],

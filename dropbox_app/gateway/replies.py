@@ -59,6 +59,8 @@ class ReplyOutcome:
     replies: int
     statuses: int
     acks: int
+    signer_key: str = ""
+    server_key: str | None = None  # the server key the signer's vault trusts (rotation ack)
 
 
 def _trusted(db: Session) -> dict:
@@ -153,7 +155,8 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
         "signer": manifest.sender, "seq": manifest.seq, "replies": len(written),
         "statuses": len(plan.statuses), "acks": acked})
     return ReplyOutcome(sender.name if sender else manifest.sender, manifest.seq,
-                        len(written), len(plan.statuses), acked)
+                        len(written), len(plan.statuses), acked, manifest.sender,
+                        plan.server_key)
 
 
 def _date(day: str):

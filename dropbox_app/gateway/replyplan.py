@@ -38,6 +38,7 @@ class ReplyPlan:
     acks: tuple[str, ...]
     replies: tuple[PlannedReply, ...]
     statuses: tuple[tuple[str, str], ...]  # (report, status)
+    server_key: str | None = None  # the newest server key the vault trusts: confirms a rotation
 
     @property
     def reports(self) -> set[str]:
@@ -59,7 +60,7 @@ def _id(value: Any, what: str) -> str:
 
 def plan(manifest: Manifest) -> ReplyPlan:
     body = manifest.body
-    unknown = set(body) - {"acks", "replies", "statuses"}
+    unknown = set(body) - {"acks", "replies", "statuses", "server_key"}
     if unknown:
         raise BadReplyBundle(f"unknown field {sorted(unknown)[0]!r} in the reply bundle")
     acks = tuple(_id(a, "submission") for a in _list(body, "acks"))
@@ -95,4 +96,7 @@ def plan(manifest: Manifest) -> ReplyPlan:
         statuses.append((_id(entry["report"], "report"), entry["status"]))
     if len({r for r, _ in statuses}) != len(statuses):
         raise BadReplyBundle("two statuses for one report")
-    return ReplyPlan(acks, tuple(replies), tuple(statuses))
+    server_key = body.get("server_key")
+    if server_key is not None:
+        server_key = _id(server_key, "server key")
+    return ReplyPlan(acks, tuple(replies), tuple(statuses), server_key)

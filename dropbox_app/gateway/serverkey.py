@@ -1,19 +1,28 @@
-"""The server's signing key and its rotation.
+"""The server's signing key and its rotation, with the workbench's acknowledgment.
 
 The key lives in ``server_key_file`` (mode 0600). A rotation writes the new key beside it as
-``<file>.next`` and records its card as ``pending``. The next inbox bundle is still signed by the
-old key, which the workbench already pinned, and carries the new card as ``rotate_to``: the old
-key vouches for the new one. Once that bundle has been sent in full, the new key replaces the old
-file (whose bytes are overwritten first) and signs from then on, with its own sequence."""
+``<file>.next`` and records its card as ``pending``. Every inbox bundle from then on is still
+signed by the old key, which the workbench already pinned, and carries the new card as
+``rotate_to``: the old key vouches for the new one, again and again, so a lost or cut bundle
+only delays the hand-over. The old key stays valid and keeps signing until a reply bundle,
+signed by an enrolled workbench member, names the new key as the one its vault now trusts
+(``server_key`` in the reply body): only then (``confirm``) does the new key replace the old file
+(whose bytes are overwritten first) and sign, with its own sequence. No re-pinning by hand.
+
+``peluit server-key announce OUT`` writes an announcement (an inbox bundle signed by the old key
+with ``rotate_to`` and no submissions) for a workbench that cannot take a download now.
+``peluit backup`` carries the pending key, sealed like the current one (dropbox_app/backup.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crypto.bundle import Manifest
 from crypto.errors import CryptoError
 from crypto.identity import ServerKey
 from peluit.ground.files import fsync_dir
@@ -26,7 +35,8 @@ class ServerKeyError(Exception):
     pass
 
 
-ROTATION_WAITING = "A key rotation is already waiting for the next inbox bundle."
+ROTATION_WAITING = ("A key rotation is already waiting for a workbench to confirm the new key "
+                    "in a reply bundle.")
 
 
 def next_path(key_file: Path) -> Path:
@@ -83,8 +93,20 @@ def rotate(db: Session, key_file: Path, day: str, *, actor: str) -> ServerKey:
     return new
 
 
-def finish_rotation(db: Session, key_file: Path, day: str) -> ServerKey | None:
-    """Make the pending key current (after the bundle announcing it went out in full)."""
+def confirm(db: Session, key_file: Path, key_id: str | None, day: str,
+            confirmed_by: str) -> ServerKey | None:
+    """A reply bundle signed by ``confirmed_by`` (an enrolled auditor key) says its vault
+    trusts ``key_id``: if that is the pending key, it takes over now. Anything else (the
+    current key, an old workbench that sends no key id) leaves the rotation waiting."""
+    new = pending(key_file)
+    if new is None or key_id != new.key_id:
+        return None
+    return finish_rotation(db, key_file, day, confirmed_by=confirmed_by)
+
+
+def finish_rotation(db: Session, key_file: Path, day: str,
+                    confirmed_by: str | None = None) -> ServerKey | None:
+    """Make the pending key current (once a workbench confirmed it: ``confirm``)."""
     new = pending(key_file)
     if new is None:
         return None
@@ -103,9 +125,29 @@ def finish_rotation(db: Session, key_file: Path, day: str) -> ServerKey | None:
     old_row.retired_day = day
     _record(db, new, "current", day)
     db.flush()
-    adminlog.record(db, day, adminlog.GATEWAY, "serverkey.switch",
-                    {"retired": old.key_id, "current": new.key_id})
+    details = {"retired": old.key_id, "current": new.key_id}
+    if confirmed_by is not None:
+        details["confirmed_by"] = confirmed_by
+    adminlog.record(db, day, adminlog.GATEWAY, "serverkey.switch", details)
     return new
+
+
+def announcement(db: Session, key_file: Path, deployment: str, today: dt.date, *,
+                 actor: str) -> tuple[Manifest, ServerKey]:
+    """The manifest of an inbox bundle that only announces the waiting key: signed by the
+    current key, with the next inbox sequence number and the admin log, no submissions."""
+    from . import inbox, sequences
+
+    new = pending(key_file)
+    if new is None:
+        raise ServerKeyError("no key rotation is waiting: nothing to announce")
+    signer = load(key_file)
+    seq = sequences.take_next(db, signer.key_id)
+    adminlog.record(db, today.isoformat(), actor, "serverkey.announce", {
+        "seq": seq, "server_key": signer.key_id, "next": new.key_id})
+    manifest = inbox.inbox_manifest([], deployment, signer, seq, rotate_to=new.card(today),
+                                    today=today, admin_log=adminlog.for_bundle(db))
+    return manifest, signer
 
 
 def history(db: Session) -> list[ServerKeyRecord]:

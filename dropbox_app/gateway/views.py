@@ -123,10 +123,9 @@ def inbox_download(request: Request) -> Response:
     prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
                                  actor=_actor(request))
     store = request.registry["peluit.store"]
-    on_complete = None
-    if prepared.rotating:
-        on_complete = _rotation_finisher(request)
-    body = inbox.StreamedBundle(prepared.manifest, prepared.signer, store.open, on_complete)
+    # While a rotation waits, the bundle is signed by the old key and announces the new one;
+    # the new key takes over only once a reply bundle confirms it (replies_upload).
+    body = inbox.StreamedBundle(prepared.manifest, prepared.signer, store.open)
     name = inbox.bundle_name(cfg.deployment_id, prepared.signer, prepared.manifest.seq)
     response = Response(app_iter=body, content_type="application/octet-stream")
     response.content_length = inbox.bundle_length(prepared.manifest)
@@ -134,18 +133,20 @@ def inbox_download(request: Request) -> Response:
     return response
 
 
-def _rotation_finisher(request: Request):
-    """The key swap runs after the response's last byte, when the request's transaction has
-    long committed: it gets a transaction of its own."""
+def _rotation_confirmer(request: Request, key_id: str, signer: str):
+    """The key swap runs once the reply bundle's transaction has committed (so a refused or
+    rolled-back upload never swaps keys), in a transaction of its own."""
     factory = request.registry["dbsession_factory"]
     key_file = _cfg(request).server_key_file
     day = request.clock.day()
 
-    def finish() -> None:
+    def confirm(committed: bool) -> None:
+        if not committed:
+            return
         with factory() as db, db.begin():
-            serverkey.finish_rotation(db, key_file, day)
+            serverkey.confirm(db, key_file, key_id, day, confirmed_by=signer)
 
-    return finish
+    return confirm
 
 
 def replies_upload(request: Request) -> Response:
@@ -167,6 +168,10 @@ def replies_upload(request: Request) -> Response:
                       detail=exc.detail)
     finally:
         path.unlink(missing_ok=True)
+    if outcome.server_key is not None and \
+            outcome.server_key == getattr(serverkey.pending(cfg.server_key_file), "key_id", None):
+        request.tm.get().addAfterCommitHook(
+            _rotation_confirmer(request, outcome.server_key, outcome.signer_key))
     # Opportunistic retention: what was acknowledged long enough ago goes now.
     deleted = retention.run(request.dbsession, store.path, _today(request), cfg.retention_days,
                             actor=adminlog.GATEWAY)

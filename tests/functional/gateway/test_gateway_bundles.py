@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from crypto import envelope
 from crypto.bundle import BundleReader
 from crypto.identity import AuditorIdentity, Card
+from dropbox_app.gateway import adminlog
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Reply, Report, Submission
 from tests.fixtures.gateway import (
@@ -261,13 +262,38 @@ def test_key_rotation_old_key_announces_new_then_new_signs(signed_in):
                                 last=first.manifest.seq)
     new_card = Card.from_bytes(announcing.manifest.body["rotate_to"].encode())
     assert announcing.manifest.sender != new_card.key_id
+    # Sent in full, but no workbench confirmed it: the old key signs and announces again.
+    again, _ = _read_inbox(dep, _download(dep).body, trusted=old_trust,
+                           last=announcing.manifest.seq)
+    assert again.manifest.body["rotate_to"] == announcing.manifest.body["rotate_to"]
+    assert dep.server_key().key_id != new_card.key_id
+    # A reply bundle naming another key confirms nothing.
+    _upload(dep, reply_bundle(dep, server_key=dep.server_key().key_id))
+    assert dep.server_key().key_id != new_card.key_id
+    # An enrolled auditor's reply bundle that trusts the new key: the new key takes over.
+    _upload(dep, reply_bundle(dep, server_key=new_card.key_id))
+    assert dep.server_key().key_id == new_card.key_id
     # From now on the new key signs, with its own sequence; the old key is no longer trusted.
     after = _download(dep).body
     reader, _ = _read_inbox(dep, after, trusted={new_card.key_id: new_card.sign_key})
     assert reader.manifest.sender == new_card.key_id and reader.manifest.seq == 1
     with pytest.raises(Exception, match="not trusted"):
         _read_inbox(dep, after, trusted=old_trust)
-    assert dep.server_key().key_id == new_card.key_id
+    with dep.db() as db:
+        switch = [e for e in adminlog.for_bundle(db) if e["action"] == "serverkey.switch"]
+    assert switch[-1]["details"]["confirmed_by"] == dep.auditor.key_id
+
+
+def test_a_refused_reply_bundle_confirms_no_rotation(signed_in):
+    from dropbox_app.gateway import serverkey
+
+    dep = signed_in
+    old = dep.server_key()
+    with dep.db() as db, db.begin():
+        new = serverkey.rotate(db, dep.cfg.server_key_file, dep.clock.day(), actor=SHELL)
+    # Confirms the right key, but for another deployment: refused, and nothing switches.
+    _upload(dep, reply_bundle(dep, server_key=new.key_id, deployment_id="0" * 32), status=422)
+    assert dep.server_key().key_id == old.key_id
 
 
 def test_aborted_announcing_download_keeps_the_old_key(signed_in):

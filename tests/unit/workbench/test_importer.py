@@ -260,10 +260,26 @@ def test_server_key_rotation_signed_by_the_old_key(tv):
     rotate = {"rotate_to": new.card().to_bytes().decode()}
     result = run(tv, build_inbox(tv, [report_item()], seq=5, body_extra=rotate))
     assert result.rotated_to == new.key_id
-    # The new key is trusted from sequence 1; the old one no longer.
-    assert run(tv, build_inbox(tv, [report_item()], seq=1, server=new)).imported == 1
+    # Until the gateway switches, the old key still signs (and announces again): imported.
+    again = run(tv, build_inbox(tv, [report_item()], seq=6, body_extra=rotate))
+    assert again.imported == 1 and again.rotated_to == new.key_id and again.retired == []
+    # The new key is trusted from sequence 1; once it signed, the old one no longer.
+    first_new = run(tv, build_inbox(tv, [report_item()], seq=1, server=new))
+    assert first_new.imported == 1 and first_new.retired == [tv.server.key_id]
     with pytest.raises(ImportRefused, match="not from the pinned server"):
-        run(tv, build_inbox(tv, [report_item()], seq=6))
+        run(tv, build_inbox(tv, [report_item()], seq=7))
+
+
+def test_the_old_key_cannot_announce_a_second_new_key(tv):
+    """A thief of the old server key, after the vault learned the real new key, announces a key
+    of their own: refused, and the vault still trusts only the real pair."""
+    real, thief = ServerKey.generate(), ServerKey.generate()
+    run(tv, build_inbox(tv, [], seq=5, body_extra={"rotate_to": real.card().to_bytes().decode()}))
+    with pytest.raises(ImportRefused, match="another new server key"):
+        run(tv, build_inbox(tv, [report_item()], seq=6,
+                            body_extra={"rotate_to": thief.card().to_bytes().decode()}))
+    with pytest.raises(ImportRefused, match="not from the pinned server"):
+        run(tv, build_inbox(tv, [report_item()], seq=1, server=thief))
 
 
 def test_rotation_to_a_bad_card_is_refused(tv):
