@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_guard(cmd_user_list))
     for action, text in (("disable", "disable an account and end its sessions"),
                          ("enable", "enable an account again"),
-                         ("unlock", "lift a lockout after failed sign-ins"),
+                         ("unlock", "clear the failed sign-ins and the delay they started"),
                          ("reset", "new passphrase and TOTP secret (prints them once)")):
         p = gsub.add_parser(action, help=text)
         p.add_argument("username", metavar="NAME")
