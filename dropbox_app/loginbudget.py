@@ -8,12 +8,13 @@ budget is global, and what it does once spent must never lock a real reporter ou
 * ``LoginBudget`` (this server process, in memory): while more than ``per_minute`` logins failed
   in the last minute, logins no longer start as fast as they arrive but at ``pace`` a second, in
   arrival order, each told its turn when it comes in. A reporter waits behind the requests
-  already waiting (32 guessing threads: about 16 s at 2 a second), then logs in; nothing is
+  already waiting (32 guessing threads: about 11 s at 3 a second), then logs in; nothing is
   locked and the successful login leaves no trace. A login whose turn would be more than
   ``max_wait`` away is answered "busy, try again" (503) at once, so the wait has a bound. The
   wait happens before the key derivation and before any database access: a waiting request holds
   a worker thread, never an argon2 slot or a database connection. Guessing drops from what the
-  KDF allows (~600 a minute) to ``pace`` (120 a minute).
+  KDF allows (~600 a minute) to ``pace`` (180 a minute). The pace keeps a reporter's wait behind
+  32 guessers well inside the 20 s for which the HTTP server's ``kdf`` lane queues a login.
   The window is kept in memory and not in the database on purpose: a row per minute would be a
   record of when logins happened, which the server must not keep (docs/engineering.md). Several
   app servers each keep their own budget.
@@ -39,7 +40,7 @@ from .models import LoginFailureDay
 from .throttle import Busy
 
 FAILURES_PER_MINUTE = 30   # more failures than this in a minute: logins are paced
-PACE_PER_SECOND = 2.0      # logins started per second while paced
+PACE_PER_SECOND = 3.0      # logins started per second while paced
 MAX_WAIT_SECONDS = 25.0    # a turn further away than this: "busy, try again" at once
 KEEP_DAYS = 60             # days of counts kept for the admin page
 LOG_ACTION = "reporter.login_failures"
