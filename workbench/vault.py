@@ -367,7 +367,7 @@ def refuse_tampered(engine: Any, exc: trust.TamperedVault, who: str, vault_key: 
                     audit.record(session, who, "vault.tampered", details={"problem": str(exc)})
         except Exception:  # noqa: BLE001, S110 - the refusal matters more than its log entry
             pass
-    return VaultError(str(exc))
+    return trust.TamperedVault(str(exc))
 
 
 def unlock(path: Path, who: str, passphrase: str) -> Unlocked:
@@ -429,8 +429,9 @@ def _check_record(path: Path, record: AuditorRecord, identity: AuditorIdentity,
     expected = key_check(bytes(identity.box), record.vault_id, record.key_id, vault_key,
                          record.seal_key)
     if not hmac.compare_digest(expected, record.key_check):
-        raise VaultError("your copy of the vault key does not match its key check: someone "
-                         "replaced it; refused (ask a lead to look at the vault's audit log)")
+        raise trust.TamperedVault("your copy of the vault key does not match its key check: "
+                                  "someone replaced it; refused (ask a lead to look at the "
+                                  "vault's audit log)")
     if marker.get("id") != record.vault_id:
         raise VaultError("this auditor record belongs to another vault")
     if vault_key is not None:
@@ -461,8 +462,8 @@ def _upgrade(engine: Any, path: Path, record: AuditorRecord, identity: AuditorId
             except db.TamperedError:
                 secret, fmt = b"", 0
             if not hmac.compare_digest(secret, bytes(identity.box)):
-                raise VaultError("your copy of the vault key does not open your own key in the "
-                                 "vault: someone replaced it; refused")
+                raise trust.TamperedVault("your copy of the vault key does not open your own key "
+                                          "in the vault: someone replaced it; refused")
             conn = session.connection()
             if trust.has_seal(conn):
                 # Upgraded already (by a colleague): check, then give this record its key check.
@@ -477,8 +478,9 @@ def _upgrade(engine: Any, path: Path, record: AuditorRecord, identity: AuditorId
                 others = []
             else:
                 if fmt != 1:
-                    raise VaultError("the vault's trust records are not sealed (the seal was "
-                                     "removed); refused, nothing was read or written")
+                    raise trust.TamperedVault("the vault's trust records are not sealed (the "
+                                              "seal was removed); refused, nothing was read or "
+                                              "written")
                 vault_id, others = _upgrade_vault(session, path, rows, vault_key, identity)
     # After the commit: the marker first, then the records (a record naming a vault id that
     # did not commit would lock its owner out; a version-1 record left behind by a crash here

@@ -129,3 +129,7 @@ def test_a_replaced_key_copy_in_an_old_vault_is_refused_before_the_upgrade(old):
 def test_a_compliance_officer_cannot_be_the_one_to_upgrade(old):
     with pytest.raises(vault.VaultError, match="must unlock it once"):
         vault.unlock(old, *_person("Compliance Citra"))
+
+
+def test_the_head_constant_is_the_newest_migration():
+    assert db.HEAD == db.head_revision()

@@ -9,7 +9,7 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPSeeOther
 
-from ... import audit, vault
+from ... import audit, trust, vault
 from ..security import log_in, log_out
 
 MAX_FAILURES = 5
@@ -71,6 +71,11 @@ def login_submit(request: Any) -> Any:
         return _form(request, _("Too many wrong passphrases. Wait a minute and try again."), 429)
     try:
         unlocked = vault.unlock(vault_dir, who, passphrase)
+    except trust.TamperedVault:
+        # Not a wrong passphrase: say so (the CLI names the records; the audit log has it).
+        return _form(request, _("The vault's records were changed outside the workbench, so "
+                                "it refuses to go on. Tell a lead: the audit log names what "
+                                "changed."), 409)
     except vault.VaultError:
         throttle.failed(who)
         audit.record(request.dbsession, who, "session.login_failed")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 from crypto.errors import CryptoError
 from peluit.ground.forms import FormError
 
-from ... import db
+from ... import db, trust
 
 
 def _page(request: Any, status: int, message: str) -> dict[str, Any]:
@@ -53,6 +53,13 @@ def tampered(request: Any) -> Any:
         "Part of the vault does not decrypt: it was changed or belongs to another vault."))
 
 
+def vault_refused(request: Any) -> Any:
+    """The vault's trust records do not match their seal (trust.py): nothing more is done."""
+    return _page(request, 409, request.gettext(
+        "The vault's records were changed outside the workbench, so it refuses to go on. Tell "
+        "a lead: the audit log names what changed."))
+
+
 def database_error(exc: Exception, request: Any) -> Any:
     cause = db.vault_error_of(exc)
     if isinstance(cause, db.VaultLockedError):
@@ -69,6 +76,8 @@ def includeme(config: Any) -> None:
     config.add_exception_view(bad_form, context=FormError, renderer="error.jinja2")
     config.add_exception_view(locked, context=db.VaultLockedError, renderer="error.jinja2")
     config.add_exception_view(tampered, context=db.TamperedError, renderer="error.jinja2")
+    config.add_exception_view(lambda exc, request: vault_refused(request),
+                              context=trust.TamperedVault, renderer="error.jinja2")
     config.add_exception_view(lambda exc, request: tampered(request), context=CryptoError,
                               renderer="error.jinja2")
     config.add_exception_view(database_error, context=StatementError, renderer="error.jinja2")
