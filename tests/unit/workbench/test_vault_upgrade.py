@@ -132,4 +132,4 @@ def test_a_compliance_officer_cannot_be_the_one_to_upgrade(old):
 
 
 def test_the_head_constant_is_the_newest_migration():
-    assert db.HEAD == db.head_revision()
+    assert db.head_revision() == db.HEAD
