@@ -28,6 +28,7 @@ __all__ = ["CSRF_FIELD", "MAX_FIELDS", "FormError", "FormRequest", "add_routes",
            "clean_text", "csrf_by_default", "read_urlencoded"]
 
 MAX_FIELDS = 32
+FILE_FIELDS = frozenset({"files"})
 CSRF_FIELD = "csrf_token"
 
 
@@ -65,7 +66,9 @@ class FormRequest(Request):
 
     @reify
     def form(self) -> dict[str, str]:
-        return read_urlencoded(self)
+        # "files" may repeat: a form with a multiple file input sent urlencoded (the report
+        # form's language switch) names each chosen file; only their number is kept.
+        return read_urlencoded(self, counted=FILE_FIELDS, max_fields=MAX_FIELDS + 100)
 
     @property
     def POST(self) -> Any:  # noqa: N802 - WebOb's name

@@ -17,7 +17,7 @@ from crypto.errors import InvalidCodenameError
 
 from .. import auditors, loginbudget
 from ..db import release
-from ..forms import CSRF_FIELD, MAX_FIELDS, FormError, check_csrf, read_urlencoded
+from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
 from ..models import Reply, Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
@@ -204,8 +204,7 @@ def report_relang(request: Request) -> Response:
     switch on the form's page is a submit button of the form itself (sent urlencoded, without
     the files), so switching needs no JavaScript and loses nothing; the text only travels back
     in this response."""
-    form = read_urlencoded(request, counted=frozenset({"files"}), max_fields=MAX_FIELDS + 100)
-    check_csrf(request, form.get(CSRF_FIELD))
+    form = request.form  # CSRF checked by the view deriver; "files" is only a count
     data = request.session_state.data
     subject = None
     if data is not None and data.confirmed and data.reporter_id is None:
