@@ -68,7 +68,7 @@ class _Reporter:
         self.app.post("/report/new/send",
                       params=[("csrf_token", self.csrf()), ("form_token", token), ("what", what)],
                       upload_files=[("files", n, d) for n, d in files],
-                      content_type="multipart/form-data", status=303)
+                      content_type="multipart/form-data", status=200)
         return codename
 
     def login(self, codename):
