@@ -26,7 +26,7 @@ from crypto.encoding import canonical_json
 from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, temp_beside
 
-from . import audit, db, vault
+from . import audit, db, trust, vault
 from .importer import CONFIRMED_SETTING
 
 
@@ -70,10 +70,12 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
             renamed = True
             fsync_dir(out.parent)
         return ExportResult(result.seq, result.replies, result.statuses, result.acks, out)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if renamed:
             out.unlink(missing_ok=True)  # written, but the vault did not record it
+        if isinstance(exc, trust.TamperedVault):  # refused, and in the audit log
+            raise vault.refuse_tampered(engine, exc, unlocked.key_id, vault_key) from None
         raise
     finally:
         engine.dispose()
@@ -99,6 +101,10 @@ def newest_server_key(session: Session) -> str | None:
 def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.date,
             resend_from: int | None) -> ExportResult:
     key_id = unlocked.key_id
+    deployment = db.get_setting(session, "deployment")
+    if not deployment:
+        raise ExportRefused("the vault has no deployment id, so its bundles cannot name one; "
+                            "refused")
     seq_row = session.get(db.BundleSequence, ("reply", key_id))
     last = seq_row.seq if seq_row else 0
     if resend_from is not None and not 1 <= resend_from <= last:
@@ -139,7 +145,7 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         body["server_key"] = server_key
         db.set_setting(session, CONFIRMED_SETTING, server_key)
     manifest = bundle.make_manifest(
-        "reply", db.get_setting(session, "deployment") or "", unlocked.identity.signing, seq,
+        "reply", deployment, unlocked.identity.signing, seq,
         [bundle.Member(n, len(d), hashlib.sha256(d).hexdigest()) for n, d in members.items()],
         body, today=today)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

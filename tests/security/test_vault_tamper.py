@@ -216,3 +216,24 @@ def test_a_deleted_seal_is_not_an_old_vault_to_upgrade(tmp_path):
     with pytest.raises(vault.VaultError, match="not sealed"):
         vault.unlock(tv.path, tv.lead.key_id, PASS)
     assert _sql(tv, "SELECT count(*) FROM vault_seal") == [(0,)]  # nothing signed over
+
+
+def test_a_lowered_reply_sequence_does_not_let_an_export_reuse_a_number(tmp_path):
+    # The gateway refuses a reply bundle whose number it has seen; an attacker who lowers the
+    # vault's reply sequence would make the next export collide with (or replay) an old one.
+    from workbench import outbox
+    from workbench.exporter import export_replies
+
+    tv = make_vault(tmp_path)
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    export_replies(tv.lead, tmp_path / "r1.bundle")
+    engine = db.make_engine(tv.path)
+    with db.unlocked(tv.lead.vault_key), Session(engine) as s, s.begin():
+        outbox.queue_reply(s, item.report, tv.lead.key_id, "Kapan?")
+    engine.dispose()
+    _sql(tv, "UPDATE bundle_sequences SET seq = 0 WHERE direction = 'reply'")
+    with pytest.raises(vault.VaultError, match="bundle sequences"):
+        export_replies(tv.lead, tmp_path / "r2.bundle")
+    assert not (tmp_path / "r2.bundle").exists()  # the goal: a bundle numbered 1 again
+    assert _last_audit_action(tv) == "vault.tampered"
