@@ -92,9 +92,14 @@ def main() -> None:
                  ("what", "Benchmark upload of a large evidence file.")],
                 [("evidence.bin", size, body())])
             sampler = MemorySampler(server.server_pid())
+            import psutil
+
+            proc = psutil.Process(server.server_pid())
+            cpu0 = sum(proc.cpu_times()[:2])
             t0 = time.perf_counter()
             status, _page = send_multipart(client, "/report/new/send", pieces, length, ctype)
             elapsed = time.perf_counter() - t0
+            cpu = sum(proc.cpu_times()[:2]) - cpu0
             base, peak = sampler.stop()
             assert status == 200, status  # the acknowledgment page
             stored = sum(p.stat().st_size for p in (Path(tmp) / "d" / "store").glob("*.env"))
@@ -107,6 +112,8 @@ def main() -> None:
           f"{rate:.0f} MB/s ({length / elapsed / MiB:.0f} MiB/s)")
     print(f"same run: disk (write + fdatasync) {disk:.0f} MB/s, cipher (one core) "
           f"{cipher:.0f} MB/s; upload share of the slower: {rate / min(disk, cipher):.2f}")
+    print(f"server CPU: {cpu:.2f} s (user + system) = {length / cpu / 1e6:.0f} MB of upload per "
+          f"CPU-second (less sensitive to a shared machine's load than the wall-clock rate)")
     print(f"stored envelopes: {mib(stored)} (padded)")
     print(f"server memory: {mib(base)} before, {mib(peak)} at peak, growth {mib(peak - base)}")
 

@@ -228,6 +228,7 @@ class _Connection(asyncio.Protocol):
         self.sent_any = False
         self.length = 0
         self.cycle = 0
+        self.direct = False  # an upload's bytes go to the app without h11 (see body_wanted)
 
     # -- plumbing
     def call(self, fn: Callable, *args: Any) -> None:
@@ -289,6 +290,9 @@ class _Connection(asyncio.Protocol):
         self.window_bytes += len(data)
         if self.phase == "head":
             self.head += data[:MAX_HEAD + 4 - len(self.head)]
+        if self.direct:
+            self._direct(data)
+            return
         try:
             self.h11.receive_data(data)
         except h11.RemoteProtocolError:
@@ -297,8 +301,9 @@ class _Connection(asyncio.Protocol):
         self._pump()
 
     def eof_received(self) -> bool | None:
-        with contextlib.suppress(h11.RemoteProtocolError):
-            self.h11.receive_data(b"")
+        if not self.direct:
+            with contextlib.suppress(h11.RemoteProtocolError):
+                self.h11.receive_data(b"")
         if self.phase in ("head", "idle") and not self.head:
             self._close()
         elif self.phase in ("head", "small"):
@@ -314,6 +319,7 @@ class _Connection(asyncio.Protocol):
         self.head = bytearray()
         self.request = self.small = self.body = None
         self.want_body = False
+        self.direct = False
         self.sent_any = False
         self._arm(self.s.header_deadline, self._head_timeout)
         self._resume()
@@ -326,7 +332,7 @@ class _Connection(asyncio.Protocol):
             self._close()
 
     def _pump(self) -> None:
-        while self.phase in ("head", "small", "app"):
+        while self.phase in ("head", "small", "app") and not self.direct:
             if self.phase == "app" and (self.body is None or not self.want_body):
                 return  # the app has not asked for the body: leave it in the socket
             try:
@@ -441,8 +447,7 @@ class _Connection(asyncio.Protocol):
         it back), the bytes of that window must reach MIN_RATE. One chain per request."""
         if cycle != self.cycle or self.phase not in ("small", "app"):
             return
-        if self.phase == "app" and (not self.want_body or self.h11.their_state is not
-                                    h11.SEND_BODY):
+        if self.phase == "app" and (not self.want_body or self._body_complete()):
             return  # the whole body is in
         if self.phase == "app" and not self.reading:  # held back by us: the app is busy
             self.window_start, self.window_bytes = time.monotonic(), 0
@@ -477,10 +482,29 @@ class _Connection(asyncio.Protocol):
         self.last_byte = time.monotonic()
         self._resume()
         self._pump()
+        if self.body is not None and self.h11.their_state is h11.SEND_BODY:
+            # The rest of an upload is exactly the next ``length - received`` bytes: they go
+            # to the app as the socket gives them, without h11's buffer and its two copies of
+            # every byte. h11 then never sees the end of this request, so the connection
+            # closes after the answer (an upload is the last request of its connection).
+            self.direct = True
         self._rate_tick(self.cycle)
 
+    def _direct(self, data: bytes) -> None:
+        assert self.body is not None
+        left = self.length - self.body.received
+        if left <= 0 or self.phase != "app":
+            self._pause()  # bytes past the body: a next request we will not read
+            return
+        self.body.feed(data if len(data) <= left else data[:left])
+        if self.body.buffered >= READ_AHEAD or self.body.received >= self.length:
+            self._pause()
+
+    def _body_complete(self) -> bool:
+        return self.body is not None and self.body.received >= self.length
+
     def body_drained(self) -> None:
-        if self.phase == "app" and self.want_body:
+        if self.phase == "app" and self.want_body and not self._body_complete():
             self._resume()
             self._pump()
 
@@ -564,8 +588,8 @@ class _Connection(asyncio.Protocol):
         code, _, reason = status.partition(" ")
         out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers
                if k.lower() != "server"]
-        if self.body is not None and self.body._left > 0:
-            out.append((b"connection", b"close"))  # its body will not be read
+        if self.body is not None and (self.body._left > 0 or self.direct):
+            out.append((b"connection", b"close"))  # its body will not be read, or h11 did not
         return h11.Response(status_code=int(code), headers=out,
                             reason=reason.encode("latin-1"))
 
@@ -788,7 +812,7 @@ def make_server(app: Callable[..., Any], listen: Listen, max_body: int,
                 header_deadline: float = HEADER_DEADLINE,
                 oversize_page: bytes | None = None, busy_page: bytes | None = None,
                 lanes: Iterable[Lane] = (), routes: dict | None = None,
-                **limits: Any) -> Server:
+                queue_wait: float = QUEUE_WAIT, **limits: Any) -> Server:
     """A server bound to a loopback address. ``max_body`` is a backstop: the app itself
     answers oversized requests with a clear 413 page before reading them, and
     ``oversize_page`` (HTML) is what the server sends for a body over the backstop.
@@ -798,7 +822,8 @@ def make_server(app: Callable[..., Any], listen: Listen, max_body: int,
                         oversize_page=oversize_page, busy_page=busy_page,
                         routes=dict(routes or {}), **limits)
     return Server(app, listen, settings,
-                  [Lane("quick", threads), Lane("stream", stream_threads), *lanes])
+                  [Lane("quick", threads, queue_wait), Lane("stream", stream_threads, queue_wait),
+                   *lanes])
 
 
 def serve_forever(srv: Server, ready: Callable[[str], None] | None = None) -> None:

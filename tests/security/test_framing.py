@@ -153,3 +153,37 @@ def test_a_stalled_upload_is_dropped_and_the_app_sees_the_failure(front):
         with contextlib.suppress(ConnectionResetError):
             assert s.recv(4096) == b""  # closed without an answer: the client stopped
         assert time.monotonic() - t0 < 7
+
+
+def test_a_request_that_waits_too_long_for_a_worker_gets_the_busy_page():
+    from dropbox_app.reporter.render import busy_page
+
+    release = threading.Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] == "/hold":
+            release.wait(10)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    srv = make_server(app, Listen("127.0.0.1", 0), 1 << 20, threads=1, queue_wait=0.5,
+                      busy_page=busy_page("id"))
+    srv.prepare()
+    t = threading.Thread(target=srv.serve, daemon=True)
+    t.start()
+    port = srv.bind_addr[1]
+    try:
+        holder = _open(port, b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.2)
+        ans = raw_request(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", timeout=5)
+        assert ans.status == 503 and ans.headers["retry-after"]
+        assert ans.headers["content-type"] == "text/html; charset=utf-8"
+        assert b"<h1>Sedang sibuk, silakan coba lagi</h1>" in ans.body
+        assert_protected(ans.headers, "busy")
+        release.set()
+        assert holder.recv(4096).startswith(b"HTTP/1.1 200")
+        holder.close()
+    finally:
+        release.set()
+        srv.stop()
+        t.join(5)
