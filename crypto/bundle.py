@@ -13,10 +13,10 @@ constant memory. Anything but the declared members in the declared order is refu
 
 Verify before parse: the manifest is read with a hard bound (its declared length, at most
 ``MAX_MANIFEST``), and its signature is checked against the keys trusted here before a single
-byte of it is parsed as JSON. The signer's key id inside the manifest is only used, unparsed, as
-a hint for which trusted key to try first; the parsed manifest must then name the key that
-verified it. So a forged manifest (up to 32 MiB, a million entries) costs one hash per trusted
-key and never reaches the JSON parser."""
+byte of it is parsed as JSON. The signer's key id is found in the bytes by a search, not a parse
+(``_sender_hint``), picks the one trusted key to check, and the parsed manifest must then name
+that key. So a forged manifest (up to 32 MiB, a million entries) costs one signature check and
+never reaches the JSON parser."""
 
 from __future__ import annotations
 
@@ -208,38 +208,39 @@ _SENDER_HINT = b',"sender":"'
 
 
 def _sender_hint(raw: bytes) -> str | None:
-    """The top-level ``sender`` of canonical manifest bytes, found without parsing them: keys
-    are sorted and only ``version`` (a number) follows ``sender``, so its last occurrence is the
-    top-level one. A wrong hint (forged bytes) only changes the order the keys are tried in."""
+    """The top-level ``sender`` of canonical manifest bytes, found without parsing them.
+
+    Keys are sorted, and only ``version`` (a number) follows ``sender``; inside a JSON string a
+    quote is escaped (``\\"``), so ``,"sender":"`` cannot occur in one. So in any manifest that
+    could pass ``parse_manifest`` the last occurrence is the top-level sender, and a bundle whose
+    hint is wrong would be refused by the parse anyway (its sender must be the key that
+    verified it)."""
     at = raw.rfind(_SENDER_HINT)
     if at < 0:
         return None
     value = raw[at + len(_SENDER_HINT):at + len(_SENDER_HINT) + 32]
-    return value.decode("ascii") if _KEY_ID.fullmatch(value.decode("latin-1")) else None
+    text = value.decode("latin-1")
+    return text if _KEY_ID.fullmatch(text) else None
 
 
 def _verified_manifest(raw: bytes, signature: bytes, trusted: Mapping[str, VerifyKey]
                        ) -> Manifest:
-    """Check the signature over ``raw`` against the trusted keys, then parse: never the other
-    way round (docs/crypto.md §6)."""
+    """Check the signature over ``raw`` with the one trusted key it can be from, then parse:
+    never the other way round (docs/crypto.md §6). One signature check per bundle, whatever
+    the number of trusted keys."""
     hint = _sender_hint(raw)
-    order = sorted(trusted.items(), key=lambda item: item[0] != hint)
-    signed = DOMAIN + raw
-    for key_id, key in order:
-        # The mapping's id is only a label; the key itself must be the one it names.
-        if sign_key_id(key) != key_id:
-            continue
-        try:
-            key.verify(signed, signature)
-        except BadSignatureError:
-            continue
-        manifest = parse_manifest(raw)  # verified bytes only
-        if manifest.sender != key_id:
-            raise UnknownSignerError("bundle names another signer than the key that signed it")
-        return manifest
-    if hint is not None and hint in trusted and sign_key_id(trusted[hint]) == hint:
-        raise AuthenticationError("bundle signature does not verify")
-    raise UnknownSignerError("bundle signed by a key that is not trusted here")
+    key = trusted.get(hint) if hint is not None else None
+    # The mapping's id is only a label; the key itself must be the one it names.
+    if key is None or sign_key_id(key) != hint:
+        raise UnknownSignerError("bundle signed by a key that is not trusted here")
+    try:
+        key.verify(DOMAIN + raw, signature)
+    except BadSignatureError:
+        raise AuthenticationError("bundle signature does not verify") from None
+    manifest = parse_manifest(raw)  # verified bytes only
+    if manifest.sender != hint:
+        raise UnknownSignerError("bundle names another signer than the key that signed it")
+    return manifest
 
 
 class MemberStream:

@@ -92,7 +92,7 @@ def test_a_genuine_bundle_is_parsed_once_after_the_check(server_key, json_calls)
     trusted = {server_key.key_id: server_key.signing.verify_key}
     other = SigningKey.generate()
     from crypto.keys import sign_key_id
-    # Several trusted keys, the right one not first: the hint picks it, the others need not run.
+    # Several trusted keys, the right one not first: the sender found in the bytes picks it.
     many = {sign_key_id(other.verify_key): other.verify_key, **trusted}
     manifest = bundle.make_manifest("inbox", DEP, server_key.signing, 3, [], {"submissions": []})
     blob = b"".join(bundle.iter_bundle(manifest, server_key.signing, lambda name: io.BytesIO()))
@@ -107,6 +107,6 @@ def test_a_manifest_signed_by_one_trusted_key_naming_another_is_refused(server_k
     raw = bundle.Manifest(manifest.kind, DEP, server_key.key_id, 3, manifest.created, (),
                           {}).to_bytes()
     # Ani (trusted for replies, say) signs a manifest that claims to come from the server.
-    with pytest.raises(UnknownSignerError):
+    with pytest.raises(AuthenticationError):
         bundle.BundleReader(io.BytesIO(_forged(raw, ani.signing)), trusted, "inbox",
                             lambda s: None, DEP)
