@@ -27,7 +27,7 @@ from .errors import InvalidCodenameError
 WORDS_PER_CODENAME = 7
 LIST_SIZE = 7776
 LANGUAGES = ("id", "en")
-MAX_TYPED_LENGTH = 256  # a real codename is at most 7 x 9 letters + 6 spaces
+MAX_TYPED_LENGTH = 256  # a real codename is at most 7 x 10 letters + 6 spaces
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ either reproduces the committed file or says plainly why it cannot.
 
 Pipeline (each stage's count is printed):
  1. candidates: every word in wordfreq's Indonesian list, in wordfreq's frequency order;
- 2. shape: ASCII lowercase a-z, 3 to 9 letters;
+ 2. shape: ASCII lowercase a-z, 3 to 10 letters (10-letter words only after all shorter ones);
  3. dictionary: Debian's Indonesian Hunspell dictionary (hunspell-id) recognises the word as a
     root word or a regular derived form, which removes names, English, slang and typos;
  4. no clitics or particles (-ku, -mu, -nya, -lah, -kah, ku-, kau-): "rumahku" is a worse word
@@ -57,7 +57,11 @@ EXPECTED_INPUTS = {
     "id_ID.aff sha256": "9c2a9ae523d1478451d5bc558d5405a79873a02c0ecd382065a01d864ed862ca",
 }
 
-WORD_SHAPE = re.compile(r"[a-z]{3,9}")
+WORD_SHAPE = re.compile(r"[a-z]{3,10}")
+# Ten-letter words only fill what the shorter ones leave: since the fourth exclusion pass (issue
+# 13) too few words of 3 to 9 letters survive. They are selected after every shorter word, so
+# the list keeps every short word it would otherwise have.
+SHORT = 9
 # Letter groups of the pre-1972 spelling or of unassimilated loans: hard to spell from memory.
 HARD_GROUPS = ("oe", "dj", "tj", "sj", "ch", "th", "ph", "ck", "q", "x")
 # How much more common (in Zipf units, log10 per billion words) a word may be in English than in
@@ -238,7 +242,7 @@ def select(
     report: Report,
 ) -> list[str]:
     words = report.stage("wordfreq candidates", ranked)
-    words = report.stage("shape a-z, 3-9 letters", [w for w in words if WORD_SHAPE.fullmatch(w)])
+    words = report.stage("shape a-z, 3-10 letters", [w for w in words if WORD_SHAPE.fullmatch(w)])
     words = report.stage("known to hunspell-id", [w for w in words if analyses[w].known])
     words = report.stage("no clitic or particle", [w for w in words if not analyses[w].has_clitic])
     indonesian = indonesian_first(words)
@@ -248,6 +252,8 @@ def select(
         "not excluded",
         [w for w in words if not is_excluded(w, analyses[w].stems, excluded_words, excluded_parts)],
     )
+    # Frequency order, all words of up to SHORT letters before any longer one (sort is stable).
+    words = sorted(words, key=lambda w: len(w) > SHORT)
     kept: list[str] = []
     kept_set: set[str] = set()
     kept_prefixes: set[str] = set()
