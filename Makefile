@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= .demo
 
-.PHONY: run test venv system-deps lint unit bench clean
+.PHONY: run test venv system-deps lint unit bench catalogs clean
 
 $(BIN)/peluit: pyproject.toml
 	./tests/install-deps.sh python
@@ -35,6 +35,20 @@ unit: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+## Bring every gettext catalog in step with the code (pybabel; mapping in <package>/locale/babel.cfg).
+## New msgids arrive untranslated in both .po files: translate them (English too), then run the
+## catalog test (tests/unit/ground/test_catalogs.py). Catalogs: peluit.ground.i18n.CATALOGS.
+CATALOGS = dropbox_app:dropbox_app dropbox_app/gateway:gateway policies:policies workbench:workbench
+catalogs: venv
+	@set -e; for c in $(CATALOGS); do \
+	    dir=$${c%%:*}; domain=$${c##*:}; pot=$$(mktemp --suffix=.pot); \
+	    $(BIN)/pybabel -q extract -F $$dir/locale/babel.cfg -k _n --no-location --sort-output \
+	        --omit-header -w 100 -o $$pot $$dir; \
+	    $(BIN)/pybabel -q update -i $$pot -d $$dir/locale -D $$domain -N --ignore-obsolete \
+	        -w 100; \
+	    rm -f $$pot; \
+	done
 
 bench: venv
 	$(BIN)/python -m bench all

@@ -1,11 +1,11 @@
-"""WSGI application factories. ``make_reporter_app`` builds the reporter app; the gateway's
-factory (``make_gateway_app``) shares ``base_configurator`` and lives beside it."""
+"""WSGI application factories and the production HTTP server for each app.
+``make_reporter_app`` builds the reporter app; the gateway's factory (``make_gateway_app``,
+dropbox_app/gateway) shares ``base_configurator`` (dropbox_app/configurator.py) with it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyramid.config import Configurator
 from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.router import Router
 
@@ -14,31 +14,9 @@ from peluit.ground.clock import Clock
 
 from . import serversecret
 from .config import Config
-from .db import make_engine
-from .forms import csrf_by_default
+from .configurator import base_configurator
 from .loginbudget import LoginBudget
-from .store import Store
 from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
-
-
-def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None = None
-                      ) -> Configurator:
-    """What both apps share: configuration, database, store, clock and the security tween."""
-    engine = engine if engine is not None else make_engine(config.database_url)
-    store = Store(config.store_dir)
-    store.ensure()
-    settings = {"peluit.config": config, "peluit.engine": engine,
-                "tm.manager_hook": "pyramid_tm.explicit_manager"}
-    cfg = Configurator(settings=settings)
-    cfg.registry["peluit.config"] = config
-    cfg.registry["peluit.store"] = store
-    cfg.registry["peluit.engine"] = engine
-    the_clock = clock or config.clock()
-    cfg.add_request_method(lambda request: the_clock, "clock", reify=True)
-    cfg.include(".db")
-    cfg.include(".security")
-    csrf_by_default(cfg)
-    return cfg
 
 
 def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,

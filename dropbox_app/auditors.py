@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from crypto.errors import CryptoError
 from crypto.identity import MAX_CARD_BYTES, Card
+from peluit.ground.errors import UserError
 
 from .gateway import adminlog
 from .models import AuditorCard
 
 
-class EnrollError(Exception):
+class EnrollError(UserError):
     pass
 
 

@@ -20,8 +20,6 @@ The archive is written to a temporary name beside OUT, fsynced, then renamed."""
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import hashlib
 import io
 import json
@@ -30,20 +28,19 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peluit.ground.errors import UserError
 from peluit.ground.files import atomic_writer, fsync_dir, replacing, write_atomic
 
 FORMAT = "peluit-backup"
 VERSION = 1
 SECRETS_LABEL = "peluit-backup-secrets"
-PASSPHRASE_ENV = "PELUIT_BACKUP_PASSPHRASE"  # noqa: S105 - a variable name
 ONION_FILES = ("hs_ed25519_secret_key", "hs_ed25519_public_key", "hostname")
 ONION_SERVICES = ("peluit-reporter", "peluit-gateway")
 _STORE_MEMBER = re.compile(r"^store/[0-9a-f]{32}\.env$")
@@ -53,86 +50,23 @@ _SECRET_NAME = re.compile(
 _CHUNK = 1 << 20
 
 
-class BackupError(Exception):
+class BackupError(UserError):
     """The backup or restore cannot go on; the message says why."""
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("backup", help="write a consistent backup of the server")
-    p.add_argument("out", metavar="OUT", help="the backup file to create (must not exist)")
-    p.add_argument("--config", metavar="PATH", help="peluit.toml")
-    p.add_argument("--passphrase-file", metavar="FILE",
-                   help=f"passphrase for the sealed secrets (else ${PASSPHRASE_ENV} or a prompt)")
-    p.add_argument("--without-secrets", action="store_true",
-                   help="leave out the salt and the keys (the backup cannot rebuild the server)")
-    p.set_defaults(func=_guard(cmd_backup))
-
-    p = subparsers.add_parser("restore", help="restore a backup made by `peluit backup`")
-    p.add_argument("backup", metavar="IN")
-    p.add_argument("--config", metavar="PATH",
-                   help="where the restored peluit.toml goes; paths in it are then relative "
-                        "to that directory")
-    p.add_argument("--passphrase-file", metavar="FILE")
-    p.add_argument("--force", action="store_true",
-                   help="replace an existing configuration, database and secrets")
-    p.set_defaults(func=_guard(cmd_restore))
-
-
-def _guard(func):
-    def run(args: argparse.Namespace) -> int:
-        from .config import ConfigError
-
-        try:
-            return func(args)
-        except (BackupError, ConfigError) as exc:
-            print(f"peluit: {exc}", file=sys.stderr)
-            return 1
-
-    return run
-
-
-def _config_path(args: argparse.Namespace) -> Path:
-    from .cli import DEFAULT_CONFIG
-
-    return Path(args.config or os.environ.get("PELUIT_CONFIG") or DEFAULT_CONFIG)
-
-
-def _passphrase(args: argparse.Namespace, confirm: bool) -> str:
-    if args.passphrase_file:
-        try:
-            text = Path(args.passphrase_file).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise BackupError(f"cannot read {args.passphrase_file}: {exc.strerror}") from None
-        phrase = text[0] if text else ""
-    elif os.environ.get(PASSPHRASE_ENV):
-        phrase = os.environ[PASSPHRASE_ENV]
-    elif sys.stdin.isatty():
-        phrase = getpass.getpass("Backup passphrase: ")
-        if confirm and getpass.getpass("Again: ") != phrase:
-            raise BackupError("the passphrases differ")
-    else:
-        raise BackupError(f"a passphrase is needed for the secrets: --passphrase-file, "
-                          f"${PASSPHRASE_ENV}, or run on a terminal")
-    if confirm and len(phrase) < 12:
-        raise BackupError("the backup passphrase must have at least 12 characters")
-    return phrase
 
 
 # -- backup -------------------------------------------------------------------------------------
 
-def cmd_backup(args: argparse.Namespace) -> int:
+def make_backup(config_path: Path, out: Path, passphrase: Callable[[], str] | None) -> dict:
+    """Back up the deployment configured at ``config_path`` into ``out`` (which must not
+    exist); the secrets go in sealed with the passphrase ``passphrase()`` gives (asked only
+    once the configuration loaded), or are left out when it is None."""
     from .config import load
 
-    path = _config_path(args)
-    cfg = load(path)
-    out = Path(args.out)
+    cfg = load(config_path)
     if out.exists():
         raise BackupError(f"{out} exists; not overwriting")
-    phrase = None if args.without_secrets else _passphrase(args, confirm=True)
-    summary = write_backup(cfg, path, out, phrase)
-    print(f"wrote {out}: {summary['envelopes']} envelopes, database {summary['db']}, "
-          f"secrets {'sealed' if phrase else 'left out'}")
-    return 0
+    phrase = passphrase() if passphrase is not None else None
+    return {**write_backup(cfg, config_path, out, phrase), "secrets": phrase is not None}
 
 
 def write_backup(cfg: Any, config_path: Path, out: Path, passphrase: str | None) -> dict:
@@ -301,22 +235,21 @@ class _Staged:
     mtimes: dict[str, int]
 
 
-def cmd_restore(args: argparse.Namespace) -> int:
-    target = _config_path(args)
-    src = Path(args.backup)
+def restore(src: Path, target: Path, passphrase: Callable[[], str], force: bool = False
+            ) -> dict:
+    """Restore the backup ``src`` with its configuration going to ``target``. ``passphrase``
+    is asked for only when the backup holds sealed secrets. The summary says how many
+    envelopes came back and whether the secrets did."""
     if not src.is_file():
         raise BackupError(f"no backup at {src}")
-    if target.exists() and not args.force:
+    if target.exists() and not force:
         raise BackupError(f"{target} exists; use --force to replace this deployment")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".peluit-restore-", dir=target.parent) as work:
         staged = _stage(src, Path(work))
-        phrase = _passphrase(args, confirm=False) if "secrets.sealed" in staged.files else None
-        summary = restore_staged(staged, target, phrase, force=args.force)
-    print(f"restored {summary['envelopes']} envelopes and the database into {target}"
-          + ("" if phrase else "; the backup held no secrets: put back the salt and the "
-                                  "server key before starting the apps"))
-    return 0
+        phrase = passphrase() if "secrets.sealed" in staged.files else None
+        summary = restore_staged(staged, target, phrase, force=force)
+    return {**summary, "secrets": phrase is not None}
 
 
 def _stage(src: Path, work: Path) -> _Staged:

@@ -17,6 +17,7 @@ from typing import Any
 
 from crypto.kdf import MIN_MEMORY_KIB, MIN_TIME_COST, SALT_BYTES, Argon2Params
 from peluit.ground.clock import DEFAULT_ZONE, Clock, zone_info
+from peluit.ground.errors import UserError
 
 CONFIG_NAME = "peluit.toml"
 DEFAULT_CATEGORIES = ("abuse_of_authority", "corruption", "pungli", "gratification",
@@ -25,7 +26,7 @@ KNOWN_CATEGORIES = frozenset(DEFAULT_CATEGORIES)  # the ones with translated lab
 DEFAULT_MAX_UPLOAD = 500 * 1024 * 1024
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """The configuration cannot be used; the message says what to fix."""
 
 

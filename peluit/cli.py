@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from peluit.ground.errors import UserError, report
+
 # Order is the order of ``peluit --help``.
 GROUP_MODULES = (
     "peluit.demo",          # demo
@@ -18,10 +20,6 @@ GROUP_MODULES = (
     "policies.cli",         # policy, audit
     "tor.cli",              # tor
 )
-
-
-class CommandError(Exception):
-    """A command failed for a reason the user can act on: printed without a traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,9 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(func(args) or 0)
-    except CommandError as exc:
-        print(f"peluit: {exc}", file=sys.stderr)
-        return 1
+    except (UserError, OSError) as exc:  # the house's one convention: peluit/ground/errors.py
+        return report(exc)
     except KeyboardInterrupt:
         return 130
 

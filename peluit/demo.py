@@ -141,29 +141,29 @@ def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[st
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from peluit.cli import CommandError
+    from peluit.ground.errors import UserError
 
     data_dir: Path = args.data_dir
     demo_file = data_dir / DEMO_FILE
     state_file = data_dir / STATE_FILE
     for name in ("reporter_port", "gateway_port", "workbench_port"):
         if not 1 <= getattr(args, name) <= 65535:
-            raise CommandError(f"--{name.replace('_', '-')}: port out of range")
+            raise UserError(f"--{name.replace('_', '-')}: port out of range")
     if not (data_dir / "server" / "peluit.toml").exists():
         if data_dir.exists() and any(data_dir.iterdir()):
-            raise CommandError(f"{data_dir} exists but holds no demo; use another --data-dir")
+            raise UserError(f"{data_dir} exists but holds no demo; use another --data-dir")
         from dropbox_app.config import ConfigError
 
         try:
             demo = setup(data_dir, args.reporter_port, args.gateway_port, args.language)
         except ConfigError as exc:
-            raise CommandError(str(exc)) from None
+            raise UserError(str(exc)) from None
         _write_private(state_file, json.dumps(demo, indent=2) + "\n")
     else:
         try:
             demo = json.loads(state_file.read_text("utf-8"))
         except (OSError, ValueError):
-            raise CommandError(f"{state_file} is missing or damaged; remove {data_dir} to start "
+            raise UserError(f"{state_file} is missing or damaged; remove {data_dir} to start "
                                "the demo afresh") from None
     demo_file.unlink(missing_ok=True)  # left by a demo that was killed
     stop = threading.Event()
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         servers, urls = _serve_apps(data_dir, args.workbench_port)
     except OSError as exc:
-        raise CommandError(f"cannot listen: {exc.strerror or exc}") from None
+        raise UserError(f"cannot listen: {exc.strerror or exc}") from None
     demo["urls"] = dict(zip(("reporter", "gateway", "workbench"), urls, strict=True))
     # Written once everything listens, atomically, and removed when the demo stops, so a script
     # that waits for demo.json never reads addresses that do not answer.

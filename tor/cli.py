@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from peluit.ground.errors import UserError
+
 RELOAD_HINT = "Reload tor to apply: systemctl reload tor@default"
 
 
@@ -47,18 +49,13 @@ def _layout(args: argparse.Namespace):
     return services.layout_from_config(args.config, args.tor_dir)
 
 
-def _fail(message: str) -> int:
-    print(f"peluit tor: {message}", file=sys.stderr)
-    return 1
-
-
 def _torrc(args: argparse.Namespace) -> int:
     from tor import services
 
     try:
         sys.stdout.write(services.render_torrc(_layout(args)))
     except services.ServiceError as exc:
-        return _fail(str(exc))
+        raise UserError(str(exc)) from None
     return 0
 
 
@@ -74,13 +71,13 @@ def _setup(args: argparse.Namespace) -> int:
             try:
                 pw = pwd.getpwnam(args.owner)
             except KeyError:
-                return _fail(f"no system user {args.owner!r}")
+                raise UserError(f"no system user {args.owner!r}") from None
             owner = (pw.pw_uid, pw.pw_gid)
         if not layout.tor_dir.is_dir():
-            return _fail(f"{layout.tor_dir} does not exist: is tor installed?")
+            raise UserError(f"{layout.tor_dir} does not exist: is tor installed?")
         services.setup(layout, owner)
     except (services.ServiceError, OSError) as exc:
-        return _fail(str(exc))
+        raise UserError(str(exc)) from None
     print(f"Onion service directories ready in {layout.tor_dir}. {RELOAD_HINT}")
     return 0
 
@@ -93,10 +90,10 @@ def _add_client(args: argparse.Namespace) -> int:
         services.require_setup(layout)
         clientauth.check_name(args.name)
         if args.out is not None and args.out.exists():
-            return _fail(f"{args.out} exists; not overwriting")
+            raise UserError(f"{args.out} exists; not overwriting")
         key = clientauth.add_client(layout.auth_dir, args.name)
     except (services.ServiceError, clientauth.ClientAuthError, OSError) as exc:
-        return _fail(str(exc))
+        raise UserError(str(exc)) from None
     address = services.onion_address(layout.gateway_dir)
     print(f"Added gateway client {args.name!r} (public key {clientauth.b32(key.public)}).")
     if address is None:
@@ -104,11 +101,11 @@ def _add_client(args: argparse.Namespace) -> int:
               "`peluit tor status` after reloading tor to get the address for the auditor.")
     if args.out is not None:
         if address is None:
-            return _fail("cannot write a ClientOnionAuthDir file before the address exists")
+            raise UserError("cannot write a ClientOnionAuthDir file before the address exists")
         try:
             clientauth.write_atomically(args.out, (key.client_line(address) + "\n").encode())
         except OSError as exc:
-            return _fail(f"cannot write {args.out}: {exc.strerror}")
+            raise UserError(f"cannot write {args.out}: {exc.strerror}") from None
         print(f"Wrote {args.out} (mode 0600): put it in the auditor's ClientOnionAuthDir.")
     else:
         # Shown once: the server keeps the public half only, so a seized server cannot be used
@@ -132,7 +129,7 @@ def _remove_client(args: argparse.Namespace) -> int:
         services.require_setup(layout)
         clientauth.remove_client(layout.auth_dir, args.name)
     except (services.ServiceError, clientauth.ClientAuthError, OSError) as exc:
-        return _fail(str(exc))
+        raise UserError(str(exc)) from None
     print(f"Removed gateway client {args.name!r}.")
     print("Restart tor so that it also drops the introduction points this client may have "
           "cached: systemctl restart tor@default")
@@ -146,7 +143,7 @@ def _status(args: argparse.Namespace) -> int:
         layout = _layout(args)
         st = services.status(layout)
     except (services.ServiceError, clientauth.ClientAuthError, OSError) as exc:
-        return _fail(str(exc))
+        raise UserError(str(exc)) from None
     print(f"tor directory:   {layout.tor_dir}")
     print(f"reporter onion:  {st.reporter_address or '(not created yet)'}"
           f"  -> 127.0.0.1:{layout.reporter_port}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from peluit.ground.clock import Clock
+from peluit.ground.errors import UserError
 
 DEFAULT_PORT = 8090
 # Gateway admin log entries an import prints (the first import may bring a thousand).
@@ -139,17 +140,12 @@ def _port(text: str) -> int:
     return port
 
 
-def _fail(message: str) -> Any:
-    from peluit.cli import CommandError
-    return CommandError(message)
-
-
 def _check_air_gap(args: argparse.Namespace) -> bool:
     from . import airgap
     try:
         gapped = airgap.check(args.demo_not_air_gapped)
     except airgap.NotAirGappedError as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     if not gapped:
         print(f"*** {airgap.BANNER} *** demonstration only: never open real reports here",
               file=sys.stderr)
@@ -160,7 +156,8 @@ def _read_passphrase_file(path: Path) -> str:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"cannot read the passphrase file {path}: {exc.__class__.__name__}") from None
+        raise UserError(f"cannot read the passphrase file {path}: "
+                        f"{exc.__class__.__name__}") from None
     return text.splitlines()[0] if text else ""
 
 
@@ -168,7 +165,7 @@ def _prompt_new_passphrase(who: str) -> str:
     import getpass
     first = getpass.getpass(f"New passphrase for {who}: ")
     if getpass.getpass("Type it again: ") != first:
-        raise _fail("the two passphrases differ")
+        raise UserError("the two passphrases differ")
     return first
 
 
@@ -185,7 +182,7 @@ def _default_who(vault_dir: Path, who: str | None) -> str:
         return who
     people = [r for r in vault.auditor_records(vault_dir) if r.role in vault.CONTENT_ROLES]
     if len(people) != 1:
-        raise _fail("this vault has several auditors: say who you are with --as NAME")
+        raise UserError("this vault has several auditors: say who you are with --as NAME")
     return people[0].key_id
 
 
@@ -193,21 +190,21 @@ def unlock_from_args(args: argparse.Namespace) -> Any:
     """Unlock the vault named by ``args.dir`` for ``--as``; one clear line on failure."""
     from . import vault
     if args.dir is None:
-        raise _fail("which vault? give --vault DIR or set PELUIT_VAULT")
+        raise UserError("which vault? give --vault DIR or set PELUIT_VAULT")
     try:
         who = _default_who(args.dir, args.who)
         record = vault.find_record(args.dir, who)
         passphrase = _passphrase(args.passphrase_file, f"Passphrase for {record.name}: ")
         return vault.unlock(args.dir, record.key_id, passphrase)
     except vault.VaultError as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
 
 
 def _read_card(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise _fail(f"cannot read the server card {path}: "
+        raise UserError(f"cannot read the server card {path}: "
                     f"{exc.strerror or exc.__class__.__name__}") from None
 
 
@@ -235,7 +232,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         unlocked, card = vault.init(args.dir, args.name, passphrase, server_card,
                                     args.deployment_id.strip().lower())
     except vault.VaultError as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     print(f"Vault created in {args.dir} with {args.name} as lead.")
     _print_card(card, "lead")
     unlocked.lock()
@@ -260,7 +257,7 @@ def cmd_add_auditor(args: argparse.Namespace) -> int:
             record(session, by.key_id, "vault.add_auditor",
                    details={"key_id": card.key_id, "role": args.role})
     except vault.VaultError as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     finally:
         engine.dispose()
         by.lock()
@@ -319,7 +316,7 @@ def _with_session(args: argparse.Namespace, work, content: bool = False):
         with keys, Session(engine) as session, session.begin():
             return work(session, by)
     except (vault.VaultError, db.SchemaError) as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     finally:
         engine.dispose()
         by.lock()
@@ -352,7 +349,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(args.dir, port=args.port, demo_not_air_gapped=not gapped)
     except (vault.VaultError, airgap.NotAirGappedError, db.SchemaError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     return 0
 
 
@@ -390,12 +387,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         with open(args.bundle, "rb", buffering=READ_BUFFER) as src:
             result = import_bundle(unlocked, src, progress=ProgressBar())
     except OSError as exc:
-        raise _fail(f"cannot read {args.bundle}: {exc.strerror or exc.__class__.__name__}"
+        raise UserError(f"cannot read {args.bundle}: {exc.strerror or exc.__class__.__name__}"
                     ) from None
     except ImportRefused as exc:
-        raise _fail(f"{exc}; nothing was imported") from None
+        raise UserError(f"{exc}; nothing was imported") from None
     except (VaultError, SchemaError) as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     finally:
         unlocked.lock()
     print(f"Imported bundle {result.seq}: {result.imported} new submission(s) "
@@ -447,9 +444,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         result = export_replies(unlocked, args.out, resend_from=args.resend_from)
     except (ExportRefused, VaultError, SchemaError) as exc:
-        raise _fail(str(exc)) from None
+        raise UserError(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot write {args.out}: {exc.strerror or exc.__class__.__name__}"
+        raise UserError(f"cannot write {args.out}: {exc.strerror or exc.__class__.__name__}"
                     ) from None
     finally:
         unlocked.lock()

@@ -60,7 +60,7 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
                      hasher: PassphraseHasher | None = None,
                      session_policy: SessionPolicy | None = None) -> Router:
     """The gateway app. ``hasher`` overrides the passphrase cost (tests use TEST_COST)."""
-    from ..app import base_configurator
+    from ..configurator import base_configurator
 
     cfg = base_configurator(config, engine=engine, clock=clock)
     from ..throttle import KdfGate, default_kdf_slots

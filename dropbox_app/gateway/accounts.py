@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from peluit.ground.errors import UserError
+from peluit.ground.i18n import N_
+
 from ..models.gateway import ROLES, GatewayUser
 from . import adminlog, policy, totp
 from .passphrase import PassphraseHasher, generate, normalise
@@ -25,16 +28,16 @@ from .passphrase import PassphraseHasher, generate, normalise
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 
 
-class AccountError(ValueError):
+class AccountError(UserError, ValueError):
     """An admin asked for something impossible. The message is a msgid of the gateway
     catalog (shown translated on pages, as is by the CLI)."""
 
 
-BAD_NAME = "User names are 2 to 32 characters: a-z, 0-9, dot, dash and underscore."
-BAD_ROLE = "The role must be admin or auditor."
-TAKEN = "This user name is already taken."
-NO_USER = "There is no such user."
-OWN_ACCOUNT = "Use another admin account to disable or reset your own."
+BAD_NAME = N_("User names are 2 to 32 characters: a-z, 0-9, dot, dash and underscore.")
+BAD_ROLE = N_("The role must be admin or auditor.")
+TAKEN = N_("This user name is already taken.")
+NO_USER = N_("There is no such user.")
+OWN_ACCOUNT = N_("Use another admin account to disable or reset your own.")
 
 
 @dataclass(frozen=True)

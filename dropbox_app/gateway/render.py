@@ -10,11 +10,13 @@ from pyramid.csrf import get_csrf_token
 from pyramid.request import Request
 from pyramid.response import Response
 
-from peluit.ground.i18n import LANGUAGES, translations
+from peluit.ground.i18n import LANGUAGES, N_, translations
 from peluit.ground.i18n import language as choose_language
 
 LANG_COOKIE = "gw_lang"
 PACKAGE = "dropbox_app.gateway"
+# Words templates translate from data (roles, key states): marked here for extraction.
+DYNAMIC = (N_("admin"), N_("auditor"), N_("pending"), N_("current"), N_("retired"))
 DOMAIN = "gateway"
 
 

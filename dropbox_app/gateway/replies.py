@@ -21,6 +21,7 @@ from crypto.bundle import COPY_BLOCK, BundleReader
 from crypto.errors import CryptoError, ReplayError, UnknownSignerError
 from crypto.identity import Card
 from crypto.keys import box_key_id
+from peluit.ground.i18n import N_
 
 from ..models import AuditorCard, Reply, Report, Reporter, Submission
 from . import adminlog, replyplan, sequences
@@ -36,14 +37,14 @@ class ReplyRejected(Exception):
         self.detail = detail
 
 
-FOREIGN = "The bundle was made for another Peluit server."
-UNTRUSTED = "The bundle is not signed by an enrolled, active auditor card."
-REPLAYED = "This bundle, or a newer one from the same auditor, was already accepted."
-DAMAGED = "The bundle is damaged or was changed after it was signed."
-REFUSED = "The bundle asks for something this server will not do."
-NO_REPORT = "The bundle names a report this server does not have."
-DUPLICATE = "The bundle repeats a reply this server already has."
-NOT_SEALED = "A reply in the bundle is not sealed to its reporter's key."
+FOREIGN = N_("The bundle was made for another Peluit server.")
+UNTRUSTED = N_("The bundle is not signed by an enrolled, active auditor card.")
+REPLAYED = N_("This bundle, or a newer one from the same auditor, was already accepted.")
+DAMAGED = N_("The bundle is damaged or was changed after it was signed.")
+REFUSED = N_("The bundle asks for something this server will not do.")
+NO_REPORT = N_("The bundle names a report this server does not have.")
+DUPLICATE = N_("The bundle repeats a reply this server already has.")
+NOT_SEALED = N_("A reply in the bundle is not sealed to its reporter's key.")
 
 
 def _crypto_rejection(exc: CryptoError) -> ReplyRejected:

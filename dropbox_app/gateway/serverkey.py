@@ -25,18 +25,20 @@ from sqlalchemy.orm import Session
 from crypto.bundle import Manifest
 from crypto.errors import CryptoError
 from crypto.identity import ServerKey
+from peluit.ground.errors import UserError
 from peluit.ground.files import fsync_dir
+from peluit.ground.i18n import N_
 
 from ..models.gateway import ServerKeyRecord
 from . import adminlog
 
 
-class ServerKeyError(Exception):
+class ServerKeyError(UserError):
     pass
 
 
-ROTATION_WAITING = ("A key rotation is already waiting for a workbench to confirm the new key "
-                    "in a reply bundle.")
+ROTATION_WAITING = N_("A key rotation is already waiting for a workbench to confirm the new key "
+                      "in a reply bundle.")
 
 
 def next_path(key_file: Path) -> Path:

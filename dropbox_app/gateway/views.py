@@ -9,6 +9,8 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
+from peluit.ground.i18n import N_
+
 from .. import auditors, loginbudget
 from ..db import release
 from . import (
@@ -27,8 +29,8 @@ from .render import render
 
 MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
 ADMIN_LOG_SHOWN = 50  # the newest entries on the admin page; the workbench keeps them all
-BAD_CARD = "This is not an auditor card that can be enrolled."
-NOT_COMPARED = "Compare the fingerprint with the auditor before enrolling the card."
+BAD_CARD = N_("This is not an auditor card that can be enrolled.")
+NOT_COMPARED = N_("Compare the fingerprint with the auditor before enrolling the card.")
 
 
 def _cfg(request: Request):

@@ -20,13 +20,16 @@ from babel.messages.pofile import read_po
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 
-# (package, domain) of every catalog in the house; the completeness test and `make catalogs`
-# walk this list.
+# (package, domain) of every catalog in the house. Each keeps its pybabel mapping in
+# ``<package>/locale/babel.cfg``; `make catalogs` and the completeness test walk this list.
 CATALOGS = (
-    ("dropbox_app", "dropbox_app"),
+    ("dropbox_app", "dropbox_app"),          # the reporter app
+    ("dropbox_app.gateway", "gateway"),
     ("policies", "policies"),
     ("workbench", "workbench"),
 )
+# Marker keywords beyond Babel's defaults (``_``, ``gettext``, ``ngettext``, ``N_``, …).
+EXTRA_KEYWORDS = ("_n",)
 
 
 def N_(message: str) -> str:

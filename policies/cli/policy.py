@@ -1,14 +1,13 @@
 """`peluit policy …`: sign, verify, diff the protection policy; check a deployment's controls;
-statistics. Registered from policies/cli.py, which provides the error wrapper."""
+statistics."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction, wrap: Callable) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     policy = subparsers.add_parser("policy", help="protection policy, controls and statistics")
     sub = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
 
@@ -16,29 +15,29 @@ def register(subparsers: argparse._SubParsersAction, wrap: Callable) -> None:
     p.add_argument("name", help="the officer's name as it will appear on the card")
     p.add_argument("--out", type=Path, required=True, help="sealed identity file to create")
     p.add_argument("--card", type=Path, help="also write the public card here")
-    p.set_defaults(func=wrap(_new_signer))
+    p.set_defaults(func=_new_signer)
 
     p = sub.add_parser("install", help="copy the shipped policy into a deployment, unsigned")
     p.add_argument("dest", type=Path, help="the deployment's policy directory, e.g. "
                    "/etc/peluit/policy ([reporter] policy_dir)")
-    p.set_defaults(func=wrap(_install))
+    p.set_defaults(func=_install)
 
     p = sub.add_parser("sign", help="sign a policy version (both languages and the header)")
     p.add_argument("version_dir", type=Path)
     p.add_argument("--identity", type=Path, required=True,
                    help="the compliance officer's sealed identity (workbench or new-signer)")
-    p.set_defaults(func=wrap(_sign))
+    p.set_defaults(func=_sign)
 
     p = sub.add_parser("verify", help="verify a policy version's signature")
     p.add_argument("version_dir", type=Path)
     p.add_argument("--trust", type=Path, action="append", default=[],
                    help="card of an officer whose signature is required (repeatable)")
-    p.set_defaults(func=wrap(_verify))
+    p.set_defaults(func=_verify)
 
     p = sub.add_parser("diff", help="what changed between two policy versions")
     p.add_argument("a", help="a version directory, or a version of the shipped policy")
     p.add_argument("b")
-    p.set_defaults(func=wrap(_diff))
+    p.set_defaults(func=_diff)
 
     p = sub.add_parser("check", help="run the machine-checkable controls against a deployment")
     p.add_argument("--config", type=Path, required=True, help="the deployment's peluit.toml")
@@ -47,13 +46,13 @@ def register(subparsers: argparse._SubParsersAction, wrap: Callable) -> None:
     p.add_argument("--workbench-deadlines", type=Path,
                    help="the workbench's policy file ([calendar] table, TOML) or JSON of its "
                         "deadlines, to compare with the signed policy")
-    p.set_defaults(func=wrap(_check))
+    p.set_defaults(func=_check)
 
     p = sub.add_parser("stats", help="statistics from a workbench export, small counts hidden")
     p.add_argument("export", type=Path, help="the workbench's statistics export (JSON)")
     p.add_argument("--out", type=Path, default=Path("."), help="directory for the reports")
     p.add_argument("--language", choices=("id", "en"), default="id")
-    p.set_defaults(func=wrap(_stats))
+    p.set_defaults(func=_stats)
 
 
 def _version_path(arg: str) -> Path:
@@ -67,7 +66,8 @@ def _version_path(arg: str) -> Path:
 
 def _new_signer(args: argparse.Namespace) -> int:
     from crypto.identity import AuditorIdentity
-    from policies.cli import fail, read_passphrase, write_atomic
+
+    from .common import fail, read_passphrase, write_atomic
 
     if args.out.exists():
         raise fail(f"{args.out} exists; refusing to overwrite an identity")
@@ -88,7 +88,8 @@ def _new_signer(args: argparse.Namespace) -> int:
 
 def _install(args: argparse.Namespace) -> int:
     from policies import documents
-    from policies.cli import fail
+
+    from .common import fail
 
     try:
         installed = documents.install(args.dest)
@@ -104,7 +105,8 @@ def _install(args: argparse.Namespace) -> int:
 
 def _sign(args: argparse.Namespace) -> int:
     from policies import documents
-    from policies.cli import fail, load_identity
+
+    from .common import fail, load_identity
 
     path = _version_path(str(args.version_dir))
     try:
@@ -121,7 +123,8 @@ def _sign(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     from policies import documents
-    from policies.cli import fail, load_card
+
+    from .common import fail, load_card
 
     trusted = [load_card(p).sign_key for p in args.trust] if args.trust else None
     try:
@@ -137,7 +140,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from policies import documents
-    from policies.cli import fail
+
+    from .common import fail
 
     try:
         print(documents.diff(_version_path(args.a), _version_path(args.b)), end="")
@@ -147,8 +151,9 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from policies.cli import fail
     from policies.controls import run_check
+
+    from .common import fail
 
     try:
         return run_check(args.config, args.out, policy_dir=args.policy,
@@ -159,7 +164,8 @@ def _check(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from policies import statistics
-    from policies.cli import fail
+
+    from .common import fail
 
     try:
         return statistics.run_report(args.export, args.out, language=args.language)

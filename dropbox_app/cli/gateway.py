@@ -1,5 +1,5 @@
 """``peluit gateway-user``, ``peluit server-key`` and ``peluit retention``: the gateway's
-commands for the server shell (registered by dropbox_app/cli.py)."""
+commands for the server shell."""
 
 from __future__ import annotations
 
@@ -9,60 +9,50 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .common import config_arg, load_config, open_db
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..cli import _config_arg, _guard
-
     gu = subparsers.add_parser("gateway-user", help="auditor gateway accounts")
     gsub = gu.add_subparsers(dest="gateway_user_command", metavar="ACTION", required=True)
     p = gsub.add_parser("add", help="create an account (prints passphrase and TOTP secret once)")
     p.add_argument("username", metavar="NAME")
     p.add_argument("--role", choices=("auditor", "admin"), default="auditor")
-    _config_arg(p)
-    p.set_defaults(func=_guard(cmd_user_add))
+    config_arg(p)
+    p.set_defaults(func=cmd_user_add)
     p = gsub.add_parser("list", help="list accounts")
-    _config_arg(p)
-    p.set_defaults(func=_guard(cmd_user_list))
+    config_arg(p)
+    p.set_defaults(func=cmd_user_list)
     for action, text in (("disable", "disable an account and end its sessions"),
                          ("enable", "enable an account again"),
                          ("unlock", "clear the failed sign-ins and the delay they started"),
                          ("reset", "new passphrase and TOTP secret (prints them once)")):
         p = gsub.add_parser(action, help=text)
         p.add_argument("username", metavar="NAME")
-        _config_arg(p)
-        p.set_defaults(func=_guard(cmd_user_change), action=action)
+        config_arg(p)
+        p.set_defaults(func=cmd_user_change, action=action)
 
     sk = subparsers.add_parser("server-key", help="the server's bundle signing key")
     ssub = sk.add_subparsers(dest="server_key_command", metavar="ACTION", required=True)
     p = ssub.add_parser("show", help="print the server card that workbenches pin")
-    _config_arg(p)
-    p.set_defaults(func=_guard(cmd_key_show))
+    config_arg(p)
+    p.set_defaults(func=cmd_key_show)
     p = ssub.add_parser("rotate", help="make a new key; inbox bundles announce it until a "
                                        "workbench's reply bundle confirms it")
-    _config_arg(p)
-    p.set_defaults(func=_guard(cmd_key_rotate))
+    config_arg(p)
+    p.set_defaults(func=cmd_key_rotate)
     p = ssub.add_parser("announce", help="write an inbox bundle, signed by the current key, "
                                          "that announces the waiting new key again (no "
                                          "submissions; for a workbench that missed it)")
     p.add_argument("out", type=Path, help="where to write the bundle (must not exist)")
-    _config_arg(p)
-    p.set_defaults(func=_guard(cmd_key_announce))
+    config_arg(p)
+    p.set_defaults(func=cmd_key_announce)
 
     rt = subparsers.add_parser("retention", help="delete what the workbench acknowledged")
     rsub = rt.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
     p = rsub.add_parser("run", help="delete acknowledged submissions past the retention period")
-    _config_arg(p)
-    p.set_defaults(func=_guard(cmd_retention_run))
-
-
-def _open(args: argparse.Namespace) -> tuple[Any, Any]:
-    from ..cli import _check_db, load_config
-    from ..db import make_engine, session_factory
-
-    cfg = load_config(args)
-    _check_db(cfg)
-    engine = make_engine(cfg.database_url)
-    return cfg, (engine, session_factory(engine))
+    config_arg(p)
+    p.set_defaults(func=cmd_retention_run)
 
 
 def _print_account(new: Any) -> None:
@@ -74,27 +64,12 @@ def _print_account(new: Any) -> None:
           "passphrase.")
 
 
-def _account_errors(func):
-    def run(args: argparse.Namespace) -> int:
-        from ..cli import UserError
-        from .accounts import AccountError
-        from .serverkey import ServerKeyError
-
-        try:
-            return func(args)
-        except (AccountError, ServerKeyError) as exc:
-            raise UserError(str(exc)) from None
-
-    return run
-
-
-@_account_errors
 def cmd_user_add(args: argparse.Namespace) -> int:
 
-    from . import accounts, adminlog
-    from .passphrase import PassphraseHasher
+    from ..gateway import accounts, adminlog
+    from ..gateway.passphrase import PassphraseHasher
 
-    cfg, (engine, factory) = _open(args)
+    cfg, (engine, factory) = open_db(args)
     with factory() as db, db.begin():
         new = accounts.create(db, PassphraseHasher(), args.username, args.role, cfg.clock().day(),
                               cfg.default_language, actor=adminlog.SHELL)
@@ -103,11 +78,10 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
-@_account_errors
 def cmd_user_list(args: argparse.Namespace) -> int:
-    from . import accounts
+    from ..gateway import accounts
 
-    _cfg, (engine, factory) = _open(args)
+    _cfg, (engine, factory) = open_db(args)
     with factory() as db:
         users = accounts.all_users(db)
         if not users:
@@ -121,13 +95,12 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@_account_errors
 def cmd_user_change(args: argparse.Namespace) -> int:
 
-    from . import accounts, adminlog, sessions
-    from .passphrase import PassphraseHasher
+    from ..gateway import accounts, adminlog, sessions
+    from ..gateway.passphrase import PassphraseHasher
 
-    cfg, (engine, factory) = _open(args)
+    cfg, (engine, factory) = open_db(args)
     new = None
     who = {"actor": adminlog.SHELL, "day": cfg.clock().day()}
     with factory() as db, db.begin():
@@ -150,10 +123,8 @@ def cmd_user_change(args: argparse.Namespace) -> int:
     return 0
 
 
-@_account_errors
 def cmd_key_show(args: argparse.Namespace) -> int:
-    from ..cli import load_config
-    from . import serverkey
+    from ..gateway import serverkey
 
     cfg = load_config(args)
     card = serverkey.load(cfg.server_key_file).card()
@@ -165,12 +136,11 @@ def cmd_key_show(args: argparse.Namespace) -> int:
     return 0
 
 
-@_account_errors
 def cmd_key_rotate(args: argparse.Namespace) -> int:
 
-    from . import adminlog, serverkey
+    from ..gateway import adminlog, serverkey
 
-    cfg, (engine, factory) = _open(args)
+    cfg, (engine, factory) = open_db(args)
     with factory() as db, db.begin():
         new = serverkey.rotate(db, cfg.server_key_file, cfg.clock().day(), actor=adminlog.SHELL)
     engine.dispose()
@@ -180,14 +150,13 @@ def cmd_key_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-@_account_errors
 def cmd_key_announce(args: argparse.Namespace) -> int:
     from crypto.bundle import write_bundle
     from peluit.ground.files import write_atomic
 
-    from . import adminlog, serverkey
+    from ..gateway import adminlog, serverkey
 
-    cfg, (engine, factory) = _open(args)
+    cfg, (engine, factory) = open_db(args)
     try:
         if args.out.exists():
             raise serverkey.ServerKeyError(f"{args.out} exists; give a new file name")
@@ -208,9 +177,9 @@ def cmd_key_announce(args: argparse.Namespace) -> int:
 
 def cmd_retention_run(args: argparse.Namespace) -> int:
 
-    from . import adminlog, retention
+    from ..gateway import adminlog, retention
 
-    cfg, (engine, factory) = _open(args)
+    cfg, (engine, factory) = open_db(args)
     with factory() as db, db.begin():
         result = retention.run(db, cfg.store_dir, cfg.clock().today(), cfg.retention_days,
                                actor=adminlog.SHELL)

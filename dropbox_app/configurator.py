@@ -1,0 +1,35 @@
+"""The one base configurator both server apps (reporter, gateway) are built on: the
+deployment's configuration, database, store, clock and the security tween."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.config import Configurator
+
+from peluit.ground.clock import Clock
+
+from .config import Config
+from .db import make_engine
+from .forms import csrf_by_default
+from .store import Store
+
+
+def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None = None
+                      ) -> Configurator:
+    """What both apps share: configuration, database, store, clock and the security tween."""
+    engine = engine if engine is not None else make_engine(config.database_url)
+    store = Store(config.store_dir)
+    store.ensure()
+    settings = {"peluit.config": config, "peluit.engine": engine,
+                "tm.manager_hook": "pyramid_tm.explicit_manager"}
+    cfg = Configurator(settings=settings)
+    cfg.registry["peluit.config"] = config
+    cfg.registry["peluit.store"] = store
+    cfg.registry["peluit.engine"] = engine
+    the_clock = clock or config.clock()
+    cfg.add_request_method(lambda request: the_clock, "clock", reify=True)
+    cfg.include(".db")
+    cfg.include(".security")
+    csrf_by_default(cfg)
+    return cfg
