@@ -237,3 +237,25 @@ def test_a_lowered_reply_sequence_does_not_let_an_export_reuse_a_number(tmp_path
         export_replies(tv.lead, tmp_path / "r2.bundle")
     assert not (tmp_path / "r2.bundle").exists()  # the goal: a bundle numbered 1 again
     assert _last_audit_action(tv) == "vault.tampered"
+
+
+def test_the_cli_refuses_in_one_line_naming_what_changed(tmp_path, capsys):
+    from peluit.cli import main
+
+    tv = make_vault(tmp_path)
+    attacker = ServerKey.generate()
+    _sql(tv, "INSERT INTO server_cards (key_id, card, pinned_day, active) VALUES (?, ?, ?, 1)",
+         (attacker.key_id, attacker.card().to_bytes(), "2026-11-23"))
+    _sql(tv, "DELETE FROM settings WHERE name = 'deployment'")
+    forged = tmp_path / "forged.bundle"
+    injected = report_item("Laporan palsu")
+    forged.write_bytes(build_inbox(VaultFixture(tv.path, attacker, tv.lead, "f" * 32),
+                                   [injected], seq=1))
+    (tmp_path / "p").write_text(PASS + "\n")
+    code = main(["workbench", "import", str(forged), "--vault", str(tv.path),
+                 "--passphrase-file", str(tmp_path / "p"), "--demo-not-air-gapped"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 1
+    [line] = [x for x in err if not x.startswith("***")]  # one line besides the demo banner
+    assert "server cards, settings" in line and "refused" in line
+    assert _sql(tv, "SELECT count(*) FROM reports WHERE id = ?", (injected.report,)) == [(0,)]
