@@ -96,6 +96,9 @@ class Unlocked:
     identity: AuditorIdentity
     role: str
     vault_key: bytes | None = field(repr=False)
+    #: The public key of the vault's seal (trust.py), vouched for by the key check: lets a
+    #: session without the vault key (a compliance officer) check the trust records too.
+    seal_key: bytes | None = field(default=None, repr=False)
 
     @property
     def key_id(self) -> str:
@@ -418,7 +421,7 @@ def _unlock(path: Path, record: AuditorRecord, identity: AuditorIdentity,
         vault_key = None
     elif vault_key is None:
         raise VaultError("the auditor record holds no vault key")
-    return Unlocked(path, identity, role, vault_key)
+    return Unlocked(path, identity, role, vault_key, bytes(keys.verify))
 
 
 def _check_record(path: Path, record: AuditorRecord, identity: AuditorIdentity,

@@ -36,3 +36,14 @@ def test_tampering_during_a_session_stops_the_next_request(lead_app, tv):
     _change_deployment(tv)
     page = lead_app.get("/reports", status=409)
     assert "changed outside the workbench" in page.text or "diubah di luar" in page.text
+
+
+def test_a_compliance_officers_session_is_checked_too(app, tv):
+    from tests.fixtures.workbench_vault import OTHER_PASS, add_person
+
+    identity = add_person(tv, "Citra", "compliance")
+    login(app, identity.key_id, OTHER_PASS)
+    app.get("/gateway-log", status=200)
+    _change_deployment(tv)
+    page = app.get("/gateway-log", status=409)
+    assert "diubah di luar" in page.text
