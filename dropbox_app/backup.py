@@ -9,7 +9,7 @@ What a backup holds, as one uncompressed tar (envelopes do not compress):
   the snapshot refers to is there (envelopes are written once, under a temporary name, then
   renamed; an envelope added meanwhile is an orphan the store's sweep removes later);
 - ``secrets.sealed``: the deployment salt, the server signing key (and the next one while a
-  rotation waits for its inbox bundle), and, when ``[tor] data_dir``
+  rotation waits for a workbench to confirm it), and, when ``[tor] data_dir``
   is readable, both onion services' keys and the gateway's authorized clients, sealed with a
   passphrase (argon2id + XChaCha20-Poly1305, crypto.sealed). These are the only secrets on the
   server: the database and the store hold ciphertext, ids, padded sizes, days, public keys;
@@ -205,8 +205,9 @@ def _secrets_tar(cfg: Any) -> bytes:
         for name, path in (("salt", cfg.salt_file), ("server.key", cfg.server_key_file)):
             data = path.read_bytes()
             tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
-        # A rotation waiting for its bundle: the database records the next key as pending, so
-        # a restore without it could never finish the rotation the workbench will be told of.
+        # A rotation waiting for the workbench's confirmation: the database records the next key
+        # as pending and the workbench may already trust it, so a restore without it could never
+        # finish the rotation (gateway/serverkey.py).
         nxt = next_path(cfg.server_key_file)
         if nxt.exists():
             data = nxt.read_bytes()

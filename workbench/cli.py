@@ -397,8 +397,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         unlocked.lock()
     print(f"Imported bundle {result.seq}: {result.imported} new submission(s) "
           f"({result.reports_created} new report(s)), {result.skipped} already in the vault.")
-    if result.rotated_to:
-        print(f"The server's signing key changed; the vault now trusts {result.rotated_to}.")
+    if result.rotated_to and result.rotated_to != result.sender:
+        print(f"The server announces a new signing key, {result.rotated_to}: the vault trusts it "
+              "now (and the current one until the server switches). Export and carry a reply "
+              "bundle to the gateway: it confirms the new key.")
+    if result.retired:
+        print(f"The server switched keys; the vault no longer trusts {', '.join(result.retired)}.")
     if result.foreign_keys:
         ids = ", ".join(sorted(result.foreign_keys))
         print(f"WARNING: {result.foreign_submissions} submission(s) were also sealed to "
