@@ -4,7 +4,8 @@ A canary string travels through every workbench form and file path: the unlock p
 question, case notes, the review, the decision, the forwarding form, an agency's key upload
 (multipart), the loan and retaliation forms, an off-line complaint, an imported inbox bundle
 (``peluit workbench import``), an image preview (the sandboxed child), a file download, the
-forwarded package (gpg) and the reply export (``peluit workbench export-replies``). Every form
+forwarded package with an image, a PDF and an Office file cleaned in their sandboxed children
+(then gpg) and the reply export (``peluit workbench export-replies``). Every form
 body is over 10 KB, where WebOb would spool it to a temporary file.
 
 Each process runs under ``strace -f -y`` with every write traced *with its data* and the file
@@ -134,6 +135,28 @@ def _png_with(canary: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _pdf_with(canary: str) -> bytes:
+    import pikepdf
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"] = f"Penulis {canary}"
+    buf = io.BytesIO()
+    pdf.save(buf)
+    return buf.getvalue()
+
+
+def _docx_with(canary: str) -> bytes:
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("docProps/core.xml", f"<cp:coreProperties><dc:creator>{canary}"
+                   "</dc:creator></cp:coreProperties>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="module")
 def agency_key(tmp_path_factory):
     import gnupg
@@ -167,8 +190,13 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
     image = Item("file", _png_with(c), name="foto.png", content_type="image/png", **same)
     note = Item("file", (canary + "\n").encode() * 40, name="catatan.txt",
                 content_type="text/plain", **same)
-    items = [report, Item("message", json.dumps({"text": canary, "in_reply_to": None}).encode(),
-                          **same),
+    pdf = Item("file", _pdf_with(canary), name="surat.pdf", content_type="application/pdf",
+               **same)
+    docx = Item("file", _docx_with(canary), name="memo.docx",
+                content_type="application/vnd.openxmlformats-officedocument."
+                             "wordprocessingml.document", **same)
+    message = json.dumps({"text": canary, "in_reply_to": None}).encode()
+    items = [report, pdf, docx, Item("message", message, **same),
              Item("retaliation", json.dumps({"text": canary}).encode(), **same), image, note]
     inbox = tmp_path / "inbox.bundle"
     inbox.write_bytes(build_inbox(tv, items, 1))
@@ -230,7 +258,8 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
         assert status == 200 and c in data  # the download itself: to the browser only
         _s, headers, _d = b.post(f"/cases/{cid}/forward", [
             ("agency", agency), ("what", text), ("who_name", canary), ("how", canary),
-            ("grounds", canary), ("file", image.id), ("file", note.id)], pad, case_page)
+            ("grounds", canary), ("file", image.id), ("file", note.id), ("file", pdf.id),
+            ("file", docx.id)], pad, case_page)
         status, _h, data = b.request("GET", headers["Location"].split(str(port), 1)[1])
         assert status == 200 and c not in data  # ciphertext to the agency's key
         # An off-line complaint, then the rest of a case's life on it.
@@ -284,7 +313,9 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
             assert not target.startswith("/"), f"canary written to {target}: {line[:300]}"
     # The controls: the watch saw the canary on its way to the preview child and gpg, and saw
     # the vault's files being written.
-    assert seen_in_pipes >= 2 and vault_writes > 10, (seen_in_pipes, vault_writes)
+    # (the image preview, the image, the PDF and the Office file to their cleaning children, the
+    # package to gpg)
+    assert seen_in_pipes >= 5 and vault_writes > 10, (seen_in_pipes, vault_writes)
     for dirpath, _dirs, files in os.walk(tmp_path):
         for name in files:
             path = Path(dirpath) / name
