@@ -127,9 +127,13 @@ def child(vault_dir: str, bundle_path: str) -> None:
         refused = True
     t3 = time.perf_counter()
     push, sha = calibrate()
-    t4 = time.perf_counter()
-    vault.unlock(Path(vault_dir), "Bench Lead", PASS)  # with 10,000 submissions in the vault
-    t_unlock_full = time.perf_counter() - t4
+    # Unlock again with the submissions in the vault: the median of 11 (the machines are shared).
+    times = []
+    for _ in range(11):
+        t4 = time.perf_counter()
+        vault.unlock(Path(vault_dir), "Bench Lead", PASS)
+        times.append(time.perf_counter() - t4)
+    t_unlock_full = sorted(times)[len(times) // 2]
     print(json.dumps({"unlock_seconds": t_unlock, "unlock_full_seconds": t_unlock_full,
                       "seconds": t1 - t0, "cpu_seconds": cpu, "imported": result.imported,
                       "push_mbs": push, "sha_mbs": sha,
@@ -166,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
               f"({plaintext / secs / 1e6:,.0f} MB/s of plaintext: envelopes pad to whole "
               f"64 KiB chunks), {fig['imported'] / secs:,.0f} submissions/s")
         print(f"unlock (argon2id at TEST_PARAMS, so the vault's own work): empty vault "
-              f"{fig['unlock_seconds'] * 1000:.1f} ms, after the import "
-              f"{fig['unlock_full_seconds'] * 1000:.1f} ms")
+              f"{fig['unlock_seconds'] * 1000:.1f} ms (first in the process), after the import "
+              f"{fig['unlock_full_seconds'] * 1000:.1f} ms (median of 11)")
         print(f"import rate as a share of this run's rates: "
               f"{bundle_bytes / secs / 1e6 / fig['push_mbs']:.0%} of secretstream, "
               f"{bundle_bytes / secs / 1e6 / fig['sha_mbs']:.0%} of SHA-256")
