@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import re
 import resource
 import signal
@@ -118,8 +119,11 @@ def _page_answer(status: int, page: bytes | None, fallback: str) -> tuple[list, 
 
 
 class _Body:
-    """``wsgi.input`` for a streamed body: blocks in the worker until the loop has data. The
-    loop thread feeds it; reading resumes the socket when the buffer runs low."""
+    """``wsgi.input`` for a streamed body. It starts with what the loop had read along with the
+    request head; once the app reads past that, the worker thread reads the rest from the
+    socket itself (a duplicate of its descriptor, while the loop does not read it): one thread
+    and no hand-off per block, as fast as the app takes it, which is the backpressure. The
+    minimum rate is measured over the time the worker spends waiting for the client."""
 
     def __init__(self, conn: _Connection, length: int):
         self._conn = conn
@@ -129,6 +133,9 @@ class _Body:
         self._cond = threading.Condition()
         self._error: BaseException | None = None
         self._asked = False
+        self._sock: socket.socket | None = None
+        self._waited = 0.0
+        self._waited_bytes = 0
         self.received = 0
 
     # -- loop side
@@ -146,7 +153,57 @@ class _Body:
     def fail(self, exc: BaseException) -> None:
         with self._cond:
             self._error = exc
+            if self._sock is not None:
+                with contextlib.suppress(OSError):  # wakes a worker waiting in recv
+                    self._sock.shutdown(socket.SHUT_RDWR)
             self._cond.notify_all()
+
+    def attach(self, sock: socket.socket) -> None:
+        """The loop has stopped reading this connection: the worker reads from ``sock``."""
+        # Silence for a whole rate window is under any minimum rate. (The descriptor stays
+        # non-blocking: Python waits with poll() under a timeout.)
+        sock.settimeout(min(self._conn.s.body_idle, self._conn.s.rate_window))
+        with self._cond:
+            if self._error is not None:
+                sock.close()
+                return
+            self._sock = sock
+            self._cond.notify_all()
+
+    def release(self) -> None:
+        """After the app: the duplicate descriptor goes (the connection itself stays the
+        loop's)."""
+        with self._cond:
+            if self._sock is not None:
+                self._sock.close()
+                self._sock = None
+
+    def _recv(self, sock: socket.socket, n: int) -> bytes:
+        try:
+            return self._recv_or_fail(sock, n)
+        except ClientTooSlow as exc:
+            self._error = exc  # the front answers nothing to this client (_call_app)
+            raise
+
+    def _recv_or_fail(self, sock: socket.socket, n: int) -> bytes:
+        t0 = time.monotonic()
+        try:
+            data = sock.recv(min(n, READ_AHEAD))
+        except TimeoutError:
+            raise ClientTooSlow("no body byte for too long") from None
+        except OSError as exc:
+            raise ClientTooSlow(str(exc)) from None
+        if not data:
+            raise self._error or ClientTooSlow("client closed")
+        self._waited += time.monotonic() - t0
+        self._waited_bytes += len(data)
+        s = self._conn.s
+        if self._waited >= s.rate_window:
+            if self._waited_bytes < s.min_rate * self._waited:
+                raise ClientTooSlow("body too slow")
+            self._waited, self._waited_bytes = 0.0, 0
+        self.received += len(data)
+        return data
 
     # -- worker side
     def read(self, size: int | None = -1) -> bytes:
@@ -163,11 +220,20 @@ class _Body:
         got = 0
         while got < want:
             with self._cond:
-                while not self._chunks:
+                while not self._chunks and self._sock is None:
                     if self._error is not None:
                         raise self._error
                     if not self._cond.wait(self._conn.s.body_idle * 2):
                         raise ClientTooSlow("no body")
+                if self._error is not None:
+                    raise self._error
+                sock = self._sock if not self._chunks else None
+            if sock is not None:
+                data = self._recv(sock, want - got)
+                out.append(data)
+                got += len(data)
+                continue
+            with self._cond:
                 taken = 0
                 while self._chunks and got + taken < want:
                     chunk = self._chunks.popleft()
@@ -291,8 +357,7 @@ class _Connection(asyncio.Protocol):
         if self.phase == "head":
             self.head += data[:MAX_HEAD + 4 - len(self.head)]
         if self.direct:
-            self._direct(data)
-            return
+            return  # not ours to read: the worker reads this connection (see _Body)
         try:
             self.h11.receive_data(data)
         except h11.RemoteProtocolError:
@@ -482,29 +547,25 @@ class _Connection(asyncio.Protocol):
         self.last_byte = time.monotonic()
         self._resume()
         self._pump()
-        if self.body is not None and self.h11.their_state is h11.SEND_BODY:
-            # The rest of an upload is exactly the next ``length - received`` bytes: they go
-            # to the app as the socket gives them, without h11's buffer and its two copies of
-            # every byte. h11 then never sees the end of this request, so the connection
-            # closes after the answer (an upload is the last request of its connection).
+        sock = self.transport.get_extra_info("socket") if self.transport else None
+        if self.body is not None and self.h11.their_state is h11.SEND_BODY and sock is not None:
+            # The rest of an upload is exactly the next ``length - received`` bytes: the
+            # worker reads them from the socket itself (_Body), without a hand-off from this
+            # loop or h11's buffer and its copies. h11 then never sees the end of this
+            # request, so the connection closes after the answer (an upload is the last
+            # request of its connection).
             self.direct = True
-        self._rate_tick(self.cycle)
-
-    def _direct(self, data: bytes) -> None:
-        assert self.body is not None
-        left = self.length - self.body.received
-        if left <= 0 or self.phase != "app":
-            self._pause()  # bytes past the body: a next request we will not read
-            return
-        self.body.feed(data if len(data) <= left else data[:left])
-        if self.body.buffered >= READ_AHEAD or self.body.received >= self.length:
             self._pause()
+            self.body.attach(socket.socket(fileno=os.dup(sock.fileno())))
+            return
+        self._rate_tick(self.cycle)
 
     def _body_complete(self) -> bool:
         return self.body is not None and self.body.received >= self.length
 
     def body_drained(self) -> None:
-        if self.phase == "app" and self.want_body and not self._body_complete():
+        if self.phase == "app" and self.want_body and not self.direct \
+                and not self._body_complete():
             self._resume()
             self._pump()
 
@@ -554,6 +615,8 @@ class _Connection(asyncio.Protocol):
             return write
 
         def write(data: bytes) -> None:
+            if not state.get("sent") and self._body_failed():
+                raise ClientTooSlow("the client failed its body")  # it gets no answer
             if not state.get("sent"):
                 state["sent"] = True
                 self._send(self._head_event(state["status"], state["headers"]))
@@ -577,6 +640,8 @@ class _Connection(asyncio.Protocol):
             else:
                 self.call(self._close, True)
         finally:
+            if self.body is not None:
+                self.body.release()
             if hasattr(result, "close"):
                 with contextlib.suppress(Exception):
                     result.close()  # type: ignore[union-attr]
