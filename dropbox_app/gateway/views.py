@@ -170,14 +170,16 @@ def replies_upload(request: Request) -> Response:
                       detail=exc.detail)
     finally:
         path.unlink(missing_ok=True)
-    if outcome.server_key is not None and \
-            outcome.server_key == getattr(serverkey.pending(cfg.server_key_file), "key_id", None):
+    confirms = outcome.server_key is not None and \
+        outcome.server_key == getattr(serverkey.pending(cfg.server_key_file), "key_id", None)
+    if confirms:
         request.tm.get().addAfterCommitHook(
             _rotation_confirmer(request, outcome.server_key, outcome.signer_key))
     # Opportunistic retention: what was acknowledged long enough ago goes now.
     deleted = retention.run(request.dbsession, store.path, _today(request), cfg.retention_days,
                             actor=adminlog.GATEWAY)
-    return render(request, "replies_result.jinja2", outcome=outcome, deleted=deleted)
+    return render(request, "replies_result.jinja2", outcome=outcome, deleted=deleted,
+                  key_confirmed=confirms)
 
 
 # --- administration -------------------------------------------------------------------------

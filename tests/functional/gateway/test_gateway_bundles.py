@@ -271,7 +271,8 @@ def test_key_rotation_old_key_announces_new_then_new_signs(signed_in):
     _upload(dep, reply_bundle(dep, server_key=dep.server_key().key_id))
     assert dep.server_key().key_id != new_card.key_id
     # An enrolled auditor's reply bundle that trusts the new key: the new key takes over.
-    _upload(dep, reply_bundle(dep, server_key=new_card.key_id))
+    page = _upload(dep, reply_bundle(dep, server_key=new_card.key_id))
+    assert page.html.find(id="key-confirmed") is not None
     assert dep.server_key().key_id == new_card.key_id
     # From now on the new key signs, with its own sequence; the old key is no longer trusted.
     after = _download(dep).body
