@@ -16,6 +16,7 @@ from .gateway import (
     ServerKeyRecord,
 )
 from .loginfailures import LoginFailureDay
+from .receipts import AnswerReceipt
 from .reporters import Report, Reporter
 from .sessions import ReporterSession
 from .submissions import Reply, Submission
@@ -36,6 +37,7 @@ __all__ = [
     "SUBMISSION_KINDS",
     "AdminLogHead",
     "AdminLogRow",
+    "AnswerReceipt",
     "AuditorCard",
     "Base",
     "BundleSequence",

@@ -201,6 +201,32 @@ class ShownReply:
     text: str | None  # None: the envelope would not open (damaged, or not for this key)
     day: str
     was_read: bool
+    answered: bool = False
+
+
+def receipt_id(key: PrivateKey, reply_id: str) -> str:
+    """The id of the receipt for an answer to ``reply_id`` (models/receipts.py): only the
+    holder of the reporter's private key can compute it."""
+    import hashlib
+
+    return hashlib.blake2b(reply_id.encode(), key=bytes(key), digest_size=32,
+                           person=b"peluit-answered").hexdigest()
+
+
+def mark_answered(db: Session, key: PrivateKey, reply_id: str) -> None:
+    from ..models import AnswerReceipt
+
+    rid = receipt_id(key, reply_id)
+    if db.get(AnswerReceipt, rid) is None:
+        db.add(AnswerReceipt(id=rid))
+
+
+def forget_answered(db: Session, key: PrivateKey, reply_id: str) -> None:
+    from ..models import AnswerReceipt
+
+    receipt = db.get(AnswerReceipt, receipt_id(key, reply_id))
+    if receipt is not None:
+        db.delete(receipt)
 
 
 def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
@@ -218,10 +244,35 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
                 text = value if isinstance(value, str) else None
         except (CryptoError, OSError, ValueError, AttributeError):
             text = None
-        shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None))
+        from ..models import AnswerReceipt
+
+        answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
+        shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None,
+                                answered))
         if r.read_day is None:
             r.read_day = clock.day()
     return shown
+
+
+def sent_days(db: Session, report: Report) -> list[tuple[str, int]]:
+    """(day, how many items) of what the reporter sent, oldest first: the reporter's side of
+    the conversation. Only that something was sent, and when: the contents are sealed to the
+    auditors and this server cannot show them (see the follow-up page)."""
+    from sqlalchemy import func
+
+    rows = db.execute(select(Submission.created_day, func.count())
+                      .where(Submission.report_id == report.id)
+                      .group_by(Submission.created_day).order_by(Submission.created_day))
+    return [(day, n) for day, n in rows]
+
+
+def conversation(replies: list[ShownReply], sent: list[tuple[str, int]]) -> list[dict]:
+    """The verifiers' messages and the reporter's sendings in time order (by day; on one day,
+    the report first, then the verifiers' messages, then what the reporter sent later)."""
+    items = [{"day": day, "who": "you", "count": n, "order": 0 if i == 0 else 2}
+             for i, (day, n) in enumerate(sent)]
+    items += [{"day": r.day, "who": "verifier", "reply": r, "order": 1} for r in replies]
+    return sorted(items, key=lambda i: (i["day"], i["order"]))
 
 
 def sent_summary(db: Session, report: Report) -> int:

@@ -356,9 +356,11 @@ def followup(request: Request) -> Response:
     store = request.registry["peluit.store"]
     reports = db.scalars(select(Report).where(Report.reporter_id == data.reporter_id)
                          .order_by(Report.created_day, Report.id)).all()
-    shown = [{"report": r,
-              "replies": services.replies_for(db, store, request.clock, r, data.key),
-              "sent": services.sent_summary(db, r)} for r in reports]
+    shown = []
+    for r in reports:
+        replies = services.replies_for(db, store, request.clock, r, data.key)
+        shown.append({"report": r, "replies": replies, "sent": services.sent_summary(db, r),
+                      "thread": services.conversation(replies, services.sent_days(db, r))})
     return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
                   form_grant=lambda rid: _issue_grant(request, "message", rid),
                   compose_hours=compose.COMPOSE_HOURS,
@@ -420,6 +422,11 @@ def message_submit(request: Request) -> Response:
             return render(request, "duplicate.jinja2", status=409)
         pendings = services.add_message(request.dbsession, request.registry["peluit.store"],
                                         request.clock, recipients, report, form)
+        data = request.session_state.data
+        if in_reply_to and live and data is not None:
+            # Sent on a compose grant alone there is no key to make the receipt with: the
+            # question then stays unmarked, and the answer arrives all the same.
+            services.mark_answered(request.dbsession, data.key, in_reply_to)
     except BaseException:
         form.discard()
         raise
@@ -460,7 +467,14 @@ def reply_delete(request: Request) -> Response:
     _own_report(request, data, reply.report_id)
     if reply.read_day is None:  # only what the reporter has seen may go
         return render(request, "error.jinja2", status=400, reason="unread")
+    if request.form.get("confirm") != "yes":
+        # Two steps, without JavaScript: the first press asks, the second deletes.
+        shown = next((r for r in services.replies_for(
+            request.dbsession, request.registry["peluit.store"], request.clock, reply.report,
+            data.key) if r.id == reply.id), None)
+        return render(request, "delete_confirm.jinja2", reply=shown, reply_id=reply.id)
     member = reply.member
+    services.forget_answered(request.dbsession, data.key, reply.id)
     request.dbsession.delete(reply)
     store = request.registry["peluit.store"]
 

@@ -148,7 +148,9 @@ def test_reporter_journey_without_javascript(browser, live, tmp_path):
     _submit(d, "form[action$='/retaliation']")
     assert "handled with priority" in d.page_source, d.find_element(By.TAG_NAME, "main").text
 
-    # Delete the question, which has been read.
+    # Delete the question, which has been read: two steps, no script.
+    _submit(d, "form[action$='/delete']")
+    assert d.find_element(By.TAG_NAME, "h1").text == "Delete this message?"
     _submit(d, "form[action$='/delete']")
     assert "The message was deleted." in d.page_source
 

@@ -137,3 +137,61 @@ def test_safety_advice_is_above_the_fold(browser, live, width):
         assert bottom - warning <= 844 if width == "phone" else bottom <= 800, (lang, bottom)
         assert len(d.find_elements(By.TAG_NAME, "h1")) == 1
         shoot(d, f"landing-{lang}-{width}")
+
+
+def _question(live: Live, text: str) -> str:
+    """The workbench asks, sealed to the reporter's key (as a reply bundle would bring)."""
+    import json
+
+    from nacl.public import PublicKey
+
+    from crypto.envelope import seal_bytes
+    from dropbox_app.models import Reply, Reporter, new_id
+
+    with live.db() as s:
+        report = s.scalar(select(Report))
+        key = PublicKey(s.get(Reporter, report.reporter_id).public_key)
+        qid = new_id()
+        env = seal_bytes(json.dumps({"text": text}).encode(), [key],
+                         {"v": 1, "kind": "question", "report": report.id, "reply": qid})
+        (live.cfg.store_dir / f"{qid}.env").write_bytes(env)
+        s.add(Reply(id=qid, report_id=report.id, kind="question", member=f"{qid}.env",
+                    padded_size=len(env), created_day=live.clock.day()))
+        s.commit()
+    return qid
+
+
+def test_follow_up_is_a_conversation_with_a_two_step_delete(browser, live):
+    d = browser
+    codename = start(d, live, "en")
+    _fill(d)
+    click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
+    live.clock.advance(2 * 86400)
+    qid = _question(live, "Since when does this happen?")
+    click(d, by(d, "form.logout button"))
+    get(d, live.base + "/?lang=en")
+    by(d, "#codename-back").send_keys(codename)
+    click(d, by(d, "form.login button[type=submit]"))
+    thread = [li.get_attribute("class") for li in
+              d.find_elements(By.CSS_SELECTOR, "ol.thread > li")]
+    assert thread == ["from-you", "from-verifier reply"]  # the report, then the question
+    assert "not even you can read it again" in by(d, "main").text  # the decision, explained
+    answer = f"form:has(input[name=in_reply_to][value='{qid}'])"
+    by(d, f"{answer} textarea").send_keys("Since January.")
+    click(d, by(d, f"{answer} button[type=submit]"))
+    click(d, d.find_element(By.LINK_TEXT, "Back to your report's page"))
+    item = by(d, "ol.thread > li.from-verifier")
+    assert "Answered" in item.find_element(By.CSS_SELECTOR, ".meta").text
+    # Answered: the box folds away behind "Add to your answer" (details, no script).
+    assert not by(d, f"{answer} textarea").is_displayed()
+    shoot(d, "followup-en-desktop")
+    # Deleting asks first; "No" keeps it.
+    click(d, by(d, "form[action$='/delete'] button"))
+    assert by(d, "h1").text == "Delete this message?"
+    shoot(d, "delete-confirm-en-desktop")
+    click(d, d.find_element(By.LINK_TEXT, "No, keep it and go back"))
+    assert "Since when does this happen?" in by(d, "main").text
+    click(d, by(d, "form[action$='/delete'] button"))
+    click(d, by(d, "main form[action$='/delete'] button.danger"))
+    assert "The message was deleted." in by(d, "main").text
+    assert "Since when does this happen?" not in by(d, "main").text

@@ -176,7 +176,8 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
     at(9 * 3600 + 51 * 60 + 3)
     browser.message(answer, files=[(answer_file, answer_body)], in_reply_to=reply_id)
     at(9 * 3600 + 52 * 60 + 37)
-    app.post(f"/followup/reply/{reply_id}/delete", {"csrf_token": csrf(app)}, status=303)
+    app.post(f"/followup/reply/{reply_id}/delete", {"csrf_token": csrf(app), "confirm": "yes"},
+             status=303)
     second_cookie = app.cookies["peluit_session"]
     browser.logout()
 

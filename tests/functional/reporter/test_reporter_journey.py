@@ -98,10 +98,23 @@ def test_full_journey(app, reporter, db, config, auditor, clock):
     assert {m.get("name") for m, _ in subs if m["kind"] == "file"} == {"bukti.pdf", "foto.jpg",
                                                                        "nota.txt"}
 
-    # Delete the read question.
-    reporter.app.post(f"/followup/reply/{reply_id}/delete", {"csrf_token": csrf(reporter.app)},
-                      status=303)
+    # The question is marked answered, by a receipt only the reporter's key can find.
+    from dropbox_app.models import AnswerReceipt
+
+    assert "answered" in reporter.followup().text
+    receipts = db.scalars(select(AnswerReceipt.id)).all()
+    assert len(receipts) == 1 and reply_id not in receipts[0]
+
+    # Delete the read question: the first press asks, nothing is deleted yet.
+    ask = reporter.app.post(f"/followup/reply/{reply_id}/delete",
+                            {"csrf_token": csrf(reporter.app)}, status=200)
+    assert 'name="confirm" value="yes"' in ask.text
     db.expire_all()
+    assert db.get(Reply, reply_id) is not None
+    reporter.app.post(f"/followup/reply/{reply_id}/delete",
+                      {"csrf_token": csrf(reporter.app), "confirm": "yes"}, status=303)
+    db.expire_all()
+    assert db.scalars(select(AnswerReceipt.id)).all() == []
     assert db.get(Reply, reply_id) is None
     assert not (config.store_dir / f"{reply_id}.env").exists()
 
@@ -125,4 +138,4 @@ def test_files_and_messages_count_on_followup(app, reporter, db):
     # A report and its file: two rows, both of the one kind the server knows.
     assert set(db.scalars(select(Submission.kind))) == {"submission"}
     page = reporter.followup().text
-    assert "2 encrypted items" in page or "2 kiriman terenkripsi" in page
+    assert "encrypted items: 2" in page or "kiriman terenkripsi: 2" in page

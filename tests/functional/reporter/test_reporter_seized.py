@@ -89,7 +89,7 @@ def test_a_seized_server_reveals_nothing(config, engine, db, auditor):
     retaliation = "Saya dimutasi ke Merauke sejak melapor"
     app.post(f"/followup/{report.id}/retaliation",
              {"csrf_token": csrf(app), "form_token": tokens[-1], "text": retaliation})
-    app.post(f"/followup/reply/{qid}/delete", {"csrf_token": csrf(app)})
+    app.post(f"/followup/reply/{qid}/delete", {"csrf_token": csrf(app), "confirm": "yes"})
     a.logout()
 
     b = Client(webtest.TestApp(app.app))
