@@ -252,6 +252,9 @@ def report_submit(request: Request) -> Response:
         if not token or token_spent(request.dbsession, token) or (
                 reporter is not None and services.has_report(request.dbsession, reporter.id)):
             form.discard()
+            # Nothing of a refused copy is written, the session included: saved now, its stale
+            # state (no report yet) would overwrite what the copy that filed the report saved.
+            request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
         if len(fields.get("what", "").strip()) < services.MIN_WHAT:
             form.discard()
