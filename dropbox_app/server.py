@@ -11,10 +11,11 @@ refused body to the end, into memory, before it answered. So:
   at no thread's cost. The head has one total deadline; a small body (up to ``SMALL_BODY``,
   every urlencoded form) is buffered in memory only, never in a file, under a total deadline
   and a minimum transfer rate, and the request reaches the app only once it is complete.
-* A larger body (an upload) is streamed to the app as ``wsgi.input``: the loop reads from the
-  socket only while the app is reading, a megabyte ahead at most (backpressure), and drops the
-  connection of a client slower than ``MIN_RATE`` or silent for ``BODY_IDLE``. No byte of a
-  body ever touches the disk here; the app encrypts each block as it arrives.
+* A larger body (an upload) is streamed to the app as ``wsgi.input``, in a bounded lane of
+  threads: once the app reads, its worker reads the socket itself (the loop leaves it alone),
+  as fast as the app takes the blocks (the backpressure), and gives up on a client slower than
+  ``MIN_RATE`` or silent for a rate window. No byte of a body ever touches the disk here; the
+  app encrypts each block as it arrives.
 * A body the app did not read (it answered 413, 415, 400 first) is never read: the answer
   goes out and the connection is closed. A client declaring 400 MB costs nothing.
 * Requests run in lanes, each a fixed number of threads with a FIFO queue that has a
