@@ -139,7 +139,7 @@ def test_safety_advice_is_above_the_fold(browser, live, width):
         shoot(d, f"landing-{lang}-{width}")
 
 
-def _question(live: Live, text: str) -> str:
+def _question(live: Live, text: str, report_id: str | None = None) -> str:
     """The workbench asks, sealed to the reporter's key (as a reply bundle would bring)."""
     import json
 
@@ -149,7 +149,7 @@ def _question(live: Live, text: str) -> str:
     from dropbox_app.models import Reply, Reporter, new_id
 
     with live.db() as s:
-        report = s.scalar(select(Report))
+        report = s.get(Report, report_id) if report_id else s.scalar(select(Report))
         key = PublicKey(s.get(Reporter, report.reporter_id).public_key)
         qid = new_id()
         env = seal_bytes(json.dumps({"text": text}).encode(), [key],
