@@ -8,16 +8,18 @@ a part's error derived from it: ConfigError, EnrollError, BackupError, AccountEr
 * ``server``  — init, serve, db, auditor
 * ``gateway`` — gateway-user, server-key, retention
 * ``backup``  — backup, restore (the logic is dropbox_app/backup.py)
+* ``publicpages`` — reporter-pages (the logic is dropbox_app/publicpages)
 * ``common``  — the ``--config`` option and what every command opens"""
 
 from __future__ import annotations
 
 import argparse
 
-from . import backup, gateway, server
+from . import backup, gateway, publicpages, server
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     server.register(subparsers)
     gateway.register(subparsers)
     backup.register(subparsers)
+    publicpages.register(subparsers)

@@ -105,3 +105,20 @@ def test_every_reporter_page_meets_wcag_22_aa(browser_js, live):
         _audit(d, f"session-ended-{lang}", problems)
         assert codename
     assert problems == [], "\n".join(map(str, problems))
+
+
+def test_public_pages_meet_wcag_22_aa(browser_js, tmp_path):
+    """The "how to report safely" pages (static files, opened from disk)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run tests/install-deps.sh all")
+    from dropbox_app.publicpages import write
+    from tests.unit.dropbox_app.test_publicpages import onion
+
+    written = write(tmp_path, onion(), "Inspektorat Jenderal Kementerian Contoh")
+    d = browser_js
+    d.set_script_timeout(60)
+    problems: list = []
+    for lang, path in written.pages.items():
+        d.get(path.as_uri())
+        _audit(d, f"public-{lang}", problems)
+    assert problems == [], "\n".join(map(str, problems))
