@@ -1,6 +1,7 @@
 """Reporters and their reports.
 
-A reporter row exists only once a reporter has submitted something: the lookup id (derived from
+A reporter row is made when the codename is issued (so that a reporter whose first session ended
+before sending can carry on with it; unused rows go after a week): the lookup id (derived from
 the codename with argon2id) finds it, the X25519 public key is what replies are sealed to."""
 
 from __future__ import annotations
