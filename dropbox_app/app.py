@@ -62,6 +62,10 @@ def make_gateway_app(config: Config, **kw: Any) -> Router:
 # so that a flood of logins waits in its own queue and never in front of the landing page.
 KDF_ROUTES = {"reporter": (("POST", "/login"), ("POST", "/codename")),
               "gateway": (("POST", "/login"), ("POST", "/reauth"))}
+# A login in a flood waits its turn in arrival order (the kdf lane's queue, then the login
+# budget's pace, dropbox_app/loginbudget.py): 32 guessing threads put it ~16-25 s back on a
+# loaded 2-core machine. The queue lets it wait that long rather than answer 503.
+KDF_QUEUE_WAIT = 60.0
 
 
 def lanes_for(wsgi: Any, which: str) -> dict[str, Any]:
@@ -81,7 +85,7 @@ def lanes_for(wsgi: Any, which: str) -> dict[str, Any]:
         capacity = size() + max(getattr(pool, "_max_overflow", 0), 0)
         quick = max(2, min(quick, capacity - stream - kdf))
     return {"threads": quick, "stream_threads": stream,
-            "lanes": [Lane("kdf", kdf, queue_wait=20.0)],
+            "lanes": [Lane("kdf", kdf, queue_wait=KDF_QUEUE_WAIT)],
             "routes": {route: "kdf" for route in KDF_ROUTES[which]}}
 
 

@@ -135,6 +135,7 @@ class _Body:
         self._error: BaseException | None = None
         self._asked = False
         self._sock: socket.socket | None = None
+        self._released = False
         self._waited = 0.0
         self._waited_bytes = 0
         self.received = 0
@@ -165,7 +166,7 @@ class _Body:
         # non-blocking: Python waits with poll() under a timeout.)
         sock.settimeout(min(self._conn.s.body_idle, self._conn.s.rate_window))
         with self._cond:
-            if self._error is not None:
+            if self._error is not None or self._released:
                 sock.close()
                 return
             self._sock = sock
@@ -175,6 +176,7 @@ class _Body:
         """After the app: the duplicate descriptor goes (the connection itself stays the
         loop's)."""
         with self._cond:
+            self._released = True
             if self._sock is not None:
                 self._sock.close()
                 self._sock = None
