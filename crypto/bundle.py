@@ -284,7 +284,11 @@ class BundleReader:
     The caller records ``manifest.seq`` once it has processed every member."""
 
     def __init__(self, src: BinaryIO, trusted: Mapping[str, VerifyKey], kind: str,
-                 last_seq: Callable[[str], int | None], deployment: str | None = None):
+                 last_seq: Callable[[str], int | None], deployment: str):
+        # The deployment id is required: a reader that could be given none would accept a
+        # bundle of any deployment, and a vault whose id was deleted would silently skip it.
+        if not _valid_deployment(deployment):
+            raise ValueError("a bundle is read for one deployment: its id is required")
         self._src = src
         prefix = _read_exact(src, 16)
         if prefix[:8] != MAGIC:
@@ -301,7 +305,7 @@ class BundleReader:
         manifest = _verified_manifest(raw, signature, trusted)
         if manifest.kind != kind:
             raise MalformedError(f"expected a {kind} bundle, got {manifest.kind}")
-        if deployment is not None and manifest.deployment != deployment:
+        if manifest.deployment != deployment:
             raise UnknownSignerError("bundle belongs to another deployment")
         last = last_seq(manifest.sender)
         if last is not None and manifest.seq <= last:

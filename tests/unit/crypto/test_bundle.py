@@ -289,3 +289,16 @@ def test_a_trailing_newline_is_not_a_valid_name_hash_or_id(server_key, trusted):
                  lambda o: o.update(created="2026-11-23\n")):
         with pytest.raises(MalformedError):
             _read(_with_manifest(server_key, edit), trusted)
+
+
+@pytest.mark.parametrize("missing", [None, ""])
+def test_a_reader_without_a_deployment_id_refuses_instead_of_skipping_the_check(missing):
+    # A bundle of another deployment, signed by a trusted key: with no id to compare against,
+    # the reader must not fall back to accepting whatever deployment the manifest names.
+    signer = SigningKey.generate()
+    blob = _make(signer, deployment="another-deployment")
+    trusted = {bundle.sign_key_id(signer.verify_key): signer.verify_key}
+    with pytest.raises(ValueError, match="id is required"):
+        bundle.BundleReader(io.BytesIO(blob), trusted, "inbox", lambda s: None, missing)
+    with pytest.raises(TypeError):
+        bundle.BundleReader(io.BytesIO(blob), trusted, "inbox", lambda s: None)  # type: ignore[call-arg]

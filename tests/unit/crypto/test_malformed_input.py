@@ -169,7 +169,7 @@ def test_recipient_count_bounds():
 def test_claimed_manifest_length_is_not_allocated_up_front():
     src = _Watched(bundle.MAGIC + b"\x01\0\0\0" + (32 * 1024 * 1024).to_bytes(4, "big") + b"{}")
     with pytest.raises(TruncatedError):
-        bundle.BundleReader(src, {}, "inbox", lambda sender: None)
+        bundle.BundleReader(src, {}, "inbox", lambda sender: None, "dep")
     assert src.largest <= bundle.COPY_BLOCK
 
 
