@@ -38,6 +38,7 @@ def includeme(config: Any) -> None:
         ("report.received", "/report/received", views.report_received, "GET"),
         ("login", "/login", views.login, "POST"),
         ("followup", "/followup", views.followup, "GET"),
+        ("followup.relang", "/followup", views.followup_relang, "POST"),
         ("followup.message", "/followup/{report:[0-9a-f]{32}}/message",
          views.message_submit, "POST"),
         ("followup.retaliation", "/followup/{report:[0-9a-f]{32}}/retaliation",

@@ -4,6 +4,7 @@ outside an envelope."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nacl.public import PublicKey
@@ -29,7 +30,7 @@ from .render import render
 HONEYPOT = "website"
 REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_token",
                                                compose.FIELD, HONEYPOT}))
-MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token",
+MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token", "form_key",
                                                compose.FIELD, HONEYPOT}))
 
 
@@ -353,7 +354,18 @@ def _own_report(request: Request, data: SessionData, report_id: str) -> Report:
     return report
 
 
-def followup(request: Request) -> Response:
+def followup_relang(request: Request) -> Response:
+    """The follow-up page in the other language, with the text of the form whose language
+    button was pressed (each compose form has one: a submit button of that form, sent
+    urlencoded without its files). The text only travels back in this response."""
+    form = request.form
+    target = form.get("form_key", "")
+    if not re.fullmatch(r"(answer-[0-9a-f]{32}|message|retaliation)", target):
+        raise FormError("malformed")
+    return followup(request, keep={"target": target, "text": form.get("text", "")})
+
+
+def followup(request: Request, keep: dict | None = None) -> Response:
     data = _session(request, reporter=True)
     db = request.dbsession
     store = request.registry["peluit.store"]
@@ -365,6 +377,7 @@ def followup(request: Request) -> Response:
         shown.append({"report": r, "replies": replies, "sent": services.sent_summary(db, r),
                       "thread": services.conversation(replies, services.sent_days(db, r))})
     return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
+                  keep=keep or {"target": "", "text": ""},
                   form_grant=lambda rid: _issue_grant(request, "message", rid),
                   compose_hours=compose.COMPOSE_HOURS,
                   max_upload=_cfg(request).max_upload_bytes,

@@ -178,7 +178,13 @@ def test_follow_up_is_a_conversation_with_a_two_step_delete(browser, live):
     assert "not even you can read it again" in by(d, "main").text  # the decision, explained
     answer = f"form:has(input[name=in_reply_to][value='{qid}'])"
     by(d, f"{answer} textarea").send_keys("Since January.")
-    click(d, by(d, f"{answer} button[type=submit]"))
+    # Each form has its own language switch, which keeps what was typed in it.
+    click(d, by(d, f"{answer} button.relang"))
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "id"
+    assert by(d, f"{answer} textarea").get_attribute("value") == "Since January."
+    click(d, by(d, f"{answer} button.relang"))
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    click(d, by(d, f"{answer} button[type=submit]:not([formaction])"))
     click(d, d.find_element(By.LINK_TEXT, "Back to your report's page"))
     item = by(d, "ol.thread > li.from-verifier")
     assert "Answered" in item.find_element(By.CSS_SELECTOR, ".meta").text

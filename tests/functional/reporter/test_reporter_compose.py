@@ -140,3 +140,18 @@ def test_language_switch_needs_the_csrf_token(app, reporter):
     page = app.get("/report/new")
     app.post("/report/new?lang=en", {"csrf_token": "forged", "what": "x"}, status=400)
     assert page.status_int == 200
+
+
+def test_follow_up_forms_switch_language_keeping_the_text(app, reporter):
+    reporter.new_report()
+    page = reporter.followup()
+    assert page.text.count('name="form_key"') == 2  # the message and the retaliation forms
+    res = app.post("/followup?lang=en", [("csrf_token", csrf(app)), ("form_key", "message"),
+                                         ("text", "Bukti tambahan <ada>."), ("files", "a.pdf"),
+                                         ("files", "b.pdf")])
+    assert '<html lang="en">' in res.text
+    assert ">Bukti tambahan &lt;ada&gt;.</textarea>" in res.text
+    app.post("/followup?lang=en", {"csrf_token": csrf(app), "form_key": "../x", "text": "t"},
+             status=400)
+    # The message form still sends normally, with its form_key field.
+    reporter.message("Ada bukti tambahan.")
