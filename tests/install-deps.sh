@@ -11,6 +11,22 @@ want() { # want COMMAND-OR-PATH PACKAGE
     esac
 }
 
+safe_copy_deps() {
+    # Safe copies of evidence (workbench/safecopy): the sandbox (bubblewrap, LGPL-2.0+), the
+    # renderers as separate programs (poppler-utils: GPL-2/3; LibreOffice: MPL-2.0; Tesseract:
+    # Apache-2.0), DejaVu fonts for text files. Installed without recommends.
+    want bwrap bubblewrap
+    want pdftoppm poppler-utils
+    want soffice libreoffice-core
+    want /usr/lib/libreoffice/program/swriter libreoffice-writer
+    want /usr/lib/libreoffice/program/scalc libreoffice-calc
+    want /usr/lib/libreoffice/program/simpress libreoffice-impress
+    want tesseract tesseract-ocr
+    want /usr/share/tesseract-ocr/5/tessdata/ind.traineddata tesseract-ocr-ind
+    want /usr/share/tesseract-ocr/5/tessdata/eng.traineddata tesseract-ocr-eng
+    want /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf fonts-dejavu-core
+}
+
 case "${1:-all}" in
     python)
         want python3 python3
@@ -18,6 +34,7 @@ case "${1:-all}" in
         ;;
     run)
         want gpg gnupg
+        safe_copy_deps
         ;;
     all)
         want gpg gnupg
@@ -28,6 +45,7 @@ case "${1:-all}" in
         want systemd-analyze systemd
         want nft nftables
         want strace strace
+        safe_copy_deps
         want npm npm  # fetches axe-core for the accessibility audit (below)
         ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
         ;;

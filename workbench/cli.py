@@ -72,6 +72,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_remove_auditor)
 
+    p = sub.add_parser("safe-copy", help="turn a reporter's file (PDF, Office, image, text) into "
+                                         "a PDF of page pixels only, rendered in a sandbox")
+    p.add_argument("input", type=Path, metavar="INPUT")
+    p.add_argument("output", type=Path, metavar="OUTPUT.pdf")
+    _common(p)
+    p.set_defaults(func=cmd_safe_copy)
+
     p = sub.add_parser("import", help="import an inbox bundle (verify, decrypt, file, deduplicate)")
     p.add_argument("bundle", type=Path)
     _vault_arg(p)
@@ -457,4 +464,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"Wrote reply bundle {result.seq} to {result.path}: {result.replies} question(s) or "
           f"message(s), {result.statuses} status change(s), {result.acks} acknowledgment(s).")
     print("Carry it to the gateway and upload it there.")
+    return 0
+
+
+SAFE_COPY_REASONS = {
+    "too-large": "the file is too large",
+    "unsupported": "not a PDF, Office/OpenDocument file, image, text file or zip archive "
+                   "(judged by its content, not its name)",
+    "unreadable": "the renderer could not read it (damaged, hostile, or beyond a limit)",
+    "too-many-pages": "it has too many pages",
+    "timeout": "rendering took too long",
+    "broken": "the renderer's output broke the pixel format",
+}
+
+
+def cmd_safe_copy(args: argparse.Namespace) -> int:
+    from peluit.ground.files import write_atomic
+
+    from . import safecopy
+    _check_air_gap(args)
+    try:
+        data = args.input.read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {args.input}: {exc.strerror or exc.__class__.__name__}"
+                        ) from None
+    try:
+        copy = safecopy.make(data)
+    except safecopy.SafeCopyError as exc:
+        raise UserError(f"no safe copy of {args.input}: "
+                        f"{SAFE_COPY_REASONS.get(exc.reason, exc.reason)}") from None
+    except safecopy.SandboxUnavailable as exc:
+        raise UserError(str(exc)) from None
+    try:
+        write_atomic(args.output, copy.pdf)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.output}: {exc.strerror or exc.__class__.__name__}"
+                        ) from None
+    print(f"Wrote {args.output}: {copy.pages} page(s) of pixels only "
+          f"({len(copy.pdf)} bytes, the original {len(data)} bytes).")
     return 0
