@@ -22,14 +22,15 @@ from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
 def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
                       argon2: Argon2Params | None = None, kdf_slots: int | None = None,
                       kdf_wait: float = 10.0, login_limits: tuple[int, int] | None = None,
-                      policy: Any = None, login_budget: LoginBudget | None = None) -> Router:
+                      policy: Any = None, login_budget: LoginBudget | None = None,
+                      cover: bool = False) -> Router:
     """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
     ``policy`` is a callable giving the signed policy to show on the landing page.
     ``kdf_wait``: how long a request may wait for an argon2 slot before "busy". The HTTP
     server's kdf lane already bounds the waiters (two threads per slot, server.py), so a
     waiter is behind one derivation at most: 10 s covers that on a loaded machine, where 2 s
     turned a real reporter's login in a flood into a 503."""
-    cfg = base_configurator(config, engine=engine, clock=clock)
+    cfg = base_configurator(config, engine=engine, clock=clock, cover=cover)
     params = argon2 or config.argon2
     cfg.registry["peluit.argon2"] = params
     cfg.registry["peluit.salt"] = config.salt()

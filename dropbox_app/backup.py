@@ -132,7 +132,8 @@ class _HashingReader(io.RawIOBase):
 
 
 def _add_file(tar: tarfile.TarFile, name: str, path: Path, hashes: dict) -> None:
-    with path.open("rb") as f:
+    # O_NOATIME: reading an envelope must not stamp it with the backup's moment.
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0)), "rb") as f:
         st = os.fstat(f.fileno())
         mtime = int(st.st_mtime) if name.startswith("store/") else 0
         reader = _HashingReader(f)

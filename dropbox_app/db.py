@@ -33,6 +33,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
         _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30}, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
+        from .cover import install
+
+        install(engine)  # the files' times date no transaction (dropbox_app/cover.py)
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
 

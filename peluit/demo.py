@@ -105,8 +105,8 @@ def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[st
     from dropbox_app.config import load
 
     cfg = load(data_dir / "server" / "peluit.toml")
-    servers = [make_http_server(cfg, "reporter", make_reporter_app(cfg)),
-               make_http_server(cfg, "gateway", make_gateway_app(cfg))]
+    servers = [make_http_server(cfg, "reporter", make_reporter_app(cfg, cover=True)),
+               make_http_server(cfg, "gateway", make_gateway_app(cfg, cover=True))]
     urls = []
     try:
         for srv in servers:

@@ -141,17 +141,24 @@ def cmd_auditor_set(args: argparse.Namespace) -> int:
 
 
 def sweep_store(cfg: Any) -> int:
-    """Remove temporary files of dead writers and envelopes no row refers to."""
-    from sqlalchemy import select
-
-    from ..models import Reply, Submission
+    """Wipe envelopes no committed row refers to (a crash left them), refill the store's pool of
+    free slots, and cover the store's times (dropbox_app/store.py)."""
+    from ..cover import known_members
     from ..store import Store
 
     store = Store(cfg.store_dir)
     store.ensure()
-    with session(cfg) as db:
-        known = set(db.scalars(select(Submission.member))) | set(db.scalars(select(Reply.member)))
-    return store.sweep(known)
+
+    def known() -> set[str]:
+        with session(cfg) as db:
+            return known_members(db)
+
+    removed = store.sweep(known)
+    store.refill()
+    import datetime as dt
+
+    store.cover(dt.datetime.now(dt.UTC).date())
+    return removed
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -165,9 +172,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"removed {removed} file(s) left in the store by an interrupted upload",
               flush=True)
     if args.app == "reporter":
-        wsgi, listen = apps.make_reporter_app(cfg), cfg.reporter_listen
+        wsgi, listen = apps.make_reporter_app(cfg, cover=True), cfg.reporter_listen
     else:
-        wsgi, listen = apps.make_gateway_app(cfg), cfg.gateway_listen
+        wsgi, listen = apps.make_gateway_app(cfg, cover=True), cfg.gateway_listen
     try:
         srv = apps.make_http_server(cfg, args.app, wsgi)
         serve_forever(srv, ready=lambda url: print(f"peluit {args.app} listening on {url}",

@@ -58,11 +58,12 @@ def includeme(config: Any) -> None:
 
 def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
                      hasher: PassphraseHasher | None = None,
-                     session_policy: SessionPolicy | None = None) -> Router:
-    """The gateway app. ``hasher`` overrides the passphrase cost (tests use TEST_COST)."""
+                     session_policy: SessionPolicy | None = None, cover: bool = False) -> Router:
+    """The gateway app. ``hasher`` overrides the passphrase cost (tests use TEST_COST);
+    ``cover`` starts the cover writer (dropbox_app/cover.py)."""
     from ..configurator import base_configurator
 
-    cfg = base_configurator(config, engine=engine, clock=clock)
+    cfg = base_configurator(config, engine=engine, clock=clock, cover=cover)
     from ..throttle import KdfGate, default_kdf_slots
 
     cfg.registry["peluit.gw_hasher"] = hasher or PassphraseHasher()

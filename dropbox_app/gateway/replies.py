@@ -96,12 +96,10 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
     if len(reports) != len(plan.reports):
         raise ReplyRejected(NO_REPORT)
     reply_ids = [r.id for r in plan.replies]
-    # Replies and submissions share the store's name space: a reply named like an existing
-    # envelope would replace it on rename, so any clash refuses the bundle.
+    # A reply id already used (by a reply or a submission) is a replay or a forgery.
     if reply_ids and (
             db.scalar(select(Reply.id).where(Reply.id.in_(reply_ids)).limit(1))
-            or db.scalar(select(Submission.id).where(Submission.id.in_(reply_ids)).limit(1))
-            or any((store.path / r.member).exists() for r in plan.replies)):
+            or db.scalar(select(Submission.id).where(Submission.id.in_(reply_ids)).limit(1))):
         raise ReplyRejected(DUPLICATE)
     reporter_keys = dict(db.execute(
         select(Report.id, Reporter.public_key).join(Reporter, Report.reporter_id == Reporter.id)
@@ -125,9 +123,9 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
         # Every member verified and nothing follows the last one: make them visible, then check
         # that each is an envelope its reporter can open (the server can read the header).
         for _reply, pending, _size in written:
-            pending.commit(_date(day))
+            pending.commit()
         for reply, pending, size in written:
-            _check_envelope(pending.final, size, reporter_keys[reply.report])
+            _check_envelope(store, pending.member, size, reporter_keys[reply.report])
     except CryptoError as exc:
         _discard(written)
         raise _crypto_rejection(exc) from None
@@ -136,9 +134,10 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
         raise
 
     try:
-        for reply, _pending, size in written:
+        for reply, pending, size in written:
             db.add(Reply(id=reply.id, report_id=reply.report, kind=reply.kind,
-                         member=reply.member, padded_size=size, created_day=day, read_day=None))
+                         member=pending.member, padded_size=size, created_day=day,
+                         read_day=None))
         for report_id, status in plan.statuses:
             reports[report_id].status = status
         acked = 0
@@ -151,6 +150,9 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
     except BaseException:
         _discard(written)
         raise
+    # Each envelope sits in a slot of the store (its row names the slot); the slots are let go
+    # when this transaction commits, and emptied again if it does not.
+    store.settle(db, [pending for _reply, pending, _size in written])
     sender = db.get(AuditorCard, manifest.sender)
     adminlog.record(db, day, actor, "replies.upload", {
         "signer": manifest.sender, "seq": manifest.seq, "replies": len(written),
@@ -160,14 +162,8 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
                         plan.server_key)
 
 
-def _date(day: str):
-    import datetime as dt
-
-    return dt.date.fromisoformat(day)
-
-
-def _check_envelope(path, size: int, reporter_key: bytes) -> None:
-    with open(path, "rb") as f:
+def _check_envelope(store, member: str, size: int, reporter_key: bytes) -> None:
+    with store.open(member) as f:
         header = envelope.check_well_formed(f, size)
     if box_key_id(reporter_key) not in header.recipient_ids:
         raise ReplyRejected(NOT_SEALED)

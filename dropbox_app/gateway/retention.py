@@ -3,10 +3,13 @@
 A submission acknowledged by a reply bundle is kept ``retention_days`` more (a lost or damaged
 removable disk can still be re-fetched), then deleted for real:
 
-* the envelope file is overwritten with zeros, fsynced and unlinked (on a journaling or
+* its row is deleted, and once that has committed the envelope's slot in the store is
+  overwritten with zeros, fsynced and truncated to empty (dropbox_app/store.py: the slot's name
+  stays, as a free slot, so the store directory does not date the deletion; on a journaling or
   flash file system old blocks may survive an overwrite; the envelope is ciphertext whose keys
-  live only on the workbench, so this is a second line, not the only one);
-* its row is deleted. SQLite runs with ``secure_delete`` on (dropbox_app/db.py), so freed pages
+  live only on the workbench, so this is a second line, not the only one). A crash between the
+  commit and the wipe leaves a full slot no row names, which the store's sweep wipes.
+  SQLite runs with ``secure_delete`` on (dropbox_app/db.py), so freed pages
   are zeroed, and the write-ahead log is checkpointed and truncated so no old page lingers in it;
   PostgreSQL keeps dead tuples until VACUUM, which ``compact`` runs on the tables touched.
 
@@ -15,7 +18,6 @@ The database rows held no content anyway: ids, a padded size, a hash and two day
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from ..models import Submission
+from ..store import Store
 from . import adminlog
 
-WIPE_BLOCK = 1 << 20
 _MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
 
 
@@ -42,39 +44,27 @@ def cutoff(today: dt.date, retention_days: int) -> str:
 
 
 def wipe_file(path: Path) -> int:
-    """Overwrite, fsync, unlink. Returns the size wiped (0 if the file was already gone)."""
-    try:
-        fd = os.open(path, os.O_WRONLY)
-    except FileNotFoundError:
+    """Overwrite with zeros, fsync, truncate to empty (the slot stays, free). Returns the size
+    wiped (0 if the file is gone or empty)."""
+    if not _MEMBER.match(path.name):  # never a path built from anything else
         return 0
-    try:
-        size = os.fstat(fd).st_size
-        zeros = bytes(WIPE_BLOCK)
-        left = size
-        while left:
-            n = os.write(fd, zeros[:min(left, WIPE_BLOCK)])
-            left -= n
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    path.unlink(missing_ok=True)
-    return size
+    return Store(path.parent).delete(path.name)
 
 
 def run(db: Session, store_dir: Path, today: dt.date, retention_days: int, *,
         actor: str) -> RetentionResult:
-    """Delete every submission acknowledged ``retention_days`` ago or earlier. Files first,
-    then rows: a crash in between leaves a row whose file is gone, which the next run removes.
-    A run that deleted something says so in the admin log (counts only)."""
+    """Delete every submission acknowledged ``retention_days`` ago or earlier: the rows now,
+    the envelopes (wiped in their slots) once this transaction commits. A run that deleted
+    something says so in the admin log (counts only)."""
     limit = cutoff(today, retention_days)
-    due = list(db.execute(select(Submission.id, Submission.member).where(
-        Submission.acked_day.is_not(None), Submission.acked_day <= limit)))
-    wiped = 0
-    for _sid, member in due:
-        if _MEMBER.match(member):  # never a path built from anything else
-            wiped += wipe_file(Path(store_dir) / member)
+    due = list(db.execute(select(Submission.id, Submission.member, Submission.padded_size)
+                          .where(Submission.acked_day.is_not(None),
+                                 Submission.acked_day <= limit)))
+    wiped = sum(size for _sid, _member, size in due)
     if due:
-        db.execute(delete(Submission).where(Submission.id.in_([sid for sid, _ in due]))
+        Store(Path(store_dir)).delete_after_commit(
+            db, [member for _sid, member, _size in due if _MEMBER.match(member)])
+        db.execute(delete(Submission).where(Submission.id.in_([sid for sid, _m, _s in due]))
                    .execution_options(synchronize_session=False))
         db.flush()
         adminlog.record(db, today.isoformat(), actor, "retention.run",

@@ -30,6 +30,7 @@ from peluit.ground.files import fsync_dir
 from peluit.ground.i18n import N_
 
 from ..models.gateway import ServerKeyRecord
+from ..store import read_noatime
 from . import adminlog
 
 
@@ -47,7 +48,8 @@ def next_path(key_file: Path) -> Path:
 
 def load(path: Path) -> ServerKey:
     try:
-        return ServerKey.from_bytes(path.read_bytes())
+        # Read without stamping the file's access time: it would date an auditor's transfer.
+        return ServerKey.from_bytes(read_noatime(path))
     except FileNotFoundError:
         raise ServerKeyError(f"no server key at {path}") from None
     except OSError as exc:

@@ -3,24 +3,22 @@
 A reply bundle holds only envelopes (sealed to reporter keys) and a manifest of ids and statuses,
 so it may be spooled to disk; nothing else is. The multipart body is read from the socket in
 blocks through a push parser (no temporary files of its own): a small CSRF field first, then the
-bundle's bytes straight into a spool file in the store directory (a ``.tmp-`` name, which the
-store's sweep removes if a crash leaves it behind). The CSRF token must arrive before the file,
-which the form guarantees by its field order, so nothing is spooled for a forged request."""
+bundle's bytes straight into a free slot of the store (dropbox_app/store.py: no name is created
+or removed, so the store's directory does not date the upload; the caller empties the slot when
+done, and the store's sweep wipes it if a crash leaves it full). The CSRF token must arrive
+before the file, which the form guarantees by its field order, so nothing is spooled for a
+forged request."""
 
 from __future__ import annotations
-
-import os
-import secrets
-from pathlib import Path
 
 from multipart import MultipartError, PushMultipartParser, parse_options_header
 from pyramid.request import Request
 
 from ..forms import CSRF_FIELD, FormError, check_csrf
+from ..store import PendingEnvelope, Store
 
 READ_BLOCK = 256 * 1024
 FILE_FIELD = "bundle"
-SPOOL_PREFIX = ".tmp-upload-"
 
 
 def _boundary(request: Request) -> str:
@@ -31,14 +29,14 @@ def _boundary(request: Request) -> str:
     return boundary
 
 
-def receive_bundle(request: Request, spool_dir: Path, limit: int) -> Path:
-    """Spool the uploaded bundle; returns the spool file's path (the caller removes it)."""
+def receive_bundle(request: Request, store: Store, limit: int) -> PendingEnvelope:
+    """Spool the uploaded bundle into a slot of ``store``; returns it, complete on disk (the
+    caller reads it with ``store.open(spool.member)`` and ends with ``spool.discard()``)."""
     length = request.content_length
     if length is None or length > limit:
         raise FormError("size", 413)
     src = request.environ["wsgi.input"]
-    path = spool_dir / f"{SPOOL_PREFIX}{secrets.token_hex(16)}"
-    out = None
+    out: PendingEnvelope | None = None
     csrf = bytearray()
     field = None
     got_file = False
@@ -66,30 +64,29 @@ def receive_bundle(request: Request, spool_dir: Path, limit: int) -> Path:
                         if len(csrf) > 256:
                             raise FormError("malformed")
                     elif field == FILE_FIELD and out is not None:
-                        out.write(event)
+                        out.sink.write(event)
                     # other fields are ignored, never stored
                 else:
                     field = event.name
                     if field == FILE_FIELD:
                         if not csrf_ok or out is not None:
                             raise FormError("csrf")
-                        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                        out = os.fdopen(fd, "wb", buffering=1024 * 1024)
+                        out = store.begin()
             if not chunk:
                 break
         if not parser.closed or not got_file:
             raise FormError("malformed")
+        assert out is not None
+        out.commit()
     except MultipartError:
-        _remove(out, path)
+        _remove(out)
         raise FormError("malformed") from None
     except BaseException:
-        _remove(out, path)
+        _remove(out)
         raise
-    out.close()
-    return path
+    return out
 
 
-def _remove(out, path: Path) -> None:
+def _remove(out: PendingEnvelope | None) -> None:
     if out is not None:
-        out.close()
-    path.unlink(missing_ok=True)
+        out.discard()

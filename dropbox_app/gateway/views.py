@@ -159,9 +159,9 @@ def replies_upload(request: Request) -> Response:
     # No database connection held while the bundle (up to 1 GiB) streams in: the session was
     # checked above; what follows is a transaction of its own (see dropbox_app/db.release).
     release(request)
-    path = upload.receive_bundle(request, store.path, MAX_BUNDLE_UPLOAD)
+    spool = upload.receive_bundle(request, store, MAX_BUNDLE_UPLOAD)
     try:
-        with path.open("rb") as f:
+        with store.open(spool.member) as f:
             outcome = replies.accept(request.dbsession, store, f, cfg.deployment_id,
                                      request.clock.day(), actor=actor)
     except replies.ReplyRejected as exc:
@@ -169,7 +169,7 @@ def replies_upload(request: Request) -> Response:
         return render(request, "replies_result.jinja2", status=422, error=exc.message,
                       detail=exc.detail)
     finally:
-        path.unlink(missing_ok=True)
+        spool.discard()  # the slot is emptied (the bundle held only ciphertext and ids)
     confirms = outcome.server_key is not None and \
         outcome.server_key == getattr(serverkey.pending(cfg.server_key_file), "key_id", None)
     if confirms:

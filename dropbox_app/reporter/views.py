@@ -83,16 +83,10 @@ def _check_grant(request: Request, fields: dict[str, str], purpose: str
 
 
 def _undo_on_abort(request: Request, pendings: list) -> None:
-    """If the transaction does not commit, the envelopes renamed into place go again."""
-    txn = request.tm.get()
-
-    def undo(success: bool = False, *_: Any) -> None:
-        if not success:
-            for _sub, pending in pendings:
-                pending.discard()
-
-    txn.addAfterCommitHook(undo)
-    txn.addAfterAbortHook(undo)
+    """Once the transaction commits, the envelopes' slots are let go (their rows are visible)
+    and the store's times are covered; if it does not commit, the slots are emptied again."""
+    request.registry["peluit.store"].settle(request.dbsession,
+                                            [pending for _sub, pending in pendings])
 
 
 def _stream(request: Request, report_id: str, limits: Limits, recipients: list) -> StreamedForm:
@@ -492,13 +486,8 @@ def reply_delete(request: Request) -> Response:
     member = reply.member
     services.forget_answered(request.dbsession, data.key, reply.id)
     request.dbsession.delete(reply)
-    store = request.registry["peluit.store"]
-
-    def unlink(success: bool) -> None:
-        if success:
-            store.delete(member)
-
-    request.tm.get().addAfterCommitHook(unlink)
+    # Wiped in place once the row's deletion has committed (the slot stays, free).
+    request.registry["peluit.store"].delete_after_commit(request.dbsession, [member])
     return HTTPSeeOther(request.route_path("followup", _query={"done": "deleted"}))
 
 

@@ -326,7 +326,11 @@ def test_reply_named_like_a_submission_cannot_replace_it(signed_in):
 
     dep = signed_in
     sub = add_submission(dep)
-    original = (dep.store_dir / f"{sub.submission_id}.env").read_bytes()
+    from dropbox_app.models import Submission
+
+    with dep.db() as db:
+        member = db.get(Submission, sub.submission_id).member
+    original = (dep.store_dir / member).read_bytes()
     rid = sub.submission_id  # a workbench bug or a hostile one reuses a submission's id
     blob = envelope.seal_bytes(json.dumps({"text": "x"}).encode(), [sub.reporter_key.public_key],
                                {"v": 1, "kind": "question", "report": sub.report_id,
@@ -338,7 +342,7 @@ def test_reply_named_like_a_submission_cannot_replace_it(signed_in):
     out = io.BytesIO()
     write_bundle(out, manifest, dep.auditor.signing, lambda n: io.BytesIO(blob))
     _refused(dep, out.getvalue(), "repeats a reply")
-    assert (dep.store_dir / f"{sub.submission_id}.env").read_bytes() == original
+    assert (dep.store_dir / member).read_bytes() == original
 
 
 class _PausingReader(io.BytesIO):
