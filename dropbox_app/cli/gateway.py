@@ -185,6 +185,11 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
                                actor=adminlog.SHELL)
     retention.compact(engine)
     engine.dispose()
+    # The daily run is also the store's fixed moment: orphans wiped, the pool of free slots
+    # refilled, every time covered (dropbox_app/store.py).
+    from ..cli import sweep_store
+
+    sweep_store(cfg)
     print(f"deleted {result.deleted} submissions ({result.bytes} bytes) acknowledged more than "
           f"{cfg.retention_days} days ago")
     return 0
