@@ -187,7 +187,7 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     engine.dispose()
     # The daily run is also the store's fixed moment: orphans wiped, the pool of free slots
     # refilled, every time covered (dropbox_app/store.py).
-    from ..cli import sweep_store
+    from .server import sweep_store
 
     sweep_store(cfg)
     print(f"deleted {result.deleted} submissions ({result.bytes} bytes) acknowledged more than "
