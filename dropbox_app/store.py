@@ -368,6 +368,17 @@ class Store:
                 if os.stat(self.path / name).st_size:
                     yield name
 
+    def busy(self) -> int:
+        """How many slots a writer holds right now (an upload in progress, a bundle spooling)."""
+        n = 0
+        for name in self._slot_names():
+            slot = _try_lock(self.path / name, want_empty=None)
+            if slot is None:
+                n += 1
+            else:
+                slot.release()
+        return n
+
     # -- deleting ------------------------------------------------------------------------------
 
     def delete(self, member: str) -> int:

@@ -130,7 +130,9 @@ def test_reporter_app_runs_under_memory_deny_write_execute(tmp_path):
         base = f"http://127.0.0.1:{port}"
         codename = _new_reporter(base, b"evidence " * 1000)
         _returning(base, codename)
-        assert len(list((data / "store").glob("*.env"))) == 2
+        from dropbox_app.store import Store
+
+        assert len(list(Store(data / "store").members())) == 2
     finally:
         proc.terminate()
         proc.wait(10)

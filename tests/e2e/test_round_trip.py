@@ -23,6 +23,7 @@ import pytest
 import webtest
 from sqlalchemy import select
 
+from dropbox_app.store import Store
 from peluit.cli import main
 
 pytestmark = pytest.mark.slow
@@ -189,7 +190,7 @@ def test_round_trip(tmp_path, capsys):
         assert db.get(Report, reply.report_id).status == "verification"
         assert db.scalar(select(Submission).where(Submission.acked_day.is_(None))) is not None
     engine.dispose()
-    for path in cfg.store_dir.iterdir():
+    for path in (cfg.store_dir / m for m in Store(cfg.store_dir).members()):
         data = path.read_bytes()
         assert QUESTION.encode() not in data and ANSWER.encode() not in data
         assert ANSWER_FILE[:64] not in data and EVIDENCE[-64:] not in data

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dropbox_app.models import Submission
+from dropbox_app.store import Store
 
 from .conftest import Browser, csrf, form_token
 
@@ -65,14 +66,14 @@ def test_handmade_multipart(shared, case):
     b.confirm()
     app = b.app
     page = app.get("/report/new")
-    before = {p.name for p in shared.dep.store_dir.iterdir()}
+    before = set(Store(shared.dep.store_dir).members())
     with shared.dep.db() as db:
         subs = db.scalar(select(func.count()).select_from(Submission))
     body = _body(CASES[case], b"xYzBoundary", csrf(app), form_token(page))
     res = app.request("/report/new/send", method="POST", body=body, expect_errors=True,
                       content_type="multipart/form-data; boundary=xYzBoundary")
     assert res.status_int in (200, 400, 413), (case, res.status_int)
-    after = {p.name for p in shared.dep.store_dir.iterdir()}
+    after = set(Store(shared.dep.store_dir).members())
     with shared.dep.db() as db:
         subs_after = db.scalar(select(func.count()).select_from(Submission))
     if res.status_int == 200:

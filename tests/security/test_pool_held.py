@@ -15,6 +15,7 @@ import time
 import pytest
 import webtest
 
+from dropbox_app.store import Store
 from dropbox_app.throttle import KdfGate
 
 from .conftest import Browser, build_drop, csrf, form_token, production_backstop, serving
@@ -57,7 +58,7 @@ def test_a_stalled_upload_holds_no_database_connection(drop):
                 uploads.append(s)
             # The uploads are in: their envelopes are being written...
             store = drop.cfg.store_dir
-            assert _wait_for(lambda: len(list(store.glob(".tmp-*"))) >= 3)
+            assert _wait_for(lambda: Store(store).busy() >= 3)
             time.sleep(0.3)
             # ...and not one database connection is checked out for them.
             assert _checked_out(drop) == 0

@@ -11,6 +11,7 @@ import webtest
 from sqlalchemy import func, select
 
 from dropbox_app.models import Report, ReporterSession, Submission, Throttle
+from dropbox_app.store import Store
 
 from .conftest import Browser, build_drop, csrf, form_token
 
@@ -144,7 +145,7 @@ def test_double_submit_raced_from_two_tabs(tmp_path):
         assert db.scalar(select(func.count()).select_from(Report)) == 1
         members = set(db.scalars(select(Submission.member)))
     assert len(members) == 2  # the report and its one file
-    leftovers = {p.name for p in drop.dep.store_dir.iterdir()} - members
+    leftovers = set(Store(drop.dep.store_dir).members()) - members
     assert leftovers == set(), leftovers
     drop.dep.engine.dispose()
 

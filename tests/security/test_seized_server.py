@@ -25,6 +25,7 @@ from crypto import codename as codenames
 from crypto.bundle import BundleReader
 from crypto.kdf import TEST_PARAMS, reporter_keys
 from dropbox_app.models import Reply, Report, Reporter, Submission
+from dropbox_app.store import Store
 from tests.fixtures.gateway import (
     DAY0,
     create_account,
@@ -225,7 +226,7 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
             select(Reply.member)))
         days = set(db.scalars(select(Submission.created_day))) | set(db.scalars(
             select(Report.created_day)))
-    store = sorted(os.listdir(dep.store_dir))
+    store = sorted(Store(dep.store_dir).members())  # the full slots
     assert set(store) == members, "orphan or missing envelopes"
     for name in store:
         assert os.stat(dep.store_dir / name).st_mtime % 86400 == 0, name

@@ -90,7 +90,7 @@ def test_no_file_time_dates_an_earlier_action(drop):
     with dep.db() as db:
         reply_id = db.scalar(select(Reply.id))
     act("delete", lambda: app.post(f"/followup/reply/{reply_id}/delete",
-                                   {"csrf_token": csrf(app)}, status=303))
+                                   {"csrf_token": csrf(app), "confirm": "yes"}, status=303))
     act("last message", lambda: browser.message("Terima kasih."))
     time.sleep(1.1)
 

@@ -46,7 +46,9 @@ def _upload(dep, data, status=200):
 
 
 def _store_files(dep):
-    return sorted(os.listdir(dep.store_dir))
+    from dropbox_app.store import Store
+
+    return sorted(Store(dep.store_dir).members())  # the full slots
 
 
 def _counts(dep):

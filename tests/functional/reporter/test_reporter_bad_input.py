@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dropbox_app.models import Report, Submission
+from dropbox_app.store import Store
 
 from .conftest import csrf
 
@@ -21,7 +22,7 @@ def _ready(reporter):
 
 
 def _nothing_stored(config, db):
-    assert [p.name for p in config.store_dir.iterdir()] == []
+    assert list(Store(config.store_dir).members()) == []  # no full slot
     assert db.scalar(select(func.count()).select_from(Submission)) == 0
     assert db.scalar(select(func.count()).select_from(Report)) == 0
 
@@ -197,7 +198,7 @@ def test_second_submit_of_the_same_form(app, reporter, config, db):
                    content_type="multipart/form-data", status=409)
     _clear_page(res)
     assert db.scalar(select(func.count()).select_from(Submission)) == 3
-    assert len(list(config.store_dir.iterdir())) == 3
+    assert len(list(Store(config.store_dir).members())) == 3
 
 
 def test_interrupted_upload_leaves_nothing(app, reporter, config, db):

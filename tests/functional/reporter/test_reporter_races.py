@@ -50,7 +50,9 @@ def test_simultaneous_reports_of_one_fresh_session_file_one_report(app, db, conf
     assert db.scalar(select(func.count()).select_from(Report)) == 1
     # the one report's body and file, and nothing of the refused copies
     assert db.scalar(select(func.count()).select_from(Submission)) == 2
-    stored = sorted(p.name for p in config.store_dir.iterdir() if p.name.endswith(".env"))
+    from dropbox_app.store import Store
+
+    stored = sorted(Store(config.store_dir).members())
     assert stored == sorted(db.scalars(select(Submission.member)))
     # the browser that sent them can follow its one report up
     res = app.get("/followup")

@@ -17,6 +17,7 @@ from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.loginbudget import LoginBudget
 from dropbox_app.models import Report, Reporter, ReporterSession, Submission, Throttle
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
+from dropbox_app.store import Store
 
 from .conftest import Reporter as Client
 from .conftest import csrf
@@ -80,7 +81,7 @@ def test_csrf_is_required_before_any_file_is_stored(app, reporter, config, db):
                                              ("what", "x" * 40)],
                  upload_files=[("files", "a.txt", b"secret")],
                  content_type="multipart/form-data", status=400)
-    assert list(config.store_dir.iterdir()) == []
+    assert list(Store(config.store_dir).members()) == []  # no full slot
     assert db.scalar(select(func.count()).select_from(Submission)) == 0
 
 
@@ -290,7 +291,7 @@ def test_no_auditor_means_no_submission(bare_app, config, db, clock, engine):
                    upload_files=[("files", "a.txt", b"z" * 1000)],
                    content_type="multipart/form-data", status=503)
     assert "Tidak ada kiriman Anda yang disimpan" in res.text
-    assert list(config.store_dir.iterdir()) == []
+    assert list(Store(config.store_dir).members()) == []  # no full slot
     assert db.scalar(select(func.count()).select_from(Report)) == 0
 
 
