@@ -51,9 +51,11 @@ from typing import Any
 
 from peluit.ground.clock import Clock
 
+from .clocks import CLOCKS, STAT_NAMES
+
 THRESHOLD = 5
 EXPORT_FORMAT = "peluit-stats-export"
-DEADLINES = ("acknowledgment", "verification", "completion", "retaliation")
+DEADLINES = STAT_NAMES  # every clock (policies.clocks)
 DEADLINE_STATES = ("met", "missed", "open")
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
 _TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -272,9 +274,12 @@ class Report:
 
 
 def withheld() -> Report:
-    """A report with every figure suppressed."""
+    """A report with every figure suppressed. The deadline rows stay, every cell hidden, so the
+    page still names each clock it reports on (policies.clocks)."""
     none = Cell(None, "hidden")
-    return Report(none, None, None, [], [], Rate("*", None), "*", none, none)
+    rows = [DeadlineRow(d, {s: none for s in DEADLINE_STATES}, none, Rate("*", None))
+            for d in DEADLINES]
+    return Report(none, None, None, [], rows, Rate("*", None), "*", none, none)
 
 
 def compute(records: Iterable[CaseRecord]) -> Report:
@@ -474,8 +479,7 @@ LABELS: dict[str, dict[str, str]] = {
                 "archived": _n("Archived (no or no valid evidence)"),
                 "not_processed": _n("Not processed"), "forwarded": _n("Forwarded"),
                 "duplicate": _n("Duplicate of an earlier case")},
-    "deadline": {"acknowledgment": _n("Acknowledgment"), "verification": _n("Verification"),
-                 "completion": _n("Completion"), "retaliation": _n("Response to retaliation")},
+    "deadline": {c.stat: c.label for c in CLOCKS},
 }
 
 

@@ -19,4 +19,6 @@ DYNAMIC = (
     N_("in_reply_to"),
     # coarse statuses
     N_("received"), N_("verification"), N_("forwarded"), N_("investigation"), N_("finished"),
+    # the clocks' labels (policies.clocks.CLOCKS, whose own catalog is the policies domain)
+    N_("Acknowledgment"), N_("Verification"), N_("Completion"), N_("Response to retaliation"),
 )

@@ -1,17 +1,20 @@
-"""Deadline upkeep and the deployment's category table."""
+"""Deadline upkeep, the cases each clock finds overdue or due soon, and the deployment's
+category table."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from policies import clocks
 from policies.calendar import CalendarError, DeadlinePolicy, WorkingCalendar
 
-from .models import Case
+from .models import Case, RetaliationFlag
 from .workflow import DEFAULT_CATEGORIES, State
 
 _TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -36,6 +39,56 @@ def recompute_deadlines(session: Session, calendar: WorkingCalendar,
     if updates:
         session.execute(update(Case), updates)
     return len(updates)
+
+
+# Each case clock: its due-day column and the column that stops it.
+_CASE_CLOCKS = {"acknowledge": (Case.due_acknowledge, Case.acknowledged_day),
+                "verify": (Case.due_verify, Case.verified_day),
+                "complete": (Case.due_complete, Case.closed_day)}
+
+
+def _window(column, deadline: str, today: dt.date, calendar: WorkingCalendar):
+    if deadline == "overdue":
+        return column < today
+    return and_(column >= today, column <= clocks.soon_limit(calendar, today))
+
+
+def _clock_query(name: str, deadline: str, today: dt.date, calendar: WorkingCalendar):
+    """Ids of the cases whose clock ``name`` is not stopped and is ``deadline`` (overdue or
+    due_soon) on ``today``, by the rule of policies.clocks.status."""
+    if name == "retaliation":
+        # Runs whatever the case's state (see service.clock_of).
+        return select(RetaliationFlag.case_id).where(
+            RetaliationFlag.handled_day.is_(None),
+            _window(RetaliationFlag.due_day, deadline, today, calendar))
+    due, done = _CASE_CLOCKS[name]
+    return select(Case.id).where(Case.state != State.CLOSED.value, done.is_(None),
+                                 _window(due, deadline, today, calendar))
+
+
+def deadline_ids(session: Session, calendar: WorkingCalendar, today: dt.date, deadline: str,
+                 clock: str = "") -> set[int]:
+    """Cases with any clock (or only ``clock``) ``deadline`` on ``today``."""
+    names = [clock] if clock in clocks.BY_NAME else list(clocks.NAMES)
+    ids: set[int] = set()
+    for name in names:
+        ids.update(session.scalars(_clock_query(name, deadline, today, calendar)))
+    return ids
+
+
+def deadline_counts(session: Session, calendar: WorkingCalendar,
+                    today: dt.date) -> dict[str, dict[str, int]]:
+    """``{clock: {"overdue": n, "due_soon": n}}`` for every clock, and ``"any"`` (cases with
+    at least one clock in that state)."""
+    out: dict[str, dict[str, int]] = {"any": {}}
+    for deadline in ("overdue", "due_soon"):
+        every: set[int] = set()
+        for name in clocks.NAMES:
+            ids = set(session.scalars(_clock_query(name, deadline, today, calendar)))
+            out.setdefault(name, {})[deadline] = len(ids)
+            every |= ids
+        out["any"][deadline] = len(every)
+    return out
 
 
 def load_categories(path: str | Path) -> dict[str, str]:

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, undefer
 
 from crypto.kdf import subkey
 from peluit.ground.clock import Clock
+from policies import clocks as _clocks
 from policies.calendar import DeadlinePolicy, WorkingCalendar
 from workbench import audit, db, filestore, outbox
 
+from . import deadlines as _deadlines
 from . import duplicates, retaliation
-from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan
+from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan, RetaliationFlag
 
 if TYPE_CHECKING:
     from .search import CaseSearch
@@ -50,7 +52,6 @@ CONTENT_FIELDS = ("summary", "what", "who_name", "who_position", "who_unit", "wh
                   "how", "evidence", "sender", "reference")
 MAX_FIELD = 20_000
 MAX_REASON = 5_000
-DUE_SOON_DAYS = 10  # working days
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -91,7 +92,8 @@ class Filters:
     state: str = ""
     category: str = ""
     channel: str = ""
-    deadline: str = ""          # "" | overdue | due_soon
+    deadline: str = ""          # "" | overdue | due_soon (any clock, or only ``clock``)
+    clock: str = ""             # "" | a name of policies.clocks.CLOCKS
     page: int = 1
     per_page: int = PAGE_SIZE
 
@@ -594,11 +596,13 @@ class CaseService:
         else:
             self.search.refresh(self.db, text=False)
         today = self.clock.today()
+        if f.deadline in ("overdue", "due_soon"):
+            # Every clock (or the one asked for) in the database; the catalog knows only the
+            # completion due day, and a 3-day clock is what needs acting on first.
+            due = _deadlines.deadline_ids(self.db, self.calendar, today, f.deadline, f.clock)
+            matches = due if matches is None else matches & due
         ids, total = self.search.catalog.select(
             state=f.state, category=f.category, channel=f.channel, matches=matches,
-            overdue_before=today if f.deadline == "overdue" else None,
-            due_between=((today, self.calendar.add_working_days(today, DUE_SOON_DAYS))
-                         if f.deadline == "due_soon" else None),
             offset=(page - 1) * per_page, limit=per_page)
         # Readers see a summary per row: load the encrypted content with the page, not one
         # query per row; others never load it (and hold no key to decrypt it).
@@ -613,7 +617,21 @@ class CaseService:
         return result
 
     def case_clock(self, case: Case) -> dict[str, Any]:
-        return clock_of(case, self.calendar, self.clock.today())
+        return self.case_clocks([case])[case.id]
+
+    def case_clocks(self, cases: list[Case]) -> dict[int, dict[str, Any]]:
+        """Every clock of each case (one query for their retaliation flags)."""
+        flags: dict[int, list[RetaliationFlag]] = {}
+        if cases:
+            for flag in self.db.scalars(select(RetaliationFlag).where(
+                    RetaliationFlag.case_id.in_([c.id for c in cases]))):
+                flags.setdefault(flag.case_id, []).append(flag)
+        today = self.clock.today()
+        return {c.id: clock_of(c, self.calendar, today, flags.get(c.id, ())) for c in cases}
+
+    def deadline_counts(self) -> dict[str, dict[str, int]]:
+        """Open cases per clock and state (overdue, due_soon): the deadlines page and home."""
+        return _deadlines.deadline_counts(self.db, self.calendar, self.clock.today())
 
     # -- physical files -----------------------------------------------------------------------
 
@@ -665,24 +683,31 @@ def _summary(content: Mapping[str, str]) -> str:
     return text[:140] + ("…" if len(text) > 140 else "")
 
 
-def clock_of(case: Case, calendar: WorkingCalendar, today: dt.date) -> dict[str, Any]:
-    """Where a case stands against its deadlines: for each, the due day, whether it is met, and
-    working days left (negative when overdue)."""
+def clock_of(case: Case, calendar: WorkingCalendar, today: dt.date,
+             flags: Any = ()) -> dict[str, Any]:
+    """Where a case stands against its clocks (policies.clocks): for each, the due day, its
+    status and working days left (negative when overdue); ``next`` names the most urgent clock
+    still running. The retaliation clock is there only when the case has a flag (the first one
+    not handled yet, else the last handled)."""
     closed = case.state == State.CLOSED.value
     out: dict[str, Any] = {"elapsed": calendar.working_days_between(
         case.received_day, case.closed_day or today)}
-    for name, due, done in (("acknowledge", case.due_acknowledge, case.acknowledged_day),
-                            ("verify", case.due_verify, case.verified_day),
-                            ("complete", case.due_complete, case.closed_day)):
-        if done is not None:
-            status = "met" if done <= due else "late"
-            left = None
-        elif closed:
-            status, left = "not_applicable", None
-        else:
-            left = calendar.working_days_between(today, due)
-            status = "overdue" if left < 0 else ("due_soon" if left <= 2 else "running")
-        out[name] = {"due": due, "status": status, "left": left}
+    pending = sorted(flags, key=lambda f: (f.handled_day is not None, f.due_day))
+    runs = [("acknowledge", case.due_acknowledge, case.acknowledged_day),
+            ("verify", case.due_verify, case.verified_day),
+            ("complete", case.due_complete, case.closed_day)]
+    if pending:
+        flag = pending[0]
+        # A flag is the compliance officer's to handle: it runs on after the case closes.
+        runs.append(("retaliation", flag.due_day, flag.handled_day))
+    running = []
+    for name, due, done in runs:
+        state, left = _clocks.status(due, done, closed and name != "retaliation", today,
+                                     calendar)
+        out[name] = {"due": due, "status": state, "left": left}
+        if left is not None:
+            running.append((due, name))
+    out["next"] = min(running)[1] if running else "complete"
     out["eu_acknowledge"] = {"due": case.eu_acknowledge}
     out["eu_feedback"] = {"due": case.eu_feedback}
     return out

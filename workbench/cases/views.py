@@ -16,6 +16,7 @@ from pyramid.response import Response
 from sqlalchemy import select
 
 from peluit.ground.forms import UploadedFile
+from policies import clocks
 from workbench import db, filestore, vault
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
@@ -147,6 +148,8 @@ def _labels(request: Any) -> dict[str, Any]:
             "field_labels": FIELD_LABELS, "clock_labels": CLOCK_LABELS,
             "agency_labels": AGENCY_LABELS, "retaliation_labels": RETALIATION_LABELS,
             "categories": request.registry.case_categories,
+            "clock_defs": clocks.CLOCKS, "policy": request.registry.case_policy,
+            "due_soon_days": clocks.DUE_SOON_DAYS,
             "csrf_token": request.session_csrf_token,
             "can": lambda p: allowed(request.identity.role, p)}
 
@@ -176,23 +179,28 @@ def case_list(request: Any) -> dict[str, Any]:
     g = request.GET
     f = Filters(q=g.get("q", "")[:200], state=g.get("state", ""), category=g.get("category", ""),
                 channel=g.get("channel", ""), deadline=g.get("deadline", ""),
+                clock=g.get("clock", "") if g.get("clock", "") in clocks.BY_NAME else "",
                 page=_int(g.get("page")))
     page = svc.list_cases(_user(request), f)
     params = {k: v for k, v in (("q", f.q), ("state", f.state), ("category", f.category),
-                                ("channel", f.channel), ("deadline", f.deadline)) if v}
+                                ("channel", f.channel), ("deadline", f.deadline),
+                                ("clock", f.clock)) if v}
     return {**_labels(request), "page": page, "filters": f, "query": urlencode(params),
-            "clocks": {c.id: svc.case_clock(c) for c in page.items},
+            "clocks": svc.case_clocks(page.items),
             "channels": list(Channel), "states": list(State)}
 
 
 def deadlines(request: Any) -> dict[str, Any]:
     svc = case_service(request)
     user = _user(request)
+    g = request.GET
+    clock = g.get("clock", "") if g.get("clock", "") in clocks.BY_NAME else ""
     # The first 50 of each; the full lists are one click away (the list's deadline filter).
-    overdue = svc.list_cases(user, Filters(deadline="overdue"))
-    soon = svc.list_cases(user, Filters(deadline="due_soon"))
-    clocks = {c.id: svc.case_clock(c) for c in overdue.items + soon.items}
-    return {**_labels(request), "overdue": overdue, "soon": soon, "clocks": clocks}
+    overdue = svc.list_cases(user, Filters(deadline="overdue", clock=clock))
+    soon = svc.list_cases(user, Filters(deadline="due_soon", clock=clock))
+    return {**_labels(request), "overdue": overdue, "soon": soon, "clock": clock,
+            "clocks": svc.case_clocks(overdue.items + soon.items),
+            "counts": svc.deadline_counts()}
 
 
 # -- intake --------------------------------------------------------------------------------------
