@@ -75,6 +75,7 @@ QUEUE_WAIT = 30.0  # the longest a request waits for a free worker before a 503
 LINGER = 1.0  # after answering a request whose body was not read: time to read the answer
 READ_AHEAD = 1024 * 1024  # body bytes buffered ahead of the app's reads, at most
 MAX_CONNECTIONS = 4096
+SMALL_BUDGET = 128 * 1024 * 1024  # small bodies held in memory, all connections together
 
 QUICK_THREADS = 8
 STREAM_THREADS = 4
@@ -107,6 +108,7 @@ class Settings:
     body_idle: float = BODY_IDLE
     send_idle: float = SEND_IDLE
     max_connections: int = MAX_CONNECTIONS
+    small_budget: int = SMALL_BUDGET
     oversize_page: bytes | None = None
     busy_page: bytes | None = None
     # (method, path) -> lane name, for routes that must not share the quick lane
@@ -298,6 +300,7 @@ class _Connection(asyncio.Protocol):
         self.length = 0
         self.cycle = 0
         self.direct = False  # an upload's bytes go to the app without h11 (see body_wanted)
+        self.held = 0  # bytes of small bodies this connection counts in the server's budget
 
     # -- plumbing
     def call(self, fn: Callable, *args: Any) -> None:
@@ -338,6 +341,7 @@ class _Connection(asyncio.Protocol):
         self._start_cycle()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._release_held()
         self.phase = "closed"
         self._disarm()
         self.srv.connections.discard(self)
@@ -381,7 +385,12 @@ class _Connection(asyncio.Protocol):
         return True  # keep our half open: an answer may still be on its way
 
     # -- request cycle
+    def _release_held(self) -> None:
+        self.srv.small_bytes -= self.held
+        self.held = 0
+
     def _start_cycle(self) -> None:
+        self._release_held()
         self.cycle += 1
         self.phase = "head"
         self.head = bytearray()
@@ -465,6 +474,12 @@ class _Connection(asyncio.Protocol):
             self.h11.next_event()  # the request's EndOfMessage: nothing to wait for
             self._dispatch(io.BytesIO(b""), self._lane(req, streaming=False))
         elif length <= self.s.small_body:
+            if self.srv.small_bytes >= self.s.small_budget:
+                # Many fast senders of small bodies would otherwise fill the memory while
+                # their requests wait for a worker (trickling ones hold next to nothing).
+                self._refuse(503, "Service Unavailable", page=self.s.busy_page,
+                             extra=[(b"retry-after", b"10")])
+                return
             self.phase = "small"
             self.small = bytearray()
             self._continue_if_asked()
@@ -490,6 +505,8 @@ class _Connection(asyncio.Protocol):
         if self.phase == "small":
             assert self.small is not None
             self.small += data
+            self.held += len(data)
+            self.srv.small_bytes += len(data)
         elif self.body is not None:
             self.body.feed(data)
             if self.body.buffered >= READ_AHEAD:
@@ -770,6 +787,7 @@ class Server:
         self.lane_specs = {lane.name: lane for lane in lanes}
         self.loop = asyncio.new_event_loop()
         self.connections: set[_Connection] = set()
+        self.small_bytes = 0  # loop thread only
         self.lanes: dict[str, tuple[asyncio.Semaphore, ThreadPoolExecutor, Lane]] = {}
         self._server: asyncio.base_events.Server | None = None
         self._sock: socket.socket | None = None

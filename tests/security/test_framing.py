@@ -187,3 +187,31 @@ def test_a_request_that_waits_too_long_for_a_worker_gets_the_busy_page():
         release.set()
         srv.stop()
         t.join(5)
+
+
+def test_small_bodies_held_in_memory_have_a_budget_across_connections():
+    srv = make_server(_App(), Listen("127.0.0.1", 0), 1 << 20, small_budget=100_000)
+    srv.prepare()
+    t = threading.Thread(target=srv.serve, daemon=True)
+    t.start()
+    port = srv.bind_addr[1]
+    held = []
+    try:
+        for _ in range(3):  # 3 x 60 KB sent of 200 KB declared: over the budget, in memory
+            held.append(_open(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 200000"
+                              b"\r\n\r\n" + b"a" * 60_000))
+        time.sleep(0.5)
+        ans = raw_request(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+        assert ans.status == 503
+        assert_protected(ans.headers, "budget")
+        for s in held:
+            s.close()
+        time.sleep(0.5)  # their memory is given back with them
+        ans = raw_request(port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                          b"Connection: close\r\n\r\nabc")
+        assert ans.status == 200
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()
+        t.join(5)
