@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from peluit.ground.forms import UploadedFile
 from policies import clocks
-from workbench import db, filestore, vault
+from workbench import db, filestore, safecopy, vault
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
 
-from . import export, forwarding, preview, retaliation, scrub
+from . import export, forwarding, preview, retaliation, safecopies, scrub
 from .models import Agency, Case, Forward
 from .search import CaseSearch
 from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
@@ -68,6 +68,9 @@ MESSAGES = {
     "bad_key": N_("The key file must hold exactly one OpenPGP public key."),
     "duplicate_key": N_("That key is already enrolled."),
     "preview": N_("This file cannot be previewed. Export it and open it on a safe machine."),
+    "safecopy": N_("No safe copy could be made of this file: it is not a PDF, Office document, "
+                   "image or text file, or it is damaged, hostile or beyond the sandbox's "
+                   "limits. Do not open it on this machine."),
     "scrub": N_("A ticked file could not be cleaned of its hidden data (damaged, encrypted or "
                 "too large), so nothing was forwarded. Untick it, or forward a cleaned copy."),
 }
@@ -247,6 +250,8 @@ def case_view(request: Any) -> dict[str, Any]:
             "four_w": FOUR_W_ONE_H, "decisions": list(Decision),
             "outcomes": [o for o in Outcome if o is not Outcome.DUPLICATE],
             "forwards": forwards, "agencies": agencies, "previewable": preview.PREVIEWABLE,
+            "has_safe_copy": lambda sid: safecopies.exists(
+                request.registry.settings["workbench.vault"], sid),
             "scrub_kind": scrub.kind_of,
             "forward_fields": forwarding.FORWARD_FIELDS}
 
@@ -366,6 +371,41 @@ def file_preview(request: Any) -> Response:
     except preview.PreviewError:
         raise WorkflowError("preview", "no preview") from None
     response = Response(body=png, content_type="image/png")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def file_safe_copy_make(request: Any) -> Any:
+    """Render the attachment in the sandbox (workbench.safecopy) and keep the pixels-only PDF in
+    the vault, encrypted."""
+    key = _key(request)
+    if key is None:
+        raise Forbidden(Permission.READ)
+    case, sub = _submission_of_case(request)
+    vault_path = request.registry.settings["workbench.vault"]
+    try:
+        copy = safecopy.make(_file_bytes(request, sub, safecopy.MAX_INPUT))
+    except (preview.PreviewError, safecopy.SafeCopyError, safecopy.SandboxUnavailable):
+        raise WorkflowError("safecopy", "no safe copy") from None
+    safecopies.store(vault_path, sub.id, copy.pdf, vault.vault_box_key(key))
+    case_service(request).audit(_user(request), "case.safe_copy", case, submission=sub.id,
+                                pages=copy.pages)
+    return HTTPSeeOther(request.route_url("case.view", id=case.id, _anchor=f"file-{sub.id}"))
+
+
+def file_safe_copy(request: Any) -> Response:
+    """The stored safe copy, decrypted on the way out, as a download."""
+    key = _key(request)
+    if key is None:
+        raise Forbidden(Permission.READ)
+    _case, sub = _submission_of_case(request)
+    pdf = safecopies.load(request.registry.settings["workbench.vault"], sub.id,
+                          vault.vault_box_key(key))
+    if pdf is None:
+        raise HTTPNotFound()
+    name = filestore.download_name(sub.file_name, "file").rsplit(".", 1)[0] + "-safe.pdf"
+    response = Response(body=pdf, content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
@@ -516,6 +556,7 @@ def includeme(config: Any) -> None:
     r("case.loan.return", "/cases/loans/{loan:\\d+}/return")
     r("case.view", "/cases/{id:\\d+}")
     r("case.preview", "/cases/{id:\\d+}/files/{submission_id:[0-9a-f]{32}}/preview")
+    r("case.safecopy", "/cases/{id:\\d+}/files/{submission_id:[0-9a-f]{32}}/safe-copy")
     r("case.forward", "/cases/{id:\\d+}/forward")
     r("case.forward.file", "/cases/{id:\\d+}/forward/{reference:[0-9a-f]{16}}")
     r("case.action", "/cases/{id:\\d+}/{action:[a-z]+}")
@@ -539,6 +580,8 @@ def includeme(config: Any) -> None:
     v(register, route_name="case.register", request_method="GET",
       renderer=tpl + "register.jinja2", permission=stats)
     v(file_preview, route_name="case.preview", request_method="GET", permission=content)
+    v(file_safe_copy_make, route_name="case.safecopy", request_method="POST", permission=content)
+    v(file_safe_copy, route_name="case.safecopy", request_method="GET", permission=content)
     v(forward_submit, route_name="case.forward", request_method="POST", permission=content)
     v(forward_file, route_name="case.forward.file", request_method="GET", permission=content)
     v(agencies, route_name="case.agencies", request_method="GET",
