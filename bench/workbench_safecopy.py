@@ -1,0 +1,161 @@
+"""Safe copies (workbench/safecopy): pages per second, peak memory of each stage, and the size of
+the safe copy against the original, for a text PDF, a camera-sized JPEG and a DOCX.
+
+Each input runs in its own process, so the untrusted stage's peak (the largest process in the
+sandbox: pdftoppm, Pillow or LibreOffice, from ``RUSAGE_CHILDREN``) and the trusted stage's
+(the workbench process itself, Python and pikepdf included, ``RUSAGE_SELF``) are its own.
+
+``python -m bench.workbench_safecopy [--pages N]``. Synthetic inputs, made here."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random  # synthetic benchmark data only
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+
+WORDS = ("anggaran dana desa proyek jalan transfer rekening kepala dinas pengadaan laptop "  # noqa: SIM905
+         "kuitansi fiktif audit laporan keuangan bendahara").split()
+
+
+def _text(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def make_pdf(pages: int) -> bytes:
+    import pikepdf
+    rng = random.Random(1)
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
+                                                Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    for _ in range(pages):
+        lines = [f"({_text(rng, 12)}) Tj 0 -14 Td" for _ in range(50)]
+        content = ("BT /F1 11 Tf 50 780 Td " + " ".join(lines) + " ET").encode()
+        page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
+                                  Contents=pikepdf.Stream(pdf, content),
+                                  Resources=pikepdf.Dictionary(
+                                      Font=pikepdf.Dictionary(F1=font)))
+        pdf.pages.append(pikepdf.Page(page))
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def make_jpeg() -> bytes:
+    from PIL import Image, ImageDraw
+    img = Image.effect_noise((4000, 3000), 40).convert("RGB")  # 12 Mpx, like a phone camera
+    draw = ImageDraw.Draw(img)
+    for i in range(0, 4000, 200):
+        draw.rectangle((i, 500, i + 120, 2500), fill=(i % 255, 80, 160))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def make_docx(paragraphs: int) -> bytes:
+    rng = random.Random(2)
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    body = "".join(f"<w:p><w:r><w:t>{_text(rng, 60)}</w:t></w:r></w:p>"
+                   for _ in range(paragraphs))
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.'
+            'org/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+            '"application/xml"/><Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="word/document.xml"/></Relationships>'),
+        "word/document.xml": (f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}">'
+                              f"<w:body>{body}</w:body></w:document>"),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in parts.items():
+            zf.writestr(name, text)
+    return out.getvalue()
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of every process below ``root`` (the sandbox's processes)."""
+    parent, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in rss:
+        p = pid
+        while p in parent and p != root:
+            p = parent[p]
+        if p == root and pid != root:
+            total += rss[pid]
+    return total
+
+
+def one(kind: str) -> None:
+    """Child process: copy the input on stdin once (the input is made by the parent, so this
+    process's peak is the trusted stage's), print one line of figures."""
+    import threading
+
+    from workbench import safecopy
+    data = sys.stdin.buffer.read()
+    peak, done = [0], threading.Event()
+
+    def watch() -> None:  # sums the sandbox's processes every 20 ms
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _tree_rss(os.getpid()))
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    t = time.perf_counter()
+    copy = safecopy.make(data)
+    wall = time.perf_counter() - t
+    done.set()
+    watcher.join()
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"{kind:5} {copy.pages:3d} page(s) in {wall:6.2f} s = {copy.pages / wall:5.2f} pages/s; "
+          f"peak RSS untrusted (sum of the sandbox) {peak[0] / 2**20:5.0f} MiB, trusted "
+          f"{me.ru_maxrss / 1024:4.0f} MiB; size {len(data) / 1024:7.0f} KiB -> "
+          f"{len(copy.pdf) / 1024:7.0f} KiB ({len(copy.pdf) / len(data):5.1f}x)", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=10, help="pages of the PDF (default 10)")
+    ap.add_argument("--one", choices=("pdf", "jpeg", "docx"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        one(args.one)
+        return 0
+    if not shutil.which("bwrap") or not shutil.which("pdftoppm"):
+        print("bubblewrap and poppler-utils are needed (tests/install-deps.sh)")
+        return 1
+    kinds = ["pdf", "jpeg"] + (["docx"] if shutil.which("soffice") else [])
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    status = 0
+    makers = {"pdf": lambda: make_pdf(args.pages), "jpeg": make_jpeg,
+              "docx": lambda: make_docx(args.pages * 8)}
+    for kind in kinds:
+        status |= subprocess.run([sys.executable, "-m", "bench.workbench_safecopy", "--one", kind],
+                                 input=makers[kind](), check=False).returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
