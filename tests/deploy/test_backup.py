@@ -15,7 +15,6 @@ from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.config import load
 from peluit.cli import main
-from tests.fixtures.postgres import postgres_server  # noqa: F401 - a fixture
 from tor import services
 
 PASSPHRASE = "correct horse battery staple"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import raw_request
-from .test_headers import assert_protected
+from tests.fixtures.drop import raw_request
+from tests.fixtures.pages import assert_protected
 
 BAD_URLS = ["/?lang=%ff", "/?%ff=1", "/?a=%c3%28", "/%ff", "/static/%ff.css",
             "/followup?done=%fe", "/login?lang=%ed%a0%80"]

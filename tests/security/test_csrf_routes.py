@@ -19,11 +19,10 @@ import webtest
 from pyramid.config import Configurator
 from pyramid.response import Response
 
+from tests.fixtures.drop import Browser, build_drop
 from tests.fixtures.gateway import create_account
 from tests.fixtures.gateway import login as gateway_login
 from tests.fixtures.workbench_vault import PASS, make_vault
-
-from .conftest import Browser, build_drop
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # What each app says when the token is missing or wrong (English pages).

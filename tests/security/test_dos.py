@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from dropbox_app.security import clean_environ
-
-from .conftest import Browser, csrf, raw_request
-from .test_headers import assert_protected
+from tests.fixtures.drop import Browser, csrf, raw_request
+from tests.fixtures.pages import assert_protected
 
 REPORTER_POSTS = ["/report/new/send", "/followup/" + "a" * 32 + "/message", "/login",
                   "/codename", "/logout", "/nope"]

@@ -17,9 +17,8 @@ import pytest
 
 from dropbox_app.config import Listen
 from dropbox_app.server import make_server
-
-from .conftest import raw_request
-from .test_headers import assert_protected
+from tests.fixtures.drop import raw_request
+from tests.fixtures.pages import assert_protected
 
 FRAMINGS = {
     "HTTP/1.1 without Host": b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",

@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 from dropbox_app.gateway.passphrase import PassphraseHasher
 from dropbox_app.models.gateway import GatewaySession, GatewayUser
 from tests.fixtures.gateway import code, create_account, csrf, login, page_csrf
-
-from .test_headers import assert_protected
+from tests.fixtures.pages import assert_protected
 
 
 def _concurrent_logins(drop, acct, typed: str, n: int) -> list[int]:
@@ -40,7 +39,7 @@ def _concurrent_logins(drop, acct, typed: str, n: int) -> list[int]:
 
 
 def test_one_totp_code_opens_one_session_even_when_raced(tmp_path):
-    from .conftest import build_drop
+    from tests.fixtures.drop import build_drop
 
     # A costlier hasher widens the window between reading the account and writing the used
     # step, as the production cost does.

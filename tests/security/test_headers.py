@@ -6,28 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Browser, csrf, raw_request
-
-CSP_PARTS = {"default-src 'none'", "form-action 'self'", "frame-ancestors 'none'",
-             "base-uri 'none'"}
-
-
-def assert_protected(headers, what: str) -> None:
-    h = {k.lower(): v for k, v in headers.items()}
-    csp = h.get("content-security-policy", "")
-    directives = {d.strip() for d in csp.split(";")}
-    assert csp.startswith("default-src 'none'"), what
-    assert directives >= CSP_PARTS, what
-    # Nothing may be loaded from elsewhere: every source list is 'none' or 'self'.
-    for d in directives:
-        assert set(d.split()[1:]) <= {"'none'", "'self'"}, (what, d)
-    assert h.get("cross-origin-opener-policy") == "same-origin", what
-    assert h.get("cross-origin-resource-policy") == "same-origin", what
-    assert h.get("x-content-type-options") == "nosniff", what
-    assert h.get("referrer-policy") == "no-referrer", what
-    assert h.get("cache-control") == "no-store", what
-    assert "server" not in h, what
-    assert "x-powered-by" not in h, what
+from tests.fixtures.drop import Browser, csrf, raw_request
+from tests.fixtures.pages import assert_protected
 
 
 def test_reporter_headers_on_every_kind_of_response(shared):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import Browser, csrf, raw_request
+from tests.fixtures.drop import Browser, csrf, raw_request
 
 HOSTS = ["evil.example", "evil.example\r", "evil.example\x00x", "x\rLocation: http://evil",
          "evil.example:80/#", "127.0.0.1:1@evil.example"]

@@ -22,10 +22,9 @@ from dropbox_app.loginbudget import (
 )
 from dropbox_app.models import LoginFailureDay
 from dropbox_app.throttle import Busy
+from tests.fixtures.drop import Browser, csrf
 from tests.fixtures.gateway import create_account
 from tests.fixtures.gateway import login as gateway_login
-
-from .conftest import Browser, csrf
 
 ATTACKERS = 32
 DAY = 86400

@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 
 from dropbox_app.models import Submission
 from dropbox_app.store import Store
-
-from .conftest import Browser, csrf, form_token
+from tests.fixtures.drop import Browser, csrf, form_token
 
 CSRF = b'Content-Disposition: form-data; name="csrf_token"\r\n\r\n@CSRF@'
 FORM = b'Content-Disposition: form-data; name="form_token"\r\n\r\n@FT@'

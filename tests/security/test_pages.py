@@ -8,7 +8,6 @@ too, so a page no test renders is still covered."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -18,124 +17,15 @@ from sqlalchemy import select
 import dropbox_app
 from crypto.identity import AuditorIdentity
 from dropbox_app.models import Reporter
+from tests.fixtures.drop import Browser, csrf, form_token
 from tests.fixtures.gateway import create_account, login, page_csrf, reply_bundle
-
-from .conftest import Browser, csrf, form_token
+from tests.fixtures.pages import Page, check_css, check_page
 
 XSS = '"><script>alert(1)</script><img src=https://evil.example/x onerror=alert(2)>'
-PAGE_LIMIT = 50 * 1024
 TEMPLATE_DIRS = [Path(dropbox_app.__file__).parent / "reporter" / "templates",
                  Path(dropbox_app.__file__).parent / "gateway" / "templates"]
 STATIC_DIRS = [Path(dropbox_app.__file__).parent / "reporter" / "static",
                Path(dropbox_app.__file__).parent / "gateway" / "static"]
-
-
-class _Page(HTMLParser):
-    def __init__(self, own_origin: str | None = None):
-        super().__init__(convert_charrefs=True)
-        self.own = own_origin.rstrip("/") + "/" if own_origin else None
-        self.problems: list[str] = []
-        self.forms: list[dict] = []
-        self.labels_for: set[str] = set()
-        self.fields: list[tuple[str, dict]] = []
-        self.stylesheets: list[str] = []
-        self.h1 = 0
-        self.lang = None
-        self._label_depth = 0
-        self._aria_hidden_depth = 0
-        self._stack: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag not in ("input", "meta", "link", "br", "hr", "img"):
-            self._stack.append(tag)
-        if tag in ("script", "iframe", "object", "embed", "frame", "base", "applet", "style",
-                   "svg", "math", "audio", "video", "source", "track", "img", "picture"):
-            self.problems.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.problems.append(f"event handler {name}= on <{tag}>")
-            if name in ("style", "srcdoc", "background", "ping", "srcset"):
-                self.problems.append(f"{name}= on <{tag}>")
-            # formaction: the language switch on a form's page is a button of that form.
-            if name in ("href", "src", "action", "formaction", "data", "poster",
-                        "cite") and value:
-                v = value.strip().lower()
-                if self.own and v.startswith(self.own):
-                    v = v[len(self.own) - 1:]
-                if not (v.startswith(("/", "?", "#")) and not v.startswith("//")):
-                    self.problems.append(f"{name}={value!r} on <{tag}> leaves the site")
-        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
-            self.problems.append("meta refresh")
-        if tag == "html":
-            self.lang = a.get("lang")
-        if tag == "h1":
-            self.h1 += 1
-        if tag == "link":
-            if a.get("rel") != "stylesheet":
-                self.problems.append(f"<link rel={a.get('rel')}>")
-            self.stylesheets.append(a.get("href", ""))
-        if tag == "form":
-            self.forms.append({"method": (a.get("method") or "get").lower(),
-                               "enctype": a.get("enctype", ""), "controls": []})
-        if tag == "label":
-            self._label_depth += 1
-            if a.get("for"):
-                self.labels_for.add(a["for"])
-        if a.get("aria-hidden") == "true":
-            self._aria_hidden_depth += 1
-        if tag in ("input", "textarea", "select"):
-            if self.forms:
-                self.forms[-1]["controls"].append(a)
-            kind = a.get("type", "text")
-            if kind not in ("hidden", "submit", "button"):
-                self.fields.append((tag, {**a, "_wrapped": self._label_depth > 0}))
-
-    def handle_endtag(self, tag):
-        if tag == "label":
-            self._label_depth = max(0, self._label_depth - 1)
-        if self._stack and self._stack[-1] == tag:
-            self._stack.pop()
-
-
-def check_page(app, res, what: str, own_origin: str | None = None) -> None:
-    """``own_origin`` (e.g. "http://localhost"): absolute links to the app itself are fine."""
-    assert res.content_type == "text/html", what
-    page = _Page(own_origin)
-    page.feed(res.text)
-    assert page.problems == [], (what, page.problems)
-    assert page.lang in ("id", "en"), what
-    assert page.h1 >= 1, what
-    for form in page.forms:
-        if form["method"] != "post":
-            continue
-        names = [c.get("name") for c in form["controls"]]
-        assert "csrf_token" in names, (what, names)
-        token = next(c for c in form["controls"] if c.get("name") == "csrf_token")
-        assert token.get("type") == "hidden" and token.get("value"), what
-        if form["enctype"] == "multipart/form-data":
-            assert names[0] == "csrf_token", (what, names)
-    for tag, field in page.fields:
-        labelled = (field["_wrapped"] or field.get("id") in page.labels_for
-                    or field.get("aria-label") or field.get("aria-labelledby"))
-        assert labelled, (what, tag, field)
-    size = len(res.body)
-    for href in page.stylesheets:
-        css = app.get(href)
-        assert css.content_type == "text/css", href
-        check_css(css.text, href)
-        size += len(css.body)
-    assert size < PAGE_LIMIT, (what, size)
-
-
-def check_css(text: str, what: str) -> None:
-    low = text.lower()
-    for bad in ("url(", "@import", "@font-face", "expression(", "javascript:", "//"):
-        if bad == "//":
-            # comments are /* */; a // would be a protocol-relative URL
-            assert not re.search(r"(?<![*/])//", low), what
-        else:
-            assert bad not in low, (what, bad)
 
 
 def test_templates_and_style_sheets_load_nothing_from_elsewhere():
@@ -263,7 +153,7 @@ def test_a_signed_policy_with_hostile_markdown_is_shown_inert(drop):
     for lang in ("id", "en"):
         res = app.get(f"/?lang={lang}")
         assert "Kebijakan" in res.text  # the signed policy is what is shown
-        page = _Page()
+        page = Page()
         page.feed(res.text)
         # https links are allowed in a policy (a signed choice of the officer); nothing else.
         problems = [p for p in page.problems if not p.startswith("href='https://")]

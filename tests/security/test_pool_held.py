@@ -17,8 +17,7 @@ import webtest
 
 from dropbox_app.store import Store
 from dropbox_app.throttle import KdfGate
-
-from .conftest import Browser, build_drop, csrf, form_token, production_backstop, serving
+from tests.fixtures.drop import Browser, build_drop, csrf, form_token, production_backstop, serving
 
 
 def _checked_out(drop) -> int:

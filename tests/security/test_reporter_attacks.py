@@ -12,8 +12,7 @@ from sqlalchemy import func, select
 
 from dropbox_app.models import Report, ReporterSession, Submission, Throttle
 from dropbox_app.store import Store
-
-from .conftest import Browser, build_drop, csrf, form_token
+from tests.fixtures.drop import Browser, build_drop, csrf, form_token
 
 
 class Recorder:

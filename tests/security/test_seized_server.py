@@ -14,7 +14,6 @@ import io
 import logging
 import os
 import re
-import secrets
 import struct
 from pathlib import Path
 
@@ -26,6 +25,9 @@ from crypto.bundle import BundleReader
 from crypto.kdf import TEST_PARAMS, reporter_keys
 from dropbox_app.models import Reply, Report, Reporter, Submission
 from dropbox_app.store import Store
+from tests.fixtures.canaries import canary as _canary
+from tests.fixtures.canaries import encodings as _forms
+from tests.fixtures.drop import Browser, csrf
 from tests.fixtures.gateway import (
     DAY0,
     create_account,
@@ -34,23 +36,6 @@ from tests.fixtures.gateway import (
     reply_bundle,
     server_trust,
 )
-
-from .conftest import Browser, csrf
-
-
-def _canary(tag: str) -> str:
-    return f"{tag}-{secrets.token_hex(6)}"
-
-
-def _forms(text: str) -> list[bytes]:
-    """The ways a string could sit in a file: UTF-8, UTF-16, hex, and base64 at each of the
-    three alignments."""
-    raw = text.encode("utf-8")
-    out = [raw, text.encode("utf-16-le"), raw.hex().encode()]
-    for shift in range(3):
-        b64 = base64.b64encode(b"\0" * shift + raw)[4 if shift else 0:]
-        out.append(b64[:-4])  # the last group depends on what follows
-    return [o for o in out if len(o) >= 8]
 
 
 def _time_forms(t: int) -> list[bytes]:

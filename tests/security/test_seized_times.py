@@ -21,9 +21,8 @@ from nacl.public import PublicKey
 from sqlalchemy import select
 
 from dropbox_app.models import Reply, Reporter
+from tests.fixtures.drop import Browser, csrf
 from tests.fixtures.gateway import create_account, login, page_csrf, reply_bundle
-
-from .conftest import Browser, csrf
 
 TIMES = ("birth", "access", "modify", "change")
 

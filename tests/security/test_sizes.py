@@ -7,8 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from dropbox_app.models import Submission
-
-from .conftest import Browser
+from tests.fixtures.drop import Browser
 
 
 def test_small_things_all_look_alike(drop):

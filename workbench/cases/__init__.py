@@ -1,9 +1,11 @@
 """Case management on the workbench: the inspectorate's process from intake to closing.
 
 ``workflow`` (states, decisions, roles), ``service`` (every step, roles enforced, audit-logged),
-``index`` (in-memory full-text search), ``duplicates`` (keyed bottom-k sketches), ``forwarding``
-(OpenPGP packages to outside agencies), ``attachments`` (sanitised names, sandboxed previews),
-``export`` (per-case records for statistics), ``views`` (the local web UI)."""
+``models`` (the case tables), ``catalog`` and ``search`` (the plain metadata and the filters),
+``index`` and ``text`` (in-memory full-text search), ``duplicates`` (keyed bottom-k sketches),
+``deadlines`` and ``retaliation`` (the clocks), ``forwarding`` (OpenPGP packages to outside
+agencies), ``preview`` and ``scrub`` (sandboxed previews, metadata-free copies), ``export``
+(per-case records for statistics), ``views`` (the local web UI)."""
 
 from typing import Any
 

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from dropbox_app.models import Report, Submission
 from dropbox_app.store import Store
-
-from .conftest import csrf
+from tests.fixtures.reporter_client import csrf
 
 
 def _ready(reporter):
@@ -118,7 +117,7 @@ def test_bad_file_names(app, reporter, config, db, name):
 def test_good_file_names_are_kept(app, reporter, config, db, auditor, sent, kept):
     token = _ready(reporter)
     _send(app, _body(app, token, sent, content=b"%PDF"), "b0undary", 200)
-    from .conftest import open_submissions
+    from tests.fixtures.reporter_client import open_submissions
 
     names = [m.get("name") for m, _ in open_submissions(db, config.store_dir, auditor)]
     assert names == [kept, None]

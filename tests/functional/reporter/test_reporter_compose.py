@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 
 from dropbox_app.models import Report, Submission
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
-
-from .conftest import Reporter as Client
-from .conftest import csrf, form_token, open_submissions
+from tests.fixtures.reporter_client import Reporter as Client
+from tests.fixtures.reporter_client import csrf, form_token, open_submissions
 
 
 def _grant(page) -> str:

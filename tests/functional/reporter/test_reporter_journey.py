@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from crypto.envelope import seal_bytes
 from dropbox_app.models import Reply, Report, Reporter, Submission, new_id
-
-from .conftest import csrf, open_submissions, report_json
+from tests.fixtures.reporter_client import csrf, open_submissions, report_json
 
 
 def test_landing_page_explains_the_channel(app):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from .conftest import csrf
+from tests.fixtures.reporter_client import csrf
 
 
 class _Page(HTMLParser):

@@ -10,9 +10,8 @@ import webtest
 from sqlalchemy import func, select
 
 from dropbox_app.models import Report, Reporter, Submission
-
-from .conftest import Reporter as Client
-from .conftest import form_token
+from tests.fixtures.reporter_client import Reporter as Client
+from tests.fixtures.reporter_client import form_token
 
 COPIES = 6
 

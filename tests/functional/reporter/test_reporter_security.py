@@ -18,9 +18,8 @@ from dropbox_app.loginbudget import LoginBudget
 from dropbox_app.models import Report, Reporter, ReporterSession, Submission, Throttle
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
 from dropbox_app.store import Store
-
-from .conftest import Reporter as Client
-from .conftest import csrf
+from tests.fixtures.reporter_client import Reporter as Client
+from tests.fixtures.reporter_client import csrf
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")

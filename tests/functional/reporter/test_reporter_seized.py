@@ -20,9 +20,8 @@ from crypto.kdf import TEST_PARAMS
 from dropbox_app.app import make_reporter_app
 from dropbox_app.models import Base, Reply, Report, Reporter, new_id
 from peluit.ground.clock import Clock
-
-from .conftest import Reporter as Client
-from .conftest import csrf
+from tests.fixtures.reporter_client import Reporter as Client
+from tests.fixtures.reporter_client import csrf
 
 
 def _reply(db, store_dir, report: Report, text_: str) -> str:

@@ -7,9 +7,7 @@ Today is Monday 16 March 2026 (conftest.NOW); Nyepi and cuti bersama close 18-20
 import re
 
 from policies import clocks
-
-from .test_process import intake, post
-from .test_retaliation import flagged
+from tests.fixtures.cases_web import flagged, intake, post
 
 
 def counts(page, clock):

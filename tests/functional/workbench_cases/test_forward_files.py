@@ -10,9 +10,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from tests.fixtures.cases_web import csrf, post
 from workbench.cases.models import Case
-
-from .test_process import csrf, post
 
 
 @pytest.fixture(scope="module")

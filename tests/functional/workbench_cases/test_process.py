@@ -7,30 +7,9 @@ from sqlalchemy import select
 
 from policies import auditlog
 from policies.statistics import CaseRecord
+from tests.fixtures.cases_web import csrf, intake, post
 from workbench import db
 from workbench.cases.models import Case
-
-LETTER = {"channel": "letter", "received": "2026-03-16", "category": "",
-          "what": "Kepala seksi meminta uang pelicin untuk izin usaha",
-          "who_name": "Pak X", "who_unit": "Dinas Perizinan", "how": "Tunai di loket",
-          "sender": "Ibu Sari, Jl. Mawar 3"}
-
-
-def csrf(page):
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
-def post(client, url, data, status=303):
-    page = client.get("/cases")
-    return client.post(url, {**data, "csrf_token": csrf(page)}, status=status)
-
-
-def intake(client, **kw):
-    form = client.get("/cases/new").forms[1]  # [0] is the logout form
-    for k, v in {**LETTER, **kw}.items():
-        form[k] = v
-    r = form.submit(status=303)
-    return int(r.location.rsplit("/", 1)[1])
 
 
 def case_row(store, cid):

@@ -8,25 +8,10 @@ from sqlalchemy import select
 
 from policies import auditlog
 from policies.statistics import CaseRecord, compute
+from tests.fixtures.cases_web import SECRET, csrf, flagged
 from workbench import db
-from workbench.cases.models import Case, RetaliationFlag
+from workbench.cases.models import RetaliationFlag
 from workbench.web import make_app
-
-from .test_process import csrf
-
-SECRET = "atasan mengancam memindahkan saya ke Papua"
-
-
-def flagged(auditor, store, day="2026-03-17"):
-    """A web report whose reporter then reports retaliation (Tuesday 17 March 2026: the next
-    three days are Nyepi and cuti bersama, so 2 working days end on Thursday 26 March)."""
-    rid = store.report("Kepala dinas meminta uang pelicin")
-    store.message(rid, SECRET, kind="retaliation", day=day)
-    auditor.get("/cases")  # a key holder's list opens the case and flags it
-    case = store.query(lambda s: s.scalars(select(Case).where(Case.report_id == rid)).one())
-    [flag] = store.query(lambda s: s.scalars(select(RetaliationFlag).where(
-        RetaliationFlag.case_id == case.id)).all())
-    return case, flag
 
 
 def handle(client, flag_id, reason, status=303):

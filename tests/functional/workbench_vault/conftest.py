@@ -1,7 +1,7 @@
 import pytest
 import webtest
 
-from tests.fixtures.workbench_vault import PASS, make_vault
+from tests.fixtures.workbench_vault import login, make_vault
 from workbench.web import make_app
 
 
@@ -13,13 +13,6 @@ def tv(tmp_path):
 @pytest.fixture
 def app(tv):
     return webtest.TestApp(make_app(tv.path, demo_not_air_gapped=True))
-
-
-def login(app, key_id, passphrase=PASS, status=303):
-    form = app.get("/login").forms[0]
-    form["auditor"] = key_id
-    form["passphrase"] = passphrase
-    return form.submit(status=status)
 
 
 @pytest.fixture

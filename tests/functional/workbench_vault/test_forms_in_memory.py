@@ -9,11 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.fixtures.workbench_vault import PASS, build_inbox, report_item
+from tests.fixtures.workbench_vault import PASS, build_inbox, login, report_item
 from workbench import db
 from workbench.importer import import_bundle
-
-from .conftest import login
 
 
 @pytest.fixture

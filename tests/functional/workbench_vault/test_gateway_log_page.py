@@ -9,11 +9,10 @@ from tests.fixtures.workbench_vault import (
     build_inbox,
     carried,
     gateway_log,
+    login,
     report_item,
 )
 from workbench.importer import import_bundle
-
-from .conftest import login
 
 
 def _import(tv, seq, log):

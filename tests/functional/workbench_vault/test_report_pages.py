@@ -4,11 +4,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.fixtures.workbench_vault import OTHER_PASS, Item, add_person, build_inbox, report_item
+from tests.fixtures.workbench_vault import (
+    OTHER_PASS,
+    Item,
+    add_person,
+    build_inbox,
+    login,
+    report_item,
+)
 from workbench import db
 from workbench.importer import import_bundle
-
-from .conftest import login
 
 EVIL_NAME = '../"evil"\r\nX-Injected: 1; <b>laporan</b>.html'
 

@@ -7,9 +7,8 @@ import sqlite3
 
 import pytest
 
+from tests.fixtures.workbench_vault import login
 from workbench import db
-
-from .conftest import login
 
 
 def _change_deployment(tv):

@@ -1,11 +1,9 @@
 import pytest
 
-from tests.fixtures.workbench_vault import OTHER_PASS, add_person
+from tests.fixtures.workbench_vault import OTHER_PASS, add_person, login
 from workbench import airgap
 from workbench.web import make_app
 from workbench.web.headers import CSP
-
-from .conftest import login
 
 
 def test_every_page_says_not_air_gapped_in_demo_mode(lead_app):

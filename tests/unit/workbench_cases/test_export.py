@@ -1,9 +1,8 @@
 import datetime as dt
 
 from policies.statistics import CaseRecord
+from tests.fixtures.cases import AUDITOR, LEAD
 from workbench.cases import export
-
-from .conftest import AUDITOR, LEAD
 
 D = dt.date
 

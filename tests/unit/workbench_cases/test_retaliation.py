@@ -7,13 +7,12 @@ import os
 import pytest
 
 from policies.calendar import DeadlinePolicy
+from tests.fixtures.cases import AUDITOR, CALENDAR, COMPLIANCE, LEAD, add_report
 from workbench import db
 from workbench.cases import retaliation
 from workbench.cases.models import RetaliationFlag
 from workbench.cases.workflow import Forbidden, WorkflowError
 from workbench.vault import vault_box_key
-
-from .conftest import AUDITOR, CALENDAR, COMPLIANCE, LEAD, add_report
 
 D = dt.date
 

@@ -4,13 +4,12 @@ import pytest
 from sqlalchemy import select, text
 
 from policies import auditlog
+from tests.fixtures.cases import AUDITOR, COMPLIANCE, LEAD, add_message, add_report
 from workbench import db
 from workbench.cases.models import Case, CaseLink
 from workbench.cases.search import CaseSearch
 from workbench.cases.service import Filters
 from workbench.cases.workflow import Forbidden, WorkflowError
-
-from .conftest import AUDITOR, COMPLIANCE, LEAD, add_message, add_report
 
 
 def audit_entries(session):

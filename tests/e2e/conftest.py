@@ -1,1 +1,0 @@
-from tests.fixtures.gateway import deployment  # noqa: F401 - a fixture

@@ -1,1 +1,0 @@
-from tests.fixtures.tornet import tornet  # noqa: F401
