@@ -51,8 +51,10 @@ def _setup(base: Path, count: int, size: int):  # noqa: ANN202
     block = os.urandom(1 << 20)
     with factory() as db, db.begin():
         enroll(db, auditor.card().to_bytes(), today.isoformat(), actor=SHELL)
+        from dropbox_app.gateway.totpseal import key_for
+
         account = accounts.create(db, hasher, "bench", "auditor", today.isoformat(), "en",
-                                  actor=SHELL)
+                                  actor=SHELL, totp_key=key_for(cfg))
         reporter = Reporter(lookup_id=secrets.token_bytes(32),
                             public_key=bytes(PrivateKey.generate().public_key),
                             created_day=today.isoformat())

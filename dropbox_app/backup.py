@@ -5,11 +5,13 @@ What a backup holds, as one uncompressed tar (envelopes do not compress):
 - ``config/peluit.toml``: the configuration as it is;
 - ``db/peluit.sqlite`` (SQLite's online backup API: a consistent snapshot while the apps run)
   or ``db/peluit.pgdump`` (``pg_dump --format=custom``, one transaction snapshot);
-- ``store/<id>.env``: every envelope, copied *after* the database snapshot, so every envelope
-  the snapshot refers to is there (envelopes are written once, under a temporary name, then
-  renamed; an envelope added meanwhile is an orphan the store's sweep removes later);
+- ``store/<slot>.env``: every full slot of the store, copied *after* the database snapshot, so
+  every envelope the snapshot refers to is there (a slot's row commits only once its envelope
+  is complete; an envelope added meanwhile is an orphan the store's sweep wipes later);
 - ``secrets.sealed``: the deployment salt, the server signing key (and the next one while a
-  rotation waits for a workbench to confirm it), and, when ``[tor] data_dir``
+  rotation waits for a workbench to confirm it), the server secret (``server.secret``: the key
+  of the login throttle's hashes and of the gateway's sealed TOTP seeds, so the database alone
+  mints no second-factor code; dropbox_app/serversecret.py), and, when ``[tor] data_dir``
   is readable, both onion services' keys and the gateway's authorized clients, sealed with a
   passphrase (argon2id + XChaCha20-Poly1305, crypto.sealed). These are the only secrets on the
   server: the database and the store hold ciphertext, ids, padded sizes, days, public keys;
@@ -45,7 +47,7 @@ ONION_FILES = ("hs_ed25519_secret_key", "hs_ed25519_public_key", "hostname")
 ONION_SERVICES = ("peluit-reporter", "peluit-gateway")
 _STORE_MEMBER = re.compile(r"^store/[0-9a-f]{32}\.env$")
 _SECRET_NAME = re.compile(
-    r"^(salt|server\.key|server\.key\.next|tor/peluit-(reporter|gateway)/(hs_ed25519_secret_key|"
+    r"^(salt|server\.key|server\.key\.next|server\.secret|tor/peluit-(reporter|gateway)/(hs_ed25519_secret_key|"
     r"hs_ed25519_public_key|hostname|authorized_clients/[A-Za-z0-9_-]{1,40}\.auth))$")
 _CHUNK = 1 << 20
 
@@ -200,10 +202,15 @@ def _snapshot_db(url: str, work: Path) -> tuple[str, Path]:
 
 def _secrets_tar(cfg: Any) -> bytes:
     from .gateway.serverkey import next_path
+    from .serversecret import path_for as server_secret_path
 
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, path in (("salt", cfg.salt_file), ("server.key", cfg.server_key_file)):
+        from .serversecret import load as server_secret
+
+        server_secret(cfg)  # made now if this deployment predates it
+        for name, path in (("salt", cfg.salt_file), ("server.key", cfg.server_key_file),
+                           ("server.secret", server_secret_path(cfg))):
             data = path.read_bytes()
             tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
         # A rotation waiting for the workbench's confirmation: the database records the next key
@@ -352,12 +359,13 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
             os.replace(path, dest)  # same filesystem: the staging dir is beside the config
             envelopes += 1
     fsync_dir(cfg.store_dir)
-    upgrade(cfg.database_url)  # a backup from an older release gets the newer schema
+    upgrade(cfg.database_url, config=cfg)  # a backup from an older release: the newer schema
     return {"envelopes": envelopes}
 
 
 def _restore_secrets(cfg: Any, data: bytes) -> None:
     from .gateway.serverkey import next_path
+    from .serversecret import path_for as server_secret_path
 
     restored_next = False
     with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
@@ -374,6 +382,8 @@ def _restore_secrets(cfg: Any, data: bytes) -> None:
             elif info.name == "server.key.next":
                 dest = next_path(cfg.server_key_file)
                 restored_next = True
+            elif info.name == "server.secret":
+                dest = server_secret_path(cfg)
             elif cfg.tor_data_dir is not None:
                 dest = cfg.tor_data_dir / info.name.removeprefix("tor/")
             else:

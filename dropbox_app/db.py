@@ -79,11 +79,18 @@ def alembic_config(url: str):
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision`` (``peluit db upgrade``)."""
+def upgrade(url: str, revision: str = "head", *, config: Any = None) -> None:
+    """Bring the database at ``url`` to ``revision`` (``peluit db upgrade``). ``config`` (the
+    deployment's Config) lets a migration reach the secrets dir: 0007 seals the gateway's TOTP
+    seeds under the server secret."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    cfg = alembic_config(url)
+    if config is not None:
+        from .serversecret import path_for
+
+        cfg.attributes["peluit.server_secret_file"] = path_for(config)
+    command.upgrade(cfg, revision)
 
 
 def current_revision(url: str) -> str | None:

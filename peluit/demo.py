@@ -58,7 +58,7 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     data_dir.mkdir(parents=True, exist_ok=True)
     cfg = load(initialise(data_dir / "server", reporter_listen=f"127.0.0.1:{reporter_port}",
                           gateway_listen=f"127.0.0.1:{gateway_port}", language=language))
-    upgrade(cfg.database_url)
+    upgrade(cfg.database_url, config=cfg)
     officer = AuditorIdentity.generate("Demo compliance officer")
     documents.install(cfg.base_dir / "policy", signer=officer)
     server_card = load_server_key(cfg.server_key_file).card()
@@ -71,8 +71,10 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     try:
         with session_factory(engine)() as db, db.begin():
             auditors.enroll(db, lead_card.to_bytes(), cfg.clock().day(), actor=SHELL)
+            from dropbox_app.gateway.totpseal import key_for
+
             admin = accounts.create(db, PassphraseHasher(), "admin", "admin", cfg.clock().day(),
-                                    language, actor=SHELL)
+                                    language, actor=SHELL, totp_key=key_for(cfg))
     finally:
         engine.dispose()
     return {

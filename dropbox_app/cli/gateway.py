@@ -66,13 +66,14 @@ def _print_account(new: Any) -> None:
 
 def cmd_user_add(args: argparse.Namespace) -> int:
 
-    from ..gateway import accounts, adminlog
+    from ..gateway import accounts, adminlog, totpseal
     from ..gateway.passphrase import PassphraseHasher
 
     cfg, (engine, factory) = open_db(args)
     with factory() as db, db.begin():
         new = accounts.create(db, PassphraseHasher(), args.username, args.role, cfg.clock().day(),
-                              cfg.default_language, actor=adminlog.SHELL)
+                              cfg.default_language, actor=adminlog.SHELL,
+                              totp_key=totpseal.key_for(cfg))
     engine.dispose()
     _print_account(new)
     return 0
@@ -97,7 +98,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 def cmd_user_change(args: argparse.Namespace) -> int:
 
-    from ..gateway import accounts, adminlog, sessions
+    from ..gateway import accounts, adminlog, sessions, totpseal
     from ..gateway.passphrase import PassphraseHasher
 
     cfg, (engine, factory) = open_db(args)
@@ -106,7 +107,8 @@ def cmd_user_change(args: argparse.Namespace) -> int:
     with factory() as db, db.begin():
         if args.action == "reset":
             new = accounts.reset_credentials(db, PassphraseHasher(), args.username,
-                                             cfg.default_language, **who)
+                                             cfg.default_language, **who,
+                                             totp_key=totpseal.key_for(cfg))
             sessions.end_all_for(db, accounts.find(db, args.username).id)
         elif args.action == "unlock":
             accounts.unlock(db, args.username, **who)

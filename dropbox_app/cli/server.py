@@ -58,7 +58,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     path = initialise(Path(args.data_dir), reporter_listen=args.reporter_listen,
                       gateway_listen=args.gateway_listen, language=args.language,
                       database_url=args.database_url)
-    upgrade(load(path).database_url)
+    cfg = load(path)
+    upgrade(cfg.database_url, config=cfg)
     print(f"created {path}")
     print("next: enroll an auditor card with `peluit auditor enroll CARD --config "
           f"{path}`, then `peluit serve reporter --config {path}`")
@@ -72,7 +73,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
     cfg = load_config(args)
     try:
-        upgrade(cfg.database_url)
+        upgrade(cfg.database_url, config=cfg)
         print(f"database at revision {current_revision(cfg.database_url)}")
     except SQLAlchemyError as exc:
         raise UserError(f"cannot upgrade the database: {type(exc).__name__}") from None

@@ -67,6 +67,9 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     from ..throttle import KdfGate, default_kdf_slots
 
     cfg.registry["peluit.gw_hasher"] = hasher or PassphraseHasher()
+    from .totpseal import key_for
+
+    cfg.registry["peluit.totp_key"] = key_for(config)  # seals the accounts' TOTP seeds
     # argon2 verifications are costly on purpose: at most as many run at once as the machine
     # can hold; past that the answer is "busy" (503), never an unbounded queue.
     cfg.registry["peluit.kdf_gate"] = KdfGate(default_kdf_slots(64 * 1024))

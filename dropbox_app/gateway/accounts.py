@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from peluit.ground.errors import UserError
 from peluit.ground.i18n import N_
 
+from ..models.base import new_id
 from ..models.gateway import ROLES, GatewayUser
-from . import adminlog, policy, totp
+from . import adminlog, policy, totp, totpseal
 from .passphrase import PassphraseHasher, generate, normalise
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -69,7 +70,9 @@ def check_username(name: str) -> str:
 
 
 def create(db: Session, hasher: PassphraseHasher, username: str, role: str, day: str,
-           language: str = "id", *, actor: str) -> NewAccount:
+           language: str = "id", *, actor: str, totp_key: bytes) -> NewAccount:
+    """A new account. Its TOTP seed is stored sealed under ``totp_key`` (totpseal.py); the
+    clear seed is in the returned NewAccount only, to be handed over once."""
     username = check_username(username)
     if role not in ROLES:
         raise AccountError(BAD_ROLE)
@@ -77,9 +80,11 @@ def create(db: Session, hasher: PassphraseHasher, username: str, role: str, day:
         raise AccountError(TAKEN)
     phrase = generate(language)
     secret = totp.new_secret()
-    db.add(GatewayUser(username=username, role=role, passphrase_hash=hasher.hash(phrase),
-                       totp_secret=secret, totp_last_step=None, failures=0, locked_until=0,
-                       active=True, created_day=day))
+    user_id = new_id()
+    db.add(GatewayUser(id=user_id, username=username, role=role,
+                       passphrase_hash=hasher.hash(phrase),
+                       totp_secret=totpseal.seal(secret, user_id, totp_key), totp_last_step=None,
+                       failures=0, locked_until=0, active=True, created_day=day))
     db.flush()
     adminlog.record(db, day, actor, "account.create", {"user": username, "role": role})
     return NewAccount(username, role, phrase, secret, totp.provisioning_uri(secret, username))
@@ -121,7 +126,7 @@ def _spend_step(db: Session, user: GatewayUser, step: int) -> bool:
 
 
 def check_credentials(db: Session, hasher: PassphraseHasher, username: str, typed_passphrase: str,
-                      code: str, now: float) -> LoginResult:
+                      code: str, now: float, *, totp_key: bytes) -> LoginResult:
     """Verify passphrase and TOTP code for a login or a re-authentication. Consumes the code's
     time step on success; counts a failure otherwise."""
     user = find(db, username)
@@ -131,7 +136,12 @@ def check_credentials(db: Session, hasher: PassphraseHasher, username: str, type
     if not user.active:
         hasher.verify(None, typed_passphrase)
         return LoginResult(None, "disabled")
-    step = totp.step_of(user.totp_secret, code, now)  # cheap (HMAC), before the passphrase
+    try:
+        seed = totpseal.unseal(user.totp_secret, user.id, totp_key)
+    except totpseal.SealedSeedError:
+        seed = None  # fails closed: no code is right for a seed this server cannot open
+    # cheap (HMAC), before the passphrase
+    step = totp.step_of(seed, code, now) if seed is not None else None
     fresh = step is not None and (user.totp_last_step is None or step > user.totp_last_step)
     if not fresh and user.locked_until > now:
         # Delayed, and no fresh code: refused at the same cost, neither checked nor counted.
@@ -178,7 +188,8 @@ def unlock(db: Session, username: str, *, actor: str, day: str) -> GatewayUser:
 
 
 def reset_credentials(db: Session, hasher: PassphraseHasher, username: str,
-                      language: str = "id", *, actor: str, day: str) -> NewAccount:
+                      language: str = "id", *, actor: str, day: str,
+                      totp_key: bytes) -> NewAccount:
     """A new passphrase and TOTP secret (a lost phone, a forgotten passphrase)."""
     user = find(db, username)
     if user is None:
@@ -187,7 +198,7 @@ def reset_credentials(db: Session, hasher: PassphraseHasher, username: str,
     phrase = generate(language)
     secret = totp.new_secret()
     user.passphrase_hash = hasher.hash(phrase)
-    user.totp_secret = secret
+    user.totp_secret = totpseal.seal(secret, user.id, totp_key)
     user.totp_last_step = None
     user.failures = 0
     user.locked_until = 0

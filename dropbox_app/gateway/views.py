@@ -64,7 +64,8 @@ def login(request: Request) -> Response:
     with request.registry["peluit.kdf_gate"].slot():
         result = accounts.check_credentials(db, request.registry["peluit.gw_hasher"],
                                             form.get("username", ""), form.get("passphrase", ""),
-                                            form.get("code", ""), request.clock.timestamp())
+                                            form.get("code", ""), request.clock.timestamp(),
+                                            totp_key=request.registry["peluit.totp_key"])
     if not result.ok:
         # One message for every reason: which part was wrong is not the visitor's business.
         # Except a used code after the right passphrase: the user needs to know to wait.
@@ -90,7 +91,8 @@ def reauth(request: Request) -> Response:
     with request.registry["peluit.kdf_gate"].slot():
         result = accounts.check_credentials(
             request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
-            form.get("passphrase", ""), form.get("code", ""), request.clock.timestamp())
+            form.get("passphrase", ""), form.get("code", ""), request.clock.timestamp(),
+            totp_key=request.registry["peluit.totp_key"])
     if not result.ok:
         return render(request, "reauth.jinja2", status=403, failed=True,
                       code_reused=result.reason == "code_reused")
@@ -209,7 +211,8 @@ def user_add(request: Request) -> Response:
         new = accounts.create(request.dbsession, request.registry["peluit.gw_hasher"],
                               form.get("username", ""), form.get("role", ""),
                               request.clock.day(), _cfg(request).default_language,
-                              actor=_actor(request))
+                              actor=_actor(request),
+                              totp_key=request.registry["peluit.totp_key"])
     except accounts.AccountError as exc:
         return render(request, "admin_error.jinja2", status=400, error=str(exc))
     return render(request, "account_created.jinja2", account=new)
@@ -234,7 +237,8 @@ def user_change(request: Request) -> Response:
             accounts.unlock(db, name, **who)
         else:  # reset
             new = accounts.reset_credentials(db, request.registry["peluit.gw_hasher"], name,
-                                             _cfg(request).default_language, **who)
+                                             _cfg(request).default_language, **who,
+                                             totp_key=request.registry["peluit.totp_key"])
             user = accounts.find(db, name)
             sessions.end_all_for(db, user.id)
             return render(request, "account_created.jinja2", account=new)

@@ -22,7 +22,8 @@ class GatewayUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     passphrase_hash: Mapped[str] = mapped_column(String(255), nullable=False)
-    totp_secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Sealed (dropbox_app/gateway/totpseal.py): "s1:" + base64(nonce ‖ ciphertext).
+    totp_secret: Mapped[str] = mapped_column(String(160), nullable=False)
     # The TOTP time step of the last code accepted: that code and every older one are spent.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -191,6 +191,8 @@ def test_a_seized_server_reveals_nothing(drop, caplog):
         "answer file content": answer_body[:30].decode(), "codename": codename,
         "codename without spaces": "".join(words), "codename hyphenated": "-".join(words),
         "session cookie": session_cookie, "second session cookie": second_cookie,
+        # Not the reporter's, but a seized database must not mint the gateway's second factor.
+        "auditor's TOTP seed": auditor.totp_secret,
     }
     needles: list[tuple[str, bytes]] = [(what, form) for what, v in secrets_.items()
                                         for form in _forms(v)]

@@ -1,11 +1,13 @@
 """Gateway accounts over the real WSGI app: login, one-time codes, lockout, sessions, roles and
 re-authentication. Each attack is its own test."""
 
+import pytest
 from sqlalchemy import select
 
 from dropbox_app.gateway.adminlog import SHELL
+from dropbox_app.gateway.totpseal import key_for
 from dropbox_app.models import GatewayUser
-from tests.fixtures.gateway import create_account, csrf, login, page_csrf
+from tests.fixtures.gateway import code, create_account, csrf, login, page_csrf
 
 
 def test_login_with_passphrase_and_code_shows_transfers(deployment):
@@ -236,10 +238,10 @@ def test_one_code_cannot_open_two_sessions_even_when_raced(deployment):
         user_in_second = accounts.find(second, "ani")  # loaded before the first one commits
         assert user_in_second.totp_last_step is None
         assert accounts.check_credentials(first, deployment.hasher, "ani", acct.passphrase,
-                                          typed, now).ok
+                                          typed, now, totp_key=key_for(deployment.cfg)).ok
         first.commit()
         result = accounts.check_credentials(second, deployment.hasher, "ani", acct.passphrase,
-                                            typed, now)
+                                            typed, now, totp_key=key_for(deployment.cfg))
         assert not result.ok and result.reason == "code_reused"
         second.commit()
 
@@ -256,3 +258,57 @@ def test_expired_sessions_are_purged_at_the_next_login(deployment):
     login(deployment, budi)
     with deployment.db() as db:
         assert db.scalar(select(func.count(GatewaySession.id))) == 1
+
+
+def test_the_database_alone_mints_no_totp_code(deployment):
+    """A copy of the database (or a backup without its sealed secrets) holds the seed sealed
+    under the server secret, bound to the account: no code can be computed from it."""
+    import base64
+
+    from dropbox_app.gateway import totp, totpseal
+
+    acct = create_account(deployment, "ani")
+    with deployment.db() as db:
+        user = db.scalar(select(GatewayUser))
+        stored, uid = user.totp_secret, user.id
+    assert acct.totp_secret not in stored and stored.startswith("s1:")
+    from pathlib import Path
+
+    data = Path(deployment.cfg.database_url.removeprefix("sqlite:///")).read_bytes()
+    assert acct.totp_secret.encode() not in data
+    assert base64.b32decode(acct.totp_secret) not in data
+    # Under this server's key and this account it opens; moved to another account it does not.
+    key = key_for(deployment.cfg)
+    assert totpseal.unseal(stored, uid, key) == acct.totp_secret
+    with pytest.raises(totpseal.SealedSeedError):
+        totpseal.unseal(stored, "0" * 32, key)
+    with pytest.raises(totpseal.SealedSeedError):
+        totpseal.unseal(acct.totp_secret, uid, key)  # a seed in clear is refused, not used
+    assert totp.step_of(acct.totp_secret, code(deployment, acct), deployment.clock.timestamp())
+
+
+def test_upgrade_seals_the_seeds_of_an_older_database(tmp_path):
+    """0007 seals every seed a database from before it holds in clear."""
+    from sqlalchemy import create_engine, text
+
+    from dropbox_app.config import initialise, load
+    from dropbox_app.db import upgrade
+    from dropbox_app.gateway import totp, totpseal
+
+    cfg = load(initialise(tmp_path / "d"))
+    upgrade(cfg.database_url, "0006_answer_receipts")
+    seed = totp.new_secret()
+    engine = create_engine(cfg.database_url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO gateway_users (id, username, role, passphrase_hash, totp_secret, "
+            "failures, locked_until, active, created_day) VALUES ('u1', 'ani', 'admin', 'x', "
+            ":s, 0, 0, 1, '2026-01-01')"), {"s": seed})
+    with pytest.raises(RuntimeError, match="secrets"):
+        upgrade(cfg.database_url)  # without the configuration it cannot seal: refused
+    upgrade(cfg.database_url, config=cfg)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT totp_secret FROM gateway_users")).scalar_one()
+    engine.dispose()
+    assert seed not in stored
+    assert totpseal.unseal(stored, "u1", key_for(cfg)) == seed

@@ -53,6 +53,7 @@ def test_round_trip_on_postgres(pg_deployment):
 
 def test_failures_counted_and_code_spent_on_postgres(pg_deployment):
     from dropbox_app.gateway import accounts
+    from dropbox_app.gateway.totpseal import key_for
     from dropbox_app.models import GatewayUser
     from tests.fixtures.gateway import code
 
@@ -62,16 +63,19 @@ def test_failures_counted_and_code_spent_on_postgres(pg_deployment):
     with dep.db() as db, db.begin():
         for _ in range(5):
             assert accounts.check_credentials(db, dep.hasher, "ani", "salah", "000000",
-                                              now).reason == "passphrase"
+                                              now, totp_key=key_for(dep.cfg)
+                                              ).reason == "passphrase"
     with dep.db() as db:
         user = db.scalar(select(GatewayUser))
         assert user.failures == 5 and user.locked_until > now
     typed = code(dep, acct)  # during the delay: a fresh code and the passphrase still pass
     with dep.db() as db, db.begin():
-        assert accounts.check_credentials(db, dep.hasher, "ani", acct.passphrase, typed, now).ok
+        assert accounts.check_credentials(db, dep.hasher, "ani", acct.passphrase, typed, now,
+                                          totp_key=key_for(dep.cfg)).ok
     with dep.db() as db, db.begin():
         assert accounts.check_credentials(db, dep.hasher, "ani", acct.passphrase, typed,
-                                          now).reason == "code_reused"
+                                          now, totp_key=key_for(dep.cfg)
+                                          ).reason == "code_reused"
 
 
 def test_admin_log_entries_from_parallel_transactions_stay_one_chain_on_postgres(pg_deployment):
