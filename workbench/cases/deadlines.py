@@ -47,32 +47,35 @@ _CASE_CLOCKS = {"acknowledge": (Case.due_acknowledge, Case.acknowledged_day),
                 "complete": (Case.due_complete, Case.closed_day)}
 
 
-def _window(column, deadline: str, today: dt.date, calendar: WorkingCalendar):
+def _window(column, deadline: str, today: dt.date, calendar: WorkingCalendar,
+            soon_days: int = clocks.DUE_SOON_DAYS):
     if deadline == "overdue":
         return column < today
-    return and_(column >= today, column <= clocks.soon_limit(calendar, today))
+    return and_(column >= today, column <= calendar.add_working_days(today, soon_days))
 
 
-def _clock_query(name: str, deadline: str, today: dt.date, calendar: WorkingCalendar):
+def _clock_query(name: str, deadline: str, today: dt.date, calendar: WorkingCalendar,
+                 soon_days: int = clocks.DUE_SOON_DAYS):
     """Ids of the cases whose clock ``name`` is not stopped and is ``deadline`` (overdue or
     due_soon) on ``today``, by the rule of policies.clocks.status."""
     if name == "retaliation":
         # Runs whatever the case's state (see service.clock_of).
         return select(RetaliationFlag.case_id).where(
             RetaliationFlag.handled_day.is_(None),
-            _window(RetaliationFlag.due_day, deadline, today, calendar))
+            _window(RetaliationFlag.due_day, deadline, today, calendar, soon_days))
     due, done = _CASE_CLOCKS[name]
     return select(Case.id).where(Case.state != State.CLOSED.value, done.is_(None),
-                                 _window(due, deadline, today, calendar))
+                                 _window(due, deadline, today, calendar, soon_days))
 
 
 def deadline_ids(session: Session, calendar: WorkingCalendar, today: dt.date, deadline: str,
-                 clock: str = "") -> set[int]:
-    """Cases with any clock (or only ``clock``) ``deadline`` on ``today``."""
+                 clock: str = "", soon_days: int = clocks.DUE_SOON_DAYS) -> set[int]:
+    """Cases with any clock (or only ``clock``) ``deadline`` on ``today`` (due soon: within
+    ``soon_days`` working days; the home page looks one working day ahead)."""
     names = [clock] if clock in clocks.BY_NAME else list(clocks.NAMES)
     ids: set[int] = set()
     for name in names:
-        ids.update(session.scalars(_clock_query(name, deadline, today, calendar)))
+        ids.update(session.scalars(_clock_query(name, deadline, today, calendar, soon_days)))
     return ids
 
 

@@ -184,3 +184,14 @@ class RetaliationFlag(Base):
     handled_day: Mapped[dt.date | None] = mapped_column(Date)
     handled_by: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+
+class CaseSeen(Base):
+    """How far the team has read a web case's conversation: the highest import ``seq`` of the
+    reporter's submissions when a key holder last opened the case page. What the reporter sent
+    after it is "not yet read" on the home page. A sequence number only, no content."""
+
+    __tablename__ = "case_seen"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)

@@ -22,6 +22,7 @@ from workbench import audit, db, filestore, outbox
 
 from . import deadlines as _deadlines
 from . import duplicates, retaliation
+from . import inbox as _inbox
 from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan, RetaliationFlag
 
 if TYPE_CHECKING:
@@ -309,6 +310,7 @@ class CaseService:
         loans = list(self.db.scalars(select(FileLoan).where(FileLoan.case_id == case.id)
                                      .order_by(FileLoan.id)))
         self._audit(user, "case.read", case)
+        _inbox.mark_seen(self.db, case)
         return CaseDetail(case, content, self._review(case),
                           self._open_text(case.decision_reason, case),
                           self._open_text(case.outcome_note, case),

@@ -21,7 +21,7 @@ from workbench import db, filestore, safecopy, vault
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
 
-from . import export, forwarding, preview, retaliation, safecopies, scrub
+from . import export, forwarding, inbox, preview, retaliation, safecopies, scrub
 from .models import Agency, Case, Forward
 from .search import CaseSearch
 from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
@@ -204,6 +204,15 @@ def deadlines(request: Any) -> dict[str, Any]:
     return {**_labels(request), "overdue": overdue, "soon": soon, "clock": clock,
             "clocks": svc.case_clocks(overdue.items + soon.items),
             "counts": svc.deadline_counts()}
+
+
+def home(request: Any) -> dict[str, Any]:
+    """The home page's inbox (workbench/web/views/auth.py renders it)."""
+    svc = case_service(request)
+    _fresh(request, svc)
+    reg = request.registry
+    box = inbox.build(request.dbsession, reg.case_calendar, reg.case_clock.today())
+    return {**_labels(request), **inbox.as_context(box)}
 
 
 # -- intake --------------------------------------------------------------------------------------
@@ -625,6 +634,7 @@ def configure(config: Any) -> None:
     policy, overrides = load_config(policy_file) if policy_file else (DeadlinePolicy(), ())
     calendar = WorkingCalendar(overrides)
     config.registry.case_search = CaseSearch()
+    config.registry.workbench_home = home
     config.registry.case_calendar = calendar
     config.registry.case_policy = policy
     config.registry.case_clock = Clock(settings.get("workbench.cases.zone", "Asia/Jakarta"))

@@ -97,7 +97,10 @@ def logout(request: Any) -> Any:
 def home(request: Any) -> Any:
     if request.identity is None:
         return HTTPSeeOther(request.route_url("login"))
-    return {"csrf_token": request.session_csrf_token}
+    # The cases package, when installed, fills the page with the day's inbox (cases/inbox.py).
+    inbox = getattr(request.registry, "workbench_home", None)
+    extra = inbox(request) if inbox is not None else {}
+    return {**extra, "csrf_token": request.session_csrf_token}
 
 
 def _csrf_token(request: Any) -> str:
