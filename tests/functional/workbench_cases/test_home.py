@@ -5,9 +5,7 @@ say what will appear. Today is Monday 16 March 2026 (conftest.NOW)."""
 import re
 
 from policies import clocks
-
-from .test_process import intake, post
-from .test_retaliation import flagged
+from tests.fixtures.cases_web import flagged, intake, post
 
 
 def section(page, name):
