@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.fixtures.reporter_live import Live, by, click, get, serve, shoot, viewport
+from tests.fixtures.reporter_live import (
+    Live,
+    ask_question,
+    by,
+    click,
+    fill_report,
+    get,
+    onion_address,
+    serve,
+    shoot,
+    viewport,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +57,6 @@ def _audit(d, name: str, problems: list) -> None:
 def test_every_reporter_page_meets_wcag_22_aa(browser_js, live):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run tests/install-deps.sh all")
-    from tests.browser.test_reporter_journeys import _fill, _question
-
     d = browser_js
     d.set_script_timeout(60)
     problems: list = []
@@ -83,12 +92,12 @@ def test_every_reporter_page_meets_wcag_22_aa(browser_js, live):
         d.execute_script("document.getElementById('report-form').submit()")
         WebDriverWait(d, 20).until(gone(page))
         _audit(d, f"report-error-{lang}", problems)
-        _fill(d)
+        fill_report(d)
         click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
         _audit(d, f"received-{lang}", problems)
         get(d, f"{live.base}/followup")
         action = by(d, "form[action$='/message']").get_attribute("action")
-        _question(live, "Sejak kapan? / Since when?", action.rsplit("/", 2)[-2])
+        ask_question(live, "Sejak kapan? / Since when?", action.rsplit("/", 2)[-2])
         get(d, f"{live.base}/followup")
         _audit(d, f"followup-{lang}", problems)
         answer = "form:has(input[name=in_reply_to])"
@@ -112,9 +121,8 @@ def test_public_pages_meet_wcag_22_aa(browser_js, tmp_path):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run tests/install-deps.sh all")
     from dropbox_app.publicpages import write
-    from tests.unit.dropbox_app.test_publicpages import onion
 
-    written = write(tmp_path, onion(), "Inspektorat Jenderal Kementerian Contoh")
+    written = write(tmp_path, onion_address(), "Inspektorat Jenderal Kementerian Contoh")
     d = browser_js
     d.set_script_timeout(60)
     problems: list = []

@@ -16,15 +16,21 @@ from sqlalchemy import func, select
 
 from dropbox_app.models import Report, Submission
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
-from tests.fixtures.reporter_live import Live, by, click, get, serve, shoot, start, viewport
+from tests.fixtures.reporter_live import (
+    FIELDS,
+    Live,
+    ask_question,
+    by,
+    click,
+    fill_report,
+    get,
+    serve,
+    shoot,
+    start,
+    viewport,
+)
 
 pytestmark = pytest.mark.browser
-
-FIELDS = {"what": "Pungutan liar di loket tiga untuk setiap izin usaha, Rp 500.000.",
-          "who_name": "Pak Joko", "who_position": "Kepala loket", "who_unit": "Perizinan",
-          "where": "Kantor wilayah Jakarta", "when": "Sejak Januari 2026",
-          "how": "Diminta tunai.\nTanpa kuitansi.", "evidence": "Daftar tarif di laci loket"}
-
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[Live]:
@@ -40,12 +46,6 @@ def _desktop(browser):
     browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
 
 
-def _fill(d) -> None:
-    Select(by(d, "select[name=category]")).select_by_value("pungli")
-    for name, value in FIELDS.items():
-        by(d, f"[name={name}]").send_keys(value)
-
-
 def _reports(live: Live) -> int:
     with live.db() as s:
         return s.scalar(select(func.count()).select_from(Report))
@@ -55,7 +55,7 @@ def test_report_typed_for_hours_is_accepted(browser, live, tmp_path):
     d = browser
     start(d, live, "en")
     assert "valid for 24 hours" in by(d, "#time-note").text  # said up front
-    _fill(d)
+    fill_report(d)
     evidence = tmp_path / "daftar tarif.pdf"
     evidence.write_bytes(b"%PDF-1.4 tarif\n" * 100)
     by(d, "input[name=files]").send_keys(str(evidence))
@@ -74,7 +74,7 @@ def test_switching_language_keeps_every_field(browser, live):
     d = browser
     start(d, live, "id")
     assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "id"
-    _fill(d)
+    fill_report(d)
     click(d, d.find_element(By.CSS_SELECTOR, "nav.langs button[lang=en]"))
     assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert by(d, "h1").text == "File a report"
@@ -108,7 +108,7 @@ def test_first_time_reporter_carries_on_after_the_session_ended(browser, live):
     shoot(d, "session-ended-en-desktop")
     click(d, by(d, "form.login button[type=submit]"))
     assert d.current_url.endswith("/report/new")
-    _fill(d)
+    fill_report(d)
     click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
     assert by(d, "h1").text == "Your report has been received"
     assert _reports(live) == 1
@@ -139,35 +139,13 @@ def test_safety_advice_is_above_the_fold(browser, live, width):
         shoot(d, f"landing-{lang}-{width}")
 
 
-def _question(live: Live, text: str, report_id: str | None = None) -> str:
-    """The workbench asks, sealed to the reporter's key (as a reply bundle would bring)."""
-    import json
-
-    from nacl.public import PublicKey
-
-    from crypto.envelope import seal_bytes
-    from dropbox_app.models import Reply, Reporter, new_id
-
-    with live.db() as s:
-        report = s.get(Report, report_id) if report_id else s.scalar(select(Report))
-        key = PublicKey(s.get(Reporter, report.reporter_id).public_key)
-        qid = new_id()
-        env = seal_bytes(json.dumps({"text": text}).encode(), [key],
-                         {"v": 1, "kind": "question", "report": report.id, "reply": qid})
-        (live.cfg.store_dir / f"{qid}.env").write_bytes(env)
-        s.add(Reply(id=qid, report_id=report.id, kind="question", member=f"{qid}.env",
-                    padded_size=len(env), created_day=live.clock.day()))
-        s.commit()
-    return qid
-
-
 def test_follow_up_is_a_conversation_with_a_two_step_delete(browser, live):
     d = browser
     codename = start(d, live, "en")
-    _fill(d)
+    fill_report(d)
     click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
     live.clock.advance(2 * 86400)
-    qid = _question(live, "Since when does this happen?")
+    qid = ask_question(live, "Since when does this happen?")
     click(d, by(d, "form.logout button"))
     get(d, live.base + "/?lang=en")
     by(d, "#codename-back").send_keys(codename)
