@@ -108,7 +108,7 @@ def test_a_seized_server_reveals_nothing(config, engine, db, auditor):
     contents = [data[:64] for _, data in files] + [b"\x89PNG-screenshot", b"PK-spreadsheet"]
 
     database = _database_bytes(config, engine)
-    store = b"".join(p.read_bytes() for p in sorted(config.store_dir.iterdir()))
+    store = b"".join(p.read_bytes() for p in sorted(config.store_dir.iterdir()))  # every slot
     assert len(store) > 200_000 and len(database) > 1000  # we are reading something real
     everything = database + store
     for s in secrets_:
@@ -128,6 +128,18 @@ def test_a_seized_server_reveals_nothing(config, engine, db, auditor):
     for m in range(int(start) // 60, int(end) // 60 + 1):
         assert str(m).encode() not in database
     assert not re.search(rb"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", everything)
+    # Hours since the epoch, in any row, as a number or in a text (sessions and throttle rows
+    # carried them); and no row tells what kind a submission is.
+    hours = set(range(int(start) // 3600 - 3, int(end) // 3600 + 4))
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):  # noqa: S608
+                for col, v in row._mapping.items():
+                    assert not (isinstance(v, int) and v in hours), f"{table.name}.{col}"
+                    assert not (isinstance(v, str) and any(f":{h}" in v for h in hours)), (
+                        f"{table.name}.{col}")
+        kinds = set(conn.execute(text("SELECT kind FROM submissions")).scalars())
+    assert kinds == {"submission"}, kinds
     # Day strings are what dates look like.
     days = set(re.findall(rb"\d{4}-\d{2}-\d{2}", database))
     assert days and all(dt.date.fromisoformat(d.decode()) for d in days)
