@@ -31,6 +31,7 @@ MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
 ADMIN_LOG_SHOWN = 50  # the newest entries on the admin page; the workbench keeps them all
 BAD_CARD = N_("This is not an auditor card that can be enrolled.")
 NOT_COMPARED = N_("Compare the fingerprint with the auditor before enrolling the card.")
+NOT_CONFIRMED = N_("Nothing was changed: tick the box beside the button to confirm this action.")
 
 
 def _cfg(request: Request):
@@ -201,7 +202,15 @@ def admin(request: Request) -> Response:
                   server_card=key.card(), pending=serverkey.pending(_cfg(request).server_key_file),
                   keys=serverkey.history(db),
                   admin_log=adminlog.newest(db, ADMIN_LOG_SHOWN)[::-1],
+                  me=request.gw_session.user.username,
                   login_failures=loginbudget.recent(db, _today(request)))
+
+
+def _confirmed(request: Request) -> bool:
+    """A destructive action (disable, new credentials, key rotation) needs the box beside its
+    button ticked: the confirmation step works without JavaScript, and a stray click or a
+    replayed form without it changes nothing."""
+    return request.form.get("confirm") == "yes"
 
 
 def user_add(request: Request) -> Response:
@@ -228,6 +237,8 @@ def user_change(request: Request) -> Response:
     try:
         if action in ("disable", "reset") and accounts.check_username(name) == me.username:
             raise accounts.AccountError(accounts.OWN_ACCOUNT)
+        if action in ("disable", "reset") and not _confirmed(request):
+            return render(request, "admin_error.jinja2", status=400, error=NOT_CONFIRMED)
         if action == "disable":
             user = accounts.set_active(db, name, False, **who)
             sessions.end_all_for(db, user.id)
@@ -275,6 +286,8 @@ def card_enroll(request: Request) -> Response:
 def card_change(request: Request) -> Response:
     require(request, Permission.ADMIN, fresh=True)
     active = request.matchdict["action"] == "enable"
+    if not active and not _confirmed(request):
+        return render(request, "admin_error.jinja2", status=400, error=NOT_CONFIRMED)
     try:
         auditors.set_active(request.dbsession, request.matchdict["key_id"], active,
                             actor=_actor(request), day=request.clock.day())
@@ -285,6 +298,8 @@ def card_change(request: Request) -> Response:
 
 def server_key_rotate(request: Request) -> Response:
     require(request, Permission.ADMIN, fresh=True)
+    if not _confirmed(request):
+        return render(request, "admin_error.jinja2", status=400, error=NOT_CONFIRMED)
     try:
         serverkey.rotate(request.dbsession, _cfg(request).server_key_file, request.clock.day(),
                          actor=_actor(request))

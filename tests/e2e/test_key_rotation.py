@@ -38,7 +38,8 @@ def _setup(dep, tmp_path):
     login(dep, create_account(dep, "root", "admin"))
     add_submission(dep, b"satu")
     assert import_bundle(tv.lead, io.BytesIO(_download(dep))).imported == 1
-    dep.app.post("/admin/server-key/rotate", {"csrf_token": page_csrf(dep, "/admin")},
+    dep.app.post("/admin/server-key/rotate", {"csrf_token": page_csrf(dep, "/admin"),
+                                             "confirm": "yes"},
                  status=303)
     return tv, old_key
 

@@ -38,10 +38,13 @@ def test_admin_actions_are_chained_with_the_admin_and_the_day(deployment):
     budi = AuditorIdentity.generate("Budi")
     dep.app.post("/admin/cards", {"csrf_token": token, "card": budi.card().to_bytes().decode(),
                                   "compared": "yes"}, status=303)
-    dep.app.post(f"/admin/cards/{budi.key_id}/disable", {"csrf_token": token}, status=303)
+    dep.app.post(f"/admin/cards/{budi.key_id}/disable", {"csrf_token": token, "confirm": "yes"},
+                 status=303)
     dep.app.post("/admin/users", {"csrf_token": token, "username": "citra", "role": "auditor"})
-    dep.app.post("/admin/users/citra/disable", {"csrf_token": token}, status=303)
-    dep.app.post("/admin/server-key/rotate", {"csrf_token": token}, status=303)
+    dep.app.post("/admin/users/citra/disable", {"csrf_token": token, "confirm": "yes"},
+                 status=303)
+    dep.app.post("/admin/server-key/rotate", {"csrf_token": token, "confirm": "yes"},
+                 status=303)
 
     log = _log(dep)
     assert auditlog.verify_window(log) == [] and log[0].seq == 1
@@ -65,12 +68,14 @@ def test_a_refused_admin_action_leaves_no_entry(deployment):
     dep = deployment
     token = _admin(dep)
     before = len(_log(dep))
-    dep.app.post("/admin/users/root/disable", {"csrf_token": token}, status=400)  # own account
+    dep.app.post("/admin/users/root/disable", {"csrf_token": token, "confirm": "yes"},
+                 status=400)  # own account
     dep.app.post("/admin/users", {"csrf_token": token, "username": "x", "role": "auditor"},
                  status=400)  # a name too short
     dep.app.post("/admin/cards", {"csrf_token": token, "card": "not a card",
                                   "compared": "yes"}, status=400)
-    dep.app.post("/admin/cards/" + "ab" * 16 + "/disable", {"csrf_token": token}, status=400)
+    dep.app.post("/admin/cards/" + "ab" * 16 + "/disable", {"csrf_token": token,
+                                                         "confirm": "yes"}, status=400)
     assert len(_log(dep)) == before
 
 

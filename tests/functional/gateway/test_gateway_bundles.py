@@ -255,10 +255,12 @@ def test_key_rotation_old_key_announces_new_then_new_signs(signed_in):
     old_trust = server_trust(dep)
     add_submission(dep)
     first, _ = _read_inbox(dep, _download(dep).body, trusted=old_trust)
-    dep.app.post("/admin/server-key/rotate", {"csrf_token": page_csrf(dep, "/admin")},
+    dep.app.post("/admin/server-key/rotate", {"csrf_token": page_csrf(dep, "/admin"),
+                                             "confirm": "yes"},
                  status=303)
     # A second rotation waits for the first to be announced.
-    dep.app.post("/admin/server-key/rotate", {"csrf_token": page_csrf(dep, "/admin")},
+    dep.app.post("/admin/server-key/rotate", {"csrf_token": page_csrf(dep, "/admin"),
+                                             "confirm": "yes"},
                  status=409)
     announcing, _ = _read_inbox(dep, _download(dep).body, trusted=old_trust,
                                 last=first.manifest.seq)

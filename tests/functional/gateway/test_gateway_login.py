@@ -198,7 +198,8 @@ def test_admin_enrolls_after_fingerprint_check_and_disables_cards(deployment):
     deployment.app.post("/admin/cards", {"csrf_token": token, "card": card}, status=400)
     deployment.app.post("/admin/cards", {"csrf_token": token, "card": card,
                                          "compared": "yes"}, status=303)
-    deployment.app.post(f"/admin/cards/{budi.key_id}/disable", {"csrf_token": token},
+    deployment.app.post(f"/admin/cards/{budi.key_id}/disable", {"csrf_token": token,
+                                                               "confirm": "yes"},
                         status=303)
     with deployment.db() as db:
         row = db.get(AuditorCard, budi.key_id)
