@@ -76,6 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                          "a PDF of page pixels only, rendered in a sandbox")
     p.add_argument("input", type=Path, metavar="INPUT")
     p.add_argument("output", type=Path, metavar="OUTPUT.pdf")
+    p.add_argument("--no-ocr", dest="ocr", action="store_false",
+                   help="no text layer (skip reading the pages with Tesseract)")
     _common(p)
     p.set_defaults(func=cmd_safe_copy)
 
@@ -489,7 +491,7 @@ def cmd_safe_copy(args: argparse.Namespace) -> int:
         raise UserError(f"cannot read {args.input}: {exc.strerror or exc.__class__.__name__}"
                         ) from None
     try:
-        copy = safecopy.make(data)
+        copy = safecopy.make(data, ocr=args.ocr)
     except safecopy.SafeCopyError as exc:
         raise UserError(f"no safe copy of {args.input}: "
                         f"{SAFE_COPY_REASONS.get(exc.reason, exc.reason)}") from None
@@ -500,6 +502,8 @@ def cmd_safe_copy(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot write {args.output}: {exc.strerror or exc.__class__.__name__}"
                         ) from None
+    words = sum(len(t.split()) for t in copy.text)
     print(f"Wrote {args.output}: {copy.pages} page(s) of pixels only "
-          f"({len(copy.pdf)} bytes, the original {len(data)} bytes).")
+          f"({len(copy.pdf)} bytes, the original {len(data)} bytes)"
+          + (f", a text layer of {words} word(s) read by OCR." if args.ocr else "."))
     return 0

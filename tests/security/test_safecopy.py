@@ -94,7 +94,7 @@ def _only_pixels(pdf_bytes: bytes, pages: int) -> None:
         assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
         assert set(pdf.Root.keys()) == {"/Type", "/Pages"}
         for page in pdf.pages:
-            assert set(page.Resources.keys()) == {"/XObject"}
+            assert set(page.Resources.keys()) <= {"/XObject", "/Font"}
             assert "/Annots" not in page.obj and "/AA" not in page.obj
 
 
@@ -296,3 +296,23 @@ def test_word_document_with_remote_image_and_author_becomes_pixels_offline(liste
     _only_pixels(copy.pdf, 1)
     time.sleep(0.5)
     assert hits == []
+
+
+def _image_with_text(words: str) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+    img = Image.new("RGB", (1240, 500), "white")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 48)
+    ImageDraw.Draw(img).text((60, 100), words, fill="black", font=font)
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="Tesseract (tests/install-deps.sh)")
+def test_ocr_gives_the_safe_copy_an_invisible_text_layer():
+    copy, reason = _timed(_image_with_text("Kuitansi fiktif dana desa"), ocr=True)
+    assert reason is None and "Kuitansi fiktif dana desa" in copy.text[0]
+    _only_pixels(copy.pdf, 1)
+    text = subprocess.run(["pdftotext", "-", "-"], input=copy.pdf, capture_output=True,
+                          check=True).stdout.decode()
+    assert "Kuitansi fiktif dana desa" in text

@@ -123,6 +123,9 @@ def _clean(value: Any, limit: int = MAX_FIELD) -> str:
     return value
 
 
+MAX_OCR_TEXT = 100_000
+
+
 def searchable_text(content: Mapping[str, str], review: Mapping[str, Any] | None = None) -> str:
     parts = [content.get(k, "") for k in CONTENT_FIELDS if k != "sender"]
     if review:
@@ -507,6 +510,14 @@ class CaseService:
         self.db.flush()
         self.index.add(case.id, text)
         return ev
+
+    def add_ocr_text(self, user: User, case: Case, file_name: str, text: str) -> None:
+        """The words read from a safe copy's pages (OCR), kept in the case's thread as an
+        ``ocr`` entry, so the case search finds them (after a restart too)."""
+        require(user.role, Permission.WORK)
+        text = " ".join(text.split())[:MAX_OCR_TEXT]
+        if text:
+            self._event(user, case, "ocr", f"{file_name}: {text}")
 
     def add_note(self, user: User, case_id: int, text: str, kind: str = "note") -> CaseEvent:
         """A note; ``contact`` records a contact with an off-line reporter (phone, visit)."""

@@ -393,12 +393,14 @@ def file_safe_copy_make(request: Any) -> Any:
     case, sub = _submission_of_case(request)
     vault_path = request.registry.settings["workbench.vault"]
     try:
-        copy = safecopy.make(_file_bytes(request, sub, safecopy.MAX_INPUT))
+        copy = safecopy.make(_file_bytes(request, sub, safecopy.MAX_INPUT), ocr=True)
     except (preview.PreviewError, safecopy.SafeCopyError, safecopy.SandboxUnavailable):
         raise WorkflowError("safecopy", "no safe copy") from None
     safecopies.store(vault_path, sub.id, copy.pdf, vault.vault_box_key(key))
-    case_service(request).audit(_user(request), "case.safe_copy", case, submission=sub.id,
-                                pages=copy.pages)
+    svc, user = case_service(request), _user(request)
+    svc.add_ocr_text(user, case, filestore.download_name(sub.file_name, "file"),
+                     " ".join(copy.text))
+    svc.audit(user, "case.safe_copy", case, submission=sub.id, pages=copy.pages)
     return HTTPSeeOther(request.route_url("case.view", id=case.id, _anchor=f"file-{sub.id}"))
 
 

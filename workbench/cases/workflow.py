@@ -211,4 +211,4 @@ FOUR_W_ONE_H = ("what", "who", "where", "when", "how")
 
 # Msgids templates translate from data: 4W+1H items and thread entry kinds.
 DYNAMIC = (N_("what"), N_("who"), N_("where"), N_("when"), N_("how"), N_("note"),
-           N_("contact"), N_("finding"), N_("reopen"), N_("answer"))
+           N_("contact"), N_("finding"), N_("reopen"), N_("answer"), N_("ocr"))

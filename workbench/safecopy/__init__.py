@@ -11,9 +11,10 @@ import contextlib
 import io
 import subprocess
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import build, pixels, sandbox
+from .ocr import words as ocr_words
 from .sandbox import SandboxUnavailable
 
 __all__ = ["SafeCopy", "SafeCopyError", "SandboxUnavailable", "make"]
@@ -34,10 +35,13 @@ class SafeCopyError(Exception):
 class SafeCopy:
     pdf: bytes
     pages: int
+    text: list[str] = field(default_factory=list)  # each page's OCR words, with ``ocr=True``
 
 
-def make(data: bytes, wall_seconds: float = sandbox.WALL_SECONDS) -> SafeCopy:
-    """The safe copy of ``data`` (a reporter's file, in memory) as PDF bytes, in memory."""
+def make(data: bytes, wall_seconds: float = sandbox.WALL_SECONDS, ocr: bool = False
+         ) -> SafeCopy:
+    """The safe copy of ``data`` (a reporter's file, in memory) as PDF bytes, in memory; with
+    ``ocr`` each page is read by Tesseract (in its own sandbox) for a text layer."""
     if len(data) > MAX_INPUT:
         raise SafeCopyError("too-large")
     if not data:
@@ -50,16 +54,17 @@ def make(data: bytes, wall_seconds: float = sandbox.WALL_SECONDS) -> SafeCopy:
         timed_out.set()
         proc.kill()  # bwrap dies, and with it the sandbox's PID namespace
 
-    timer = threading.Timer(wall_seconds, kill)
+    # OCR reads each page while the renderer waits on the pipe: its time counts too.
+    timer = threading.Timer(wall_seconds * (3 if ocr else 1), kill)
     timer.start()
     feeder = threading.Thread(target=_feed, args=(proc, data), daemon=True)
     feeder.start()
     out = io.BytesIO()
     error: str | None = None
     try:
-        pages = build.build(proc.stdout, out)
+        pages, text = build.build(proc.stdout, out, ocr_words if ocr else None)
     except pixels.PixelStreamError:
-        error, pages = "broken", 0
+        error, pages, text = "broken", 0, []
     finally:
         proc.stdout.close()
         code = proc.wait()
@@ -71,7 +76,7 @@ def make(data: bytes, wall_seconds: float = sandbox.WALL_SECONDS) -> SafeCopy:
         raise SafeCopyError(REASONS.get(code, "unreadable"))
     if error:
         raise SafeCopyError(error)
-    return SafeCopy(out.getvalue(), pages)
+    return SafeCopy(out.getvalue(), pages, text)
 
 
 def _feed(proc: subprocess.Popen, data: bytes) -> None:

@@ -64,3 +64,22 @@ def test_safe_copy_button_stores_an_encrypted_pixels_only_pdf(auditor, complianc
                      status=400)
     assert "No safe copy could be made" in r.text or "Salinan aman" in r.text
     assert _vault_files(Path(tv.path) / "safecopies") == before
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="Tesseract (tests/install-deps.sh)")
+def test_words_read_from_a_safe_copy_reach_the_case_search(auditor, store):
+    from PIL import Image, ImageDraw, ImageFont
+    img = Image.new("RGB", (1240, 500), "white")
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 48)
+    ImageDraw.Draw(img).text((60, 100), "Kuitansi fiktif Bendahara", fill="black", font=font)
+    scan = io.BytesIO()
+    img.save(scan, "PNG")
+    rid = store.report("Mark-up pengadaan laptop")
+    sid = store.file(rid, scan.getvalue(), "scan.png", "image/png")
+    auditor.get("/cases")
+    cid = store.query(lambda s: s.scalars(select(Case.id).where(Case.report_id == rid)).one())
+    assert f"/cases/{cid}\"" not in auditor.get("/cases", {"q": "kuitansi"}).text
+    page = auditor.get(f"/cases/{cid}")
+    auditor.post(f"/cases/{cid}/files/{sid}/safe-copy", {"csrf_token": csrf(page)}, status=303)
+    assert f"/cases/{cid}\"" in auditor.get("/cases", {"q": "kuitansi"}).text
+    assert "Kuitansi fiktif Bendahara" in auditor.get(f"/cases/{cid}").text
