@@ -40,6 +40,8 @@ def includeme(config: Any) -> None:
         ("reauth.submit", "/reauth", views.reauth, "POST"),
         ("logout", "/logout", views.logout, "POST"),
         ("inbox.download", "/inbox", views.inbox_download, "POST"),
+        ("inbox.prepare", "/inbox/prepare", views.inbox_prepare, "POST"),
+        ("inbox.bundle", "/inbox/bundle/{token:[A-Za-z0-9_-]{32}}", views.inbox_bundle, "GET"),
         ("replies.upload", "/replies", views.replies_upload, "POST"),
         ("admin", "/admin", views.admin, "GET"),
         ("admin.user.add", "/admin/users", views.user_add, "POST"),
@@ -67,6 +69,9 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     from ..throttle import KdfGate, default_kdf_slots
 
     cfg.registry["peluit.gw_hasher"] = hasher or PassphraseHasher()
+    from .ready import ReadyBundles
+
+    cfg.registry["peluit.ready_bundles"] = ReadyBundles()
     from .totpseal import key_for
 
     cfg.registry["peluit.totp_key"] = key_for(config)  # seals the accounts' TOTP seeds

@@ -119,6 +119,7 @@ def home(request: Request) -> Response:
 
 
 def inbox_download(request: Request) -> Response:
+    """The bundle at once, as an attachment (scripts and the CLI)."""
     require(request, Permission.TRANSFER)
     cfg = _cfg(request)
     db = request.dbsession
@@ -127,6 +128,42 @@ def inbox_download(request: Request) -> Response:
         return render(request, "home.jinja2", inbox=st, nothing_new=True)
     prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
                                  actor=_actor(request))
+    return _bundle_response(request, prepared)
+
+
+def inbox_prepare(request: Request) -> Response:
+    """The Transfers page's button: prepare the bundle and show it, with a one-time link to
+    fetch it (dropbox_app/gateway/ready.py says why)."""
+    require(request, Permission.TRANSFER)
+    cfg = _cfg(request)
+    db = request.dbsession
+    st = downloads.status(db, cfg.server_key_file)
+    if st.submissions == 0 and not st.rotation_pending:
+        return render(request, "home.jinja2", inbox=st, nothing_new=True)
+    prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
+                                 actor=_actor(request))
+    token = request.registry["peluit.ready_bundles"].put(
+        request.gw_session.user.id, prepared, request.clock.timestamp())
+    ready = {"seq": prepared.manifest.seq, "submissions": st.submissions,
+             "size": inbox.bundle_length(prepared.manifest),
+             "url": request.route_path("inbox.bundle", token=token)}
+    return render(request, "home.jinja2", inbox=downloads.status(db, cfg.server_key_file),
+                  ready=ready)
+
+
+def inbox_bundle(request: Request) -> Response:
+    require(request, Permission.TRANSFER)
+    prepared = request.registry["peluit.ready_bundles"].take(
+        request.matchdict["token"], request.gw_session.user.id, request.clock.timestamp())
+    if prepared is None:
+        return render(request, "home.jinja2", status=410,
+                      inbox=downloads.status(request.dbsession, _cfg(request).server_key_file),
+                      link_gone=True)
+    return _bundle_response(request, prepared)
+
+
+def _bundle_response(request: Request, prepared: downloads.PreparedDownload) -> Response:
+    cfg = _cfg(request)
     store = request.registry["peluit.store"]
     # While a rotation waits, the bundle is signed by the old key and announces the new one;
     # the new key takes over only once a reply bundle confirms it (replies_upload).
