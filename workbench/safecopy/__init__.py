@@ -11,7 +11,10 @@ import contextlib
 import io
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
+
+from PIL import Image
 
 from . import build, pixels, sandbox
 from .ocr import words as ocr_words
@@ -54,15 +57,22 @@ def make(data: bytes, wall_seconds: float = sandbox.WALL_SECONDS, ocr: bool = Fa
         timed_out.set()
         proc.kill()  # bwrap dies, and with it the sandbox's PID namespace
 
-    # OCR reads each page while the renderer waits on the pipe: its time counts too.
+    # OCR reads each page while the renderer waits on the pipe: its time counts too, so the
+    # limit is larger with OCR, and pages left when OCR has used its budget get no text layer
+    # (a long document still gets its safe copy).
     timer = threading.Timer(wall_seconds * (3 if ocr else 1), kill)
+    ocr_deadline = time.monotonic() + wall_seconds * 2
+
+    def budgeted(img: Image.Image) -> list:
+        return ocr_words(img) if time.monotonic() < ocr_deadline else []
+
     timer.start()
     feeder = threading.Thread(target=_feed, args=(proc, data), daemon=True)
     feeder.start()
     out = io.BytesIO()
     error: str | None = None
     try:
-        pages, text = build.build(proc.stdout, out, ocr_words if ocr else None)
+        pages, text = build.build(proc.stdout, out, budgeted if ocr else None)
     except pixels.PixelStreamError:
         error, pages, text = "broken", 0, []
     finally:
