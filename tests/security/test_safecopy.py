@@ -321,3 +321,35 @@ def test_ocr_gives_the_safe_copy_an_invisible_text_layer():
     text = subprocess.run(["pdftotext", "-", "-"], input=copy.pdf, capture_output=True,
                           check=True).stdout.decode()
     assert "Kuitansi fiktif dana desa" in text
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (tests/install-deps.sh)")
+def test_xml_bomb_in_a_word_document_ends_within_its_limit():
+    entities = '<!ENTITY a0 "ha">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+    src = zipfile.ZipFile(io.BytesIO(_docx(9)))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "word/document.xml":
+                data = data.replace(b"?>", f"?><!DOCTYPE w:document [{entities}]>".encode(), 1)
+                data = data.replace(b"Bukti transfer dana desa", b"&a9;")
+            zf.writestr(name, data)
+    copy, reason = _timed(buf.getvalue(), limit=90, wall_seconds=60)
+    assert reason in ("unreadable", "timeout") or (copy and copy.pages <= pixels.MAX_PAGES)
+
+
+def test_jpeg_pdf_polyglot_becomes_pixels_of_one_of_them(listener):
+    port, hits = listener
+    from PIL import Image
+    jpeg = io.BytesIO()
+    Image.new("RGB", (200, 100), "red").save(jpeg, "JPEG")
+    polyglot = jpeg.getvalue()[:2] + b"\xff\xfe\x00\x10%PDF-1.7 hidden" + jpeg.getvalue()[2:] \
+        + _hostile_pdf(port)
+    copy, reason = _timed(polyglot)
+    assert reason in (None, "unreadable")
+    if copy:
+        _only_pixels(copy.pdf, copy.pages)
+    time.sleep(0.3)
+    assert hits == []
