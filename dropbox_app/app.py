@@ -14,8 +14,10 @@ from peluit.ground.clock import Clock
 
 from . import serversecret
 from .config import Config
-from .configurator import base_configurator
+from .configurator import base_configurator, service
 from .loginbudget import LoginBudget
+from .reporter.policy import Landing
+from .reporter.settings import ReporterSettings
 from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
 
 
@@ -32,22 +34,21 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
     turned a real reporter's login in a flood into a 503."""
     cfg = base_configurator(config, engine=engine, clock=clock, cover=cover)
     params = argon2 or config.argon2
-    cfg.registry["peluit.argon2"] = params
-    cfg.registry["peluit.salt"] = config.salt()
-    cfg.registry["peluit.throttle_key"] = serversecret.subkey(serversecret.load(config),
-                                                              THROTTLE_KEY_PURPOSE)
-    cfg.registry["peluit.kdf_gate"] = KdfGate(kdf_slots or default_kdf_slots(params.memory_kib),
-                                              kdf_wait)
+    cfg.register_service(ReporterSettings(
+        salt=config.salt(), argon2=params, login_limits=tuple(login_limits or ()),
+        throttle_key=serversecret.subkey(serversecret.load(config), THROTTLE_KEY_PURPOSE)),
+        ReporterSettings)
+    cfg.register_service(KdfGate(kdf_slots or default_kdf_slots(params.memory_kib), kdf_wait),
+                         KdfGate)
     # One budget for failed codename logins per server process (loginbudget.py).
-    cfg.registry["peluit.login_budget"] = login_budget or LoginBudget()
-    if login_limits:
-        cfg.registry["peluit.login_limits"] = login_limits  # (global, per lookup id) per hour
+    cfg.register_service(login_budget or LoginBudget(), LoginBudget)
+    deadlines = None
     if policy is None:  # the deployment's signed protection policy, and its deadlines
         from policies.documents import LandingPolicy
 
         policy = LandingPolicy.for_deployment(config.base_dir, config.raw)
-        cfg.registry["peluit.deadlines"] = policy.deadlines
-    cfg.registry["peluit.policy"] = policy
+        deadlines = policy.deadlines
+    cfg.register_service(Landing(policy, deadlines), Landing)
     # The CSRF token lives in its own cookie (double submit): there is no session before a
     # reporter logs in, and the forms before that need the protection too.
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
@@ -80,11 +81,11 @@ def lanes_for(wsgi: Any, which: str) -> dict[str, Any]:
     parses its form, writes its outcome or renders its page, and a free slot never idles."""
     from .server import QUICK_THREADS, STREAM_THREADS, Lane
 
-    gate = wsgi.registry.get("peluit.kdf_gate")
+    gate = service(wsgi, KdfGate)
     kdf = 2 * (gate.slots if gate is not None else 1)
     stream = STREAM_THREADS
     quick = QUICK_THREADS
-    pool = wsgi.registry["peluit.engine"].pool
+    pool = wsgi.registry.settings["peluit.engine"].pool
     size = getattr(pool, "size", None)
     if callable(size):  # a QueuePool: its size and overflow bound the connections
         capacity = size() + max(getattr(pool, "_max_overflow", 0), 0)

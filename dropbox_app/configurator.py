@@ -1,5 +1,10 @@
 """The one base configurator both server apps (reporter, gateway) are built on: the
-deployment's configuration, database, store, clock and the security tween."""
+deployment's configuration, database, store, clock and the security tween.
+
+Services (``request.find_service(<class>)``): ``Config``, ``Store``, ``Clock`` (also
+``request.clock``) here; the reporter app adds ``ReporterSettings``, ``KdfGate``,
+``LoginBudget`` and ``Landing``; the gateway ``PassphraseHasher``, ``SessionPolicy`` and
+``KdfGate``. The engine is the setting ``peluit.engine`` (dropbox_app/db.py)."""
 
 from __future__ import annotations
 
@@ -28,14 +33,38 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
     settings = {"peluit.config": config, "peluit.engine": engine,
                 "tm.manager_hook": "pyramid_tm.explicit_manager"}
     cfg = Configurator(settings=settings)
-    cfg.registry["peluit.config"] = config
-    cfg.registry["peluit.store"] = store
-    cfg.registry["peluit.engine"] = engine
+    # The capabilities views use are services (pyramid_services), found by their class:
+    # request.find_service(Store); tests register fakes the same way.
+    cfg.include("pyramid_services")
+    cfg.register_service(config, Config)
+    cfg.register_service(store, Store)
     the_clock = clock or config.clock()
+    cfg.register_service(the_clock, Clock)
     if cover:
         cfg.registry["peluit.cover"] = covering.start(engine, store, the_clock)
-    cfg.add_request_method(lambda request: the_clock, "clock", reify=True)
+    cfg.add_request_method(lambda request: request.find_service(Clock), "clock", reify=True)
     cfg.include(".db")
     cfg.include(".security")
     csrf_by_default(cfg)
     return cfg
+
+
+def service(app: Any, cls: type) -> Any:
+    """A built app's singleton service of class ``cls`` without a request (server set-up,
+    tests), or None when the app has none."""
+    from pyramid_services import find_service_factory
+
+    try:
+        factory = find_service_factory(app, cls)
+    except LookupError:
+        return None
+    return factory(None, None)
+
+
+def replace_service(app: Any, obj: Any, cls: type) -> None:
+    """Swap a built app's singleton service of class ``cls`` for ``obj`` (tests: a gate that
+    records what waits on it). Requests that start afterwards find the new one."""
+    from pyramid_services import IServiceRegistry, ProxyFactory, SingletonServiceWrapper
+
+    app.registry.getUtility(IServiceRegistry).register_factory(
+        ProxyFactory(SingletonServiceWrapper(obj)), cls)

@@ -68,17 +68,17 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     cfg = base_configurator(config, engine=engine, clock=clock, cover=cover)
     from ..throttle import KdfGate, default_kdf_slots
 
-    cfg.registry["peluit.gw_hasher"] = hasher or PassphraseHasher()
+    cfg.register_service(hasher or PassphraseHasher(), PassphraseHasher)
     from .ready import ReadyBundles
 
-    cfg.registry["peluit.ready_bundles"] = ReadyBundles()
+    cfg.register_service(ReadyBundles(), ReadyBundles)
     from .totpseal import key_for
 
     cfg.registry["peluit.totp_key"] = key_for(config)  # seals the accounts' TOTP seeds
     # argon2 verifications are costly on purpose: at most as many run at once as the machine
     # can hold; past that the answer is "busy" (503), never an unbounded queue.
-    cfg.registry["peluit.kdf_gate"] = KdfGate(default_kdf_slots(64 * 1024))
-    cfg.registry["peluit.gw_session_policy"] = session_policy or DEFAULT_SESSION_POLICY
+    cfg.register_service(KdfGate(default_kdf_slots(64 * 1024)), KdfGate)
+    cfg.register_service(session_policy or DEFAULT_SESSION_POLICY, SessionPolicy)
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
         cookie_name="gw_csrf", httponly=True, samesite="Strict", path="/"))
     cfg.include("dropbox_app.gateway")

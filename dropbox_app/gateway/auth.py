@@ -10,6 +10,7 @@ from enum import StrEnum
 from pyramid.request import Request
 
 from . import sessions
+from .policy import SessionPolicy
 
 
 class Permission(StrEnum):
@@ -40,7 +41,7 @@ def gw_session(request: Request) -> sessions.ActiveSession | None:
     if not token:
         return None
     return sessions.resume(request.dbsession, token, request.clock.timestamp(),
-                           request.registry["peluit.gw_session_policy"])
+                           request.find_service(SessionPolicy))
 
 
 def require(request: Request, permission: Permission, fresh: bool = False
@@ -52,7 +53,7 @@ def require(request: Request, permission: Permission, fresh: bool = False
         raise NotLoggedIn()
     if permission not in ROLE_PERMISSIONS.get(session.user.role, set()):
         raise NotAllowed()
-    policy = request.registry["peluit.gw_session_policy"]
+    policy = request.find_service(SessionPolicy)
     if fresh and not policy.fresh(session.row.reauth_at, request.clock.timestamp()):
         raise NeedsReauth()
     return session

@@ -13,6 +13,8 @@ from pyramid.response import Response
 from peluit.ground.i18n import LANGUAGES, N_, translations
 from peluit.ground.i18n import language as choose_language
 
+from ..config import Config
+
 LANG_COOKIE = "gw_lang"
 PACKAGE = "dropbox_app.gateway"
 # Words templates translate from data (roles, key states): marked here for extraction.
@@ -41,7 +43,7 @@ def human_size(n: int) -> str:
 
 def language(request: Request) -> str:
     """``?lang=``, then the cookie, then the deployment's default (peluit.ground.i18n)."""
-    return choose_language(request, LANG_COOKIE, request.registry["peluit.config"].default_language)
+    return choose_language(request, LANG_COOKIE, request.find_service(Config).default_language)
 
 
 def gettext(request: Request, message: str, **kw: Any) -> str:

@@ -12,7 +12,10 @@ from pyramid.response import Response
 from peluit.ground.i18n import N_
 
 from .. import auditors, loginbudget
+from ..config import Config
 from ..db import release
+from ..store import Store
+from ..throttle import KdfGate
 from . import (
     accounts,
     adminlog,
@@ -25,6 +28,9 @@ from . import (
     upload,
 )
 from .auth import Permission, require
+from .passphrase import PassphraseHasher
+from .policy import SessionPolicy
+from .ready import ReadyBundles
 from .render import render
 
 MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
@@ -35,7 +41,7 @@ NOT_CONFIRMED = N_("Nothing was changed: tick the box beside the button to confi
 
 
 def _cfg(request: Request):
-    return request.registry["peluit.config"]
+    return request.find_service(Config)
 
 
 def _today(request: Request) -> dt.date:
@@ -62,8 +68,8 @@ def login_form(request: Request) -> Response:
 def login(request: Request) -> Response:
     form = request.form
     db = request.dbsession
-    with request.registry["peluit.kdf_gate"].slot():
-        result = accounts.check_credentials(db, request.registry["peluit.gw_hasher"],
+    with request.find_service(KdfGate).slot():
+        result = accounts.check_credentials(db, request.find_service(PassphraseHasher),
                                             form.get("username", ""), form.get("passphrase", ""),
                                             form.get("code", ""), request.clock.timestamp(),
                                             totp_key=request.registry["peluit.totp_key"])
@@ -73,7 +79,7 @@ def login(request: Request) -> Response:
         return render(request, "login.jinja2", status=403, failed=True,
                       code_reused=result.reason == "code_reused")
     # Sessions that ran out without a logout go now: no row outlives its expiry for long.
-    sessions.purge(db, request.clock.timestamp(), request.registry["peluit.gw_session_policy"])
+    sessions.purge(db, request.clock.timestamp(), request.find_service(SessionPolicy))
     token = sessions.start(db, result.user, request.clock.timestamp())
     response = _redirect(request, "home")
     response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="Strict", path="/")
@@ -89,9 +95,9 @@ def reauth_form(request: Request) -> Response:
 def reauth(request: Request) -> Response:
     session = require(request, Permission.TRANSFER)
     form = request.form
-    with request.registry["peluit.kdf_gate"].slot():
+    with request.find_service(KdfGate).slot():
         result = accounts.check_credentials(
-            request.dbsession, request.registry["peluit.gw_hasher"], session.user.username,
+            request.dbsession, request.find_service(PassphraseHasher), session.user.username,
             form.get("passphrase", ""), form.get("code", ""), request.clock.timestamp(),
             totp_key=request.registry["peluit.totp_key"])
     if not result.ok:
@@ -142,7 +148,7 @@ def inbox_prepare(request: Request) -> Response:
         return render(request, "home.jinja2", inbox=st, nothing_new=True)
     prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
                                  actor=_actor(request))
-    token = request.registry["peluit.ready_bundles"].put(
+    token = request.find_service(ReadyBundles).put(
         request.gw_session.user.id, prepared, request.clock.timestamp())
     ready = {"seq": prepared.manifest.seq, "submissions": st.submissions,
              "size": inbox.bundle_length(prepared.manifest),
@@ -153,7 +159,7 @@ def inbox_prepare(request: Request) -> Response:
 
 def inbox_bundle(request: Request) -> Response:
     require(request, Permission.TRANSFER)
-    prepared = request.registry["peluit.ready_bundles"].take(
+    prepared = request.find_service(ReadyBundles).take(
         request.matchdict["token"], request.gw_session.user.id, request.clock.timestamp())
     if prepared is None:
         return render(request, "home.jinja2", status=410,
@@ -164,7 +170,7 @@ def inbox_bundle(request: Request) -> Response:
 
 def _bundle_response(request: Request, prepared: downloads.PreparedDownload) -> Response:
     cfg = _cfg(request)
-    store = request.registry["peluit.store"]
+    store = request.find_service(Store)
     # While a rotation waits, the bundle is signed by the old key and announces the new one;
     # the new key takes over only once a reply bundle confirms it (replies_upload).
     body = inbox.StreamedBundle(prepared.manifest, prepared.signer, store.open)
@@ -195,7 +201,7 @@ def replies_upload(request: Request) -> Response:
     require(request, Permission.TRANSFER)
     actor = _actor(request)
     cfg = _cfg(request)
-    store = request.registry["peluit.store"]
+    store = request.find_service(Store)
     # No database connection held while the bundle (up to 1 GiB) streams in: the session was
     # checked above; what follows is a transaction of its own (see dropbox_app/db.release).
     release(request)
@@ -254,7 +260,7 @@ def user_add(request: Request) -> Response:
     require(request, Permission.ADMIN, fresh=True)
     form = request.form
     try:
-        new = accounts.create(request.dbsession, request.registry["peluit.gw_hasher"],
+        new = accounts.create(request.dbsession, request.find_service(PassphraseHasher),
                               form.get("username", ""), form.get("role", ""),
                               request.clock.day(), _cfg(request).default_language,
                               actor=_actor(request),
@@ -284,7 +290,7 @@ def user_change(request: Request) -> Response:
         elif action == "unlock":
             accounts.unlock(db, name, **who)
         else:  # reset
-            new = accounts.reset_credentials(db, request.registry["peluit.gw_hasher"], name,
+            new = accounts.reset_credentials(db, request.find_service(PassphraseHasher), name,
                                              _cfg(request).default_language, **who,
                                              totp_key=request.registry["peluit.totp_key"])
             user = accounts.find(db, name)

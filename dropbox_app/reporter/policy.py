@@ -7,6 +7,7 @@ and measured against another on the workbench."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +23,21 @@ class Deadlines:
     completion: int = _DEFAULT.complete_days  # the follow-up finished (longer for investigations)
 
 
+@dataclass(frozen=True)
+class Landing:
+    """The service the landing pages read: ``provider(request)`` gives the signed policy
+    document to show (the policies part plugs in here), ``deadlines`` its working-day promises
+    (None: the built-in defaults)."""
+    provider: Callable[[Any], Any] | None = None
+    deadlines: Deadlines | None = None
+
+
 def deadlines(request: Any) -> Deadlines:
-    return request.registry.get("peluit.deadlines") or Deadlines()
+    return request.find_service(Landing).deadlines or Deadlines()
 
 
 def signed_policy(request: Any) -> Any:
     """The signed policy document to show on the landing page, or None for the built-in
-    summary. The policies part plugs in here (``registry['peluit.policy']``)."""
-    provider = request.registry.get("peluit.policy")
+    summary."""
+    provider = request.find_service(Landing).provider
     return provider(request) if provider else None

@@ -17,6 +17,7 @@ from pyramid.response import Response
 from peluit.ground.i18n import LANGUAGES, translations
 from peluit.ground.i18n import language as choose_language
 
+from ..config import Config
 from . import humane
 
 LANG_COOKIE = "lang"
@@ -51,7 +52,7 @@ def demote_headings(html: Any, by: int = 2) -> Markup:
 
 def language(request: Request) -> str:
     """``?lang=``, then the cookie, then the deployment's default (peluit.ground.i18n)."""
-    return choose_language(request, LANG_COOKIE, request.registry["peluit.config"].default_language)
+    return choose_language(request, LANG_COOKIE, request.find_service(Config).default_language)
 
 
 def gettext(request: Request, message: str, **kw: Any) -> str:

@@ -17,15 +17,19 @@ from crypto import codename as codenames
 from crypto.errors import InvalidCodenameError
 
 from .. import auditors, loginbudget
+from ..config import Config
 from ..db import release
 from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
+from ..loginbudget import LoginBudget
 from ..models import Reply, Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
-from ..throttle import LoginThrottle, spend_token, token_spent
+from ..store import Store
+from ..throttle import KdfGate, LoginThrottle, spend_token, token_spent
 from . import compose, services
 from .policy import deadlines, signed_policy
 from .render import render
+from .settings import ReporterSettings
 
 HONEYPOT = "website"
 REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_token",
@@ -41,7 +45,7 @@ class NotReady(Exception):
 # -- helpers ---------------------------------------------------------------------------------
 
 def _cfg(request: Request) -> Any:
-    return request.registry["peluit.config"]
+    return request.find_service(Config)
 
 
 def _session(request: Request, *, reporter: bool = False) -> SessionData:
@@ -66,7 +70,7 @@ def _form_token() -> str:
 
 
 def _grant_key(request: Request) -> bytes:
-    return compose.grant_key(request.registry["peluit.salt"])
+    return compose.grant_key(request.find_service(ReporterSettings).salt)
 
 
 def _issue_grant(request: Request, purpose: str, subject: str) -> tuple[str, str]:
@@ -85,7 +89,7 @@ def _check_grant(request: Request, fields: dict[str, str], purpose: str
 def _undo_on_abort(request: Request, pendings: list) -> None:
     """Once the transaction commits, the envelopes' slots are let go (their rows are visible)
     and the store's times are covered; if it does not commit, the slots are emptied again."""
-    request.registry["peluit.store"].settle(request.dbsession,
+    request.find_service(Store).settle(request.dbsession,
                                             [pending for _sub, pending in pendings])
 
 
@@ -98,7 +102,7 @@ def _stream(request: Request, report_id: str, limits: Limits, recipients: list) 
     of its own after the body is in."""
     release(request)
     return ingest(request.body_file_raw, request.headers.get("Content-Type", ""),
-                  request.content_length or 0, request.registry["peluit.store"],
+                  request.content_length or 0, request.find_service(Store),
                   recipients, report_id, limits, lambda token: check_csrf(request, token))
 
 
@@ -140,12 +144,12 @@ def codename_new(request: Request) -> Response:
     _recipients(request)  # no codename for a channel that cannot accept a report
     release(request)  # no pool connection held while waiting for an argon2 slot
     words = form.get("words", request.language)
-    gate = request.registry["peluit.kdf_gate"]
+    gate = request.find_service(KdfGate)
     for _ in range(3):  # a collision with an existing reporter is astronomically unlikely
         codename = services.new_codename(words)
         with gate.slot():
-            keys = services.derive(codename, request.registry["peluit.salt"],
-                                   request.registry["peluit.argon2"])
+            keys = services.derive(codename, request.find_service(ReporterSettings).salt,
+                                   request.find_service(ReporterSettings).argon2)
         if services.find_reporter(request.dbsession, keys.lookup_id) is None:
             break
     services.register_codename(request.dbsession, request.clock, keys.lookup_id,
@@ -264,7 +268,7 @@ def report_submit(request: Request) -> Response:
             request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
         filed = services.file_report(
-            request.dbsession, request.registry["peluit.store"], request.clock, recipients,
+            request.dbsession, request.find_service(Store), request.clock, recipients,
             public_key, lookup_id, reporter.id if reporter else None, report_id, form,
             request.language)
     except services.AlreadyFiled:
@@ -302,8 +306,8 @@ def login(request: Request) -> Response:
     if form.get(HONEYPOT):
         raise FormError("honeypot")
     throttle = LoginThrottle(request.dbsession, request.clock,
-                             *request.registry.get("peluit.login_limits", ()),
-                             key=request.registry["peluit.throttle_key"])
+                             *request.find_service(ReporterSettings).login_limits,
+                             key=request.find_service(ReporterSettings).throttle_key)
     throttle.check()
     try:
         codename = codenames.normalise(form.get("codename", ""))
@@ -312,11 +316,11 @@ def login(request: Request) -> Response:
     release(request)  # no pool connection held while waiting for an argon2 slot
     # While the global budget for failed logins is spent, logins take turns (loginbudget.py):
     # before the KDF slot and before any database access, so a waiting login holds neither.
-    budget = request.registry["peluit.login_budget"]
+    budget = request.find_service(LoginBudget)
     budget.wait_turn()
-    with request.registry["peluit.kdf_gate"].slot():
-        keys = services.derive(codename, request.registry["peluit.salt"],
-                               request.registry["peluit.argon2"])
+    with request.find_service(KdfGate).slot():
+        keys = services.derive(codename, request.find_service(ReporterSettings).salt,
+                               request.find_service(ReporterSettings).argon2)
     throttle.check(keys.lookup_id)
     # Writes only after the derivation: with SQLite, the first write takes the database's write
     # lock until the commit, and holding it through argon2 would serialise every login.
@@ -362,7 +366,7 @@ def followup_relang(request: Request) -> Response:
 def followup(request: Request, keep: dict | None = None) -> Response:
     data = _session(request, reporter=True)
     db = request.dbsession
-    store = request.registry["peluit.store"]
+    store = request.find_service(Store)
     reports = db.scalars(select(Report).where(Report.reporter_id == data.reporter_id)
                          .order_by(Report.created_day, Report.id)).all()
     shown = []
@@ -430,7 +434,7 @@ def message_submit(request: Request) -> Response:
             form.discard()
             request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
-        pendings = services.add_message(request.dbsession, request.registry["peluit.store"],
+        pendings = services.add_message(request.dbsession, request.find_service(Store),
                                         request.clock, recipients, report, form)
         data = request.session_state.data
         if in_reply_to and live and data is not None:
@@ -459,7 +463,7 @@ def retaliation_submit(request: Request) -> Response:
     if not token or not spend_token(request.dbsession, request.clock, token):
         request.tm.doom()
         return render(request, "duplicate.jinja2", status=409)
-    pendings = services.add_message(request.dbsession, request.registry["peluit.store"],
+    pendings = services.add_message(request.dbsession, request.find_service(Store),
                                     request.clock, recipients, report,
                                     StreamedForm(fields={"text": text}), kind="retaliation")
     _undo_on_abort(request, pendings)
@@ -480,14 +484,14 @@ def reply_delete(request: Request) -> Response:
     if request.form.get("confirm") != "yes":
         # Two steps, without JavaScript: the first press asks, the second deletes.
         shown = next((r for r in services.replies_for(
-            request.dbsession, request.registry["peluit.store"], request.clock, reply.report,
+            request.dbsession, request.find_service(Store), request.clock, reply.report,
             data.key) if r.id == reply.id), None)
         return render(request, "delete_confirm.jinja2", reply=shown, reply_id=reply.id)
     member = reply.member
     services.forget_answered(request.dbsession, data.key, reply.id)
     request.dbsession.delete(reply)
     # Wiped in place once the row's deletion has committed (the slot stays, free).
-    request.registry["peluit.store"].delete_after_commit(request.dbsession, [member])
+    request.find_service(Store).delete_after_commit(request.dbsession, [member])
     return HTTPSeeOther(request.route_path("followup", _query={"done": "deleted"}))
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from dropbox_app.configurator import replace_service
 from dropbox_app.security import clean_environ
+from dropbox_app.throttle import KdfGate
 from tests.fixtures.drop import Browser, csrf, raw_request
 from tests.fixtures.pages import assert_protected
 
@@ -69,14 +71,13 @@ def test_cookie_cleaning_is_bounded():
 def test_argon2_bound_answers_busy_on_every_door(drop):
     """With every key-derivation slot taken, codename creation, codename login and gateway
     sign-in answer 503 "busy" at once, with a page, instead of queueing."""
-    from dropbox_app.throttle import KdfGate
     from tests.fixtures.gateway import create_account
     from tests.fixtures.gateway import csrf as gw_csrf
 
     gates = []
     for wsgi in (drop.reporter_wsgi, drop.gateway_wsgi):
         gate = KdfGate(1, 0.05)
-        wsgi.registry["peluit.kdf_gate"] = gate
+        replace_service(wsgi, gate, KdfGate)
         gates.append(gate)
     held = [g.slot() for g in gates]
     for h in held:

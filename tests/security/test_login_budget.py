@@ -13,6 +13,7 @@ import webtest
 from sqlalchemy import select
 
 from crypto import codename as codenames
+from dropbox_app.configurator import service
 from dropbox_app.gateway import adminlog
 from dropbox_app.loginbudget import (
     FAILURES_PER_MINUTE,
@@ -53,7 +54,7 @@ def test_a_reporter_logs_in_during_a_full_rate_guessing_attack(drop):
         t.start()
     try:
         time.sleep(3)  # the attack is under way: the budget is spent, logins are paced
-        budget = drop.reporter_wsgi.registry["peluit.login_budget"]
+        budget = service(drop.reporter_wsgi, LoginBudget)
         assert budget.spent()
         real = Browser(drop.reporter())
         csrf(real.app)

@@ -15,6 +15,7 @@ import time
 import pytest
 import webtest
 
+from dropbox_app.configurator import replace_service
 from dropbox_app.store import Store
 from dropbox_app.throttle import KdfGate
 from tests.fixtures.drop import Browser, build_drop, csrf, form_token, production_backstop, serving
@@ -72,7 +73,7 @@ def test_a_request_waiting_for_an_argon2_slot_holds_no_database_connection(tmp_p
     drop = build_drop(tmp_path, login_limits=(1000, 10))
     try:
         gate = KdfGate(1, 10.0)
-        drop.reporter_wsgi.registry["peluit.kdf_gate"] = gate
+        replace_service(drop.reporter_wsgi, gate, KdfGate)
         codename = Browser(drop.reporter()).new_report()
         app = webtest.TestApp(drop.reporter_wsgi)
         token = csrf(app)

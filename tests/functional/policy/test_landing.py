@@ -12,7 +12,9 @@ from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.app import make_reporter_app
 from dropbox_app.config import Config
+from dropbox_app.configurator import service
 from dropbox_app.db import make_engine, upgrade
+from dropbox_app.reporter.policy import Landing
 from peluit.ground.clock import FixedClock
 from policies import documents
 
@@ -65,7 +67,7 @@ def test_signed_policy_is_shown_with_fingerprint(deployment):
     assert "Reporter Protection Policy" in en.text and fingerprint in en.text
     assert "Kebijakan Perlindungan Pelapor" not in en.text
     # The pages promise the signed policy's deadlines.
-    deadlines = app.app.registry["peluit.deadlines"]
+    deadlines = service(app.app, Landing).deadlines
     assert (deadlines.first_response, deadlines.decision, deadlines.completion) == (3, 3, 75)
 
     # Tampered after signing: not shown.
@@ -73,7 +75,7 @@ def test_signed_policy_is_shown_with_fingerprint(deployment):
     (version / "en.md").write_text(text.replace("75 working days", "750 working days"))
     en = app.get("/?lang=en")
     assert "Reporter Protection Policy" not in en.text and "750" not in en.text
-    assert not app.app.registry["peluit.deadlines"]
+    assert not service(app.app, Landing).deadlines
 
 
 def test_untrusted_signer_is_not_shown(deployment, tmp_path):

@@ -9,6 +9,8 @@ import re
 import webtest
 from sqlalchemy import func, select
 
+from dropbox_app.config import Config
+from dropbox_app.configurator import service
 from dropbox_app.models import Report, Submission
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
 from tests.fixtures.reporter_client import Reporter as Client
@@ -67,7 +69,7 @@ def test_a_grant_cannot_be_forged_stretched_or_moved(app, reporter, clock, db):
 
 
 def config_store(app):
-    return app.app.registry["peluit.config"].store_dir
+    return service(app.app, Config).store_dir
 
 
 def test_an_answer_typed_past_the_idle_timeout_is_accepted(app, reporter, clock, db, config,

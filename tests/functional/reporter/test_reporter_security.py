@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from crypto.kdf import TEST_PARAMS
 from dropbox_app import auditors
 from dropbox_app.app import make_reporter_app
+from dropbox_app.configurator import service
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.loginbudget import LoginBudget
 from dropbox_app.models import Report, Reporter, ReporterSession, Submission, Throttle
 from dropbox_app.sessions import ABSOLUTE_SECONDS, IDLE_SECONDS
 from dropbox_app.store import Store
+from dropbox_app.throttle import KdfGate
 from tests.fixtures.reporter_client import Reporter as Client
 from tests.fixtures.reporter_client import csrf
 
@@ -206,7 +208,7 @@ def test_wrong_codenames_from_others_never_lock_a_reporter_out(config, engine, c
 def test_kdf_is_bounded_busy_not_queued(config, engine, clock, auditor):
     app = _app_with(config, engine, clock, kdf_slots=1, kdf_wait=0.05)
     client = Client(app)
-    gate = app.app.registry["peluit.kdf_gate"]
+    gate = service(app.app, KdfGate)
     with gate.slot():  # another derivation is running
         res = app.post("/codename", {"csrf_token": csrf(app), "words": "en"}, status=503)
         assert res.headers["Retry-After"]
@@ -218,7 +220,7 @@ def test_concurrent_logins_never_exceed_the_bound(config, engine, clock, auditor
     """Two derivations run at once, never more; and they do run at once: nothing before the
     KDF may take the database's write lock (SQLite would then serialise every login)."""
     app = _app_with(config, engine, clock, kdf_slots=2, kdf_wait=0.3)
-    gate = app.app.registry["peluit.kdf_gate"]
+    gate = service(app.app, KdfGate)
     import crypto.kdf
 
     running, peak, lock = [0], [0], threading.Lock()
