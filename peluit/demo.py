@@ -4,9 +4,10 @@ store), on loopback only: the reporter app, the auditor gateway and the workbenc
 The first run sets everything up in ``--data-dir`` the way an installation would: a server
 deployment (``peluit init``), its protection policy signed by a demo compliance officer, a
 workbench vault whose lead's card is enrolled on the server and which pins the server's key, and
-a gateway admin account. The credentials are printed and kept, with the local addresses, in
-``demo.json`` in the data directory (mode 0600): acceptable for a demo on one's own machine,
-never for a deployment.
+a gateway admin account. The credentials are printed and kept in ``demo-state.json`` in the
+data directory (mode 0600; read again at the next start, and by ``peluit demo totp`` for the
+admin's current code), and, with the local addresses, in ``demo.json`` while the demo serves:
+acceptable for a demo on one's own machine, never for a deployment.
 The workbench runs with its demo switch, so every page says it is NOT AIR-GAPPED.
 
 This module is the only one (with peluit/cli.py) allowed to import both sides."""
@@ -25,14 +26,71 @@ DEMO_FILE = "demo.json"  # present only while the demo is serving: scripts wait 
 STATE_FILE = "demo-state.json"  # the credentials made at set-up, kept for the next start
 
 
+DESCRIPTION = """\
+The whole of Peluit on this machine, on loopback only: the reporter app, the auditor gateway
+and the workbench UI (which says NOT AIR-GAPPED on every page: a demo, never a deployment).
+The first run sets up a server, a workbench vault and a gateway admin in --data-dir and keeps
+their credentials in DATA-DIR/demo-state.json; later runs start the same installation again.
+While it serves, DATA-DIR/demo.json holds the credentials and the local addresses. On start it
+prints the next steps: where to sign in, how to get a TOTP code (peluit demo totp), where the
+vault is and the commands that import and export bundles."""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("demo", help="run the reporter app, gateway and workbench locally")
-    p.add_argument("--data-dir", default=".demo", type=Path)
-    p.add_argument("--reporter-port", type=int, default=8080)
-    p.add_argument("--gateway-port", type=int, default=8081)
-    p.add_argument("--workbench-port", type=int, default=8082)
-    p.add_argument("--language", choices=("id", "en"), default="id")
+    p = subparsers.add_parser("demo", help="run the reporter app, gateway and workbench locally",
+                              description=DESCRIPTION,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    _data_dir_arg(p)
+    p.add_argument("--reporter-port", type=int, default=8080, metavar="PORT",
+                   help="the reporter app's port on 127.0.0.1 (default: 8080)")
+    p.add_argument("--gateway-port", type=int, default=8081, metavar="PORT",
+                   help="the auditor gateway's port on 127.0.0.1 (default: 8081)")
+    p.add_argument("--workbench-port", type=int, default=8082, metavar="PORT",
+                   help="the workbench UI's port on 127.0.0.1 (default: 8082)")
+    p.add_argument("--language", choices=("id", "en"), default="id",
+                   help="the deployment's default language, set at the first run: Indonesian "
+                        "(id, default) or English (en)")
     p.set_defaults(func=run)
+    sub = p.add_subparsers(dest="demo_command", metavar="COMMAND", title="commands",
+                           description="without a command, the demo starts")
+    t = sub.add_parser("totp", help="print the demo gateway admin's current TOTP code",
+                       description="Print the current 6-digit TOTP code of the demo's gateway "
+                                   "admin (from DATA-DIR/demo-state.json) and how many seconds "
+                                   "it stays valid. A code works once: wait for the next one "
+                                   "to sign in again.")
+    # Either place works: peluit demo --data-dir X totp, or peluit demo totp --data-dir X.
+    _data_dir_arg(t, argparse.SUPPRESS)
+    t.set_defaults(func=totp)
+
+
+def _data_dir_arg(p: argparse.ArgumentParser, default: Any = None) -> None:
+    p.add_argument("--data-dir", default=default or Path(".demo"), type=Path, metavar="DIR",
+                   help="where the demo keeps everything: server/, workbench/ (the vault), "
+                        "demo-state.json (default: .demo)")
+
+
+def totp(args: argparse.Namespace) -> int:
+    """``peluit demo totp``: the admin's code now, with the venv's own pyotp."""
+    import json
+
+    import pyotp
+
+    from dropbox_app.gateway.totp import DIGITS, STEP
+    from peluit.ground.errors import UserError
+
+    state = args.data_dir / STATE_FILE
+    try:
+        secret = json.loads(state.read_text("utf-8"))["gateway"]["totp_secret"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"{state} is missing or damaged: start the demo first "
+                        f"(peluit demo --data-dir {args.data_dir})") from None
+    gen = pyotp.TOTP(secret, digits=DIGITS, interval=STEP)
+    import time
+
+    now = time.time()
+    left = STEP - int(now) % STEP
+    print(f"{gen.at(now)}  (valid for {left} more seconds)")
+    return 0
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -88,18 +146,34 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     }
 
 
-def describe(demo: dict[str, Any]) -> str:
+def describe(demo: dict[str, Any], data_dir: Path = Path(".demo"),
+             peluit: str = "peluit") -> str:
+    """What ``peluit demo`` prints once everything listens: addresses, credentials and the next
+    steps of the whole loop (report, gateway, import, question, export, upload)."""
     gw, wb, urls = demo["gateway"], demo["workbench"], demo["urls"]
+    vault_dir = data_dir / "workbench"
+    flags = f"--vault {vault_dir} --demo-not-air-gapped"
     return (
         "PELUIT DEMO - on your own machine only, never a deployment.\n\n"
         f"reporter app:  {urls['reporter']}\n"
         f"gateway:       {urls['gateway']}\n"
         f"  user admin, passphrase: {gw['passphrase']}\n"
-        f"  TOTP secret: {gw['totp_secret']} (an authenticator app, or run\n"
-        f"    python3 -c \"import pyotp; print(pyotp.TOTP('{gw['totp_secret']}').now())\")\n"
+        f"  TOTP code:   {peluit} demo totp --data-dir {data_dir}\n"
+        f"               (or an authenticator app with the secret {gw['totp_secret']})\n"
         f"workbench UI:  {urls['workbench']}  (NOT AIR-GAPPED: demo only)\n"
         f"  auditor \"{wb['auditor']}\", passphrase: {wb['passphrase']}\n"
-        f"server key fingerprint: {demo['server']['card_fingerprint']}\n")
+        f"  vault:       {vault_dir}\n"
+        f"server key fingerprint: {demo['server']['card_fingerprint']}\n"
+        f"credentials kept in {data_dir / STATE_FILE} (and, while running, "
+        f"{data_dir / DEMO_FILE})\n\n"
+        "Next steps:\n"
+        f"  1. Send a report at {urls['reporter']}\n"
+        f"  2. Sign in to the gateway, press \"Prepare the inbox bundle\" and download it\n"
+        f"  3. Import it into the vault (this machine is networked, hence --demo-not-air-gapped):\n"
+        f"       {peluit} workbench import BUNDLE {flags}\n"
+        f"  4. Read the case and ask the reporter a question at {urls['workbench']}\n"
+        f"  5. Export the replies and upload the file on the gateway's Transfers page:\n"
+        f"       {peluit} workbench export-replies replies.bundle {flags}\n\n")
 
 
 def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[str]]:
@@ -140,6 +214,13 @@ def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[st
     return servers, urls
 
 
+def _peluit_command() -> str:
+    """How to call this same ``peluit`` (``make run`` uses the venv's, which the system's
+    python3 and PATH may not know)."""
+    argv0 = Path(sys.argv[0])
+    return str(argv0) if argv0.name == "peluit" else "peluit"
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
@@ -178,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     # Written once everything listens, atomically, and removed when the demo stops, so a script
     # that waits for demo.json never reads addresses that do not answer.
     _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
-    print(describe(demo) + "Ctrl-C stops everything.", flush=True)
+    print(describe(demo, data_dir, _peluit_command()) + "Ctrl-C stops everything.", flush=True)
     try:
         # Wake up now and then: the kernel may deliver SIGTERM to any of the servers' threads,
         # and Python runs the handler only when the main thread runs again (a bare wait() could

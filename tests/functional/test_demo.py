@@ -74,11 +74,25 @@ def test_demo_sets_up_and_serves_everything(tmp_path):
                 time.sleep(0.2)
         assert b"NOT AIR-GAPPED" in pages[2]
 
+        # The next steps, printed: a TOTP code from a peluit command (not the system python3,
+        # which has no pyotp), where the vault is, the import and export commands, the flag a
+        # networked machine needs, and where the credentials are kept.
+        data = tmp_path / "demo"
+        assert f"demo totp --data-dir {data}" in text
+        assert f"vault:       {data / 'workbench'}" in text
+        assert f"workbench import BUNDLE --vault {data / 'workbench'} --demo-not-air-gapped" in text
+        assert "workbench export-replies replies.bundle --vault" in text
+        assert str(data / "demo-state.json") in text and "import pyotp" not in text
+        totp = subprocess.run([sys.executable, "-m", "peluit", "demo", "totp", "--data-dir",
+                               str(data)], capture_output=True, text=True, check=True)
+        code = totp.stdout.split()[0]
+        assert code.isdigit() and len(code) == 6
+        assert pyotp.TOTP(secret).verify(code, valid_window=1)
+
         # The gateway over real HTTP, with the credentials the demo printed.
         gw = HttpClient(ports[1])
         resp, _ = gw.post_form("/login", {"csrf_token": gw.token("/login"), "username": "admin",
-                                          "passphrase": passphrase,
-                                          "code": pyotp.TOTP(secret).now()})
+                                          "passphrase": passphrase, "code": code})
         assert resp.status == 303
         assert b"pending-count" in gw.request("GET", "/")[1]
     finally:
@@ -90,6 +104,26 @@ def test_demo_sets_up_and_serves_everything(tmp_path):
         assert passphrase in out, out + proc.stderr.read()
     finally:
         _stop(proc)
+
+
+def test_demo_help_describes_every_option():
+    run = subprocess.run([sys.executable, "-m", "peluit", "demo", "--help"], capture_output=True,
+                         text=True, check=True)
+    # Each option's line (or the line after it) carries words beyond the option itself.
+    lines = run.stdout.splitlines()
+    for option in ("--data-dir", "--reporter-port", "--gateway-port", "--workbench-port",
+                   "--language", "totp"):
+        i = next(i for i, ln in enumerate(lines) if ln.strip().startswith(option))
+        words = lines[i].split() + (lines[i + 1].split() if len(lines[i].split()) < 3 else [])
+        assert len(words) >= 5, (option, run.stdout)
+    assert "demo-state.json" in run.stdout and "help message" in run.stdout
+
+
+def test_demo_totp_without_a_demo_is_one_line(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "peluit", "demo", "totp", "--data-dir",
+                          str(tmp_path / "none")], capture_output=True, text=True)
+    assert run.returncode == 1 and run.stderr.count("\n") == 1
+    assert "demo-state.json" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_demo_refuses_a_bad_workbench_port_in_one_line(tmp_path):
