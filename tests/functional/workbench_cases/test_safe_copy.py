@@ -9,9 +9,8 @@ import pikepdf
 import pytest
 from sqlalchemy import select
 
+from tests.fixtures.cases_web import csrf
 from workbench.cases.models import Case
-
-from .test_process import csrf
 
 pytestmark = pytest.mark.skipif(not shutil.which("bwrap") or not shutil.which("pdftoppm"),
                                 reason="bubblewrap and poppler-utils (tests/install-deps.sh)")

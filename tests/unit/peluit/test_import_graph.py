@@ -150,3 +150,24 @@ def test_crypto_imports_only_the_ground_floor():
         if module.startswith("crypto"):
             assert all(t.split(".")[0] == "crypto" or t.startswith("peluit.ground")
                        for t in targets), (module, targets)
+
+
+def test_test_modules_import_no_other_test_module():
+    """Shared test code lives in tests/fixtures/ (fixtures as plugins of tests/conftest.py):
+    a test module importing a sibling test module or a conftest.py ties their fates together
+    and runs the other's module-level code."""
+    offenders = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                names = [("." * node.level) + (node.module or "")]
+                names += [f"{names[0]}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if last == "conftest" or last.startswith("test_"):
+                    offenders.append(f"{path.relative_to(ROOT)}: {name}")
+    assert offenders == [], offenders
