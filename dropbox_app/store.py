@@ -43,6 +43,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from peluit.ground.files import fsync_dir
+
 _MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
 TEMP_PREFIX = ".tmp-"
 #: Free slots the pool is brought back to, and the level under which the cover writer refills.
@@ -74,14 +76,6 @@ def _check_member(member: str) -> None:
         raise StoreError("bad store member name")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def midnight(day: dt.date) -> float:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp()
 
@@ -100,23 +94,6 @@ def read_noatime(path: Path | str) -> bytes:
     fd = os.open(path, os.O_RDONLY | _NOATIME)
     with os.fdopen(fd, "rb") as f:
         return f.read()
-
-
-def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Small files (configuration, keys): temp name, fsync, rename, fsync the directory. For
-    what an admin writes, never for anything a reporter or an auditor's transfer does."""
-    tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
 
 
 class HashingWriter:
@@ -320,7 +297,7 @@ class Store:
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)
         if missing:
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
         return missing
 
     def _claim(self) -> _Slot:

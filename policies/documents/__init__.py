@@ -521,18 +521,11 @@ class _PolicyDeadlines:
     def __bool__(self) -> bool:
         return self._deadlines() is not None
 
-    @property
-    def first_response(self) -> int:
-        return (self._deadlines() or {})["acknowledgment"]
+    def _days(self, clock: str) -> int:
+        return (self._deadlines() or {})[clock]
 
-    @property
-    def decision(self) -> int:
-        return (self._deadlines() or {})["verification"]
-
-    @property
-    def completion(self) -> int:
-        return (self._deadlines() or {})["completion"]
-
-    @property
-    def retaliation(self) -> int:
-        return (self._deadlines() or {})["retaliation"]
+    # The reporter pages' names for the policy's clocks.
+    first_response = property(lambda self: self._days("acknowledgment"))
+    decision = property(lambda self: self._days("verification"))
+    completion = property(lambda self: self._days("completion"))
+    retaliation = property(lambda self: self._days("retaliation"))
