@@ -435,6 +435,12 @@ def forward_submit(request: Any) -> Any:
         sub = request.dbsession.get(db.Submission, sub_id)
         if sub is None or sub.kind != "file" or sub.report_id != detail.case.report_id:
             raise WorkflowError("bad_input", "not a file of this case")
+        safe = safecopies.load(request.registry.settings["workbench.vault"], sub.id,
+                               vault.vault_box_key(_key(request)))
+        if safe is not None:
+            # The safe copy, when one was made: page pixels only, nothing else of the original.
+            files.append(forwarding.OutgoingFile(safe, "pdf"))
+            continue
         data = _file_bytes(request, sub, 64 * 1024 * 1024)
         ext = forwarding.safe_extension(sub.file_name)
         ctype = sub.content_type or ""

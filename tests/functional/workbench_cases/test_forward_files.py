@@ -173,3 +173,40 @@ def test_forwarded_pdfs_lose_author_and_software_and_unreadable_ones_stop_the_fo
 
     with pikepdf.open(io.BytesIO(cleaned)) as out:
         assert len(out.pages) == 1 and "/Info" not in out.trailer and "/Metadata" not in out.Root
+
+
+@pytest.mark.gpg
+@pytest.mark.skipif(not __import__("shutil").which("bwrap"), reason="bubblewrap")
+def test_a_file_with_a_safe_copy_is_forwarded_as_its_safe_copy(auditor, lead, store, agency):
+    gpg, _fpr, armored = agency
+    page = lead.get("/cases/agencies")
+    lead.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                  "key": armored}, status=303)
+    rid, cid = _forwarded_case(auditor, lead, store)
+    # A text file would go as it is; once a safe copy is made, the copy goes instead.
+    sid = store.file(rid, b"Dibuat oleh Budi Santoso, bendahara\n", "catatan.txt", "text/plain")
+    post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "corruption",
+                                           "core_issue": "suap", "submit": "1"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "forward", "reason": "kewenangan KPK"})
+    page = auditor.get(f"/cases/{cid}")
+    assert "Dikirim apa adanya" in page.text
+    auditor.post(f"/cases/{cid}/files/{sid}/safe-copy", {"csrf_token": csrf(page)}, status=303)
+    page = auditor.get(f"/cases/{cid}")
+    assert "Dikirim sebagai salinan amannya" in page.text
+    agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
+    r = auditor.post(f"/cases/{cid}/forward", [
+        ("csrf_token", csrf(page)), ("agency", agency_id), ("what", "Suap proyek jalan"),
+        ("grounds", "tipikor"), ("file", sid)], status=303)
+    plain = gpg.decrypt(auditor.get(r.location).body)
+    assert plain.ok, plain.status
+    with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
+        assert tar.getnames() == ["complaint.json", "README.txt", "lampiran-1.pdf"]
+        sent = tar.extractfile("lampiran-1.pdf").read()
+    import pikepdf
+
+    # Pixels (and the words OCR read from them, as invisible text), nothing of the original.
+    with pikepdf.open(io.BytesIO(sent)) as out:
+        assert len(out.pages) == 1 and "/Info" not in out.trailer
+        assert set(out.Root.keys()) == {"/Type", "/Pages"}
+        assert set(out.pages[0].Resources.keys()) <= {"/XObject", "/Font"}
+        assert "/Im0" in out.pages[0].Resources.XObject
