@@ -157,7 +157,9 @@ def test_a_killed_upload_leaves_nothing_visible(tmp_path):
             [("a.bin", 8 * MiB, (b"\0" * MiB for _ in range(8)))])
 
         def kill():
-            time.sleep(0.3)
+            deadline = time.monotonic() + 10  # a loaded machine may take a while to get there
+            while Store(store).busy() != 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
             assert Store(store).busy() == 1  # one slot being written
             server.stop(signal.SIGKILL)
 
