@@ -87,10 +87,11 @@ def _server_page(default_language: str, words: tuple[str, str]) -> bytes:
 
     first = default_language if default_language in LANGUAGES else LANGUAGES[0]
     sections = []
-    for lang in (first, *(x for x in LANGUAGES if x != first)):
+    for i, lang in enumerate((first, *(x for x in LANGUAGES if x != first))):
         t = translations("dropbox_app", DOMAIN, lang)
         title, text = (escape(t.gettext(m)) for m in words)
-        sections.append(f'<section lang="{lang}"><h1>{title}</h1><p>{text}</p>'
+        h = "h1" if i == 0 else "h2"  # one h1 a page: the other language is a section under it
+        sections.append(f'<section lang="{lang}"><{h}>{title}</{h}><p>{text}</p>'
                         f'<p><a href="/">{escape(t.gettext("Back to the start page"))}</a></p>'
                         "</section>")
     return ('<!DOCTYPE html>\n<html lang="' + first + '">\n<head>\n<meta charset="utf-8">\n'

@@ -130,3 +130,43 @@ def test_public_pages_meet_wcag_22_aa(browser_js, tmp_path):
         d.get(path.as_uri())
         _audit(d, f"public-{lang}", problems)
     assert problems == [], "\n".join(map(str, problems))
+
+
+def test_the_pages_a_reporter_meets_when_something_goes_wrong_meet_wcag_22_aa(browser_js, live):
+    """The refused duplicate of a report (the same form sent from a second tab), and the two
+    pages the HTTP server sends by itself (a body over its backstop, a queue that did not move),
+    shown at the channel's address so they get its stylesheet as a reporter would."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run tests/install-deps.sh all")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dropbox_app.reporter.render import busy_page, oversize_page
+    from tests.fixtures.reporter_live import start
+
+    d = browser_js
+    d.set_script_timeout(60)
+    problems: list = []
+    for lang in ("id", "en"):
+        start(d, live, lang)
+        first = d.current_window_handle
+        d.switch_to.new_window("tab")
+        get(d, f"{live.base}/report/new")
+        fill_report(d)
+        d.switch_to.window(first)
+        fill_report(d)
+        click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
+        d.switch_to.window(next(h for h in d.window_handles if h != first))
+        click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
+        duplicate = {"id": "Formulir ini sudah dikirim", "en": "This form was already sent"}
+        assert by(d, "main h1").text == duplicate[lang], "no duplicate page"
+        _audit(d, f"duplicate-{lang}", problems)
+        d.close()
+        d.switch_to.window(first)
+        for name, page in (("too-large", oversize_page(lang)), ("busy", busy_page(lang))):
+            get(d, f"{live.base}/nowhere")
+            d.execute_script("document.open(); document.write(arguments[0]); document.close();",
+                             page.decode("utf-8"))
+            WebDriverWait(d, 20).until(
+                lambda d: d.execute_script("return document.styleSheets.length") > 0)
+            _audit(d, f"{name}-{lang}", problems)
+    assert problems == [], "\n".join(map(str, problems))
