@@ -99,8 +99,12 @@ def test_transfer_in_a_browser_without_javascript(served, chromium, tmp_path):
     _submit(driver, "form[action='/login'] button")
     assert _by(driver, "#pending-count").text == "1"
 
-    _by(driver, "form[action='/inbox'] button").click()
+    # The button prepares the bundle and the page shows it; its link fetches the file.
+    _submit(driver, "form[action='/inbox/prepare'] button")
+    assert "1" in _by(driver, "#bundle-ready").text
+    _by(driver, "#bundle-ready a").click()
     bundle = _wait_for_file(downloads)
+    assert _by(driver, "#bundle-ready")  # the page stays, showing the bundle
     assert bundle.name.startswith("peluit-inbox-") and bundle.name.endswith(".bundle")
     reader = BundleReader(io.BytesIO(bundle.read_bytes()), server_trust(dep), "inbox",
                           lambda s: None, dep.cfg.deployment_id)
