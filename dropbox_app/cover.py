@@ -149,14 +149,25 @@ class CoverWriter(threading.Thread):
         self._stop.set()
 
     def once(self) -> None:
-        from sqlalchemy import delete
+        from sqlalchemy import delete, update
         from sqlalchemy.orm import Session
 
-        from .models import Throttle, UsedToken
+        from .gateway import sessions as gateway_sessions
+        from .gateway import totp
+        from .gateway.policy import DEFAULT_SESSION_POLICY
+        from .models import GatewayUser, Throttle, UsedToken
         from .sessions import Sessions
 
         with Session(self.engine) as db, db.begin():
             Sessions(db, self.clock).purge()
+            # An auditor's session row keeps the second of their last request (a reply upload
+            # among them): once it has expired it goes now, not at the next gateway login.
+            gateway_sessions.purge(db, self.clock.timestamp(), DEFAULT_SESSION_POLICY)
+            # The last TOTP step an account used dates its last sign-in to 30 s. It only matters
+            # while a code of that step could still be accepted; after that it is forgotten.
+            oldest_acceptable = int(self.clock.timestamp() // totp.STEP) - totp.DRIFT_STEPS
+            db.execute(update(GatewayUser).where(GatewayUser.totp_last_step < oldest_acceptable)
+                       .values(totp_last_step=None))
             db.execute(delete(Throttle).where(Throttle.purge_day < self.clock.day()))
             db.execute(delete(UsedToken).where(UsedToken.purge_day < self.clock.day()))
 
