@@ -302,6 +302,17 @@ def current(policy_dir: Path = DEFAULT_DIR, today: dt.date | None = None,
     raise PolicyError(f"{policy_dir}: no signed version of the policy is in force")
 
 
+def _rendered(verified: Any, language: str) -> RenderedPolicy:
+    """A verified version's text in ``language`` as sanitised HTML, with what it says of
+    itself (version, dates, signer)."""
+    v = verified.version
+    return RenderedPolicy(
+        html=render_markdown(v.files[f"{language}.md"]), language=language,
+        version=v.header.version, effective=v.header.effective.isoformat(),
+        fingerprint=v.fingerprint, signer=verified.signer,
+        signer_fingerprint=verified.signer_fingerprint, header=v.header)
+
+
 def signed_policy(policy_dir: Path = DEFAULT_DIR, language: str = "id",
                   today: dt.date | None = None,
                   trusted: Iterable[VerifyKey] | None = None) -> RenderedPolicy:
@@ -309,12 +320,7 @@ def signed_policy(policy_dir: Path = DEFAULT_DIR, language: str = "id",
     if language not in LANGUAGES:
         raise PolicyError(f"no policy text in language {language!r}")
     verified = current(policy_dir, today, trusted)
-    v = verified.version
-    return RenderedPolicy(
-        html=render_markdown(v.files[f"{language}.md"]), language=language,
-        version=v.header.version, effective=v.header.effective.isoformat(),
-        fingerprint=v.fingerprint, signer=verified.signer,
-        signer_fingerprint=verified.signer_fingerprint, header=v.header)
+    return _rendered(verified, language)
 
 
 @functools.lru_cache(maxsize=16)
@@ -479,12 +485,7 @@ class LandingPolicy:
         verified = self.verified(today)
         if verified is None or language not in LANGUAGES:
             return None
-        v = verified.version
-        return RenderedPolicy(
-            html=render_markdown(v.files[f"{language}.md"]), language=language,
-            version=v.header.version, effective=v.header.effective.isoformat(),
-            fingerprint=v.fingerprint, signer=verified.signer,
-            signer_fingerprint=verified.signer_fingerprint, header=v.header)
+        return _rendered(verified, language)
 
     def __call__(self, request: Any) -> PolicyBlock | None:
         from peluit.ground.i18n import translations
