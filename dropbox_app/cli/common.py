@@ -18,6 +18,25 @@ def config_arg(p: argparse.ArgumentParser, help: str | None = None) -> None:  # 
                    help=help or f"peluit.toml (default: $PELUIT_CONFIG or {DEFAULT_CONFIG})")
 
 
+def group(subparsers: argparse._SubParsersAction, name: str, help: str  # noqa: A002
+          ) -> argparse._SubParsersAction:
+    """``peluit NAME ACTION …``: a command group whose actions are required."""
+    return subparsers.add_parser(name, help=help).add_subparsers(
+        dest=f"{name.replace('-', '_')}_command", metavar="ACTION", required=True)
+
+
+def command(sub: argparse._SubParsersAction, name: str, func: Any, help: str,  # noqa: A002
+            *args: tuple[str, dict[str, Any]], **defaults: Any) -> argparse.ArgumentParser:
+    """A command that takes ``--config`` and runs ``func``; ``args`` are (name, add_argument
+    keywords) pairs, added before ``--config``."""
+    p = sub.add_parser(name, help=help)
+    for arg, kw in args:
+        p.add_argument(arg, **kw)
+    config_arg(p)
+    p.set_defaults(func=func, **defaults)
+    return p
+
+
 def config_path(args: argparse.Namespace) -> Path:
     return Path(args.config or os.environ.get("PELUIT_CONFIG") or DEFAULT_CONFIG)
 

@@ -9,50 +9,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import config_arg, load_config, open_db
+from .common import command, group, load_config, open_db
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    gu = subparsers.add_parser("gateway-user", help="auditor gateway accounts")
-    gsub = gu.add_subparsers(dest="gateway_user_command", metavar="ACTION", required=True)
-    p = gsub.add_parser("add", help="create an account (prints passphrase and TOTP secret once)")
-    p.add_argument("username", metavar="NAME")
-    p.add_argument("--role", choices=("auditor", "admin"), default="auditor")
-    config_arg(p)
-    p.set_defaults(func=cmd_user_add)
-    p = gsub.add_parser("list", help="list accounts")
-    config_arg(p)
-    p.set_defaults(func=cmd_user_list)
+    name = ("username", {"metavar": "NAME"})
+    gsub = group(subparsers, "gateway-user", "auditor gateway accounts")
+    command(gsub, "add", cmd_user_add, "create an account (prints passphrase and TOTP secret once)",
+            name, ("--role", {"choices": ("auditor", "admin"), "default": "auditor"}))
+    command(gsub, "list", cmd_user_list, "list accounts")
     for action, text in (("disable", "disable an account and end its sessions"),
                          ("enable", "enable an account again"),
                          ("unlock", "clear the failed sign-ins and the delay they started"),
                          ("reset", "new passphrase and TOTP secret (prints them once)")):
-        p = gsub.add_parser(action, help=text)
-        p.add_argument("username", metavar="NAME")
-        config_arg(p)
-        p.set_defaults(func=cmd_user_change, action=action)
+        command(gsub, action, cmd_user_change, text, name, action=action)
 
-    sk = subparsers.add_parser("server-key", help="the server's bundle signing key")
-    ssub = sk.add_subparsers(dest="server_key_command", metavar="ACTION", required=True)
-    p = ssub.add_parser("show", help="print the server card that workbenches pin")
-    config_arg(p)
-    p.set_defaults(func=cmd_key_show)
-    p = ssub.add_parser("rotate", help="make a new key; inbox bundles announce it until a "
-                                       "workbench's reply bundle confirms it")
-    config_arg(p)
-    p.set_defaults(func=cmd_key_rotate)
-    p = ssub.add_parser("announce", help="write an inbox bundle, signed by the current key, "
-                                         "that announces the waiting new key again (no "
-                                         "submissions; for a workbench that missed it)")
-    p.add_argument("out", type=Path, help="where to write the bundle (must not exist)")
-    config_arg(p)
-    p.set_defaults(func=cmd_key_announce)
+    ssub = group(subparsers, "server-key", "the server's bundle signing key")
+    command(ssub, "show", cmd_key_show, "print the server card that workbenches pin")
+    command(ssub, "rotate", cmd_key_rotate, "make a new key; inbox bundles announce it until a "
+                                            "workbench's reply bundle confirms it")
+    command(ssub, "announce", cmd_key_announce,
+            "write an inbox bundle, signed by the current key, that announces the waiting new "
+            "key again (no submissions; for a workbench that missed it)",
+            ("out", {"type": Path, "help": "where to write the bundle (must not exist)"}))
 
-    rt = subparsers.add_parser("retention", help="delete what the workbench acknowledged")
-    rsub = rt.add_subparsers(dest="retention_command", metavar="ACTION", required=True)
-    p = rsub.add_parser("run", help="delete acknowledged submissions past the retention period")
-    config_arg(p)
-    p.set_defaults(func=cmd_retention_run)
+    rsub = group(subparsers, "retention", "delete what the workbench acknowledged")
+    command(rsub, "run", cmd_retention_run,
+            "delete acknowledged submissions past the retention period")
 
 
 def _print_account(new: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from peluit.ground.errors import UserError
 
-from .common import check_db, config_arg, load_config, session
+from .common import check_db, command, group, load_config, session
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,35 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--database-url", default="sqlite:///peluit.sqlite")
     p.set_defaults(func=cmd_init)
 
-    p = subparsers.add_parser("serve", help="run the reporter app or the gateway on loopback")
-    p.add_argument("app", choices=("reporter", "gateway"))
-    config_arg(p)
-    p.set_defaults(func=cmd_serve)
+    command(subparsers, "serve", cmd_serve, "run the reporter app or the gateway on loopback",
+            ("app", {"choices": ("reporter", "gateway")}))
 
-    db = subparsers.add_parser("db", help="server database")
-    dsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    p = dsub.add_parser("upgrade", help="apply the migrations")
-    config_arg(p)
-    p.set_defaults(func=cmd_db_upgrade)
-    p = dsub.add_parser("current", help="show the database's migration revision")
-    config_arg(p)
-    p.set_defaults(func=cmd_db_current)
+    dsub = group(subparsers, "db", "server database")
+    command(dsub, "upgrade", cmd_db_upgrade, "apply the migrations")
+    command(dsub, "current", cmd_db_current, "show the database's migration revision")
 
-    au = subparsers.add_parser("auditor", help="enrolled auditor cards")
-    asub = au.add_subparsers(dest="auditor_command", metavar="ACTION", required=True)
-    p = asub.add_parser("enroll", help="enroll an auditor card (prints its fingerprint)")
-    p.add_argument("card", metavar="CARD", help="the card file the auditor exported")
-    config_arg(p)
-    p.set_defaults(func=cmd_auditor_enroll)
-    p = asub.add_parser("list", help="list enrolled cards")
-    config_arg(p)
-    p.set_defaults(func=cmd_auditor_list)
+    asub = group(subparsers, "auditor", "enrolled auditor cards")
+    command(asub, "enroll", cmd_auditor_enroll, "enroll an auditor card (prints its fingerprint)",
+            ("card", {"metavar": "CARD", "help": "the card file the auditor exported"}))
+    command(asub, "list", cmd_auditor_list, "list enrolled cards")
     for action, active in (("disable", False), ("enable", True)):
-        p = asub.add_parser(action, help=f"{action} a card (new submissions are "
-                                         f"{'not ' if not active else ''}sealed to it)")
-        p.add_argument("key_id", metavar="KEY_ID")
-        config_arg(p)
-        p.set_defaults(func=cmd_auditor_set, active=active)
+        command(asub, action, cmd_auditor_set,
+                f"{action} a card (new submissions are {'not ' if not active else ''}sealed to "
+                "it)", ("key_id", {"metavar": "KEY_ID"}), active=active)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
