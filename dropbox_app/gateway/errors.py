@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
-from ..forms import FormError
-from ..security import BodyRejected
+from ..errorviews import shared_views
 from ..throttle import Busy
 from .auth import NeedsReauth, NotAllowed, NotLoggedIn
 from .render import render
@@ -30,20 +28,6 @@ def needs_reauth(exc: NeedsReauth, request: Request) -> Response:
 
 def not_allowed(exc: NotAllowed, request: Request) -> Response:
     return render(request, "error.jinja2", status=403, reason="forbidden")
-
-
-def form_error(exc: FormError, request: Request) -> Response:
-    return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
-
-
-def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
-    # Pyramid's check, made on every view by default (forms.csrf_by_default): the same page as
-    # a streamed form's missing token.
-    return render(request, "error.jinja2", status=400, reason="csrf")
-
-
-def body_rejected(exc: BodyRejected, request: Request) -> Response:
-    return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
 
 
 def server_key(exc: ServerKeyError, request: Request) -> Response:
@@ -71,9 +55,8 @@ def unexpected(exc: Exception, request: Request) -> Response:
 
 
 def includeme(config) -> None:
-    for view, context in ((not_logged_in, NotLoggedIn), (needs_reauth, NeedsReauth),
-                          (not_allowed, NotAllowed), (form_error, FormError),
-                          (bad_csrf, BadCSRFToken),
-                          (body_rejected, BodyRejected), (server_key, ServerKeyError), (busy, Busy),
+    for view, context in (*shared_views(render), (not_logged_in, NotLoggedIn),
+                          (needs_reauth, NeedsReauth),
+                          (not_allowed, NotAllowed), (server_key, ServerKeyError), (busy, Busy),
                           (http_error, HTTPException), (unexpected, Exception)):
         config.add_exception_view(view, context=context)

@@ -6,33 +6,17 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException
 from pyramid.request import Request
 from pyramid.response import Response
 
-from ..forms import FormError
-from ..security import BodyRejected
+from ..errorviews import shared_views
 from ..sessions import COOKIE, SessionExpired, Sessions
 from ..throttle import Busy, Throttled
 from .render import render
 from .views import NotReady
 
 log = logging.getLogger(__name__)
-
-
-def form_error(exc: FormError, request: Request) -> Response:
-    return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
-
-
-def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
-    # Pyramid's check, made on every view by default (forms.csrf_by_default): the same page as
-    # a streamed form's missing token.
-    return render(request, "error.jinja2", status=400, reason="csrf")
-
-
-def body_rejected(exc: BodyRejected, request: Request) -> Response:
-    return render(request, "error.jinja2", status=exc.status, reason=exc.reason)
 
 
 def session_expired(exc: SessionExpired, request: Request) -> Response:
@@ -78,9 +62,7 @@ def unexpected(exc: Exception, request: Request) -> Response:
 
 
 def includeme(config) -> None:
-    for view, context in ((form_error, FormError), (bad_csrf, BadCSRFToken),
-                          (body_rejected, BodyRejected),
-                          (session_expired, SessionExpired), (busy, Busy),
+    for view, context in (*shared_views(render), (session_expired, SessionExpired), (busy, Busy),
                           (throttled, Throttled), (not_ready, NotReady),
                           (http_error, HTTPException), (unexpected, Exception)):
         config.add_exception_view(view, context=context)
