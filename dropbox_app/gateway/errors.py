@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from pyramid.httpexceptions import HTTPException, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
 from ..errorviews import shared_views
-from ..throttle import Busy
 from .auth import NeedsReauth, NotAllowed, NotLoggedIn
 from .render import render
 from .serverkey import ServerKeyError
@@ -35,28 +34,8 @@ def server_key(exc: ServerKeyError, request: Request) -> Response:
     return render(request, "error.jinja2", status=503, reason="server_key")
 
 
-def busy(exc: Busy, request: Request) -> Response:
-    response = render(request, "error.jinja2", status=503, reason="busy")
-    response.headers["Retry-After"] = "5"
-    return response
-
-
-def http_error(exc: HTTPException, request: Request) -> Response:
-    if exc.code < 400:
-        return exc
-    reason = {404: "not_found", 403: "forbidden"}.get(exc.code, "bad_request")
-    return render(request, "error.jinja2", status=exc.code if exc.code < 500 else 500,
-                  reason=reason)
-
-
-def unexpected(exc: Exception, request: Request) -> Response:
-    log.error("unexpected error in the gateway: %s", type(exc).__name__)
-    return render(request, "error.jinja2", status=500, reason="internal")
-
-
 def includeme(config) -> None:
-    for view, context in (*shared_views(render), (not_logged_in, NotLoggedIn),
+    for view, context in (*shared_views(render, "gateway"), (not_logged_in, NotLoggedIn),
                           (needs_reauth, NeedsReauth),
-                          (not_allowed, NotAllowed), (server_key, ServerKeyError), (busy, Busy),
-                          (http_error, HTTPException), (unexpected, Exception)):
+                          (not_allowed, NotAllowed), (server_key, ServerKeyError)):
         config.add_exception_view(view, context=context)

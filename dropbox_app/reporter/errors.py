@@ -4,19 +4,14 @@ with request data."""
 
 from __future__ import annotations
 
-import logging
-
-from pyramid.httpexceptions import HTTPException
 from pyramid.request import Request
 from pyramid.response import Response
 
 from ..errorviews import shared_views
 from ..sessions import COOKIE, SessionExpired, Sessions
-from ..throttle import Busy, Throttled
+from ..throttle import Throttled
 from .render import render
 from .views import NotReady
-
-log = logging.getLogger(__name__)
 
 
 def session_expired(exc: SessionExpired, request: Request) -> Response:
@@ -31,12 +26,6 @@ def session_expired(exc: SessionExpired, request: Request) -> Response:
     return response
 
 
-def busy(exc: Busy, request: Request) -> Response:
-    response = render(request, "error.jinja2", status=503, reason="busy")
-    response.headers["Retry-After"] = "5"
-    return response
-
-
 def throttled(exc: Throttled, request: Request) -> Response:
     response = render(request, "error.jinja2", status=429, reason="throttled")
     response.headers["Retry-After"] = "600"
@@ -47,22 +36,7 @@ def not_ready(exc: NotReady, request: Request) -> Response:
     return render(request, "error.jinja2", status=503, reason="not_ready")
 
 
-def http_error(exc: HTTPException, request: Request) -> Response:
-    if exc.code < 400:
-        return exc
-    reason = {404: "not_found", 403: "forbidden"}.get(exc.code, "bad_request")
-    return render(request, "error.jinja2", status=exc.code if exc.code < 500 else 500,
-                  reason=reason)
-
-
-def unexpected(exc: Exception, request: Request) -> Response:
-    # The type only: a message or a traceback could carry what a reporter typed.
-    log.error("unexpected error in the reporter app: %s", type(exc).__name__)
-    return render(request, "error.jinja2", status=500, reason="internal")
-
-
 def includeme(config) -> None:
-    for view, context in (*shared_views(render), (session_expired, SessionExpired), (busy, Busy),
-                          (throttled, Throttled), (not_ready, NotReady),
-                          (http_error, HTTPException), (unexpected, Exception)):
+    for view, context in (*shared_views(render, "reporter app"), (session_expired, SessionExpired),
+                          (throttled, Throttled), (not_ready, NotReady)):
         config.add_exception_view(view, context=context)
