@@ -1,60 +1,24 @@
-"""WSGI application factories and the production HTTP server for each app.
-``make_reporter_app`` builds the reporter app; the gateway's factory (``make_gateway_app``,
-dropbox_app/gateway) shares ``base_configurator`` (dropbox_app/configurator.py) with it."""
+"""The two server apps and the production HTTP server for each. The factories are symmetric:
+``make_reporter_app`` (dropbox_app/reporter) and ``make_gateway_app`` (dropbox_app/gateway)
+each start from ``base_configurator`` (dropbox_app/configurator.py) and add their own
+services; this module hands them out and builds the HTTP server around either."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.router import Router
 
-from crypto.kdf import Argon2Params
-from peluit.ground.clock import Clock
-
-from . import serversecret
 from .config import Config
-from .configurator import base_configurator, service
-from .loginbudget import LoginBudget
-from .reporter.policy import Landing
-from .reporter.settings import ReporterSettings
-from .throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
+from .configurator import service
+from .throttle import KdfGate
 
 
-def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
-                      argon2: Argon2Params | None = None, kdf_slots: int | None = None,
-                      kdf_wait: float = 10.0, login_limits: tuple[int, int] | None = None,
-                      policy: Any = None, login_budget: LoginBudget | None = None,
-                      cover: bool = False) -> Router:
-    """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
-    ``policy`` is a callable giving the signed policy to show on the landing page.
-    ``kdf_wait``: how long a request may wait for an argon2 slot before "busy". The HTTP
-    server's kdf lane already bounds the waiters (two threads per slot, server.py), so a
-    waiter is behind one derivation at most: 10 s covers that on a loaded machine, where 2 s
-    turned a real reporter's login in a flood into a 503."""
-    cfg = base_configurator(config, engine=engine, clock=clock, cover=cover)
-    params = argon2 or config.argon2
-    cfg.register_service(ReporterSettings(
-        salt=config.salt(), argon2=params, login_limits=tuple(login_limits or ()),
-        throttle_key=serversecret.subkey(serversecret.load(config), THROTTLE_KEY_PURPOSE)),
-        ReporterSettings)
-    cfg.register_service(KdfGate(kdf_slots or default_kdf_slots(params.memory_kib), kdf_wait),
-                         KdfGate)
-    # One budget for failed codename logins per server process (loginbudget.py).
-    cfg.register_service(login_budget or LoginBudget(), LoginBudget)
-    deadlines = None
-    if policy is None:  # the deployment's signed protection policy, and its deadlines
-        from policies.documents import LandingPolicy
+def make_reporter_app(config: Config, **kw: Any) -> Router:
+    """The reporter app (dropbox_app/reporter)."""
+    from .reporter import make_reporter_app as make
 
-        policy = LandingPolicy.for_deployment(config.base_dir, config.raw)
-        deadlines = policy.deadlines
-    cfg.register_service(Landing(policy, deadlines), Landing)
-    # The CSRF token lives in its own cookie (double submit): there is no session before a
-    # reporter logs in, and the forms before that need the protection too.
-    cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
-        cookie_name="csrf", httponly=True, samesite="Strict", path="/"))
-    cfg.include(".reporter")
-    return cfg.make_wsgi_app()
+    return make(config, **kw)
 
 
 def make_gateway_app(config: Config, **kw: Any) -> Router:

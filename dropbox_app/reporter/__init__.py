@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.events import ContextFound
+from pyramid.router import Router
 
+from crypto.kdf import Argon2Params
+from peluit.ground.clock import Clock
+
+from .. import serversecret
+from ..config import Config
 from ..forms import add_routes
+from ..loginbudget import LoginBudget
 from ..security import check_body
+from ..throttle import THROTTLE_KEY_PURPOSE, KdfGate, default_kdf_slots
 from . import views
+from .policy import Landing
 from .render import language
 from .session_state import SessionState
+from .settings import ReporterSettings
 
 
 def _check_body(event: ContextFound) -> None:
@@ -53,3 +64,41 @@ def includeme(config: Any) -> None:
     add_routes(config, routes, {"report.submit": max_upload + slack,
                                 "followup.message": max_upload + slack})
     config.include(".errors")
+
+
+def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None = None,
+                      argon2: Argon2Params | None = None, kdf_slots: int | None = None,
+                      kdf_wait: float = 10.0, login_limits: tuple[int, int] | None = None,
+                      policy: Any = None, login_budget: LoginBudget | None = None,
+                      cover: bool = False) -> Router:
+    """The reporter app. ``argon2`` overrides the configured cost (tests use TEST_PARAMS);
+    ``policy`` is a callable giving the signed policy to show on the landing page.
+    ``kdf_wait``: how long a request may wait for an argon2 slot before "busy". The HTTP
+    server's kdf lane already bounds the waiters (two threads per slot, server.py), so a
+    waiter is behind one derivation at most: 10 s covers that on a loaded machine, where 2 s
+    turned a real reporter's login in a flood into a 503."""
+    from ..configurator import base_configurator
+
+    cfg = base_configurator(config, engine=engine, clock=clock, cover=cover)
+    params = argon2 or config.argon2
+    cfg.register_service(ReporterSettings(
+        salt=config.salt(), argon2=params, login_limits=tuple(login_limits or ()),
+        throttle_key=serversecret.subkey(serversecret.load(config), THROTTLE_KEY_PURPOSE)),
+        ReporterSettings)
+    cfg.register_service(KdfGate(kdf_slots or default_kdf_slots(params.memory_kib), kdf_wait),
+                         KdfGate)
+    # One budget for failed codename logins per server process (loginbudget.py).
+    cfg.register_service(login_budget or LoginBudget(), LoginBudget)
+    deadlines = None
+    if policy is None:  # the deployment's signed protection policy, and its deadlines
+        from policies.documents import LandingPolicy
+
+        policy = LandingPolicy.for_deployment(config.base_dir, config.raw)
+        deadlines = policy.deadlines
+    cfg.register_service(Landing(policy, deadlines), Landing)
+    # The CSRF token lives in its own cookie (double submit): there is no session before a
+    # reporter logs in, and the forms before that need the protection too.
+    cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
+        cookie_name="csrf", httponly=True, samesite="Strict", path="/"))
+    cfg.include(".reporter")
+    return cfg.make_wsgi_app()
