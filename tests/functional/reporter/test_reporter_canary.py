@@ -158,9 +158,14 @@ def test_a_killed_upload_leaves_nothing_visible(tmp_path):
 
         def kill():
             deadline = time.monotonic() + 10  # a loaded machine may take a while to get there
-            while Store(store).busy() != 1 and time.monotonic() < deadline:
+            # Killed once the upload's slot is held and some of it is on disk: just after the
+            # slot is claimed, the first blocks may still be in the writer's queue and buffer.
+            def writing():
+                return Store(store).busy() == 1 and len(list(Store(store).members())) == 1
+
+            while not writing() and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert Store(store).busy() == 1  # one slot being written
+            assert writing()  # one slot being written
             server.stop(signal.SIGKILL)
 
         with pytest.raises(OSError):
