@@ -124,36 +124,40 @@ def home(request: Request) -> Response:
     return render(request, "home.jinja2", inbox=status)
 
 
-def inbox_download(request: Request) -> Response:
-    """The bundle at once, as an attachment (scripts and the CLI)."""
+def _prepare_inbox(request: Request
+                   ) -> tuple[downloads.InboxStatus, downloads.PreparedDownload | Response]:
+    """The inbox's status and its bundle prepared, or (status, the "nothing new" page)."""
     require(request, Permission.TRANSFER)
     cfg = _cfg(request)
     db = request.dbsession
     st = downloads.status(db, cfg.server_key_file)
     if st.submissions == 0 and not st.rotation_pending:
-        return render(request, "home.jinja2", inbox=st, nothing_new=True)
-    prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
+        return st, render(request, "home.jinja2", inbox=st, nothing_new=True)
+    return st, downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
                                  actor=_actor(request))
+
+
+def inbox_download(request: Request) -> Response:
+    """The bundle at once, as an attachment (scripts and the CLI)."""
+    _st, prepared = _prepare_inbox(request)
+    if isinstance(prepared, Response):
+        return prepared
     return _bundle_response(request, prepared)
 
 
 def inbox_prepare(request: Request) -> Response:
     """The Transfers page's button: prepare the bundle and show it, with a one-time link to
     fetch it (dropbox_app/gateway/ready.py says why)."""
-    require(request, Permission.TRANSFER)
-    cfg = _cfg(request)
-    db = request.dbsession
-    st = downloads.status(db, cfg.server_key_file)
-    if st.submissions == 0 and not st.rotation_pending:
-        return render(request, "home.jinja2", inbox=st, nothing_new=True)
-    prepared = downloads.prepare(db, cfg.server_key_file, cfg.deployment_id, _today(request),
-                                 actor=_actor(request))
+    st, prepared = _prepare_inbox(request)
+    if isinstance(prepared, Response):
+        return prepared
     token = request.find_service(ReadyBundles).put(
         request.gw_session.user.id, prepared, request.clock.timestamp())
     ready = {"seq": prepared.manifest.seq, "submissions": st.submissions,
              "size": inbox.bundle_length(prepared.manifest),
              "url": request.route_path("inbox.bundle", token=token)}
-    return render(request, "home.jinja2", inbox=downloads.status(db, cfg.server_key_file),
+    return render(request, "home.jinja2", inbox=downloads.status(request.dbsession,
+                                                                 _cfg(request).server_key_file),
                   ready=ready)
 
 
