@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import resource
-import select
 import selectors
 import socket
 import threading
@@ -184,9 +183,15 @@ class RefusedBodies(threading.Thread):
                 continue
             sent = 0
             code = None
-            # Like a browser: keep pushing the body, but read an answer that comes early.
+            # Like a browser: keep pushing the body, but read an answer that comes early. A
+            # poll-based selector: with a thousand attack sockets open, this one's descriptor
+            # may be past select()'s limit of 1024.
+            sel = selectors.DefaultSelector()
+            sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
             while sent < self.declared and not self.stop.is_set():
-                readable, writable, _ = select.select([s], [s], [], 1.0)
+                events = sel.select(1.0)
+                readable = any(mask & selectors.EVENT_READ for _, mask in events)
+                writable = any(mask & selectors.EVENT_WRITE for _, mask in events)
                 if readable:
                     s.settimeout(2)
                     code = _answer_status(s)
@@ -198,6 +203,7 @@ class RefusedBodies(threading.Thread):
                         break
                     sent += n
                     self.pushed += n
+            sel.close()
             if code is not None:
                 self.tally.status(code)
             s.close()
