@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from nacl.exceptions import BadSignatureError
 from nacl.public import PrivateKey, PublicKey
@@ -52,7 +52,10 @@ def valid_name(name: object) -> bool:
                for c in name)
 
 
-CardKind = Literal["auditor", "server"]
+#: A custodian (compliance officer, LPSK liaison) holds identities deposited in escrow
+#: (crypto/escrow.py): a box key like an auditor, but never enrolled as one.
+CardKind = Literal["auditor", "server", "custodian"]
+BOX_KINDS = ("auditor", "custodian")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class Card:
             raise MalformedError("not a Peluit card")
         if obj["format"] != CARD_FORMAT or obj["version"] != CARD_VERSION:
             raise MalformedError("unsupported card format or version")
-        if obj["kind"] not in ("auditor", "server"):
+        if obj["kind"] not in ("auditor", "server", "custodian"):
             raise MalformedError("unknown card kind")
         if not valid_name(obj["name"]):
             raise MalformedError("bad name on card")
@@ -104,7 +107,7 @@ class Card:
             raise MalformedError("bad date on card")
         sign_key = VerifyKey(b64decode(obj["sign_key"], length=32))
         box_key = None
-        if obj["kind"] == "auditor":
+        if obj["kind"] in BOX_KINDS:
             raw_box = b64decode(obj["box_key"], length=32)
             if not usable_box_key(raw_box):
                 raise MalformedError("the card's box key is a weak point")
@@ -157,18 +160,21 @@ class AuditorIdentity:
     def generate(cls, name: str) -> AuditorIdentity:
         return cls(name, PrivateKey.generate(), SigningKey.generate())
 
+    KIND: ClassVar[CardKind] = "auditor"
+    LABEL: ClassVar[str] = "auditor-identity"
+
     def card(self, today: dt.date | None = None) -> Card:
-        return _make_card("auditor", self.name, self.signing, self.box.public_key, today)
+        return _make_card(self.KIND, self.name, self.signing, self.box.public_key, today)
 
     @property
     def key_id(self) -> str:
         return sign_key_id(self.signing.verify_key)
 
     def seal(self, passphrase: str, params: Argon2Params = DEFAULT_PARAMS) -> bytes:
-        return sealed.seal(self._secret_bytes(), passphrase, "auditor-identity", params)
+        return sealed.seal(self._secret_bytes(), passphrase, self.LABEL, params)
 
     def seal_with_key(self, key: bytes) -> bytes:
-        return sealed.seal_with_key(self._secret_bytes(), key, "auditor-identity")
+        return sealed.seal_with_key(self._secret_bytes(), key, self.LABEL)
 
     def _secret_bytes(self) -> bytes:
         return canonical_json({"name": self.name, "box": b64encode(bytes(self.box)),
@@ -185,14 +191,24 @@ class AuditorIdentity:
 
     @classmethod
     def unseal(cls, data: bytes, passphrase: str) -> AuditorIdentity:
-        return cls._from_secret_bytes(sealed.open_sealed(data, passphrase, "auditor-identity"))
+        return cls._from_secret_bytes(sealed.open_sealed(data, passphrase, cls.LABEL))
 
     @classmethod
     def unseal_with_key(cls, data: bytes, key: bytes) -> AuditorIdentity:
-        return cls._from_secret_bytes(sealed.open_with_key(data, key, "auditor-identity"))
+        return cls._from_secret_bytes(sealed.open_with_key(data, key, cls.LABEL))
 
     def __repr__(self) -> str:
-        return f"AuditorIdentity(name={self.name!r}, key_id={self.key_id})"
+        return f"{type(self).__name__}(name={self.name!r}, key_id={self.key_id})"
+
+
+class CustodianIdentity(AuditorIdentity):
+    """A custodian's private keys (crypto/escrow.py): the same two key pairs, a card of kind
+    ``custodian`` (which the server refuses to enroll as an auditor) and a sealed file labelled
+    ``custodian-identity`` (which no vault opens as a member). Kept by the custodian, outside
+    the auditors' vault."""
+
+    KIND: ClassVar[CardKind] = "custodian"
+    LABEL: ClassVar[str] = "custodian-identity"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crypto import bundle, envelope, identity, kdf, sealed
+from crypto import bundle, envelope, escrow, identity, kdf, sealed
 from crypto.encoding import parse_canonical_json
 from crypto.errors import CryptoError, MalformedError, TruncatedError
 
@@ -31,6 +31,12 @@ _BUNDLE = b"".join(bundle.iter_bundle(
                                         hashlib.sha256(_MEMBER).hexdigest())],
                          {"submissions": []}, DAY),
     _SERVER.signing, lambda name: io.BytesIO(_MEMBER)))
+_CUSTODIAN = identity.CustodianIdentity.generate("Fuzz custodian")
+_REPORTER = identity.PrivateKey.generate()
+_DEPOSIT = escrow.seal_deposit({"name": "Siti", "nip": "1", "unit": "U", "contact": "c"},
+                               deposit_id="ab" * 16, report_id="cd" * 16,
+                               reporter_secret=_REPORTER, custodians=[_CUSTODIAN.card(DAY)],
+                               rule=escrow.Rule(1, 1))
 
 
 @st.composite
@@ -70,6 +76,14 @@ def _only_our_errors(fn, data):
 def test_envelope(data):
     _only_our_errors(lambda d: envelope.open_bytes(d, [_AUDITOR.box]), data)
     _only_our_errors(lambda d: envelope.check_well_formed(io.BytesIO(d), len(d)), data)
+
+
+@FUZZ
+@given(mutations(_DEPOSIT))
+def test_escrow_deposit(data):
+    _only_our_errors(lambda d: escrow.open_deposit(
+        d, report_id="cd" * 16, reporter_key=bytes(_REPORTER.public_key),
+        custodians=[_CUSTODIAN], approval=True), data)
 
 
 @FUZZ
