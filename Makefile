@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= .demo
 
-.PHONY: run test venv system-deps lint unit bench catalogs clean
+.PHONY: run test venv system-deps lint unit bench catalogs clean fuzz
 
 $(BIN)/peluit: pyproject.toml
 	./tests/install-deps.sh python
@@ -49,6 +49,13 @@ catalogs: venv
 	        -w 100; \
 	    rm -f $$pot; \
 	done
+
+## A coverage-guided fuzzing campaign (atheris) of every parser of outside input, FUZZ_SECONDS
+## per target (tests/fuzz/targets.py); corpora and findings under build/fuzz/<target>/.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGET  ?= all
+fuzz: venv
+	nice $(BIN)/python -m tests.fuzz.run $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)
 
 bench: venv
 	$(BIN)/python -m bench all
