@@ -5,15 +5,17 @@ Parsers only at import time; each command imports what it needs when it runs, so
 
 * ``audit``  — verify and checkpoint the workbench's audit log
 * ``policy`` — sign, verify, diff, install the protection policy; controls; statistics
+* ``verify-authorship`` — check a reporter's proof of authorship offline
 * ``common`` — identity, cards, passphrase, atomic output"""
 
 from __future__ import annotations
 
 import argparse
 
-from . import audit, policy
+from . import audit, authorship, policy
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     audit.register(subparsers)
     policy.register(subparsers)
+    authorship.register(subparsers)

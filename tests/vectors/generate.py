@@ -212,6 +212,37 @@ def sealed_vectors() -> dict:
                         "file": ident.decode()}]}
 
 
+def authorship_vectors() -> dict:
+    """docs/crypto.md §13: the authorship key from a reporter's X25519 secret and a report id,
+    then a card, an attestation, a statement (armoured) and a receipt, all byte-exact."""
+    from crypto import authorship
+
+    reporter = PrivateKey(seed("reporter box"))
+    report_a, report_b = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+    deployment_key = SigningKey(seed("deployment authorship"))
+    card = authorship.AuthorshipCard.make(deployment_key, DEPLOYMENT, "Inspektorat Vektor",
+                                          DAY.isoformat())
+    key_a = authorship.author_key(reporter, report_a)
+    att = authorship.Attestation.issue(deployment_key, DEPLOYMENT, report_a, "2026-11-20",
+                                       "corruption", key_a.verify_key, DAY.isoformat())
+    st = authorship.Statement.sign(att, key_a, "untuk LPSK / for LPSK, 2026-11-24")
+    receipt = authorship.Receipt.issue(deployment_key, card, st, "LPSK", DAY.isoformat())
+    return {"description": "proof of authorship (docs/crypto.md §13): author seed = BLAKE2b("
+                           "message = report id (ASCII), key = reporter X25519 secret, digest 32, "
+                           "personal = 'peluit-author-v1'); Ed25519 is deterministic, so every "
+                           "document here is byte-exact",
+            "reporter_x25519_secret_hex": bytes(reporter).hex(),
+            "derivations": [{"report": r, "author_seed_hex": bytes(authorship.author_key(
+                reporter, r)).hex(), "author_public_hex": bytes(authorship.author_key(
+                reporter, r).verify_key).hex()} for r in (report_a, report_b)],
+            "deployment_seed_hex": bytes(deployment_key).hex(),
+            "card": card.to_bytes().decode("utf-8"),
+            "attestation": att.to_bytes().decode("utf-8"),
+            "statement": st.to_bytes().decode("utf-8"),
+            "statement_armor": st.armor(),
+            "receipt": receipt.to_bytes().decode("utf-8")}
+
+
 def main() -> None:
     write("canonical_json.json", canonical_vectors())
     write("padme.json", padme_vectors())
@@ -219,6 +250,7 @@ def main() -> None:
     write("reporter_keys.json", reporter_vectors())
     write("cards.json", card_vectors())
     write("bundles.json", bundle_vectors())
+    write("authorship.json", authorship_vectors())
     if "--deterministic-only" not in sys.argv:
         write("envelopes.json", envelope_vectors())
         write("sealed.json", sealed_vectors())

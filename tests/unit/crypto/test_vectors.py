@@ -224,3 +224,43 @@ def test_sealed_files():
         plain = crypto_aead_xchacha20poly1305_ietf_decrypt(ct, canonical_json(obj),
                                                            b64(obj["nonce"]), key)
         assert plain == b64(case["plaintext_b64"])
+
+
+def test_authorship():
+    """§13, recomputed from hashlib and libsodium: the author key from the reporter's X25519
+    secret and the report id, then each signature over its domain prefix and canonical JSON."""
+    from crypto import authorship
+
+    doc = load("authorship.json")
+    secret = bytes.fromhex(doc["reporter_x25519_secret_hex"])
+    for case in doc["derivations"]:
+        seed = hashlib.blake2b(case["report"].encode("ascii"), key=secret, digest_size=32,
+                               person=b"peluit-author-v1").digest()
+        assert seed.hex() == case["author_seed_hex"]
+        assert bytes(SigningKey(seed).verify_key).hex() == case["author_public_hex"]
+        assert bytes(authorship.author_key(PrivateKey(secret), case["report"])) == seed
+    dk = SigningKey(bytes.fromhex(doc["deployment_seed_hex"]))
+    card = parse_canonical_json(doc["card"].encode())
+    att = parse_canonical_json(doc["attestation"].encode())
+    st = parse_canonical_json(doc["statement"].encode())
+    receipt = parse_canonical_json(doc["receipt"].encode())
+
+    def signed(obj, domain, key):
+        body = {k: v for k, v in obj.items() if k != "signature"}
+        key.verify(domain + canonical_json(body), b64(obj["signature"]))
+
+    signed(card, b"peluit-authorship-card-v1\0", dk.verify_key)
+    signed(att, b"peluit-authorship-attestation-v1\0", dk.verify_key)
+    signed(st, b"peluit-authorship-statement-v1\0", VerifyKey(b64(att["author_key"])))
+    signed(receipt, b"peluit-authorship-receipt-v1\0", dk.verify_key)
+    assert st["attestation"] == att
+    assert att["author_key"] == base64.b64encode(
+        bytes.fromhex(doc["derivations"][0]["author_public_hex"])).decode()
+    armored = doc["statement_armor"].splitlines()
+    assert armored[0] == "-----BEGIN PELUIT AUTHORSHIP STATEMENT-----"
+    assert armored[-1] == "-----END PELUIT AUTHORSHIP STATEMENT-----"
+    assert b64("".join(armored[1:-1])) == doc["statement"].encode()
+    assert authorship.verify_text(doc["statement_armor"], doc["card"].encode()).purpose \
+        == st["purpose"]
+    authorship.Receipt.from_bytes(doc["receipt"].encode()).verify(
+        authorship.AuthorshipCard.from_bytes(doc["card"].encode()))

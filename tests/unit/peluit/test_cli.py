@@ -23,7 +23,8 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["workbench", "--help"], ["policy", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["workbench", "--help"], ["policy", "--help"],
+                                  ["verify-authorship", "--help"]])
 def test_help_loads_no_web_stack(argv):
     """The air-gapped workbench's commands, and every --help, start without Pyramid,
     SQLAlchemy or WebOb: the parsers import nothing heavy (a fresh interpreter each time)."""
