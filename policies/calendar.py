@@ -10,17 +10,19 @@ Counting rule: the day a complaint is received is day 0; "within 3 working days"
 of the third working day after it. A complaint received on a Saturday or a holiday therefore has
 the next working day as its day 1.
 
-Deadline defaults follow the reference (Kemenkes: written reply in 3 working days, finished in 75;
-SP4N-LAPOR!: verification in 3 working days) and are settings, because they are published
-service standards rather than law. The EU Directive 2019/1937 yardsticks (acknowledge in 7
-calendar days, feedback in 3 months) are computed beside them for compliance officers.
+Deadline defaults are the service targets of ``policies.clocks`` (defined there once, each with
+its source) and are settings, because they are published service standards rather than law. The
+EU Directive 2019/1937 yardsticks (acknowledge in 7 calendar days, feedback in 3 months) are
+computed beside them for compliance officers only; reporter pages do not show them.
 
 Configuration (a ``[calendar]`` table in a policy file, or any mapping of the same shape)::
 
     [calendar]
-    acknowledge_days = 3     # working days
-    verify_days = 3          # working days (SP4N-LAPOR!)
+    acknowledge_days = 3     # working days (policies.clocks: what each one means, its source)
+    verify_days = 3          # working days
     complete_days = 75       # working days
+    retaliation_days = 2     # working days
+    carry_days = 1           # working days between two carried inbox bundles
     eu_acknowledge_days = 7  # calendar days
     eu_feedback_months = 3   # calendar months
 
@@ -47,6 +49,8 @@ from typing import Any
 import holidays as _holidays
 from holidays.constants import GOVERNMENT, PUBLIC
 
+from .clocks import DEFAULT_DAYS
+
 COUNTRY = "ID"
 CATEGORIES = (PUBLIC, GOVERNMENT)
 # Years outside this range are refused: a typo such as 20226 would otherwise build a calendar
@@ -70,16 +74,17 @@ class Override:
 class DeadlinePolicy:
     """How long each step may take. Working days unless the name says calendar."""
 
-    acknowledge_days: int = 3
-    verify_days: int = 3
-    complete_days: int = 75
+    acknowledge_days: int = DEFAULT_DAYS["acknowledge_days"]
+    verify_days: int = DEFAULT_DAYS["verify_days"]
+    complete_days: int = DEFAULT_DAYS["complete_days"]
     eu_acknowledge_days: int = 7
     eu_feedback_months: int = 3
-    retaliation_days: int = 2  # first response to a reported retaliation (the policy's header)
+    retaliation_days: int = DEFAULT_DAYS["retaliation_days"]
+    carry_days: int = DEFAULT_DAYS["carry_days"]
 
     def __post_init__(self) -> None:
         for name in ("acknowledge_days", "verify_days", "complete_days", "eu_acknowledge_days",
-                     "eu_feedback_months", "retaliation_days"):
+                     "eu_feedback_months", "retaliation_days", "carry_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 1000:
                 raise CalendarError(f"calendar.{name} must be a whole number from 1 to 1000")

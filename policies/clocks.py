@@ -1,10 +1,21 @@
-"""The four clocks a complaint runs against, defined once for every page that shows them.
+"""The service targets: each step a complaint is measured against, defined once, with the event
+that ends it and where its figure comes from.
 
-Acknowledgment (3 working days), verification (3), completion (75) and the response to a
-reported retaliation (2) are the inspectorate's published promises (``DeadlinePolicy`` holds
-their lengths). The workbench's deadlines page, its list filters, its home page, the case page
-and the statistics all name, order and judge the clocks through this module, so that one page
-cannot call a deadline "due soon" while another counts it as nothing.
+Four are clocks a case runs against: acknowledgment (3 working days), the initial review and the
+lead's decision (3), completion (75) and the first response to a reported retaliation (2). A fifth,
+carrying (1), is the schedule on which inbox bundles are carried from the server to the
+workbench: the case clocks start when the *server* receives a report, so a report that waits on
+the server eats into them. These are published service targets, not statutory limits; each
+figure's source is written next to it (``SOURCES``) and is a setting: the signed protection
+policy's ``[deadlines]`` (``policies.documents``) and the workbench's ``[calendar]``
+(``policies.calendar.DeadlinePolicy``, whose defaults are taken from here) give the deployment's
+own figures, and control POL-2 checks that the two agree.
+
+Every page names, orders and judges the targets through this module: the policy text (by
+placeholders the signed header fills in), the reporter pages, the workbench's deadlines page,
+list filters, home page and case page, and the statistics; so one page cannot call a deadline
+"due soon" while another counts it as nothing, or promise a reporter a step that the workbench
+measures differently (tests/unit/policies/test_service_targets.py).
 
 A clock's state on a day (``status``): ``met`` / ``late`` once done, ``not_applicable`` when the
 case closed without it, else ``overdue`` after its due day, ``due_soon`` when it falls within
@@ -14,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from peluit.ground.i18n import N_
 
-from .calendar import WorkingCalendar
+if TYPE_CHECKING:  # calendar.py takes its defaults from here
+    from .calendar import WorkingCalendar
 
 # "Due soon": due on one of the next two working days (or today). Short enough that the
 # three-day clocks are not always due soon, long enough to act on before a weekend.
@@ -27,20 +40,40 @@ DUE_SOON_DAYS = 2
 @dataclass(frozen=True)
 class ClockDef:
     name: str        # the case's clock name (case page, filters, URLs)
-    stat: str        # its name in the statistics export
+    stat: str        # its name in the statistics export and the signed policy's [deadlines]
     policy: str      # the DeadlinePolicy attribute holding its length in working days
     label: str       # English label (a gettext msgid)
+    days: int        # the default service target, in working days
+    done_when: str   # the one event that meets it (a msgid; the workbench records exactly this)
+    source: str      # where the figure comes from (a msgid)
 
+
+OWN_TARGET = N_("this inspectorate's own service target")
 
 CLOCKS: tuple[ClockDef, ...] = (
-    ClockDef("acknowledge", "acknowledgment", "acknowledge_days", N_("Acknowledgment")),
-    ClockDef("verify", "verification", "verify_days", N_("Verification")),
-    ClockDef("complete", "completion", "complete_days", N_("Completion")),
-    ClockDef("retaliation", "retaliation", "retaliation_days", N_("Response to retaliation")),
+    ClockDef("acknowledge", "acknowledgment", "acknowledge_days", N_("Acknowledgment"), 3,
+             N_("the standard acknowledgment message is sent to the reporter"),
+             N_("this inspectorate's own service target (SP4N-LAPOR! routes a report within "
+                "3 working days)")),
+    ClockDef("verify", "verification", "verify_days", N_("Initial review and decision"), 3,
+             N_("the report is reviewed and the lead has decided the next step"), OWN_TARGET),
+    ClockDef("complete", "completion", "complete_days", N_("Completion"), 75,
+             N_("the case is closed"),
+             N_("Itjen Kemenkes: finished within 75 working days of receipt")),
+    ClockDef("retaliation", "retaliation", "retaliation_days", N_("Response to retaliation"), 2,
+             N_("the lead answers the reporter through the follow-up page and records it "
+                "handled"), OWN_TARGET),
 )
 BY_NAME = {c.name: c for c in CLOCKS}
 NAMES = tuple(c.name for c in CLOCKS)
 STAT_NAMES = tuple(c.stat for c in CLOCKS)
+
+# Not a case clock: how often an inbox bundle must be carried from the server to the workbench.
+CARRYING = ClockDef("carrying", "carrying", "carry_days", N_("Carrying bundles"), 1,
+                    N_("an inbox bundle is imported on the workbench"), OWN_TARGET)
+SERVICE_TARGETS: tuple[ClockDef, ...] = (*CLOCKS, CARRYING)
+# The default length of each target by its DeadlinePolicy attribute (calendar.py reads these).
+DEFAULT_DAYS = {t.policy: t.days for t in SERVICE_TARGETS}
 
 
 def soon_limit(calendar: WorkingCalendar, today: dt.date) -> dt.date:

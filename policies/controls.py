@@ -225,6 +225,22 @@ def check_workbench_deadlines(f: DeploymentFacts, policy: Any) -> Result:
         + ", ".join(f"{k}={v}" for k, v in sorted(want.items())))
 
 
+def check_no_reduction(f: DeploymentFacts, policy: Any) -> Result:
+    """Every version of the deployment's policy against the one before it (policies.documents
+    .reductions): none may lengthen a service target or a retention period."""
+    from policies import documents
+
+    if not f.policy_dir:
+        return _fail("no policy directory")
+    try:
+        found = documents.chain_reductions(Path(f.policy_dir))
+        versions = [p.name for p in documents.version_dirs(Path(f.policy_dir))]
+    except documents.PolicyError as exc:
+        return _fail(str(exc))
+    return _fail(*found) if found else _ok(
+        "no version promises less than the one before it: " + (" -> ".join(versions) or "none"))
+
+
 def _service_for(f: DeploymentFacts, app: str) -> OnionService | None:
     addr = f.listen.get(app)
     for s in f.onion_services:
@@ -315,6 +331,9 @@ CONTROLS: tuple[Control, ...] = (
             "policy §8 (each version numbered and signed)", check_policy_signed),
     Control("POL-2", "The workbench's deadlines match the policy.",
             "policy §5 (deadlines)", check_workbench_deadlines),
+    Control("POL-3", "No policy version promises less than the one before it.",
+            "policy §8 / 1.1 §11 (reports keep the protection promised when made)",
+            check_no_reduction),
     Control("TOR-1", "The gateway onion service requires client authorization.",
             "architecture: gateway over Tor with client auth", check_tor_gateway_auth),
     Control("TOR-2", "The reporter onion service has proof-of-work defences on.",

@@ -20,5 +20,16 @@ DYNAMIC = (
     # coarse statuses
     N_("received"), N_("verification"), N_("forwarded"), N_("investigation"), N_("finished"),
     # the clocks' labels (policies.clocks.CLOCKS, whose own catalog is the policies domain)
-    N_("Acknowledgment"), N_("Verification"), N_("Completion"), N_("Response to retaliation"),
+    N_("Acknowledgment"), N_("Initial review and decision"), N_("Completion"),
+    N_("Response to retaliation"), N_("Carrying bundles"),
+    # what meets each service target, and its source (policies.clocks.SERVICE_TARGETS)
+    N_("the standard acknowledgment message is sent to the reporter"),
+    N_("the report is reviewed and the lead has decided the next step"),
+    N_("the case is closed"),
+    N_("the lead answers the reporter through the follow-up page and records it handled"),
+    N_("an inbox bundle is imported on the workbench"),
+    N_("this inspectorate's own service target (SP4N-LAPOR! routes a report within "
+       "3 working days)"),
+    N_("this inspectorate's own service target"),
+    N_("Itjen Kemenkes: finished within 75 working days of receipt"),
 )

@@ -31,6 +31,7 @@ import datetime as dt
 import difflib
 import functools
 import hashlib
+import itertools
 import re
 import tomllib
 from collections.abc import Iterable
@@ -48,6 +49,7 @@ from crypto.errors import CryptoError
 from crypto.identity import AuditorIdentity, Card
 from crypto.keys import sign_key_id
 from peluit.ground.clock import Clock
+from policies import clocks
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "protection-policy"
 HEADER_FILE = "policy.toml"
@@ -56,9 +58,16 @@ LANGUAGES = ("id", "en")
 SIGNATURE_FORMAT = "peluit-policy-signature"
 SIGNATURE_DOMAIN = b"peluit-policy-signature-v1\0"
 FINGERPRINT_DOMAIN = b"peluit-policy-fingerprint-v1\0"
-DEADLINES = ("acknowledgment", "verification", "completion", "retaliation")
+# The service targets a header must give (policies.clocks: the case clocks), and those a newer
+# version may add (the carrying schedule, from 1.1).
+DEADLINES = clocks.STAT_NAMES
+OPTIONAL_DEADLINES = (clocks.CARRYING.stat,)
 HEADER_KEYS = {"id", "version", "effective", "languages", "retention_max_days", "deadlines",
                "yardsticks"}
+OPTIONAL_HEADER_KEYS = {"case_retention_years"}  # from 1.1: the workbench's retention period
+# A text names the header's figures by placeholder, so it cannot say one number and the signed
+# header another: {{deadline.acknowledgment}}, {{retention_max_days}}, {{case_retention_years}}.
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
 MAX_FILE_BYTES = 256 * 1024
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,3}$")
 
@@ -83,16 +92,37 @@ class Header:
     retention_max_days: int
     deadlines: dict[str, int]      # working days
     yardsticks: dict[str, int]     # EU Directive 2019/1937, calendar time
+    case_retention_years: int | None = None  # None (1.0): "as the archive rules require"
 
     def calendar_settings(self) -> dict[str, int]:
         """The deadlines in the shape of policies.calendar.DeadlinePolicy's arguments, so the
         workbench can take its clocks from the signed policy."""
-        return {"acknowledge_days": self.deadlines["acknowledgment"],
-                "verify_days": self.deadlines["verification"],
-                "complete_days": self.deadlines["completion"],
-                "retaliation_days": self.deadlines["retaliation"],
-                "eu_acknowledge_days": self.yardsticks["acknowledgment_days"],
-                "eu_feedback_months": self.yardsticks["feedback_months"]}
+        out = {t.policy: self.deadlines[t.stat] for t in clocks.SERVICE_TARGETS
+               if t.stat in self.deadlines}
+        out["eu_acknowledge_days"] = self.yardsticks["acknowledgment_days"]
+        out["eu_feedback_months"] = self.yardsticks["feedback_months"]
+        return out
+
+    def placeholders(self) -> dict[str, str]:
+        """What a text's ``{{name}}`` placeholders stand for."""
+        values = {f"deadline.{k}": str(v) for k, v in self.deadlines.items()}
+        values["retention_max_days"] = str(self.retention_max_days)
+        if self.case_retention_years is not None:
+            values["case_retention_years"] = str(self.case_retention_years)
+        return values
+
+    def fill(self, text: str) -> str:
+        """``text`` with its placeholders replaced by this header's figures (PolicyError for a
+        placeholder the header cannot fill: such a text is never shown)."""
+        values = self.placeholders()
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(1) not in values:
+                raise PolicyError(f"the text names {{{{{m.group(1)}}}}}, which the header "
+                                  "does not give")
+            return values[m.group(1)]
+
+        return _PLACEHOLDER.sub(sub, text)
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -109,6 +139,10 @@ class PolicyVersion:
 
     def text(self, language: str) -> str:
         return self.files[f"{language}.md"].decode("utf-8")
+
+    def filled(self, language: str) -> str:
+        """The text as a reader sees it: placeholders replaced by the signed header's figures."""
+        return self.header.fill(self.text(language))
 
     def payload(self) -> dict[str, Any]:
         return {"policy": self.header.id, "version": self.header.version,
@@ -185,8 +219,9 @@ def _parse_header(raw: bytes, where: Path) -> Header:
         doc = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(f"{where}: not valid TOML ({exc})") from None
-    if set(doc) != HEADER_KEYS:
-        raise PolicyError(f"{where}: header must have exactly {', '.join(sorted(HEADER_KEYS))}")
+    if not HEADER_KEYS <= set(doc) <= HEADER_KEYS | OPTIONAL_HEADER_KEYS:
+        raise PolicyError(f"{where}: header must have exactly {', '.join(sorted(HEADER_KEYS))}"
+                          f" (and may have {', '.join(sorted(OPTIONAL_HEADER_KEYS))})")
     try:
         effective = dt.date.fromisoformat(str(doc["effective"]))
     except ValueError:
@@ -198,15 +233,19 @@ def _parse_header(raw: bytes, where: Path) -> Header:
     if sorted(doc["languages"]) != sorted(LANGUAGES):
         raise PolicyError(f"{where}: languages must be {list(LANGUAGES)}")
     deadlines, yard = doc["deadlines"], doc["yardsticks"]
-    if (not isinstance(deadlines, dict) or set(deadlines) != set(DEADLINES)
+    if (not isinstance(deadlines, dict)
+            or not set(DEADLINES) <= set(deadlines) <= {*DEADLINES, *OPTIONAL_DEADLINES}
             or not all(_posint(v) for v in deadlines.values())):
         raise PolicyError(f"{where}: deadlines must give {', '.join(DEADLINES)} in working days")
     if not isinstance(yard, dict) or not all(_posint(v) for v in yard.values()):
         raise PolicyError(f"{where}: yardsticks must be positive integers")
     if not _posint(doc["retention_max_days"]):
         raise PolicyError(f"{where}: retention_max_days must be a positive integer")
+    years = doc.get("case_retention_years")
+    if years is not None and not (_posint(years) and years <= 100):
+        raise PolicyError(f"{where}: case_retention_years must be a whole number of years")
     return Header(doc["id"], doc["version"], effective, tuple(doc["languages"]),
-                  doc["retention_max_days"], dict(deadlines), dict(yard))
+                  doc["retention_max_days"], dict(deadlines), dict(yard), years)
 
 
 def _posint(v: Any) -> bool:
@@ -234,6 +273,11 @@ def load_version(path: Path) -> PolicyVersion:
     header = _parse_header(files[HEADER_FILE], path / HEADER_FILE)
     if path.name != header.version:
         raise PolicyError(f"{path}: directory name does not match version {header.version}")
+    for lang in LANGUAGES:
+        try:
+            header.fill(files[f"{lang}.md"].decode("utf-8"))
+        except PolicyError as exc:
+            raise PolicyError(f"{path / (lang + '.md')}: {exc}") from None
     return PolicyVersion(path, header, files)
 
 
@@ -307,7 +351,7 @@ def _rendered(verified: Any, language: str) -> RenderedPolicy:
     itself (version, dates, signer)."""
     v = verified.version
     return RenderedPolicy(
-        html=render_markdown(v.files[f"{language}.md"]), language=language,
+        html=render_markdown(v.filled(language)), language=language,
         version=v.header.version, effective=v.header.effective.isoformat(),
         fingerprint=v.fingerprint, signer=verified.signer,
         signer_fingerprint=verified.signer_fingerprint, header=v.header)
@@ -353,6 +397,8 @@ def diff(a: Path, b: Path) -> str:
     lines += [f"  {k}: {ha.get(k, '(none)')} -> {hb.get(k, '(none)')}" for k in changed]
     if not changed:
         lines.append("  (no changes)")
+    for r in reductions(va.header, vb.header):
+        lines.append(f"  REDUCES PROTECTION: {r}")
     for lang in LANGUAGES:
         name = f"{lang}.md"
         body = list(difflib.unified_diff(
@@ -361,6 +407,41 @@ def diff(a: Path, b: Path) -> str:
         lines.append("")
         lines.append("".join(body).rstrip("\n") if body else f"{name}: no changes")
     return "\n".join(lines) + "\n"
+
+
+def reductions(older: Header, newer: Header) -> list[str]:
+    """Where ``newer`` promises less than ``older``: a longer or dropped service target, a longer
+    retention. The policy says that reports made earlier keep at least the protection promised
+    when they were made; the workbench recomputes open cases' deadlines from the policy in force
+    (workbench/cases/deadlines.py), so a version that lengthened a target would break that
+    promise for reports already in progress. Control POL-3 runs this over a deployment's
+    versions. Empty: no reduction."""
+    out = []
+    for name, days in older.deadlines.items():
+        if name not in newer.deadlines:
+            out.append(f"deadlines.{name}: dropped (was {days} working days)")
+        elif newer.deadlines[name] > days:
+            out.append(f"deadlines.{name}: {days} -> {newer.deadlines[name]} working days")
+    if newer.retention_max_days > older.retention_max_days:
+        out.append(f"retention_max_days: {older.retention_max_days} -> "
+                   f"{newer.retention_max_days}")
+    if (older.case_retention_years is not None
+            and (newer.case_retention_years is None
+                 or newer.case_retention_years > older.case_retention_years)):
+        out.append(f"case_retention_years: {older.case_retention_years} -> "
+                   f"{newer.case_retention_years}")
+    return out
+
+
+def chain_reductions(policy_dir: Path) -> list[str]:
+    """``reductions`` between each version of a policy directory and the one before it (drafts
+    included: a draft that reduces protection should be caught before anyone signs it)."""
+    out = []
+    versions = [load_version(p) for p in version_dirs(policy_dir)]
+    for a, b in itertools.pairwise(versions):
+        out += [f"{a.header.version} -> {b.header.version}: {r}"
+                for r in reductions(a.header, b.header)]
+    return out
 
 
 def install(dest: Path, signer: AuditorIdentity | None = None,

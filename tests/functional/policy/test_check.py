@@ -60,6 +60,17 @@ def _write(cfg: Path, rel: str, data: bytes) -> None:
     (cfg.parent / rel).write_bytes(data)
 
 
+def _longer_draft(cfg: Path, old: str, new: str) -> None:
+    """A newer draft version beside the signed 1.0 that promises less (a longer target)."""
+    import shutil
+
+    draft = cfg.parent / "policy" / "1.1"
+    shutil.copytree(cfg.parent / "policy" / "1.0", draft)
+    (draft / "signature.json").unlink()
+    _set(draft / "policy.toml", 'version = "1.0"', 'version = "1.1"')
+    _set(draft / "policy.toml", old, new)
+
+
 BREAK = {
     "NET-1": [lambda c: _set(c, 'listen = "127.0.0.1:8080"', 'listen = "0.0.0.0:8080"'),
               lambda c: _set(c, 'listen = "127.0.0.1:8081"', 'listen = "[::]:8081"')],
@@ -95,6 +106,8 @@ BREAK = {
               # the retaliation clock is a promise of the policy too (default 2 when left out)
               lambda c: _set(c.parent / "workbench-deadlines.json", '"complete_days": 75',
                              '"complete_days": 75, "retaliation_days": 5')],
+    "POL-3": [lambda c: _longer_draft(c, "completion = 75", "completion = 90"),
+              lambda c: _longer_draft(c, "retention_max_days = 30", "retention_max_days = 31")],
     "TOR-1": [lambda c: (c.parent / "tor/gateway/authorized_clients/ani.auth").unlink(),
               lambda c: _set(c.parent / "tor" / "torrc", "127.0.0.1:8081", "127.0.0.1:9999")],
     "TOR-2": [lambda c: _set(c.parent / "tor" / "torrc", "PoWDefensesEnabled 1",

@@ -1,6 +1,6 @@
-"""Every clock everywhere: acknowledgment (3 working days), verification (3), completion (75) and
-the response to retaliation (2) on the deadlines page, its filters, the case list, the case page,
-the home page and the statistics, all judged by policies.clocks.
+"""Every clock everywhere: acknowledgment (3 working days), initial review and decision (3),
+completion (75) and the response to retaliation (2) on the deadlines page, its filters, the case
+list, the case page, the home page and the statistics, all judged by policies.clocks.
 
 Today is Monday 16 March 2026 (conftest.NOW); Nyepi and cuti bersama close 18-20 March."""
 
@@ -26,7 +26,7 @@ def test_three_day_clock_due_today_is_due_soon_on_every_page(auditor):
     cid = intake(auditor, received="2026-03-11")
     case = auditor.get(f"/cases/{cid}", {"lang": "en"})
     assert re.search(r'<tr class="clock-due_soon"><td>Acknowledgment', case.text)
-    assert re.search(r'<tr class="clock-due_soon"><td>Verification', case.text)
+    assert re.search(r'<tr class="clock-due_soon"><td>Initial review and decision', case.text)
     # The deadlines page agrees (it used to say "Due … (0)": it knew only the 75-day clock).
     page = auditor.get("/cases/deadlines")
     assert counts(page, "acknowledge") == (0, 1)
