@@ -56,6 +56,10 @@ def includeme(config: Any) -> None:
          views.retaliation_submit, "POST"),
         ("followup.delete", "/followup/reply/{reply:[0-9a-f]{32}}/delete",
          views.reply_delete, "POST"),
+        ("followup.deposit", "/followup/{report:[0-9a-f]{32}}/deposit",
+         views.deposit_submit, "POST"),
+        ("followup.escrow", "/followup/reply/{reply:[0-9a-f]{32}}/escrow",
+         views.escrow_answer, "POST"),
         ("logout", "/logout", views.logout, "POST"),
     )
     # Routes whose multipart bodies are streamed into envelopes, with their size limits: the
@@ -89,13 +93,13 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
                          KdfGate)
     # One budget for failed codename logins per server process (loginbudget.py).
     cfg.register_service(login_budget or LoginBudget(), LoginBudget)
-    deadlines = None
-    if policy is None:  # the deployment's signed protection policy, and its deadlines
+    deadlines = escrow = None
+    if policy is None:  # the deployment's signed protection policy, its deadlines, custodians
         from policies.documents import LandingPolicy
 
         policy = LandingPolicy.for_deployment(config.base_dir, config.raw)
-        deadlines = policy.deadlines
-    cfg.register_service(Landing(policy, deadlines), Landing)
+        deadlines, escrow = policy.deadlines, policy.escrow
+    cfg.register_service(Landing(policy, deadlines, escrow), Landing)
     # The CSRF token lives in its own cookie (double submit): there is no session before a
     # reporter logs in, and the forms before that need the protection too.
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(

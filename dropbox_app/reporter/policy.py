@@ -30,6 +30,9 @@ class Landing:
     (None: the built-in defaults)."""
     provider: Callable[[Any], Any] | None = None
     deadlines: Deadlines | None = None
+    #: ``escrow(today)``: the signed policy's custodian cards and opening rule, or None (no
+    #: identity escrow offered).
+    escrow: Callable[[Any], Any] | None = None
 
 
 def deadlines(request: Any) -> Deadlines:
@@ -41,3 +44,9 @@ def signed_policy(request: Any) -> Any:
     summary."""
     provider = request.find_service(Landing).provider
     return provider(request) if provider else None
+
+
+def escrow_terms(request: Any) -> Any:
+    """(custodian cards, crypto.escrow.Rule) of the signed policy in force, or None."""
+    source = request.find_service(Landing).escrow
+    return source(request.clock.today()) if source else None

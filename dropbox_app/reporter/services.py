@@ -202,6 +202,10 @@ class ShownReply:
     day: str
     was_read: bool
     answered: bool = False
+    #: A lead's request to open the reporter's deposited identity ({"request", "deposit"}),
+    #: and what the reporter answered (consent, refuse), if anything: see deposits.py.
+    escrow: dict | None = None
+    escrow_answer: str | None = None
 
 
 def receipt_id(key: PrivateKey, reply_id: str) -> str:
@@ -235,20 +239,26 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
     shown = []
     rows = db.scalars(select(Reply).where(Reply.report_id == report.id)
                       .order_by(Reply.created_day, Reply.id))
+    from . import deposits
+
     for r in rows:
         text: str | None = None
+        escrow = None
         try:
             meta, body = open_bytes(store.read(r.member), [key], limit=1024 * 1024)
             if meta.get("report") == report.id and meta.get("reply") == r.id:
-                value = json.loads(body.decode("utf-8")).get("text")
+                parsed = json.loads(body.decode("utf-8"))
+                value = parsed.get("text")
                 text = value if isinstance(value, str) else None
+                escrow = deposits.request_of(parsed)
         except (CryptoError, OSError, ValueError, AttributeError):
             text = None
         from ..models import AnswerReceipt
 
         answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
         shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None,
-                                answered))
+                                answered, escrow,
+                                deposits.answered(db, key, r.id) if escrow else None))
         if r.read_day is None:
             r.read_day = clock.day()
     return shown

@@ -26,14 +26,15 @@ from ..models import Reply, Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
 from ..store import Store
 from ..throttle import KdfGate, LoginThrottle, spend_token, token_spent
-from . import compose, services
-from .policy import deadlines, signed_policy
+from . import compose, deposits, services
+from .policy import deadlines, escrow_terms, signed_policy
 from .render import render
 from .settings import ReporterSettings
 
 HONEYPOT = "website"
 REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_token",
-                                               compose.FIELD, HONEYPOT}))
+                                               compose.FIELD, HONEYPOT,
+                                               *deposits.FORM_FIELDS}))
 MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token", "form_key",
                                                compose.FIELD, HONEYPOT}))
 
@@ -195,7 +196,8 @@ def _report_page(request: Request, reporter_id: str, fields: dict | None = None,
                   lang_form="report-form", lang_action=request.route_path("report.relang"),
                   categories=_cfg(request).categories, form_token=token, compose=grant,
                   compose_hours=compose.COMPOSE_HOURS,
-                  max_upload=_cfg(request).max_upload_bytes, min_what=services.MIN_WHAT)
+                  max_upload=_cfg(request).max_upload_bytes, min_what=services.MIN_WHAT,
+                  escrow=escrow_terms(request) is not None)
 
 
 def report_relang(request: Request) -> Response:
@@ -214,7 +216,7 @@ def report_relang(request: Request) -> Response:
         subject = grant.subject if grant is not None else None
     if subject is None:
         raise SessionExpired()
-    keep = {k: form[k] for k in services.REPORT_FIELDS if k in form}
+    keep = {k: form[k] for k in (*services.REPORT_FIELDS, *deposits.FORM_FIELDS) if k in form}
     chosen = form.get("files", "0") not in ("", "0")
     return _report_page(request, subject, keep, error="files_again" if chosen else None)
 
@@ -255,22 +257,38 @@ def report_submit(request: Request) -> Response:
             # state (no report yet) would overwrite what the copy that filed the report saved.
             request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
+        try:
+            identity = deposits.identity_from(fields)
+            error = None
+        except FormError as exc:  # the report comes back with what was typed, not lost
+            identity, error = None, exc.reason
         if len(fields.get("what", "").strip()) < services.MIN_WHAT:
+            error = "what_short"
+        if error is not None:
             form.discard()
-            keep = {k: v for k, v in fields.items() if k in services.REPORT_FIELDS}
+            keep = {k: v for k, v in fields.items()
+                    if k in services.REPORT_FIELDS or k in deposits.FORM_FIELDS}
             if reporter is None:
                 reporter = services.register_codename(request.dbsession, request.clock,
                                                   data.lookup_id, data.key.public_key)
                 request.dbsession.flush()
-            return _report_page(request, reporter.id, keep, error="what_short", status=400)
+            return _report_page(request, reporter.id, keep, error=error, status=400)
         if not spend_token(request.dbsession, request.clock, token):
             form.discard()
             request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
+        terms = escrow_terms(request) if identity is not None else None
         filed = services.file_report(
             request.dbsession, request.find_service(Store), request.clock, recipients,
             public_key, lookup_id, reporter.id if reporter else None, report_id, form,
             request.language)
+        # The deposit needs the codename's key (for the reporter's release): a report sent on
+        # the compose grant alone, after the session ended, goes without it, and says so.
+        deposited = identity is not None and terms is not None and live
+        if deposited:
+            filed.pendings.append(deposits.seal(
+                request.dbsession, request.find_service(Store), request.clock, recipients,
+                filed.report, data.key, identity, terms))
     except services.AlreadyFiled:
         # Another copy of this form, sent at the same moment, filed the report.
         form.discard()
@@ -284,7 +302,8 @@ def report_submit(request: Request) -> Response:
     # The acknowledgment is this response, not a redirect: it lists the files received, whose
     # names exist only in this process's memory and inside the envelopes.
     response = render(request, "received.jinja2", deadlines=deadlines(request), session=live,
-                      files_received=form.files)
+                      files_received=form.files, deposited=deposited,
+                      not_deposited=identity is not None and not deposited)
     if live:
         data.reporter_id = filed.report.reporter_id
     else:
@@ -375,6 +394,7 @@ def followup(request: Request, keep: dict | None = None) -> Response:
         shown.append({"report": r, "replies": replies, "sent": services.sent_summary(db, r),
                       "thread": services.conversation(replies, services.sent_days(db, r))})
     return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
+                  escrow=escrow_terms(request) is not None,
                   keep=keep or {"target": "", "text": ""},
                   form_grant=lambda rid: _issue_grant(request, "message", rid),
                   compose_hours=compose.COMPOSE_HOURS,
@@ -471,6 +491,55 @@ def retaliation_submit(request: Request) -> Response:
     if data is None or data.reporter_id is None:
         return _sent(request, False)
     return HTTPSeeOther(request.route_path("followup", _query={"done": "retaliation"}))
+
+
+def deposit_submit(request: Request) -> Response:
+    """A deposit made later, from the follow-up page: needs the live session (its codename key
+    makes the reporter's part of the deposit's key) and a signed policy naming custodians."""
+    data = _session(request, reporter=True)
+    report = _own_report(request, data, request.matchdict["report"])
+    form = request.form
+    if form.get(HONEYPOT):
+        raise FormError("honeypot")
+    terms = escrow_terms(request)
+    if terms is None:
+        raise FormError("deposit_closed")
+    identity = deposits.identity_from(form)
+    if identity is None:
+        raise FormError("deposit_name")
+    recipients = _recipients(request)
+    token = form.get("form_token", "")
+    if not token or not spend_token(request.dbsession, request.clock, token):
+        request.tm.doom()
+        return render(request, "duplicate.jinja2", status=409)
+    done = deposits.seal(request.dbsession, request.find_service(Store), request.clock,
+                         recipients, report, data.key, identity, terms)
+    _undo_on_abort(request, [done])
+    return HTTPSeeOther(request.route_path("followup", _query={"done": "deposit"}))
+
+
+def escrow_answer(request: Request) -> Response:
+    """The reporter's consent to, or refusal of, a lead's request to open their deposit."""
+    data = _session(request, reporter=True)
+    reply = request.dbsession.get(Reply, request.matchdict["reply"])
+    if reply is None:
+        raise HTTPNotFound()
+    report = _own_report(request, data, reply.report_id)
+    decision = request.form.get("decision", "")
+    if decision not in deposits.DECISIONS:
+        raise FormError("malformed")
+    shown = next((r for r in services.replies_for(
+        request.dbsession, request.find_service(Store), request.clock, report, data.key)
+        if r.id == reply.id), None)
+    if shown is None or shown.escrow is None:
+        raise FormError("malformed")
+    if shown.escrow_answer is not None:  # answered already: the first answer stands
+        return HTTPSeeOther(request.route_path("followup", _query={"done": "escrow"}))
+    done = deposits.answer(request.dbsession, request.find_service(Store), request.clock,
+                           _recipients(request), report, data.key, reply.id, shown.escrow,
+                           decision)
+    _undo_on_abort(request, [done])
+    return HTTPSeeOther(request.route_path("followup", _query={"done": "escrow"}))
 
 
 def reply_delete(request: Request) -> Response:

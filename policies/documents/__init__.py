@@ -64,7 +64,9 @@ DEADLINES = clocks.STAT_NAMES
 OPTIONAL_DEADLINES = (clocks.CARRYING.stat,)
 HEADER_KEYS = {"id", "version", "effective", "languages", "retention_max_days", "deadlines",
                "yardsticks"}
-OPTIONAL_HEADER_KEYS = {"case_retention_years"}  # from 1.1: the workbench's retention period
+# From 1.1: case_retention_years, the workbench's retention period. escrow: who the custodians
+# of deposited identities are and what opening one requires (crypto/escrow.py, docs/policies.md).
+OPTIONAL_HEADER_KEYS = {"case_retention_years", "escrow"}
 # A text names the header's figures by placeholder, so it cannot say one number and the signed
 # header another: {{deadline.acknowledgment}}, {{retention_max_days}}, {{case_retention_years}}.
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_.]+)\s*\}\}")
@@ -93,6 +95,18 @@ class Header:
     deadlines: dict[str, int]      # working days
     yardsticks: dict[str, int]     # EU Directive 2019/1937, calendar time
     case_retention_years: int | None = None  # None (1.0): "as the archive rules require"
+    #: ``{"custodians": [card JSON, …], "consent_threshold": k, "approval_threshold": ka|None}``
+    escrow: dict[str, Any] | None = None
+
+    def escrow_terms(self) -> tuple[list[Card], Any] | None:
+        """The custodians' cards and the opening rule (crypto.escrow.Rule), or None when this
+        version offers no identity escrow."""
+        if self.escrow is None:
+            return None
+        from crypto.escrow import Rule
+
+        cards = [Card.from_bytes(c.encode("utf-8")) for c in self.escrow["custodians"]]
+        return cards, Rule(self.escrow["consent_threshold"], self.escrow["approval_threshold"])
 
     def calendar_settings(self) -> dict[str, int]:
         """The deadlines in the shape of policies.calendar.DeadlinePolicy's arguments, so the
@@ -245,7 +259,46 @@ def _parse_header(raw: bytes, where: Path) -> Header:
     if years is not None and not (_posint(years) and years <= 100):
         raise PolicyError(f"{where}: case_retention_years must be a whole number of years")
     return Header(doc["id"], doc["version"], effective, tuple(doc["languages"]),
-                  doc["retention_max_days"], dict(deadlines), dict(yard), years)
+                  doc["retention_max_days"], dict(deadlines), dict(yard), years,
+                  _parse_escrow(doc.get("escrow"), where))
+
+
+def _parse_escrow(raw: Any, where: Path) -> dict[str, Any] | None:
+    """``[escrow]``: ``custodians`` (custodian cards, canonical JSON strings),
+    ``consent_threshold`` (how many custodians open with the reporter's consent) and optionally
+    ``approval_threshold`` (how many custodians' approval may replace consent; absent: consent
+    is always required)."""
+    if raw is None:
+        return None
+    from crypto.escrow import Rule
+
+    if (not isinstance(raw, dict) or not {"custodians", "consent_threshold"} <= set(raw)
+            <= {"custodians", "consent_threshold", "approval_threshold"}):
+        raise PolicyError(f"{where}: [escrow] has custodians, consent_threshold and optionally "
+                          "approval_threshold")
+    cards = raw["custodians"]
+    if not isinstance(cards, list) or not all(isinstance(c, str) for c in cards):
+        raise PolicyError(f"{where}: [escrow] custodians are card texts")
+    ids = []
+    for text in cards:
+        try:
+            card = Card.from_bytes(text.encode("utf-8"))
+        except CryptoError as exc:
+            raise PolicyError(f"{where}: [escrow] custodian card not valid: {exc}") from None
+        if card.kind != "custodian":
+            raise PolicyError(f"{where}: [escrow] {card.name} is not a custodian card")
+        ids.append(card.key_id)
+    if len(set(ids)) != len(ids):
+        raise PolicyError(f"{where}: [escrow] a custodian is named twice")
+    approval = raw.get("approval_threshold")
+    if not _posint(raw["consent_threshold"]) or (approval is not None and not _posint(approval)):
+        raise PolicyError(f"{where}: [escrow] thresholds are positive integers")
+    try:
+        Rule(raw["consent_threshold"], approval).check(len(cards))
+    except ValueError as exc:
+        raise PolicyError(f"{where}: [escrow] {exc}") from None
+    return {"custodians": list(cards), "consent_threshold": raw["consent_threshold"],
+            "approval_threshold": approval}
 
 
 def _posint(v: Any) -> bool:
@@ -561,6 +614,12 @@ class LandingPolicy:
                 _log().warning("protection policy not shown: %s", exc)
         self._cache = (key, result)
         return result
+
+    def escrow(self, today: dt.date | None = None) -> tuple[list[Card], Any] | None:
+        """The custodians and opening rule of the signed policy in force (None: no escrow).
+        This is how custodians' public keys reach the reporter app: signed by the officer."""
+        verified = self.verified(today)
+        return verified.version.header.escrow_terms() if verified is not None else None
 
     def rendered(self, language: str, today: dt.date | None = None) -> RenderedPolicy | None:
         verified = self.verified(today)
