@@ -9,13 +9,18 @@
 * peak memory of the 500 MiB case, each direction in a fresh child process: its peak resident
   set (VmHWM) next to that of a child that only imports the library, and the peak of Python
   allocations (tracemalloc) during the operation;
-* codename -> lookup id and key pair at the default argon2id parameters (t=3, m=64 MiB, p=1).
+* codename -> lookup id and key pair at the default argon2id parameters (t=3, m=64 MiB, p=1);
+* recipient slots (``--slots-only`` runs just this): sealing a small envelope with 16 slots
+  (version 2) against clear key ids (version 1), and opening one by trying the slots: the
+  reader's slot first, last, and an envelope sealed to someone else (every slot tried) with
+  1 and 10 keys offered.
 
 Figures vary with the machine and its neighbours: report them with the spread."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import statistics
@@ -191,11 +196,64 @@ def codename_latency(runs: int) -> list[float]:
     return times
 
 
+def _per_call(fn, n: int) -> float:
+    """Median CPU seconds per call over five batches of ``n`` calls."""
+    times = []
+    for _ in range(5):
+        with _Clock() as c:
+            for _ in range(n):
+                fn()
+        times.append(c.cpu / n)
+    return statistics.median(times)
+
+
+def slots(n: int) -> None:
+    sk = PrivateKey.generate()
+    others = [PrivateKey.generate() for _ in range(10)]
+    print(f"recipient slots ({envelope.DEFAULT_SLOTS} per envelope), 1 KB plaintext, "
+          f"CPU per envelope, median of 5 x {n}:")
+    data = os.urandom(1000)
+    seal2 = _per_call(lambda: envelope.seal_bytes(data, [sk.public_key], META), n)
+    seal1 = _per_call(lambda: envelope.seal_bytes(data, [sk.public_key], META,
+                                                  clear_recipients=True), n)
+    print(f"  seal, 1 recipient + 15 dummies (v2): {seal2 * 1e3:6.2f} ms"
+          f"   clear key id (v1): {seal1 * 1e3:6.2f} ms")
+    blobs = [envelope.seal_bytes(data, [sk.public_key], META) for _ in range(64)]
+
+    def place(blob: bytes) -> int:
+        _header, boxes = envelope.read_header(io.BytesIO(blob))
+        for i, box in enumerate(boxes):
+            try:
+                envelope._try_slots([box], [sk])
+                return i
+            except envelope.NotARecipientError:
+                continue
+        raise AssertionError("not sealed to sk")
+
+    first, last = min(blobs, key=place), max(blobs, key=place)
+    v1 = envelope.seal_bytes(data, [sk.public_key], META, clear_recipients=True)
+    stranger = envelope.seal_bytes(data, [PrivateKey.generate().public_key], META)
+    for label, blob, keys in (
+            (f"open, own slot at {place(first) + 1}", first, [sk]),
+            (f"open, own slot at {place(last) + 1}", last, [sk]),
+            ("open, clear key id (v1)", v1, [sk]),
+            ("not a recipient, 1 key", stranger, [sk]),
+            ("not a recipient, 10 keys", stranger, others)):
+        def attempt(blob=blob, keys=keys):
+            with contextlib.suppress(envelope.NotARecipientError):
+                envelope.open_bytes(blob, keys)
+        print(f"  {label:<28} {_per_call(attempt, n) * 1e3:6.2f} ms")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big-mib", type=int, default=500)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--slots-only", action="store_true")
     args = ap.parse_args(argv)
+    if args.slots_only:
+        slots(50)
+        return 0
 
     ceilings = [cipher_alone(256 * MIB) for _ in range(args.runs)]
     ceiling = statistics.median(c[0] for c in ceilings)

@@ -129,7 +129,10 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         name = f"{r.id}.env"
         members[name] = envelope.seal_bytes(
             canonical_json({"text": r.text}), [PublicKey(r.report.reporter_key)],
-            {"v": 1, "kind": r.kind, "report": r.report_id, "reply": r.id})
+            {"v": 1, "kind": r.kind, "report": r.report_id, "reply": r.id},
+            # One known reader (the reporter) whose key the gateway checks before storing
+            # it: hiding the recipient would hide nothing the reply's row does not say.
+            clear_recipients=True)
         body_replies.append({"id": r.id, "report": r.report_id, "kind": r.kind, "member": name})
         r.exported_seq, r.exported_by = seq, key_id
     latest: dict[str, str] = {}

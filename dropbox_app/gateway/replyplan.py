@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from crypto.bundle import Manifest
-from crypto.envelope import padded_size
+from crypto.envelope import VERSION_CLEAR, padded_size
 
 REPLY_KINDS = ("question", "message")
 STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 #: A reply is text that the reporter app opens in memory, up to 1 MiB of plaintext
 #: (dropbox_app/reporter/services.py): a larger envelope could never be read there.
-MAX_REPLY_BYTES = padded_size(1024 * 1024, 1)
+MAX_REPLY_BYTES = padded_size(1024 * 1024, 1, VERSION_CLEAR)
 
 
 class BadReplyBundle(ValueError):

@@ -338,7 +338,7 @@ def test_reply_named_like_a_submission_cannot_replace_it(signed_in):
     rid = sub.submission_id  # a workbench bug or a hostile one reuses a submission's id
     blob = envelope.seal_bytes(json.dumps({"text": "x"}).encode(), [sub.reporter_key.public_key],
                                {"v": 1, "kind": "question", "report": sub.report_id,
-                                "reply": rid})
+                                "reply": rid}, clear_recipients=True)
     manifest = make_manifest("reply", dep.cfg.deployment_id, dep.auditor.signing, 1,
                              [Member(f"{rid}.env", len(blob), hashlib.sha256(blob).hexdigest())],
                              {"replies": [{"id": rid, "report": sub.report_id,

@@ -48,8 +48,10 @@ def _seal(data, recipients, meta=META):
 
 
 def _layout(recipients, total):
-    """Byte offsets of the regions of an envelope."""
-    h = header_size(recipients)
+    """Byte offsets of the regions of an envelope (version 2: the slot count is fixed,
+    whatever the number of recipients)."""
+    del recipients
+    h = header_size(envelope.DEFAULT_SLOTS)
     meta_end = h + META_PLAINTEXT + 17
     chunks = (total - meta_end - TRAILER_CIPHERTEXT) // CHUNK_CIPHERTEXT
     return h, meta_end, chunks
@@ -61,8 +63,9 @@ def test_round_trip_at_boundaries(ani, size):
     blob = _seal(data, [ani])
     meta, plain = envelope.open_bytes(blob, [ani.box])
     assert plain == data and meta == META
-    assert len(blob) == envelope.padded_size(size, 1)
-    assert envelope.check_well_formed(io.BytesIO(blob), len(blob)).recipient_ids
+    assert len(blob) == envelope.padded_size(size)
+    header = envelope.check_well_formed(io.BytesIO(blob), len(blob))
+    assert header.slots == envelope.DEFAULT_SLOTS and header.recipient_ids == ()
 
 
 @CRYPTO
@@ -77,7 +80,7 @@ def test_round_trip_any_size_any_write_pattern(ani, size, write_size):
         for i in range(0, size, write_size):
             w.write(memoryview(data)[i:i + write_size])
     blob = out.getvalue()
-    assert len(blob) == envelope.padded_size(size, 1)
+    assert len(blob) == envelope.padded_size(size)
     sink = io.BytesIO()
     meta, n = envelope.open_stream(io.BytesIO(blob), sink, [ani.box])
     assert sink.getvalue() == data and n == size and meta == META
@@ -119,7 +122,7 @@ def test_wrong_key_is_not_a_recipient(ani, budi):
 
 def test_recipients_deduplicated_and_bounded(ani):
     blob = envelope.seal_bytes(b"x", [ani.box.public_key] * 3, META)
-    assert len(blob) == envelope.padded_size(1, 1)
+    assert len(blob) == envelope.padded_size(1)
     with pytest.raises(ValueError):
         envelope.seal_bytes(b"x", [], META)
     with pytest.raises(ValueError):
@@ -213,21 +216,23 @@ def test_bit_flip_anywhere(ani, padded, data):
         _open(bytes(blob), ani)
 
 
-def test_bit_flip_in_another_recipients_entry(ani, budi):
-    blob = bytearray(_seal(b"x", [ani, budi]))
-    h = header_size(2)
-    # flip inside the *other* recipient's sealed key: the whole header is authenticated
-    ids = envelope.read_header(io.BytesIO(bytes(blob)))[0].recipient_ids
-    other = 1 - ids.index(envelope.box_key_id(ani.box.public_key))
-    blob[12 + other * 96 + 40] ^= 1
-    assert h > 12 + other * 96 + 40
-    with pytest.raises(AuthenticationError):
-        _open(bytes(blob), ani)
+def test_bit_flip_in_another_recipients_slot(ani, budi):
+    blob = _seal(b"x", [ani, budi])
+    # flip inside every slot but the one ani opens: the whole header is authenticated
+    opened = [i for i in range(envelope.DEFAULT_SLOTS) if _opens(ani, _slot(blob, i))]
+    assert len(opened) == 1
+    for i in range(envelope.DEFAULT_SLOTS):
+        if i in opened:
+            continue
+        bad = bytearray(blob)
+        bad[12 + i * 80 + 40] ^= 1
+        with pytest.raises(AuthenticationError):
+            _open(bytes(bad), ani)
 
 
 def test_swapped_header_between_envelopes(ani):
     a, b = _seal(_data(100), [ani]), _seal(_data(100), [ani])
-    h = header_size(1)
+    h = envelope.clear_header_size(envelope.DEFAULT_SLOTS)
     with pytest.raises(AuthenticationError):
         _open(a[:h] + b[h:], ani)
     # and a chunk spliced from another envelope under the same key pair
@@ -236,15 +241,100 @@ def test_swapped_header_between_envelopes(ani):
         _open(a[:meta_end] + b[meta_end:], ani)
 
 
-def test_stripping_a_recipient_is_detected(ani, budi):
+def test_stripping_slots_is_detected(ani, budi):
     blob = _seal(b"x", [ani, budi])
-    header, _ = envelope.read_header(io.BytesIO(blob))
-    keep = header.recipient_ids.index(envelope.box_key_id(ani.box.public_key))
-    entry = blob[12 + keep * 96:12 + (keep + 1) * 96]
-    stripped = (blob[:8] + struct.pack(">BBH", 1, 0, 1) + entry
-                + blob[12 + 2 * 96:])
-    with pytest.raises(AuthenticationError):
+    keep = next(i for i in range(envelope.DEFAULT_SLOTS) if _opens(ani, _slot(blob, i)))
+    n = envelope.DEFAULT_SLOTS
+    stripped = (blob[:8] + struct.pack(">BBH", 2, 0, 1) + _slot(blob, keep)
+                + blob[12 + n * 80:])
+    with pytest.raises(CryptoError):
         _open(stripped, ani)
+
+
+def _slot(blob, i):
+    return blob[12 + i * 80:12 + (i + 1) * 80]
+
+
+def _opens(who, slot):
+    from nacl.exceptions import CryptoError as NaclError
+    from nacl.public import SealedBox
+    try:
+        SealedBox(who.box).decrypt(slot)
+        return True
+    except NaclError:
+        return False
+
+
+# Curve25519 in Montgomery form: v^2 = u^3 + A u^2 + u over p = 2^255 - 19.
+_P = 2**255 - 19
+_A = 486662
+
+
+def _on_curve(u_bytes):
+    """Whether 32 bytes are the u-coordinate of a point on Curve25519 (not on its twist), with
+    the top bit clear: true of every X25519 public key, of one random string in four."""
+    u = int.from_bytes(u_bytes, "little")
+    if u >= 2**255:
+        return False
+    rhs = (u * u * u + _A * u * u + u) % _P
+    return rhs == 0 or pow(rhs, (_P - 1) // 2, _P) == 1
+
+
+def test_slots_are_fixed_and_name_nobody(ani, budi):
+    """The outside of an envelope says neither who may read it nor how many they are."""
+    one, two = _seal(b"x", [ani]), _seal(b"x", [ani, budi])
+    assert len(one) == len(two) == envelope.padded_size(1)
+    for blob in (one, two):
+        assert blob[8:12] == struct.pack(">BBH", 2, 0, envelope.DEFAULT_SLOTS)
+        h = envelope.clear_header_size(envelope.DEFAULT_SLOTS)
+        for kid in (envelope.box_key_id(ani.box.public_key),
+                    envelope.box_key_id(budi.box.public_key)):
+            assert kid not in blob[:h]
+
+
+def test_dummy_slots_look_like_real_ones(ani):
+    """A real slot starts with an X25519 public key (a curve point, top bit clear). Random
+    bytes fail that test three times in four, so a dummy of random bytes would point at the
+    real slot; ours are sealed to throwaway keys and pass like the real one."""
+    blobs = [_seal(b"x", [ani]) for _ in range(8)]
+    for blob in blobs:
+        slots = [_slot(blob, i) for i in range(envelope.DEFAULT_SLOTS)]
+        assert all(_on_curve(s[:32]) for s in slots)
+    # the check itself tells random bytes apart (a test that cannot fail is a defect)
+    assert sum(_on_curve(os.urandom(32)) for _ in range(200)) < 100
+    # and the real slot is not always at the same place
+    places = {next(i for i in range(envelope.DEFAULT_SLOTS) if _opens(ani, _slot(b, i)))
+              for b in blobs}
+    assert len(places) > 1
+
+
+def test_sealed_recipient_list(ani, budi):
+    reader = envelope.EnvelopeReader(io.BytesIO(_seal(b"x", [ani, budi])), [budi.box])
+    assert set(reader.recipient_ids) == {envelope.box_key_id(ani.box.public_key),
+                                         envelope.box_key_id(budi.box.public_key)}
+
+
+def test_more_slots_on_request_and_too_many_recipients(ani, budi):
+    blob = envelope.seal_bytes(b"x", [ani.box.public_key], META, slots=32)
+    assert envelope.read_header(io.BytesIO(blob))[0].slots == 32
+    assert envelope.open_bytes(blob, [ani.box])[1] == b"x"
+    with pytest.raises(ValueError):
+        envelope.seal_bytes(b"x", [ani.box.public_key, budi.box.public_key], META, slots=1)
+    many = [PrivateKey.generate().public_key for _ in range(17)]
+    assert envelope.read_header(io.BytesIO(envelope.seal_bytes(b"x", many, META)))[0].slots == 32
+
+
+def test_version_1_still_opens(ani, budi):
+    """Envelopes written before version 2 (on a server's store, in a vault) still open."""
+    blob = envelope.seal_bytes(b"lama", [ani.box.public_key, budi.box.public_key], META,
+                               clear_recipients=True)
+    header, _ = envelope.read_header(io.BytesIO(blob))
+    assert header.version == 1 and len(header.recipient_ids) == 2
+    assert len(blob) == envelope.padded_size(4, 2, envelope.VERSION_CLEAR)
+    assert envelope.open_bytes(blob, [budi.box]) == (META, b"lama")
+    assert envelope.check_well_formed(io.BytesIO(blob), len(blob)).recipient_ids
+    with pytest.raises(NotARecipientError):
+        envelope.open_bytes(blob, [PrivateKey.generate()])
 
 
 def test_plaintext_is_not_released_past_a_bad_chunk(ani, three_chunks):
@@ -345,7 +435,7 @@ def test_partial_writes_are_completed(ani):
     data = _data(P + 10)
     out = _Dribble()
     envelope.seal_stream(io.BytesIO(data), out, [ani.box.public_key], META)
-    assert len(out.data) == envelope.padded_size(P + 10, 1)
+    assert len(out.data) == envelope.padded_size(P + 10)
     sink = _Dribble()
     envelope.open_stream(io.BytesIO(bytes(out.data)), sink, [ani.box])
     assert sink.data == data
