@@ -19,9 +19,20 @@ from peluit.ground.forms import UploadedFile
 from policies import clocks
 from workbench import db, filestore, safecopy, vault
 from workbench.i18n import N_
+from workbench.safecopy import redact
 from workbench.web.security import Permission as WebPermission
 
-from . import export, forwarding, inbox, preview, retaliation, safecopies, scrub
+from . import (
+    export,
+    forwarding,
+    inbox,
+    preview,
+    redaction_views,
+    redactions,
+    retaliation,
+    safecopies,
+    scrub,
+)
 from .models import Agency, Case, Forward
 from .search import CaseSearch
 from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
@@ -73,6 +84,8 @@ MESSAGES = {
                    "limits. Do not open it on this machine."),
     "scrub": N_("A ticked file could not be cleaned of its hidden data (damaged, encrypted or "
                 "too large), so nothing was forwarded. Untick it, or forward a cleaned copy."),
+    "no_safe_copy": N_("Make a safe copy of this file first: redaction works on the safe copy."),
+    "bad_region": N_("That region is not on the page. Give the edges in percent, 0 to 100."),
 }
 RETALIATION_LABELS = {
     "open": N_("open"), "overdue": N_("overdue"), "met": N_("handled in time"),
@@ -251,6 +264,8 @@ def case_view(request: Any) -> dict[str, Any]:
     agencies = request.dbsession.scalars(select(Agency).order_by(Agency.name)).all()
     user, today = _user(request), request.registry.case_clock.today()
     flags = retaliation.flags(request.dbsession, user.role, today, detail.case.id)
+    red = redactions.load(request.registry.settings["workbench.vault"], detail.case.id,
+                          vault.vault_box_key(_key(request)))
     reasons = (retaliation.reasons(request.dbsession, user.role, vault.vault_box_key(_key(request)),
                                    detail.case.id)
                if allowed(user.role, Permission.DECIDE) and flags else {})
@@ -262,7 +277,9 @@ def case_view(request: Any) -> dict[str, Any]:
             "has_safe_copy": lambda sid: safecopies.exists(
                 request.registry.settings["workbench.vault"], sid),
             "scrub_kind": scrub.kind_of,
-            "forward_fields": forwarding.FORWARD_FIELDS}
+            "forward_fields": forwarding.FORWARD_FIELDS,
+            "redaction_phrases": red.phrases,
+            "blackout": lambda text: redact.redact_text(text, red.phrases)}
 
 
 def _case_id(request: Any) -> int:
@@ -429,6 +446,8 @@ def forward_submit(request: Any) -> Any:
     detail = svc.detail(user, _case_id(request))
     p = request.form
     files = []
+    red = redactions.load(request.registry.settings["workbench.vault"], detail.case.id,
+                          vault.vault_box_key(_key(request)))
     for sub_id in p.getall("file"):
         if not isinstance(sub_id, str):
             raise WorkflowError("bad_input", "a file part where a submission id belongs")
@@ -438,7 +457,12 @@ def forward_submit(request: Any) -> Any:
         safe = safecopies.load(request.registry.settings["workbench.vault"], sub.id,
                                vault.vault_box_key(_key(request)))
         if safe is not None:
-            # The safe copy, when one was made: page pixels only, nothing else of the original.
+            # The safe copy, when one was made: page pixels only, nothing else of the original,
+            # rebuilt with the case's redactions burnt into its pixels and text layer.
+            try:
+                safe = redact.apply(safe, red.of(sub.id), red.phrases).pdf
+            except redact.RedactError:
+                raise WorkflowError("scrub", f"{sub.id}: the safe copy is damaged") from None
             files.append(forwarding.OutgoingFile(safe, "pdf"))
             continue
         data = _file_bytes(request, sub, 64 * 1024 * 1024)
@@ -456,7 +480,7 @@ def forward_submit(request: Any) -> Any:
             raise WorkflowError("scrub", f"{sub.id} could not be cleaned") from None
         files.append(forwarding.OutgoingFile(data, ext))
     vault_path = request.registry.settings["workbench.vault"]
-    fields = {k: p.text(k) for k in forwarding.FORWARD_FIELDS}
+    fields = {k: redact.redact_text(p.text(k), red.phrases) for k in forwarding.FORWARD_FIELDS}
     clock = request.registry.case_clock
     record, _path = forwarding.forward(
         request.dbsession, forwarding.keyring(vault_path), vault_path, user.role, user.id,
@@ -574,6 +598,7 @@ def includeme(config: Any) -> None:
     r("case.view", "/cases/{id:\\d+}")
     r("case.preview", "/cases/{id:\\d+}/files/{submission_id:[0-9a-f]{32}}/preview")
     r("case.safecopy", "/cases/{id:\\d+}/files/{submission_id:[0-9a-f]{32}}/safe-copy")
+    redaction_views.routes(config)
     r("case.forward", "/cases/{id:\\d+}/forward")
     r("case.forward.file", "/cases/{id:\\d+}/forward/{reference:[0-9a-f]{16}}")
     r("case.action", "/cases/{id:\\d+}/{action:[a-z]+}")
@@ -599,6 +624,7 @@ def includeme(config: Any) -> None:
     v(file_preview, route_name="case.preview", request_method="GET", permission=content)
     v(file_safe_copy_make, route_name="case.safecopy", request_method="POST", permission=content)
     v(file_safe_copy, route_name="case.safecopy", request_method="GET", permission=content)
+    redaction_views.views(config)
     v(forward_submit, route_name="case.forward", request_method="POST", permission=content)
     v(forward_file, route_name="case.forward.file", request_method="GET", permission=content)
     v(agencies, route_name="case.agencies", request_method="GET",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
 import pikepdf
@@ -28,23 +28,33 @@ def build(stream: BinaryIO, out: BinaryIO,
     """Read a pixel stream from ``stream``, write the PDF to ``out``; return the page count and,
     with ``ocr``, each page's words (also laid over the page as invisible text).
     Raises pixels.PixelStreamError when the stream breaks its format."""
+    def pages() -> Iterator[tuple[Image.Image, list[Word]]]:
+        for _total, width, height, rgb in pixels.read_pages(stream):
+            img = Image.frombytes("RGB", (width, height), rgb)
+            del rgb
+            yield img, (ocr(img) if ocr else [])
+    return write(pages(), out)
+
+
+def write(pages: Iterable[tuple[Image.Image, list[Word]]], out: BinaryIO
+          ) -> tuple[int, list[str]]:
+    """Write a PDF of the given page images, each with its words as invisible text, to ``out``
+    (also how a redacted copy is rebuilt, redact.py); return the page count and page texts."""
     pdf = pikepdf.new()
     count, texts = 0, []
     font = pdf.make_indirect(pikepdf.Dictionary(
         Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Courier,
         Encoding=pikepdf.Name.WinAnsiEncoding))
-    for _total, width, height, rgb in pixels.read_pages(stream):
-        img = Image.frombytes("RGB", (width, height), rgb)
-        del rgb
-        found = ocr(img) if ocr else []
-        red, green, blue = img.split()
+    for img, found in pages:
+        width, height = img.size
+        red, green, blue = img.convert("RGB").split()
         if (ImageChops.difference(red, green).getbbox() is None
                 and ImageChops.difference(red, blue).getbbox() is None):
             image = pikepdf.Stream(pdf, zlib.compress(red.tobytes(), 6))
             image.ColorSpace, image.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.FlateDecode
         else:
             buf = io.BytesIO()
-            img.save(buf, format="JPEG", quality=JPEG_QUALITY)
+            img.convert("RGB").save(buf, format="JPEG", quality=JPEG_QUALITY)
             image = pikepdf.Stream(pdf, buf.getvalue())
             image.ColorSpace, image.Filter = pikepdf.Name.DeviceRGB, pikepdf.Name.DCTDecode
         del img, red, green, blue

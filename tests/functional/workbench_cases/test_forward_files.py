@@ -210,3 +210,55 @@ def test_a_file_with_a_safe_copy_is_forwarded_as_its_safe_copy(auditor, lead, st
         assert set(out.Root.keys()) == {"/Type", "/Pages"}
         assert set(out.pages[0].Resources.keys()) <= {"/XObject", "/Font"}
         assert "/Im0" in out.pages[0].Resources.XObject
+
+
+@pytest.mark.gpg
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="Tesseract")
+def test_what_leaves_carries_the_redactions(auditor, lead, store, agency):
+    """Words to black out go from the complaint's text and from the safe copy's pixels and text
+    layer; a region blacked out on a page goes too. The agency gets the redacted copy."""
+    gpg, _fpr, armored = agency
+    page = lead.get("/cases/agencies")
+    lead.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                  "key": armored}, status=303)
+    rid, cid = _forwarded_case(auditor, lead, store)
+    sid = store.file(rid, b"Dibuat oleh Budi Santoso, bendahara\n\nNomor HP 0812 5550 1234\n",
+                     "catatan.txt", "text/plain")
+    post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "corruption",
+                                           "core_issue": "suap", "submit": "1"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "forward", "reason": "kewenangan KPK"})
+    page = auditor.get(f"/cases/{cid}")
+    auditor.post(f"/cases/{cid}/files/{sid}/safe-copy", {"csrf_token": csrf(page)}, status=303)
+    auditor.post(f"/cases/{cid}/redact-text", {"csrf_token": csrf(page),
+                                               "phrases": "Budi Santoso\nPak Y"}, status=303)
+    # The third line of text (the phone number) as a region, typed in percent.
+    from workbench.safecopy import redact
+    copy = auditor.get(f"/cases/{cid}/files/{sid}/safe-copy").body
+    img, words = redact.page_image(copy, 1)
+    phone = [w for w in words if w.text in ("0812", "1234")]
+    assert len(phone) == 2, words
+    top = 100 * (phone[0].top - 3) / img.height
+    bottom = 100 * (phone[0].top + phone[0].height + 3) / img.height
+    auditor.post(f"/cases/{cid}/files/{sid}/redact", {
+        "csrf_token": csrf(page), "page": "1", "action": "add", "left": "0", "top": f"{top:.2f}",
+        "right": "100", "bottom": f"{bottom:.2f}"}, status=303)
+    page = auditor.get(f"/cases/{cid}")
+    assert "Pak Y" not in page.text.split('id="fw_who_name"')[1].split("</textarea>")[0]
+    agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
+    # Even typed back into the form by hand, the phrase does not leave.
+    r = auditor.post(f"/cases/{cid}/forward", [
+        ("csrf_token", csrf(page)), ("agency", agency_id), ("what", "Suap oleh pak y"),
+        ("who_name", "Pak  Y"), ("grounds", "tipikor"), ("file", sid)], status=303)
+    plain = gpg.decrypt(auditor.get(r.location).body)
+    assert plain.ok, plain.status
+    with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
+        doc = json.loads(tar.extractfile("complaint.json").read())
+        sent = tar.extractfile("lampiran-1.pdf").read()
+    assert doc["complaint"]["who_name"] == redact.BLACK_TEXT
+    assert doc["complaint"]["what"] == f"Suap oleh {redact.BLACK_TEXT}"
+    text = __import__("subprocess").run(["pdftotext", "-", "-"], input=sent, capture_output=True,
+                                        check=True).stdout.decode()
+    assert "bendahara" in text
+    for secret in ("Budi", "Santoso", "0812", "1234"):
+        assert secret not in text
+        assert secret.encode() not in plain.data

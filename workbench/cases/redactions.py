@@ -1,0 +1,86 @@
+"""What an auditor blacked out in a case before it leaves: page regions of its safe copies and
+phrases of its text.
+
+Kept per case as one envelope sealed to the vault's own key pair, at ``redactions/<case
+id>.env``, naming its case inside (so one case's redactions cannot stand in for another's), and
+never written in clear (a phrase to black out is typically the reporter's name). The safe copies
+themselves stay as they were made: the auditor reads the whole page, and what leaves is rebuilt
+from it with these redactions burnt in (``workbench.safecopy.redact``)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nacl.public import PrivateKey
+
+from crypto.envelope import EnvelopeReader, EnvelopeWriter
+from crypto.errors import AuthenticationError
+from peluit.ground.files import write_atomic
+from workbench.safecopy.redact import MAX_REGIONS, Region, clean_phrases
+
+DIR = "redactions"
+MAX_BYTES = 1024 * 1024
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass
+class Redactions:
+    phrases: list[str] = field(default_factory=list)
+    regions: dict[str, list[Region]] = field(default_factory=dict)  # submission id → regions
+
+    def of(self, submission_id: str) -> list[Region]:
+        return list(self.regions.get(submission_id, []))
+
+    def to_json(self) -> bytes:
+        return json.dumps({"phrases": self.phrases, "regions": {
+            sid: [[r.page, r.left, r.top, r.right, r.bottom] for r in rs]
+            for sid, rs in self.regions.items() if rs}}, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Redactions:
+        doc = json.loads(data)
+        regions = {}
+        for sid, rows in doc.get("regions", {}).items():
+            if not _ID.fullmatch(sid) or len(rows) > MAX_REGIONS:
+                raise AuthenticationError("stored redactions are malformed")
+            regions[sid] = [Region(*(int(v) for v in row)) for row in rows]
+        return cls(clean_phrases(doc.get("phrases", [])), regions)
+
+
+def _path(vault_path: Path | str, case_id: int) -> Path:
+    return Path(vault_path) / DIR / f"{int(case_id)}.env"
+
+
+def load(vault_path: Path | str, case_id: int, key: PrivateKey) -> Redactions:
+    """The case's redactions (none when nothing was redacted). Raises AuthenticationError when
+    the envelope was changed or belongs to another case."""
+    try:
+        f = open(_path(vault_path, case_id), "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return Redactions()
+    with f:
+        reader = EnvelopeReader(f, [key])
+        meta = reader.metadata
+        if meta.get("kind") != "redactions" or meta.get("case") != int(case_id):
+            raise AuthenticationError("the stored redactions belong to another case")
+        out = bytearray()
+        for chunk in reader.chunks():
+            out += chunk
+            if len(out) > MAX_BYTES:
+                raise AuthenticationError("stored redactions too large")
+    return Redactions.from_json(bytes(out))
+
+
+def store(vault_path: Path | str, case_id: int, redactions: Redactions, key: PrivateKey) -> None:
+    buf = io.BytesIO()
+    writer = EnvelopeWriter(buf, [key.public_key],
+                            {"v": 1, "kind": "redactions", "case": int(case_id)})
+    writer.write(redactions.to_json())
+    writer.close()
+    path = _path(vault_path, case_id)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    write_atomic(path, buf.getvalue())
