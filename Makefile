@@ -6,13 +6,15 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= .demo
 
-.PHONY: run test venv system-deps lint unit bench catalogs clean fuzz
+.PHONY: run test venv system-deps lint unit bench catalogs clean fuzz lock reproducible sbom
 
-$(BIN)/peluit: pyproject.toml
+# Every Python package comes from the hash-pinned lock (requirements/, docs/supply-chain.md),
+# then Peluit itself without dependencies and without fetching a build backend.
+$(BIN)/peluit: pyproject.toml requirements/test.lock
 	./tests/install-deps.sh python
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: $(BIN)/peluit
@@ -56,6 +58,25 @@ FUZZ_SECONDS ?= 600
 FUZZ_TARGET  ?= all
 fuzz: venv
 	nice $(BIN)/python -m tests.fuzz.run $(FUZZ_TARGET) --seconds $(FUZZ_SECONDS)
+
+## Refresh the hash-pinned locks from pyproject.toml (newest versions its specifiers allow; hashes
+## of every platform's files, so aarch64 and x86_64 install from the same lock).
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--index-url https://pypi.org/simple --custom-compile-command 'make lock'
+lock: venv
+	$(BIN)/pip install --quiet --require-hashes -r requirements/uv.lock
+	$(UV_COMPILE) pyproject.toml requirements/build.in -o requirements/runtime.lock
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra test -o requirements/test.lock
+	$(UV_COMPILE) requirements/uv.in -o requirements/uv.lock
+
+## Build the wheel and sdist twice from a clean export (SOURCE_DATE_EPOCH = the last commit) and
+## fail unless both builds are the same bytes. The artefacts stay in dist/.
+reproducible: venv
+	$(BIN)/python tools/supply_chain.py reproducible --out dist
+
+## CycloneDX SBOM of what a deployment installs (runtime lock + Peluit), in dist/sbom.cdx.json.
+sbom: venv
+	$(BIN)/python tools/supply_chain.py sbom --out dist/sbom.cdx.json
 
 bench: venv
 	$(BIN)/python -m bench all

@@ -6,7 +6,7 @@
 # What it does (docs/deploy.md explains each step and what to do afterwards):
 #  1. Debian packages: python3-venv, tor, nftables, gnupg, unattended-upgrades.
 #  2. System users: "peluit" for the apps; tor runs as Debian's "debian-tor".
-#  3. A virtual environment in /opt/peluit/venv with this checkout installed.
+#  3. A virtual environment in /opt/peluit/venv: the hash-pinned runtime lock, then this checkout.
 #  4. /etc/peluit/peluit.toml with fresh secrets (deployment id, argon2 salt, server signing
 #     key) and the data directory /var/lib/peluit (database, envelopes, secrets).
 #  5. The database migrated with `peluit db upgrade` (also the upgrade path: re-run this script).
@@ -73,9 +73,12 @@ fi
 if [ "${PELUIT_SKIP_PIP:-0}" != 1 ]; then
     step "virtual environment in $VENV"
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --upgrade pip
+    # Every package from the hash-pinned lock (docs/supply-chain.md): a file whose hash is not
+    # in the lock is refused, whatever the index serves that day. Then Peluit itself, without
+    # dependencies, built with the locked setuptools (no build backend fetched).
+    "$VENV/bin/pip" install --quiet --require-hashes -r "$SRC/requirements/runtime.lock"
     # Not editable: the server runs a copy, so a checkout being edited cannot change it.
-    "$VENV/bin/pip" install --quiet "$SRC"
+    "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation "$SRC"
 fi
 PELUIT=$VENV/bin/peluit
 [ -x "$PELUIT" ] || die "$PELUIT missing"
