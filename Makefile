@@ -62,8 +62,10 @@ fuzz: venv
 ## Refresh the hash-pinned locks from pyproject.toml (newest versions its specifiers allow; hashes
 ## of every platform's files, so aarch64 and x86_64 install from the same lock).
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
-	--index-url https://pypi.org/simple --custom-compile-command 'make lock'
-lock: venv
+	--index-url https://pypi.org/simple --custom-compile-command 'make lock' \
+	--constraint requirements/constraints.txt
+lock:
+	[ -x $(BIN)/pip ] || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r requirements/uv.lock
 	$(UV_COMPILE) pyproject.toml requirements/build.in -o requirements/runtime.lock
 	$(UV_COMPILE) pyproject.toml requirements/build.in --extra test -o requirements/test.lock

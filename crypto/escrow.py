@@ -30,7 +30,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from Crypto.Protocol.SecretSharing import Shamir
+# `Crypto` here is PyCryptodome (maintained, pinned in the lock), not the dead PyCrypto that
+# bandit's B413 warns about under the same import name.
+from Crypto.Protocol.SecretSharing import Shamir  # nosec B413
 from nacl.bindings import (
     crypto_aead_xchacha20poly1305_ietf_decrypt,
     crypto_aead_xchacha20poly1305_ietf_encrypt,

@@ -82,7 +82,8 @@ def test_lock_agrees_with_pyproject(lock_name, env):
         if req.marker is not None and not req.marker.evaluate(env):
             continue
         version = pinned(lock, req.name, env)
-        assert version is not None, f"{req.name} is declared but not locked ({lock_name}): run make lock"
+        assert version is not None, \
+            f"{req.name} is declared but not locked ({lock_name}): run make lock"
         assert req.specifier.contains(version, prereleases=True), \
             f"{req.name}=={version} does not satisfy {req} ({lock_name}): run make lock"
         for extra in req.extras:  # psycopg[binary] -> psycopg-binary
