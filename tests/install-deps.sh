@@ -16,6 +16,7 @@ safe_copy_deps() {
     # renderers as separate programs (poppler-utils: GPL-2/3; LibreOffice: MPL-2.0; Tesseract:
     # Apache-2.0), DejaVu fonts for text files. Installed without recommends.
     want bwrap bubblewrap
+    want setpriv util-linux  # a workbench run as root leaves root for the sandbox
     want pdftoppm poppler-utils
     want soffice libreoffice-core
     want /usr/lib/libreoffice/program/swriter libreoffice-writer

@@ -2,6 +2,7 @@
 Pillow, LibreOffice): each ends in a pixels-only PDF or a clear refusal within its time limit,
 nothing inside reaches the network, the vault or the home directory."""
 
+import errno
 import io
 import os
 import shutil
@@ -237,6 +238,30 @@ def test_sandbox_limits_memory_file_size_and_processes():
                        "resource.getrlimit(resource.RLIMIT_CPU))")
     assert f"({sandbox.PROCESSES}, {sandbox.PROCESSES})" in proc.stdout
     assert f"({sandbox.CPU_SECONDS}, {sandbox.CPU_SECONDS})" in proc.stdout
+
+
+def test_the_process_limit_binds_even_when_the_workbench_runs_as_root():
+    """A fork bomb in a hostile document: the sandbox's process limit must stop it. The kernel
+    exempts root from RLIMIT_NPROC, so a workbench run as root must not run the sandbox as root."""
+    proc = _in_sandbox(f"""
+import os, time
+made, error = 0, None
+for _ in range(4 * {sandbox.PROCESSES}):
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        error = exc.errno
+        break
+    if pid == 0:
+        time.sleep(20)
+        os._exit(0)
+    made += 1
+print("FORKED", made, error, os.getuid())
+""")
+    assert "FORKED" in proc.stdout, proc.stderr
+    _word, made, error, uid = proc.stdout.split()
+    assert int(made) < sandbox.PROCESSES and error == str(errno.EAGAIN), proc.stdout
+    assert uid != "0"
 
 
 def test_pixel_stream_bounds_are_checked_before_reading():

@@ -12,8 +12,11 @@ Inside it there is:
   project;
 - no capabilities, a new session (no terminal injection), ``--die-with-parent``;
 - limits set with ``prlimit`` before the renderer starts and inherited by every program it runs:
-  address space, CPU seconds, file size, open files, processes (the kernel exempts root from the
-  process limit: run the workbench as an ordinary user), no core dumps;
+  address space, CPU seconds, file size, open files, processes, no core dumps;
+- never root: the kernel exempts root from the process limit (a fork bomb would not stop), so a
+  workbench running as root starts each sandbox under a uid of its own, picked at random from a
+  range no account uses (``setpriv``), which also makes the limit count that sandbox's
+  processes only; bubblewrap then builds the namespaces as that ordinary user;
 - a wall-clock timeout kept by the trusted side, which kills the whole sandbox.
 
 The file goes in on stdin, the pixels come out on stdout; that pipe is the only way out."""
@@ -21,6 +24,7 @@ The file goes in on stdin, the pixels come out on stdout; that pipe is the only 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 
@@ -31,6 +35,7 @@ OPEN_FILES = 256
 PROCESSES = 64
 TMPFS_BYTES = 512 * 1024**2
 WALL_SECONDS = 240
+SANDBOX_UIDS = (0x7F000000, 1 << 16)  # first uid, how many: far above any account's uid
 INSIDE_TMP = "/tmp"  # noqa: S108 - the sandbox's own tmpfs, not the workbench's TMPDIR
 INSIDE_CODE = "/opt/peluit-safecopy"
 INSIDE_SITE = "/opt/peluit-site"
@@ -47,6 +52,19 @@ def _site_packages() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(PIL.__file__)))
 
 
+def _unprivileged() -> list[str]:
+    """As root: ``setpriv`` to a fresh unprivileged uid and gid, no groups, no capabilities, no
+    way back (no_new_privs); otherwise nothing (the workbench's own uid is already ordinary)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise SandboxUnavailable("setpriv (util-linux) is needed to leave root for the sandbox")
+    uid = str(SANDBOX_UIDS[0] + secrets.randbelow(SANDBOX_UIDS[1]))
+    return [setpriv, "--reuid", uid, "--regid", uid, "--clear-groups", "--inh-caps=-all",
+            "--no-new-privs"]
+
+
 def command(inner: list[str] | None = None) -> list[str]:
     """bwrap's argv; ``inner`` replaces the renderer (the tests probe the sandbox with it)."""
     bwrap, prlimit = shutil.which("bwrap"), shutil.which("prlimit")
@@ -56,7 +74,8 @@ def command(inner: list[str] | None = None) -> list[str]:
     if not python.startswith("/usr/"):
         python = "/usr/bin/python3"
     code = os.path.dirname(os.path.abspath(__file__))
-    argv = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    argv = [*_unprivileged(),
+            bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--hostname", "sandbox", "--clearenv",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", INSIDE_TMP,
             "--setenv", "LANG", "C.UTF-8", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
