@@ -88,6 +88,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_import)
 
+    p = sub.add_parser("escrow-open",
+                       help="a custodian opens a reporter's deposited identity (after the "
+                            "reporter's recorded consent, or with custodians' approval where "
+                            "the deposit allows it)")
+    p.add_argument("--request", required=True, metavar="ID",
+                   help="the lead's request (its id, as on the case page)")
+    p.add_argument("--custodian", dest="custodians", action="append", type=Path, required=True,
+                   metavar="FILE", help="a custodian's sealed identity file (repeat for k of n)")
+    p.add_argument("--custodian-passphrase-file", type=Path, metavar="FILE",
+                   help="the custodians' passphrases, one line each, in the order given")
+    p.add_argument("--approval", action="store_true",
+                   help="open with the custodians' approval instead of the reporter's consent")
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_escrow_open)
+
     p = sub.add_parser("export-replies",
                        help="write the signed reply bundle of everything since the last export")
     p.add_argument("out", type=Path)
@@ -478,6 +495,74 @@ SAFE_COPY_REASONS = {
     "timeout": "rendering took too long",
     "broken": "the renderer's output broke the pixel format",
 }
+
+
+def _custodians(args: argparse.Namespace) -> list[Any]:
+    """Each custodian's own key, opened with their passphrase (never stored in the vault)."""
+    from crypto.errors import CryptoError
+    from crypto.identity import CustodianIdentity
+
+    lines = None
+    if args.custodian_passphrase_file is not None:
+        try:
+            lines = args.custodian_passphrase_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read {args.custodian_passphrase_file}: "
+                            f"{exc.__class__.__name__}") from None
+    out = []
+    for i, path in enumerate(args.custodians):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}"
+                            ) from None
+        if lines is not None:
+            if i >= len(lines):
+                raise UserError("fewer passphrases than custodians in the passphrase file")
+            passphrase = lines[i]
+        else:
+            import getpass
+            passphrase = getpass.getpass(f"Passphrase of the custodian key {path.name}: ")
+        try:
+            out.append(CustodianIdentity.unseal(data, passphrase))
+        except CryptoError as exc:
+            raise UserError(f"{path}: not a custodian key, or a wrong passphrase "
+                            f"({exc.__class__.__name__})") from None
+    return out
+
+
+def cmd_escrow_open(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from peluit.ground.clock import Clock
+
+    from . import escrow
+    from .cases.models import Case
+
+    custodians = _custodians(args)
+    clock = Clock()
+
+    def work(session: Any, _by: Any) -> dict[str, str]:
+        def number(report_id: str) -> str | None:
+            case = session.scalar(select(Case).where(Case.report_id == report_id))
+            return case.number if case else None
+
+        at = clock.now().strftime("%Y-%m-%dT%H:%MZ")
+        escrow.sync(session, number, at=at)  # answers imported since the web UI last looked
+        req = session.get(escrow.EscrowRequest, args.request)
+        try:
+            return escrow.open_identity(
+                session, args.request, custodians, approval=args.approval,
+                case_number=number(req.report_id) if req else None, today=clock.today(), at=at)
+        except escrow.EscrowError as exc:
+            raise UserError(f"not opened: {exc}") from None
+
+    identity = _with_session(args, work, content=True)
+    print("Opened (recorded in the audit log; the reporter is told with the next reply "
+          "bundle). Not stored anywhere: copy what you need by hand.")
+    for name in ("name", "nip", "unit", "contact"):
+        print(f"  {name}: {identity[name]}")
+    return 0
 
 
 def cmd_safe_copy(args: argparse.Namespace) -> int:

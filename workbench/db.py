@@ -57,7 +57,7 @@ from . import trust
 DB_FILE = "workbench.sqlite"
 #: Modules whose models live on Base; imported by create_schema. Missing ones are skipped, so a
 #: package can add itself here before its models exist.
-SCHEMA_MODULES = ("workbench.db", "workbench.cases.models")
+SCHEMA_MODULES = ("workbench.db", "workbench.cases.models", "workbench.escrow")
 
 _COLUMN_VERSION = b"\x01"
 _COLUMN_AD = b"peluit-vault-column-v1\0"
@@ -287,7 +287,8 @@ class Report(Base):
     replies: Mapped[list[Reply]] = relationship(back_populates="report", order_by="Reply.seq")
 
 
-SUBMISSION_KINDS = ("report", "message", "file", "retaliation")
+# deposit, consent: identity in escrow (workbench/escrow.py)
+SUBMISSION_KINDS = ("report", "message", "file", "retaliation", "deposit", "consent")
 
 
 class Submission(Base):

@@ -26,7 +26,7 @@ from crypto.encoding import canonical_json
 from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, temp_beside
 
-from . import audit, db, trust, vault
+from . import audit, db, escrow, trust, vault
 from .importer import CONFIRMED_SETTING
 
 
@@ -127,8 +127,12 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     body_replies = []
     for r in replies:
         name = f"{r.id}.env"
+        body: dict[str, Any] = {"text": r.text}
+        marker = escrow.reply_marker(session, r.id)  # a lead's request to open a deposit
+        if marker is not None:
+            body["escrow"] = marker
         members[name] = envelope.seal_bytes(
-            canonical_json({"text": r.text}), [PublicKey(r.report.reporter_key)],
+            canonical_json(body), [PublicKey(r.report.reporter_key)],
             {"v": 1, "kind": r.kind, "report": r.report_id, "reply": r.id},
             # One known reader (the reporter) whose key the gateway checks before storing
             # it: hiding the recipient would hide nothing the reply's row does not say.

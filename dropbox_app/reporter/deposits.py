@@ -11,7 +11,6 @@ request from any other reply."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,7 +29,7 @@ from . import services
 
 #: The form's field names (on the report form and the follow-up page) → the deposit's.
 FORM_FIELDS = {"id_name": "name", "id_nip": "nip", "id_unit": "unit", "id_contact": "contact"}
-DECISIONS = ("consent", "refuse")
+DECISIONS = services.ESCROW_DECISIONS
 
 
 def identity_from(fields: Mapping[str, str]) -> dict[str, str] | None:
@@ -58,28 +57,6 @@ def seal(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey
     return services.record(db, store, clock, report, "deposit", pending, sub_id)
 
 
-def request_of(body: Any) -> dict[str, str] | None:
-    """The ``escrow`` part of a reply's sealed body: a lead's request to open a deposit."""
-    part = body.get("escrow") if isinstance(body, dict) else None
-    if (isinstance(part, dict) and set(part) == {"request", "deposit"}
-            and all(isinstance(v, str) and len(v) == 32 for v in part.values())):
-        return {"request": part["request"], "deposit": part["deposit"]}
-    return None
-
-
-def _receipt(key: PrivateKey, reply_id: str, decision: str) -> str:
-    return hashlib.blake2b(f"{reply_id}:{decision}".encode(), key=bytes(key), digest_size=32,
-                           person=b"peluit-escrow-rc").hexdigest()
-
-
-def answered(db: Session, key: PrivateKey, reply_id: str) -> str | None:
-    """What this reporter answered to the request in ``reply_id`` (consent, refuse), if any."""
-    for decision in DECISIONS:
-        if db.get(AnswerReceipt, _receipt(key, reply_id, decision)) is not None:
-            return decision
-    return None
-
-
 def answer(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
            report: Report, key: PrivateKey, reply_id: str, request: Mapping[str, str],
            decision: str) -> tuple[Submission, PendingEnvelope]:
@@ -95,5 +72,5 @@ def answer(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicK
                        "decision": decision, "release": release}, sort_keys=True).encode()
     done = services.record(db, store, clock, report, "consent",
                            services.seal_small(store, recipients, meta, body), sub_id)
-    db.add(AnswerReceipt(id=_receipt(key, reply_id, decision)))
+    db.add(AnswerReceipt(id=services.escrow_receipt(key, reply_id, decision)))
     return done

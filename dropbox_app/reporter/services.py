@@ -3,9 +3,11 @@ views stay thin."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from nacl.public import PrivateKey, PublicKey
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from peluit.ground.clock import Clock
 
 from ..db import dialect_insert
 from ..ingest import StreamedForm
-from ..models import ROW_KIND, Reply, Report, Reporter, Submission, new_id
+from ..models import ROW_KIND, AnswerReceipt, Reply, Report, Reporter, Submission, new_id
 from ..store import PendingEnvelope, Store
 
 REPORT_FIELDS = ("category", "what", "who_name", "who_position", "who_unit", "where", "when",
@@ -233,14 +235,39 @@ def forget_answered(db: Session, key: PrivateKey, reply_id: str) -> None:
         db.delete(receipt)
 
 
+# -- identity in escrow: what a reply asks, and what the reporter answered (deposits.py) --------
+
+ESCROW_DECISIONS = ("consent", "refuse")
+
+
+def escrow_request_of(body: Any) -> dict[str, str] | None:
+    """The ``escrow`` part of a reply's sealed body: a lead's request to open a deposit."""
+    part = body.get("escrow") if isinstance(body, dict) else None
+    if (isinstance(part, dict) and set(part) == {"request", "deposit"}
+            and all(isinstance(v, str) and len(v) == 32 for v in part.values())):
+        return {"request": part["request"], "deposit": part["deposit"]}
+    return None
+
+
+def escrow_receipt(key: PrivateKey, reply_id: str, decision: str) -> str:
+    return hashlib.blake2b(f"{reply_id}:{decision}".encode(), key=bytes(key), digest_size=32,
+                           person=b"peluit-escrow-rc").hexdigest()
+
+
+def escrow_answered(db: Session, key: PrivateKey, reply_id: str) -> str | None:
+    """What this reporter answered to the request in ``reply_id`` (consent, refuse), if any."""
+    for decision in ESCROW_DECISIONS:
+        if db.get(AnswerReceipt, escrow_receipt(key, reply_id, decision)) is not None:
+            return decision
+    return None
+
+
 def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
                 ) -> list[ShownReply]:
     """Decrypt the workbench's replies in memory and mark them read (day only)."""
     shown = []
     rows = db.scalars(select(Reply).where(Reply.report_id == report.id)
                       .order_by(Reply.created_day, Reply.id))
-    from . import deposits
-
     for r in rows:
         text: str | None = None
         escrow = None
@@ -250,7 +277,7 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
                 parsed = json.loads(body.decode("utf-8"))
                 value = parsed.get("text")
                 text = value if isinstance(value, str) else None
-                escrow = deposits.request_of(parsed)
+                escrow = escrow_request_of(parsed)
         except (CryptoError, OSError, ValueError, AttributeError):
             text = None
         from ..models import AnswerReceipt
@@ -258,7 +285,7 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
         answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
         shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None,
                                 answered, escrow,
-                                deposits.answered(db, key, r.id) if escrow else None))
+                                escrow_answered(db, key, r.id) if escrow else None))
         if r.read_day is None:
             r.read_day = clock.day()
     return shown

@@ -17,6 +17,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--card", type=Path, help="also write the public card here")
     p.set_defaults(func=_new_signer)
 
+    p = sub.add_parser("new-custodian",
+                       help="create a custodian's identity for identity escrow (kept by the "
+                            "custodian, never in the auditors' vault); its card goes into the "
+                            "policy's [escrow] section")
+    p.add_argument("name", help="the custodian's name as it will appear on the card")
+    p.add_argument("--out", type=Path, required=True, help="sealed identity file to create")
+    p.add_argument("--card", type=Path, help="also write the public card here")
+    p.set_defaults(func=_new_signer, custodian=True)
+
     p = sub.add_parser("install", help="copy the shipped policy into a deployment, unsigned")
     p.add_argument("dest", type=Path, help="the deployment's policy directory, e.g. "
                    "/etc/peluit/policy ([reporter] policy_dir)")
@@ -65,14 +74,15 @@ def _version_path(arg: str) -> Path:
 
 
 def _new_signer(args: argparse.Namespace) -> int:
-    from crypto.identity import AuditorIdentity
+    from crypto.identity import AuditorIdentity, CustodianIdentity
 
     from .common import fail, read_passphrase, write_atomic
 
     if args.out.exists():
         raise fail(f"{args.out} exists; refusing to overwrite an identity")
+    kind = CustodianIdentity if getattr(args, "custodian", False) else AuditorIdentity
     try:
-        identity = AuditorIdentity.generate(args.name)
+        identity = kind.generate(args.name)
         card = identity.card()
     except ValueError as exc:
         raise fail(str(exc)) from None
@@ -82,7 +92,8 @@ def _new_signer(args: argparse.Namespace) -> int:
     write_atomic(args.out, identity.seal(passphrase))
     if args.card:
         write_atomic(args.card, card.to_bytes() + b"\n")
-    print(f"signer {card.name}: fingerprint {card.fingerprint}")
+    print(f"{'custodian' if card.kind == 'custodian' else 'signer'} {card.name}: "
+          f"fingerprint {card.fingerprint}")
     return 0
 
 

@@ -18,7 +18,7 @@ from crypto.kdf import subkey
 from peluit.ground.clock import Clock
 from policies import clocks as _clocks
 from policies.calendar import DeadlinePolicy, WorkingCalendar
-from workbench import audit, db, filestore, outbox
+from workbench import audit, db, escrow, filestore, outbox
 
 from . import deadlines as _deadlines
 from . import duplicates, retaliation
@@ -293,7 +293,29 @@ class CaseService:
             created.append(self._create(user, Channel.WEB, day, self._content_from(fields),
                                         category, report.id))
         retaliation.sync(self.db, self.calendar, self.policy, at=self._at())
+        escrow.sync(self.db, self._number_of, at=self._at())
         return created
+
+    def _number_of(self, report_id: str) -> str | None:
+        case = self.db.scalar(select(Case).where(Case.report_id == report_id))
+        return case.number if case else None
+
+    # -- identity in escrow (workbench/escrow.py) ---------------------------------------------
+
+    def request_identity(self, user: User, case_id: int, deposit_id: str, reason: str
+                         ) -> escrow.EscrowRequest:
+        """A lead's written request to open the reporter's deposited identity."""
+        require(user.role, Permission.DECIDE)
+        case = self._case(case_id)
+        if case.report_id is None:
+            raise WorkflowError("no_channel", "this complaint has no reporter channel")
+        try:
+            req = escrow.request_opening(self.db, user.id, case.number, case.report_id,
+                                         deposit_id, _clean(reason, 10_000),
+                                         self.clock.today(), self._at())
+        except (escrow.EscrowError, outbox.OutboxError) as exc:
+            raise WorkflowError("escrow", str(exc)) from None
+        return req
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -333,7 +355,9 @@ class CaseService:
                     "kind": r.kind, "actor": r.author, "day": _day(r.created_day),
                     "id": r.id, "text": r.text, "sent": r.exported_seq is not None}))
             for sub in self.db.scalars(select(db.Submission).where(
-                    db.Submission.report_id == case.report_id, db.Submission.kind != "report")):
+                    db.Submission.report_id == case.report_id,
+                    # deposits and consents: the case page's escrow section (workbench/escrow.py)
+                    db.Submission.kind.not_in(("report", *escrow.KINDS)))):
                 body = sub.content if isinstance(sub.content, dict) else {}
                 kind = sub.kind
                 if kind == "message" and body.get("in_reply_to"):

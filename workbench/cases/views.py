@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from peluit.ground.forms import UploadedFile
 from policies import clocks
-from workbench import db, filestore, safecopy, vault
+from workbench import db, escrow, filestore, safecopy, vault
 from workbench.i18n import N_
 from workbench.safecopy import redact
 from workbench.web.security import Permission as WebPermission
@@ -71,6 +71,8 @@ MESSAGES = {
                      "Record the contact as a note."),
     "text_required": N_("The text is empty."),
     "outbox": N_("The question could not be queued."),
+    "escrow": N_("The request to open the identity could not be made: choose a deposit of this "
+                 "case and write the reason (at least 10 characters)."),
     "file_out": N_("The file is already lent and not back yet."),
     "locked": N_("This needs the vault key, which your session does not hold."),
     "forward_state": N_("Only a case the lead decided to forward can be forwarded."),
@@ -279,7 +281,8 @@ def case_view(request: Any) -> dict[str, Any]:
             "scrub_kind": scrub.kind_of,
             "forward_fields": forwarding.FORWARD_FIELDS,
             "redaction_phrases": red.phrases,
-            "blackout": lambda text: redact.redact_text(text, red.phrases)}
+            "blackout": lambda text: redact.redact_text(text, red.phrases),
+            "escrow_deposits": escrow.deposits(request.dbsession, detail.case.report_id)}
 
 
 def _case_id(request: Any) -> int:
@@ -307,6 +310,8 @@ def case_action(request: Any) -> Any:
         svc.decide(user, cid, p.get("decision", ""), p.get("reason", ""))
     elif action == "ask":
         svc.ask(user, cid, p.get("text", ""))
+    elif action == "escrow":
+        svc.request_identity(user, cid, p.get("deposit", ""), p.get("reason", ""))
     elif action == "note":
         svc.add_note(user, cid, p.get("text", ""), kind=p.get("kind", "note"))
     elif action == "verified":
