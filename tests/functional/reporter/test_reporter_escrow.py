@@ -75,10 +75,18 @@ def test_deposit_with_the_report(reporter, people, db, config, auditor):
     report_row = next(by_id[m["submission"]] for m, _ in subs if m["kind"] == "report")
     deposit_row = by_id[dep.deposit_id]
     assert deposit_row.padded_size == report_row.padded_size
+    deposit_bytes = (config.store_dir / deposit_row.member).read_bytes()
     with (config.store_dir / deposit_row.member).open("rb") as a, \
             (config.store_dir / report_row.member).open("rb") as b:
         (ha, _), (hb, _) = read_header(a), read_header(b)
-    assert ha.recipient_ids == hb.recipient_ids and len(ha.raw) == len(hb.raw)
+    # The envelope header (version 2: fixed recipient slots, no key id in the clear) is the
+    # same shape as the report's: nothing says it went to custodians.
+    assert (ha.version, ha.slots, len(ha.raw)) == (hb.version, hb.slots, len(hb.raw))
+    assert ha.recipient_ids == hb.recipient_ids == ()
+    for person in people:
+        assert bytes.fromhex(person.key_id) not in deposit_bytes
+        assert person.card().box_key_id not in deposit_bytes
+        assert person.key_id.encode() not in deposit_bytes
 
     # The custodian opens it with the reporter's release, which only the codename makes.
     assert escrow.open_deposit(body, report_id=report.id, reporter_key=dep.reporter_key,
