@@ -26,7 +26,7 @@ from crypto.encoding import canonical_json
 from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, temp_beside
 
-from . import audit, db, escrow, trust, vault
+from . import audit, authorship, db, escrow, trust, vault
 from .importer import CONFIRMED_SETTING
 
 
@@ -127,17 +127,21 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     body_replies = []
     for r in replies:
         name = f"{r.id}.env"
-        body: dict[str, Any] = {"text": r.text}
+        # An attestation (authorship.py) travels as an ordinary message: neither the manifest
+        # nor the server's row tells that a reporter asked for a proof of authorship.
+        kind = "message" if r.kind == authorship.REPLY_KIND else r.kind
+        body: dict[str, Any] = ({"text": "", "attestation": r.text}
+                                if r.kind == authorship.REPLY_KIND else {"text": r.text})
         marker = escrow.reply_marker(session, r.id)  # a lead's request to open a deposit
         if marker is not None:
             body["escrow"] = marker
         members[name] = envelope.seal_bytes(
             canonical_json(body), [PublicKey(r.report.reporter_key)],
-            {"v": 1, "kind": r.kind, "report": r.report_id, "reply": r.id},
+            {"v": 1, "kind": kind, "report": r.report_id, "reply": r.id},
             # One known reader (the reporter) whose key the gateway checks before storing
             # it: hiding the recipient would hide nothing the reply's row does not say.
             clear_recipients=True)
-        body_replies.append({"id": r.id, "report": r.report_id, "kind": r.kind, "member": name})
+        body_replies.append({"id": r.id, "report": r.report_id, "kind": kind, "member": name})
         r.exported_seq, r.exported_by = seq, key_id
     latest: dict[str, str] = {}
     for c in changes:

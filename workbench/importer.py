@@ -166,8 +166,12 @@ def _check_text(kind: str, body: Any, sid: str) -> dict[str, Any]:
         # block every other submission of the bundle.
         ok = all(isinstance(k, str) and isinstance(v, str) for k, v in body.items())
     elif ok and kind == "message":
-        ok = set(body) == {"text", "in_reply_to"} and isinstance(body["text"], str) and (
-            body["in_reply_to"] is None or isinstance(body["in_reply_to"], str))
+        # author_key: the reporter's authorship public key, sent by a logged-in session
+        # (workbench/authorship.py); the report's body may carry it too.
+        ok = set(body) - {"author_key"} == {"text", "in_reply_to"} and isinstance(
+            body["text"], str) and (body["in_reply_to"] is None
+                                    or isinstance(body["in_reply_to"], str)) and isinstance(
+            body.get("author_key", ""), str)
     elif ok and kind == "retaliation":
         ok = set(body) == {"text"} and isinstance(body["text"], str)
     if not ok:

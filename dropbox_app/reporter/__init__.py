@@ -60,6 +60,8 @@ def includeme(config: Any) -> None:
          views.deposit_submit, "POST"),
         ("followup.escrow", "/followup/reply/{reply:[0-9a-f]{32}}/escrow",
          views.escrow_answer, "POST"),
+        ("followup.authorship", "/followup/{report:[0-9a-f]{32}}/authorship",
+         views.authorship_statement, "POST"),
         ("logout", "/logout", views.logout, "POST"),
     )
     # Routes whose multipart bodies are streamed into envelopes, with their size limits: the

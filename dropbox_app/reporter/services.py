@@ -23,6 +23,7 @@ from ..db import dialect_insert
 from ..ingest import StreamedForm
 from ..models import ROW_KIND, AnswerReceipt, Reply, Report, Reporter, Submission, new_id
 from ..store import PendingEnvelope, Store
+from . import authorship
 
 REPORT_FIELDS = ("category", "what", "who_name", "who_position", "who_unit", "where", "when",
                  "how", "evidence")
@@ -120,9 +121,11 @@ def record(db: Session, store: Store, clock: Clock, report: Report, kind: str,
     return sub, pending
 
 
-def report_body(fields: dict[str, str], language: str) -> bytes:
+def report_body(fields: dict[str, str], language: str, author_key: str | None = None) -> bytes:
     body = {k: fields.get(k, "").strip() for k in REPORT_FIELDS}
     body["language"] = language
+    if author_key:  # the proof of authorship's public key (authorship.py), sealed like the rest
+        body["author_key"] = author_key
     return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
@@ -161,7 +164,8 @@ def _new_report(db: Session, clock: Clock, reporter_id: str, report_id: str) -> 
 
 def file_report(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
                 keys_public: PublicKey, lookup_id: bytes, reporter_id: str | None,
-                report_id: str, form: StreamedForm, language: str) -> Filed:
+                report_id: str, form: StreamedForm, language: str,
+                author_key: str | None = None) -> Filed:
     """The report, its body envelope and a submission per file (and the reporter row, for a
     session opened before codenames were registered at issue). A codename files one report: a
     second one raises AlreadyFiled (later words go to the same report as messages)."""
@@ -170,7 +174,7 @@ def file_report(db: Session, store: Store, clock: Clock, recipients: Sequence[Pu
     report = _new_report(db, clock, reporter_id, report_id)
     sub_id = new_id()
     meta = {"v": 1, "kind": "report", "report": report_id, "submission": sub_id}
-    body = seal_small(store, recipients, meta, report_body(form.fields, language))
+    body = seal_small(store, recipients, meta, report_body(form.fields, language, author_key))
     done = [record(db, store, clock, report, "report", body, sub_id)]
     done += [record(db, store, clock, report, "file", f.pending, f.submission_id)
              for f in form.files]
@@ -178,8 +182,8 @@ def file_report(db: Session, store: Store, clock: Clock, recipients: Sequence[Pu
 
 
 def add_message(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
-                report: Report, form: StreamedForm, kind: str = "message"
-                ) -> list[tuple[Submission, PendingEnvelope]]:
+                report: Report, form: StreamedForm, kind: str = "message",
+                author_key: str | None = None) -> list[tuple[Submission, PendingEnvelope]]:
     done = []
     text = form.fields.get("text", "").strip()
     in_reply_to = form.fields.get("in_reply_to") or None
@@ -188,6 +192,10 @@ def add_message(db: Session, store: Store, clock: Clock, recipients: Sequence[Pu
         meta = {"v": 1, "kind": kind, "report": report.id, "submission": sub_id}
         payload = {"text": text} if kind == "retaliation" else {"text": text,
                                                                  "in_reply_to": in_reply_to}
+        if author_key and kind == "message":
+            # A report sent on its compose grant alone (the session had ended) had no key to
+            # carry; a later message from a live session brings it (authorship.py).
+            payload["author_key"] = author_key
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         done.append(record(db, store, clock, report, kind, seal_small(store, recipients, meta,
                                                                      body), sub_id))
@@ -208,6 +216,7 @@ class ShownReply:
     #: and what the reporter answered (consent, refuse), if anything: see deposits.py.
     escrow: dict | None = None
     escrow_answer: str | None = None
+    attestation: Any = None  # crypto.authorship.Attestation: a proof of authorship to sign
 
 
 def receipt_id(key: PrivateKey, reply_id: str) -> str:
@@ -271,6 +280,7 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
     for r in rows:
         text: str | None = None
         escrow = None
+        attestation = None
         try:
             meta, body = open_bytes(store.read(r.member), [key], limit=1024 * 1024)
             if meta.get("report") == report.id and meta.get("reply") == r.id:
@@ -278,6 +288,7 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
                 value = parsed.get("text")
                 text = value if isinstance(value, str) else None
                 escrow = escrow_request_of(parsed)
+                attestation = authorship.reply_body_attestation(body, report.id, key)
         except (CryptoError, OSError, ValueError, AttributeError):
             text = None
         from ..models import AnswerReceipt
@@ -285,7 +296,8 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
         answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
         shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None,
                                 answered, escrow,
-                                escrow_answered(db, key, r.id) if escrow else None))
+                                escrow_answered(db, key, r.id) if escrow else None,
+                                attestation=attestation))
         if r.read_day is None:
             r.read_day = clock.day()
     return shown
@@ -319,3 +331,18 @@ def sent_summary(db: Session, report: Report) -> int:
 
     return db.scalar(select(func.count()).select_from(Submission)
                      .where(Submission.report_id == report.id)) or 0
+
+
+def attestation_of(db: Session, store: Store, report: Report, key: PrivateKey, reply_id: str
+                   ) -> Any:
+    """The attestation in one reply of ``report`` made for this reporter's key, or None."""
+    r = db.get(Reply, reply_id)
+    if r is None or r.report_id != report.id:
+        return None
+    try:
+        meta, body = open_bytes(store.read(r.member), [key], limit=1024 * 1024)
+    except (CryptoError, OSError, ValueError):
+        return None
+    if meta.get("report") != report.id or meta.get("reply") != r.id:
+        return None
+    return authorship.reply_body_attestation(body, report.id, key)

@@ -26,7 +26,7 @@ from ..models import Reply, Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
 from ..store import Store
 from ..throttle import KdfGate, LoginThrottle, spend_token, token_spent
-from . import compose, deposits, services
+from . import authorship, compose, deposits, services
 from .policy import deadlines, escrow_terms, signed_policy
 from .render import render
 from .settings import ReporterSettings
@@ -281,7 +281,8 @@ def report_submit(request: Request) -> Response:
         filed = services.file_report(
             request.dbsession, request.find_service(Store), request.clock, recipients,
             public_key, lookup_id, reporter.id if reporter else None, report_id, form,
-            request.language)
+            request.language,
+            authorship.public_author_key(data.key, report_id) if live else None)
         # The deposit needs the codename's key (for the reporter's release): a report sent on
         # the compose grant alone, after the session ended, goes without it, and says so.
         deposited = identity is not None and terms is not None and live
@@ -454,9 +455,12 @@ def message_submit(request: Request) -> Response:
             form.discard()
             request.tm.doom()
             return render(request, "duplicate.jinja2", status=409)
-        pendings = services.add_message(request.dbsession, request.find_service(Store),
-                                        request.clock, recipients, report, form)
         data = request.session_state.data
+        author = authorship.public_author_key(data.key, report.id) \
+            if live and data is not None else None
+        pendings = services.add_message(request.dbsession, request.find_service(Store),
+                                        request.clock, recipients, report, form,
+                                        author_key=author)
         if in_reply_to and live and data is not None:
             # Sent on a compose grant alone there is no key to make the receipt with: the
             # question then stays unmarked, and the answer arrives all the same.
@@ -562,6 +566,30 @@ def reply_delete(request: Request) -> Response:
     # Wiped in place once the row's deletion has committed (the slot stays, free).
     request.find_service(Store).delete_after_commit(request.dbsession, [member])
     return HTTPSeeOther(request.route_path("followup", _query={"done": "deleted"}))
+
+
+def authorship_statement(request: Request) -> Response:
+    """The proof of authorship: the workbench's attestation signed with this codename's
+    authorship key and the purpose line typed here, as a printable page (or, with
+    ``download``, as the text file ``peluit verify-authorship`` reads). Nothing is stored."""
+    data = _session(request, reporter=True)
+    report = _own_report(request, data, request.matchdict["report"])
+    form = request.form
+    att = services.attestation_of(request.dbsession, request.find_service(Store), report,
+                                  data.key, form.get("reply", ""))
+    if att is None:
+        raise HTTPNotFound()
+    purpose = authorship.clean_purpose(form.get("purpose", ""))
+    if purpose is None:
+        return render(request, "error.jinja2", status=400, reason="purpose")
+    statement = authorship.sign(att, data.key, purpose)
+    text = statement.armor()
+    if form.get("download"):
+        response = Response(text, content_type="text/plain", charset="utf-8")
+        response.content_disposition = f'attachment; filename="authorship-{att.report[:8]}.txt"'
+        return response
+    return render(request, "authorship_statement.jinja2", statement=statement, text=text,
+                  qr=authorship.qr_svg(text), reply_id=form.get("reply", ""), report=report)
 
 
 def logout(request: Request) -> Response:

@@ -48,8 +48,9 @@ def test_full_journey(app, reporter, db, config, auditor, clock):
     body = report_json(subs)
     assert body["category"] == "corruption" and body["who_name"] == "Budi"
     assert body["what"].startswith("The head")
+    # author_key: the proof of authorship's public key (sent from a live session)
     assert set(body) == {"category", "what", "who_name", "who_position", "who_unit", "where",
-                         "when", "how", "evidence", "language"}
+                         "when", "how", "evidence", "language", "author_key"}
     files = {m["name"]: b for m, b in subs if m["kind"] == "file"}
     assert files["bukti.pdf"] == b"%PDF-1.4 evidence " * 1000
     assert len(files["foto.jpg"]) == 70_003
@@ -91,7 +92,9 @@ def test_full_journey(app, reporter, db, config, auditor, clock):
     db.expire_all()
     subs = open_submissions(db, config.store_dir, auditor)
     msgs = [json.loads(b) for m, b in subs if m["kind"] == "message"]
-    assert msgs == [{"text": "Sejak Januari 2025.", "in_reply_to": reply_id}]
+    # A live session's message carries the authorship key too (the report's own, once more).
+    assert msgs == [{"text": "Sejak Januari 2025.", "in_reply_to": reply_id,
+                     "author_key": body["author_key"]}]
     ret = [json.loads(b) for m, b in subs if m["kind"] == "retaliation"]
     assert ret == [{"text": "I was moved to another unit after reporting."}]
     assert {m.get("name") for m, _ in subs if m["kind"] == "file"} == {"bukti.pdf", "foto.jpg",
