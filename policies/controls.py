@@ -77,6 +77,10 @@ class DeploymentFacts:
     store_envelopes: int | None = None
     store_problems: list[str] | None = None
     workbench_deadlines: dict[str, int] | None = None
+    # Identity escrow, from the workbench's audit log (--workbench-audit): how many identities
+    # were opened, and the openings without a recorded consent or approval. None: not given.
+    escrow_openings: int | None = None
+    escrow_problems: list[str] | None = None
     torrc: list[str] | None = None                                # torrc files read
     onion_services: list[OnionService] = field(default_factory=list)
     tor_socks_ports: list[str] = field(default_factory=list)
@@ -225,6 +229,48 @@ def check_workbench_deadlines(f: DeploymentFacts, policy: Any) -> Result:
         + ", ".join(f"{k}={v}" for k, v in sorted(want.items())))
 
 
+def check_escrow_openings(f: DeploymentFacts, _p: Any) -> Result:
+    if f.escrow_problems is None:
+        return _na("no workbench audit log given (--workbench-audit)")
+    if f.escrow_problems:
+        return _fail(*f.escrow_problems)
+    return _ok(f"{f.escrow_openings} identit{'y' if f.escrow_openings == 1 else 'ies'} opened, "
+               "each after a recorded consent or custodians' approval")
+
+
+def escrow_findings(entries: Any) -> tuple[int, list[str]]:
+    """Read the workbench's audit log (policies.auditlog entries, in order): every
+    ``escrow.open`` must follow, for its request, a recorded ``escrow.consent`` (mode
+    consent) or an ``escrow.approve`` by each custodian who opened it (mode approval). A
+    broken chain is a finding too: a log that could have been edited proves nothing."""
+    from policies import auditlog
+
+    entries = list(entries)
+    problems = [f"audit log: {p}" for p in auditlog.verify(entries)]
+    consents: set[str] = set()
+    approvals: set[tuple[str, str]] = set()
+    opened = 0
+    for e in entries:
+        details = e.details if isinstance(e.details, dict) else {}
+        request = details.get("request")
+        if e.action == "escrow.consent":
+            consents.add(str(request))
+        elif e.action == "escrow.approve":
+            approvals.add((str(request), e.actor))
+        elif e.action == "escrow.open":
+            opened += 1
+            mode, who = details.get("mode"), details.get("custodians") or []
+            if mode == "consent" and request in consents:
+                continue
+            if (mode == "approval" and who
+                    and all((str(request), str(k)) in approvals for k in who)):
+                continue
+            problems.append(f"entry #{e.seq} (case {e.case}): identity opened for request "
+                            f"{request} without a recorded "
+                            f"{'approval' if mode == 'approval' else 'consent'}")
+    return opened, problems
+
+
 def check_no_reduction(f: DeploymentFacts, policy: Any) -> Result:
     """Every version of the deployment's policy against the one before it (policies.documents
     .reductions): none may lengthen a service target or a retention period."""
@@ -331,6 +377,8 @@ CONTROLS: tuple[Control, ...] = (
             "policy §8 (each version numbered and signed)", check_policy_signed),
     Control("POL-2", "The workbench's deadlines match the policy.",
             "policy §5 (deadlines)", check_workbench_deadlines),
+    Control("ESC-1", "Every opened identity has a recorded consent or approval.",
+            "policy [escrow] (opening a deposited identity)", check_escrow_openings),
     Control("POL-3", "No policy version promises less than the one before it.",
             "policy §8 / 1.1 §11 (reports keep the protection promised when made)",
             check_no_reduction),
@@ -424,6 +472,7 @@ _STATEMENTS = (
     _n("The store holds only well-formed envelopes."),
     _n("A signed protection policy is in force."),
     _n("The workbench's deadlines match the policy."),
+    _n("Every opened identity has a recorded consent or approval."),
     _n("The gateway onion service requires client authorization."),
     _n("The reporter onion service has proof-of-work defences on."),
     _n("Tor on the server opens no SOCKS port and logs safely."),
@@ -466,7 +515,8 @@ def policy_in_force(facts: DeploymentFacts, today: dt.date | None = None) -> Any
 
 
 def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
-              workbench_deadlines: Path | None = None, language: str = "id",
+              workbench_deadlines: Path | None = None, workbench_audit: Path | None = None,
+              language: str = "id",
               today: dt.date | None = None,
               gather: Callable[..., DeploymentFacts] | None = None) -> int:
     """``peluit policy check``: gather, check, write check.json and check.html. Returns the
@@ -478,6 +528,14 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
     facts = (gather or gatherer())(Path(config), policy_dir=policy_dir)
     if workbench_deadlines is not None:
         facts.workbench_deadlines = load_workbench_deadlines(workbench_deadlines)
+    if workbench_audit is not None:
+        from policies import auditlog
+
+        try:
+            entries, _kind = auditlog.load_source(Path(workbench_audit))
+        except (OSError, auditlog.AuditFormatError) as exc:
+            raise ValueError(f"{workbench_audit}: {exc}") from None
+        facts.escrow_openings, facts.escrow_problems = escrow_findings(entries)
     policy = policy_in_force(facts, today)
     outcomes = run_controls(facts, policy)
     report = to_json(facts, policy, outcomes, today)

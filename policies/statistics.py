@@ -17,7 +17,9 @@ in it may be free text, and no date is finer than a month)::
                                               # when the case has a retaliation flag
         "working_days_to_close": 42,         # integer or null
         "policy_improvement": false,         # the case led to a policy improvement
-        "retaliation": false}                # the reporter reported retaliation
+        "retaliation": false,                # the reporter reported retaliation
+        "identity_deposited": false,         # the reporter deposited an identity in escrow
+        "identity_opened": false}            # a custodian opened it (optional, default false)
      ]}
 
 Unknown keys, text where a token belongs, or a day in a date are refused, so a mistake in an
@@ -61,7 +63,9 @@ MAX_EXPORT_BYTES = 512 * 1024 * 1024
 _TOKEN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _FIELDS = {"category", "channel", "status", "outcome", "received", "closed", "deadlines",
-           "working_days_to_close", "policy_improvement", "retaliation"}
+           "working_days_to_close", "policy_improvement", "retaliation",
+           "identity_deposited", "identity_opened"}
+_FLAGS = ("policy_improvement", "retaliation", "identity_deposited", "identity_opened")
 
 
 class StatsError(ValueError):
@@ -80,6 +84,8 @@ class CaseRecord:
     working_days_to_close: int | None = None
     policy_improvement: bool = False
     retaliation: bool = False
+    identity_deposited: bool = False    # identity in escrow (crypto/escrow.py)
+    identity_opened: bool = False
 
     def __post_init__(self) -> None:
         for name in ("category", "channel", "status"):
@@ -98,7 +104,7 @@ class CaseRecord:
         w = self.working_days_to_close
         if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 0):
             raise StatsError("working_days_to_close must be a whole number or null")
-        for name in ("policy_improvement", "retaliation"):
+        for name in _FLAGS:
             if not isinstance(getattr(self, name), bool):
                 raise StatsError(f"{name} must be true or false")
 
@@ -114,7 +120,7 @@ class CaseRecord:
             raise StatsError(f"missing field {sorted(missing)[0]!r}")
         return cls(d["category"], d["channel"], d["status"], d.get("outcome"), d["received"],
                    d.get("closed"), d.get("deadlines", {}), d.get("working_days_to_close"),
-                   d.get("policy_improvement", False), d.get("retaliation", False))
+                   *(d.get(name, False) for name in _FLAGS))
 
 
 def _token(v: Any, name: str) -> None:
@@ -271,6 +277,9 @@ class Report:
     median_days_to_close: str     # whole working days, or "–" with fewer than 5 closed
     policy_improvements: Cell
     retaliation_reports: Cell
+    # Identity in escrow: cases with a deposit, and with one opened (the same suppression).
+    identity_deposits: Cell = Cell(None, "hidden")
+    identity_openings: Cell = Cell(None, "hidden")
 
 
 def withheld() -> Report:
@@ -325,7 +334,9 @@ def compute(records: Iterable[CaseRecord]) -> Report:
         last_month=months[-1] if months else None, tables=tables, deadlines=rows,
         completion=rate(len(closed), n, exact), median_days_to_close=median,
         policy_improvements=_shown(sum(r.policy_improvement for r in records)),
-        retaliation_reports=_shown(sum(r.retaliation for r in records)))
+        retaliation_reports=_shown(sum(r.retaliation for r in records)),
+        identity_deposits=_shown(sum(r.identity_deposited for r in records)),
+        identity_openings=_shown(sum(r.identity_opened for r in records)))
 
 
 # ---- output ----------------------------------------------------------------------------------
@@ -342,6 +353,8 @@ def to_csv(report: Report) -> str:
     w.writerow(["summary", "median_working_days_to_close", report.median_days_to_close])
     w.writerow(["summary", "policy_improvements", report.policy_improvements.display])
     w.writerow(["summary", "retaliation_reports", report.retaliation_reports.display])
+    w.writerow(["summary", "identity_deposits", report.identity_deposits.display])
+    w.writerow(["summary", "identity_openings", report.identity_openings.display])
     for t in report.tables:
         for k, c in t.cells.items():
             w.writerow([t.key, k, c.display])
@@ -406,6 +419,8 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
         (_("Median working days to close"), report.median_days_to_close),
         (_("Reports that led to a policy improvement"), report.policy_improvements.display),
         (_("Reports of retaliation"), report.retaliation_reports.display),
+        (_("Reports with an identity deposited in escrow"), report.identity_deposits.display),
+        (_("Reports whose deposited identity was opened"), report.identity_openings.display),
     ]
     out.append(f"<h2>{e(tr['summary'])}</h2><table>")
     out += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]

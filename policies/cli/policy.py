@@ -55,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workbench-deadlines", type=Path,
                    help="the workbench's policy file ([calendar] table, TOML) or JSON of its "
                         "deadlines, to compare with the signed policy")
+    p.add_argument("--workbench-audit", type=Path, metavar="VAULT_OR_EXPORT",
+                   help="the workbench's audit log (vault directory or JSON Lines export): "
+                        "ESC-1 checks that every opened identity had a consent or approval")
     p.set_defaults(func=_check)
 
     p = sub.add_parser("stats", help="statistics from a workbench export, small counts hidden")
@@ -168,7 +171,8 @@ def _check(args: argparse.Namespace) -> int:
 
     try:
         return run_check(args.config, args.out, policy_dir=args.policy,
-                         workbench_deadlines=args.workbench_deadlines)
+                         workbench_deadlines=args.workbench_deadlines,
+                         workbench_audit=args.workbench_audit)
     except ValueError as exc:
         raise fail(str(exc)) from None
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from policies.calendar import WorkingCalendar
-from workbench import db
+from workbench import db, escrow
 
 from . import retaliation as _retaliation
 from .models import Case, RetaliationFlag
@@ -38,6 +38,11 @@ def records(session: Session, calendar: WorkingCalendar, today: dt.date,
             batch: int = 5000) -> Iterator[dict[str, Any]]:
     retaliation = set(session.scalars(
         select(db.Submission.report_id).where(db.Submission.kind == "retaliation").distinct()))
+    # Identity in escrow: plain columns only (that a deposit exists, that one was opened).
+    deposited = set(session.scalars(
+        select(db.Submission.report_id).where(db.Submission.kind == "deposit").distinct()))
+    opened = set(session.scalars(select(escrow.EscrowRequest.report_id).where(
+        escrow.EscrowRequest.opened_day.is_not(None)).distinct()))
     flags: dict[int, list[RetaliationFlag]] = {}
     for flag in session.scalars(select(RetaliationFlag)):
         flags.setdefault(flag.case_id, []).append(flag)
@@ -69,6 +74,8 @@ def records(session: Session, calendar: WorkingCalendar, today: dt.date,
                     c.received_day, c.closed_day) if c.closed_day else None),
                 "policy_improvement": bool(c.policy_improvement),
                 "retaliation": retaliated or c.id in flags,
+                "identity_deposited": c.report_id in deposited,
+                "identity_opened": c.report_id in opened,
             }
         last = rows[-1].id
 

@@ -117,6 +117,11 @@ def test_consent_flow(tv, people):
     texts = _run(tv, lambda s: [r.text for r in s.scalars(
         select(db.Reply).where(db.Reply.report_id == report.report))])
     assert any(people[2].name in t and "opened" in t for t in texts)
+    # ESC-1 reads the vault's own audit log: the opening had a consent before it.
+    from policies import controls
+
+    entries, _ = auditlog.load_source(tv.path)
+    assert controls.escrow_findings(entries) == (1, [])
 
 
 def test_refusal_and_invalid_consent_keep_it_closed(tv, people):
