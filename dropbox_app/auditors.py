@@ -1,4 +1,9 @@
-"""Enrolling auditor cards, and the recipient list every submission is sealed to."""
+"""Enrolling auditor cards, and the recipient lists submissions are sealed to.
+
+Cards are in one of two groups (dropbox_app/routing.py): the inspectorate's auditors, who
+read every report, and the conflict group, who alone read reports about the inspectorate
+itself. A group has at most ``MAX_GROUP`` active cards: every envelope has that many slots
+(crypto/envelope.py), so one sealed to either group has the same size and shape."""
 
 from __future__ import annotations
 
@@ -8,12 +13,16 @@ from nacl.public import PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crypto.envelope import DEFAULT_SLOTS
 from crypto.errors import CryptoError
 from crypto.identity import MAX_CARD_BYTES, Card
 from peluit.ground.errors import UserError
 
 from .gateway import adminlog
 from .models import AuditorCard
+from .routing import CONFLICT, GROUPS, INSPECTORATE
+
+MAX_GROUP = DEFAULT_SLOTS
 
 
 class EnrollError(UserError):
@@ -41,22 +50,41 @@ def parse_card(data: bytes) -> Card:
 
 
 def _logged(row: AuditorCard) -> dict[str, str]:
-    return {"key_id": row.key_id, "name": row.name, "fingerprint": row.fingerprint}
+    return {"key_id": row.key_id, "name": row.name, "fingerprint": row.fingerprint,
+            "group": row.recipient_group}
 
 
-def enroll(db: Session, data: bytes, day: str, *, actor: str) -> Enrolled:
-    """Add (or re-activate) an auditor card. Returns what to show the admin: the fingerprint
-    to compare aloud with the auditor before trusting the card."""
+def _check_room(db: Session, group: str) -> None:
+    n = len(db.scalars(select(AuditorCard.key_id).where(
+        AuditorCard.active.is_(True), AuditorCard.recipient_group == group)).all())
+    if n >= MAX_GROUP:
+        raise EnrollError(f"the {group} group has {MAX_GROUP} active cards already, as many as "
+                          "an envelope has recipient slots: disable one first")
+
+
+def enroll(db: Session, data: bytes, day: str, *, actor: str,
+           group: str = INSPECTORATE) -> Enrolled:
+    """Add (or re-activate) an auditor card in ``group``. Returns what to show the admin: the
+    fingerprint to compare aloud with the auditor before trusting the card."""
+    if group not in GROUPS:
+        raise EnrollError(f"unknown group {group!r} (one of: {', '.join(GROUPS)})")
     card = parse_card(data)
     row = db.get(AuditorCard, card.key_id)
     if row is not None:
+        if row.recipient_group != group:
+            # One card in both groups would let an auditor read reports about the inspectorate.
+            raise EnrollError(f"this card is enrolled in the {row.recipient_group} group; a card "
+                              "is in one group only")
         already = row.active
-        row.active = True
         if not already:
+            _check_room(db, group)
             adminlog.record(db, day, actor, "card.enable", _logged(row))
+        row.active = True
         return Enrolled(row.key_id, row.name, row.fingerprint, already)
+    _check_room(db, group)
     row = AuditorCard(key_id=card.key_id, card=card.to_bytes(), name=card.name,
-                      fingerprint=card.fingerprint, active=True, enrolled_day=day)
+                      fingerprint=card.fingerprint, active=True, enrolled_day=day,
+                      recipient_group=group)
     db.add(row)
     adminlog.record(db, day, actor, "card.enroll", _logged(row))
     return Enrolled(card.key_id, card.name, card.fingerprint, False)
@@ -66,6 +94,8 @@ def set_active(db: Session, key_id: str, active: bool, *, actor: str, day: str) 
     row = db.get(AuditorCard, key_id.strip().lower())
     if row is None:
         raise EnrollError(f"no enrolled card with key id {key_id}")
+    if active and not row.active:
+        _check_room(db, row.recipient_group)
     if row.active != active:
         adminlog.record(db, day, actor, "card.enable" if active else "card.disable",
                         _logged(row))
@@ -73,18 +103,31 @@ def set_active(db: Session, key_id: str, active: bool, *, actor: str, day: str) 
     return row
 
 
-def active_cards(db: Session) -> list[Card]:
-    rows = db.scalars(select(AuditorCard).where(AuditorCard.active.is_(True))
-                      .order_by(AuditorCard.key_id))
-    return [Card.from_bytes(r.card) for r in rows]
+def active_cards(db: Session, group: str | None = INSPECTORATE) -> list[Card]:
+    """The active cards of ``group`` (None: of every group)."""
+    query = select(AuditorCard).where(AuditorCard.active.is_(True))
+    if group is not None:
+        query = query.where(AuditorCard.recipient_group == group)
+    return [Card.from_bytes(r.card) for r in db.scalars(query.order_by(AuditorCard.key_id))]
 
 
-def any_active(db: Session) -> bool:
-    """Whether the channel can accept anything (cheaper than parsing the cards)."""
-    return db.scalar(select(AuditorCard.key_id).where(AuditorCard.active.is_(True)).limit(1)
-                     ) is not None
+def any_active(db: Session, group: str = INSPECTORATE) -> bool:
+    """Whether the group can be sealed to (cheaper than parsing the cards)."""
+    return db.scalar(select(AuditorCard.key_id).where(
+        AuditorCard.active.is_(True), AuditorCard.recipient_group == group).limit(1)
+    ) is not None
 
 
-def recipients(db: Session) -> list[PublicKey]:
-    """The box keys of every active card: each submission is readable by each of them."""
-    return [c.box_key for c in active_cards(db) if c.box_key is not None]
+def conflict_group_ready(db: Session) -> bool:
+    """Whether reports about the inspectorate itself can be routed away from it."""
+    return any_active(db, CONFLICT)
+
+
+def recipients(db: Session, group: str = INSPECTORATE) -> list[PublicKey]:
+    """The box keys of the active cards of ``group``: each submission routed to that group
+    is readable by each of them, and by nobody else."""
+    return [c.box_key for c in active_cards(db, group) if c.box_key is not None]
+
+
+def recipient_groups(db: Session) -> dict[str, list[PublicKey]]:
+    return {g: recipients(db, g) for g in GROUPS}

@@ -10,7 +10,7 @@ any error every envelope begun here is removed."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -80,11 +80,19 @@ def boundary_of(content_type_header: str) -> str:
     return boundary
 
 
+#: The recipients, or what chooses them from the text fields read so far: a report's group is
+#: one of its fields (dropbox_app/routing.py), which the form puts before its files, so the
+#: first file part is sealed to the right group. The chooser raises FormError when the fields
+#: do not decide it: nothing is ever sealed to a group by default.
+Recipients = Sequence[PublicKey] | Callable[[dict[str, str]], Sequence[PublicKey]]
+
+
 class _Ingest:
-    def __init__(self, store: Store, recipients: Sequence[PublicKey], report_id: str,
+    def __init__(self, store: Store, recipients: Recipients, report_id: str,
                  limits: Limits, csrf_check: Any):
         self.store = store
-        self.recipients = list(recipients)
+        self._choose = recipients if callable(recipients) else None
+        self.recipients = [] if callable(recipients) else list(recipients)
         self.report_id = report_id
         self.limits = limits
         self.csrf_check = csrf_check
@@ -119,6 +127,9 @@ class _Ingest:
             self.form.files.append(stored)
             meta = {"v": 1, "kind": "file", "report": self.report_id, "submission": sub_id,
                     "name": fname, "content_type": _content_type(seg)}
+            if self._choose is not None:
+                self.recipients = list(self._choose(self.form.fields))
+                self._choose = None
             self._writer = EnvelopeWriter(pending.sink, self.recipients, meta)
             self._file = stored
         else:
@@ -163,11 +174,11 @@ class _Ingest:
 
 
 def ingest(body: BinaryIO, content_type: str, content_length: int, store: Store,
-           recipients: Sequence[PublicKey], report_id: str, limits: Limits,
+           recipients: Recipients, report_id: str, limits: Limits,
            csrf_check: Any) -> StreamedForm:
     """Read the whole multipart body, sealing each file as it arrives. Raises FormError (after
     removing what it wrote) on anything malformed."""
-    if not recipients:
+    if not callable(recipients) and not recipients:
         raise ValueError("no recipients: refuse before reading")
     state = _Ingest(store, recipients, report_id, limits, csrf_check)
     parser = PushMultipartParser(boundary_of(content_type), content_length,

@@ -29,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     asub = group(subparsers, "auditor", "enrolled auditor cards")
     command(asub, "enroll", cmd_auditor_enroll, "enroll an auditor card (prints its fingerprint)",
-            ("card", {"metavar": "CARD", "help": "the card file the auditor exported"}))
+            ("card", {"metavar": "CARD", "help": "the card file the auditor exported"}),
+            ("--group", {"choices": ("inspectorate", "conflict"), "default": "inspectorate",
+                         "help": "inspectorate: the auditors (default); conflict: the group "
+                                 "that alone reads reports about the inspectorate itself"}))
     command(asub, "list", cmd_auditor_list, "list enrolled cards")
     for action, active in (("disable", False), ("enable", True)):
         command(asub, action, cmd_auditor_set,
@@ -86,9 +89,9 @@ def cmd_auditor_enroll(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot read {args.card}: {exc.strerror}") from None
     with session(cfg) as db, db.begin():
-        result = enroll(db, data, cfg.clock().day(), actor=SHELL)
+        result = enroll(db, data, cfg.clock().day(), actor=SHELL, group=args.group)
     state = "already enrolled (active)" if result.already else "enrolled"
-    print(f"{state}: {result.name}")
+    print(f"{state}: {result.name} ({args.group} group)")
     print(f"key id:      {result.key_id}")
     print(f"fingerprint: {result.fingerprint}")
     print("Compare the fingerprint with the auditor, by voice, before relying on this card.")
@@ -108,8 +111,8 @@ def cmd_auditor_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no auditor card enrolled: the reporter app refuses submissions until one is")
     for r in rows:
-        print(f"{r.key_id}  {'active  ' if r.active else 'disabled'}  {r.enrolled_day}  "
-              f"{r.fingerprint}  {r.name}")
+        print(f"{r.key_id}  {'active  ' if r.active else 'disabled'}  {r.recipient_group:<12}  "
+              f"{r.enrolled_day}  {r.fingerprint}  {r.name}")
     return 0
 
 

@@ -17,3 +17,8 @@ class AuditorCard(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     enrolled_day: Mapped[str] = day_column()
+    # "inspectorate" (the auditors) or "conflict" (who reads reports about the inspectorate
+    # itself, dropbox_app/routing.py): a card is in one group only.
+    recipient_group: Mapped[str] = mapped_column(String(16), nullable=False,
+                                                 default="inspectorate",
+                                                 server_default="inspectorate")

@@ -34,5 +34,8 @@ class Report(Base):
                                              unique=True, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="received")
     created_day: Mapped[str] = day_column()
+    # The recipient group, sealed to the reporter's own key (dropbox_app/routing.py): the same
+    # 49 random-looking bytes whichever the group. None: filed before groups existed.
+    route: Mapped[bytes | None] = mapped_column(LargeBinary(64), nullable=True)
 
     reporter: Mapped[Reporter] = relationship(back_populates="reports")

@@ -19,6 +19,7 @@ from crypto.errors import CryptoError
 from crypto.kdf import Argon2Params, ReporterKeys, reporter_keys
 from peluit.ground.clock import Clock
 
+from .. import routing
 from ..db import dialect_insert
 from ..ingest import StreamedForm
 from ..models import ROW_KIND, AnswerReceipt, Reply, Report, Reporter, Submission, new_id
@@ -26,7 +27,7 @@ from ..store import PendingEnvelope, Store
 from . import authorship
 
 REPORT_FIELDS = ("category", "what", "who_name", "who_position", "who_unit", "where", "when",
-                 "how", "evidence")
+                 "how", "evidence", "concerns")
 MIN_WHAT = 20  # characters: the one required field, so that a report says something
 
 
@@ -144,7 +145,8 @@ def _reporter_id(db: Session, clock: Clock, lookup_id: bytes, public_key: Public
     return db.scalar(select(Reporter.id).where(Reporter.lookup_id == lookup_id))
 
 
-def _new_report(db: Session, clock: Clock, reporter_id: str, report_id: str) -> Report:
+def _new_report(db: Session, clock: Clock, reporter_id: str, report_id: str,
+                route: bytes | None = None) -> Report:
     """Insert the report, or raise AlreadyFiled: ``reports.reporter_id`` is unique, and the
     insert skips on that conflict, so of several copies of the first report sent at once exactly
     one files it. PostgreSQL makes the others wait for that one's commit, then skip; SQLite runs
@@ -152,7 +154,7 @@ def _new_report(db: Session, clock: Clock, reporter_id: str, report_id: str) -> 
     table = Report.__table__
     stmt = (dialect_insert(db)(table)
             .values(id=report_id, reporter_id=reporter_id, status="received",
-                    created_day=clock.day())
+                    created_day=clock.day(), route=route)
             .on_conflict_do_nothing(index_elements=[table.c.reporter_id])
             .returning(table.c.id))
     if db.execute(stmt).scalar_one_or_none() != report_id:
@@ -165,13 +167,16 @@ def _new_report(db: Session, clock: Clock, reporter_id: str, report_id: str) -> 
 def file_report(db: Session, store: Store, clock: Clock, recipients: Sequence[PublicKey],
                 keys_public: PublicKey, lookup_id: bytes, reporter_id: str | None,
                 report_id: str, form: StreamedForm, language: str,
-                author_key: str | None = None) -> Filed:
+                author_key: str | None = None,
+                group: str = routing.INSPECTORATE) -> Filed:
     """The report, its body envelope and a submission per file (and the reporter row, for a
     session opened before codenames were registered at issue). A codename files one report: a
-    second one raises AlreadyFiled (later words go to the same report as messages)."""
+    second one raises AlreadyFiled (later words go to the same report as messages).
+    ``recipients`` are ``group``'s, which the report's row keeps sealed to the reporter."""
     if reporter_id is None:
         reporter_id = _reporter_id(db, clock, lookup_id, keys_public)
-    report = _new_report(db, clock, reporter_id, report_id)
+    report = _new_report(db, clock, reporter_id, report_id,
+                         routing.seal(bytes(keys_public), group))
     sub_id = new_id()
     meta = {"v": 1, "kind": "report", "report": report_id, "submission": sub_id}
     body = seal_small(store, recipients, meta, report_body(form.fields, language, author_key))

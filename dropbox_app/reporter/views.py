@@ -16,7 +16,7 @@ from sqlalchemy import select
 from crypto import codename as codenames
 from crypto.errors import InvalidCodenameError
 
-from .. import auditors, loginbudget
+from .. import auditors, loginbudget, routing
 from ..config import Config
 from ..db import release
 from ..forms import FormError, check_csrf
@@ -36,7 +36,7 @@ REPORT_LIMITS = Limits(text_fields=frozenset({*services.REPORT_FIELDS, "form_tok
                                                compose.FIELD, HONEYPOT,
                                                *deposits.FORM_FIELDS}))
 MESSAGE_LIMITS = Limits(text_fields=frozenset({"text", "in_reply_to", "form_token", "form_key",
-                                               compose.FIELD, HONEYPOT}))
+                                               compose.FIELD, HONEYPOT, routing.FORM_FIELD}))
 
 
 class NotReady(Exception):
@@ -64,6 +64,48 @@ def _recipients(request: Request) -> list:
     if not keys:
         raise NotReady()
     return keys
+
+
+def _group_keys(request: Request, group: str) -> list:
+    keys = auditors.recipients(request.dbsession, group)
+    if not keys:  # the group's cards were all disabled: nothing may go to another group
+        raise NotReady()
+    return keys
+
+
+def _report_group(request: Request, report: Report | None, fields: dict[str, str]) -> str:
+    """The group a report's messages are sealed to. With the reporter's key in the session
+    (their own report), the route sealed on the report's row says it; a form sent on a compose
+    grant alone carries the group the page was rendered with (routing.FORM_FIELD). Nothing
+    else decides it, and nothing defaults to the inspectorate but a report from before."""
+    data = request.session_state.data
+    if report is not None and data is not None and data.reporter_id == report.reporter_id:
+        return routing.open_route(report.route, data.key)
+    if report is not None and report.route is None:
+        return routing.INSPECTORATE
+    group = fields.get(routing.FORM_FIELD, "")
+    if group not in routing.GROUPS:
+        raise FormError("malformed")
+    return group
+
+
+def _message_chooser(request: Request, report: Report | None) -> Any:
+    """Recipients for a streamed message: decided before the first file part, from the session
+    (before the body) or the form's route field (read by then: it precedes the files)."""
+    groups = auditors.recipient_groups(request.dbsession)
+    if report is not None:
+        keys = groups[_report_group(request, report, {})]
+        if not keys:
+            raise NotReady()
+        return keys
+
+    def choose(fields: dict[str, str]) -> list:
+        group = fields.get(routing.FORM_FIELD, "")
+        if group not in routing.GROUPS or not groups[group]:
+            raise FormError("malformed")
+        return groups[group]
+
+    return choose
 
 
 def _form_token() -> str:
@@ -94,7 +136,7 @@ def _undo_on_abort(request: Request, pendings: list) -> None:
                                             [pending for _sub, pending in pendings])
 
 
-def _stream(request: Request, report_id: str, limits: Limits, recipients: list) -> StreamedForm:
+def _stream(request: Request, report_id: str, limits: Limits, recipients: Any) -> StreamedForm:
     """Read a multipart body into envelopes (security.check_body has capped its size).
 
     The request's database transaction ends first: an upload over Tor may take an hour, and a
@@ -123,11 +165,13 @@ def _housekeeping(request: Request, throttle: LoginThrottle) -> None:
 
 def landing(request: Request) -> Response:
     ready = auditors.any_active(request.dbsession)
+    conflict = auditors.conflict_group_ready(request.dbsession)
     policy = signed_policy(request)
     dl = deadlines(request)
-    key = (ready, getattr(policy, "footer", None) if policy else None, dl)
+    key = (ready, conflict, getattr(policy, "footer", None) if policy else None, dl)
     return render(request, "landing.jinja2", cache_key=key, policy=policy, ready=ready,
-                  deadlines=dl, word_languages=services.word_languages())
+                  conflict_group=conflict, deadlines=dl,
+                  word_languages=services.word_languages())
 
 
 def favicon(request: Request) -> Response:
@@ -193,6 +237,7 @@ def _report_page(request: Request, reporter_id: str, fields: dict | None = None,
         raise NotReady()
     token, grant = _issue_grant(request, "report", reporter_id)
     return render(request, "report.jinja2", status=status, fields=fields or {}, error=error,
+                  conflict_group=auditors.conflict_group_ready(request.dbsession),
                   lang_form="report-form", lang_action=request.route_path("report.relang"),
                   categories=_cfg(request).categories, form_token=token, compose=grant,
                   compose_hours=compose.COMPOSE_HOURS,
@@ -230,11 +275,29 @@ def report_submit(request: Request) -> Response:
     # Without a live, confirmed session the form's compose grant decides, once the body is
     # read: a report typed for hours is accepted after the session timed out.
     live = data is not None and data.confirmed
-    recipients = _recipients(request)
+    _recipients(request)
+    groups = auditors.recipient_groups(request.dbsession)
+
+    def choose(fields: dict[str, str]) -> list:
+        """The report form asks whether the report concerns the inspectorate itself before
+        its files: a file part before the answer, or an answer naming a group without cards,
+        is refused, never sealed to the auditors by default."""
+        answer = fields.get(routing.CONCERNS_FIELD)
+        if answer is None and not groups[routing.CONFLICT]:
+            answer = "no"   # the question is not asked when there is no conflict group
+        group = routing.group_of_answer(answer or "")
+        if group is None or not groups[group]:
+            raise FormError("malformed")
+        return groups[group]
+
     report_id = new_id()
-    form = _stream(request, report_id, REPORT_LIMITS, recipients)
+    form = _stream(request, report_id, REPORT_LIMITS, choose)
     try:
         fields = form.fields
+        recipients = choose(fields)
+        group = routing.group_of_answer(fields.get(routing.CONCERNS_FIELD) or "no")
+        # sealed in the report's body, so the workbench sees what was answered
+        fields[routing.CONCERNS_FIELD] = "inspectorate" if group == routing.CONFLICT else "no"
         if fields.get(HONEYPOT):
             raise FormError("honeypot")
         category = fields.get("category", "")
@@ -282,7 +345,7 @@ def report_submit(request: Request) -> Response:
             request.dbsession, request.find_service(Store), request.clock, recipients,
             public_key, lookup_id, reporter.id if reporter else None, report_id, form,
             request.language,
-            authorship.public_author_key(data.key, report_id) if live else None)
+            authorship.public_author_key(data.key, report_id) if live else None, group)
         # The deposit needs the codename's key (for the reporter's release): a report sent on
         # the compose grant alone, after the session ended, goes without it, and says so.
         deposited = identity is not None and terms is not None and live
@@ -390,6 +453,8 @@ def followup(request: Request, keep: dict | None = None) -> Response:
     reports = db.scalars(select(Report).where(Report.reporter_id == data.reporter_id)
                          .order_by(Report.created_day, Report.id)).all()
     shown = []
+    # Rendered into the compose forms, for one sent after the session ended (_report_group).
+    routes = {r.id: routing.open_route(r.route, data.key) for r in reports}
     for r in reports:
         replies = services.replies_for(db, store, request.clock, r, data.key)
         shown.append({"report": r, "replies": replies, "sent": services.sent_summary(db, r),
@@ -398,6 +463,7 @@ def followup(request: Request, keep: dict | None = None) -> Response:
                   escrow=escrow_terms(request) is not None,
                   keep=keep or {"target": "", "text": ""},
                   form_grant=lambda rid: _issue_grant(request, "message", rid),
+                  route_of=lambda rid: routes[rid],
                   compose_hours=compose.COMPOSE_HOURS,
                   max_upload=_cfg(request).max_upload_bytes,
                   ready=bool(auditors.recipients(db)))
@@ -434,14 +500,15 @@ def message_submit(request: Request) -> Response:
     report = _message_report(request, None)
     live = report is not None
     report_id = report.id if report is not None else request.matchdict["report"]
-    recipients = _recipients(request)
-    form = _stream(request, report_id, MESSAGE_LIMITS, recipients)
+    _recipients(request)
+    form = _stream(request, report_id, MESSAGE_LIMITS, _message_chooser(request, report))
     try:
         fields = form.fields
         if fields.get(HONEYPOT):
             raise FormError("honeypot")
         if report is None:
             report = _message_report(request, fields)
+        recipients = _group_keys(request, _report_group(request, report, fields))
         in_reply_to = fields.get("in_reply_to", "")
         if in_reply_to:
             reply = request.dbsession.get(Reply, in_reply_to)
@@ -475,7 +542,8 @@ def message_submit(request: Request) -> Response:
 def retaliation_submit(request: Request) -> Response:
     form = request.form
     report = _message_report(request, form)
-    recipients = _recipients(request)
+    _recipients(request)
+    recipients = _group_keys(request, _report_group(request, report, form))
     if form.get(HONEYPOT):
         raise FormError("honeypot")
     text = form.get("text", "").strip()
@@ -511,7 +579,7 @@ def deposit_submit(request: Request) -> Response:
     identity = deposits.identity_from(form)
     if identity is None:
         raise FormError("deposit_name")
-    recipients = _recipients(request)
+    recipients = _group_keys(request, _report_group(request, report, {}))
     token = form.get("form_token", "")
     if not token or not spend_token(request.dbsession, request.clock, token):
         request.tm.doom()
@@ -540,7 +608,8 @@ def escrow_answer(request: Request) -> Response:
     if shown.escrow_answer is not None:  # answered already: the first answer stands
         return HTTPSeeOther(request.route_path("followup", _query={"done": "escrow"}))
     done = deposits.answer(request.dbsession, request.find_service(Store), request.clock,
-                           _recipients(request), report, data.key, reply.id, shown.escrow,
+                           _group_keys(request, _report_group(request, report, {})), report,
+                           data.key, reply.id, shown.escrow,
                            decision)
     _undo_on_abort(request, [done])
     return HTTPSeeOther(request.route_path("followup", _query={"done": "escrow"}))

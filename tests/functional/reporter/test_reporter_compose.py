@@ -78,7 +78,9 @@ def test_an_answer_typed_past_the_idle_timeout_is_accepted(app, reporter, clock,
     page = reporter.followup()
     rid = reporter.report_id()
     clock.advance(IDLE_SECONDS + 60)
-    params = [("csrf_token", csrf(app)), ("form_token", form_token(page)),
+    # the page's hidden route field, as a browser sends it (dropbox_app/routing.py)
+    params = [("csrf_token", csrf(app)), ("route", "inspectorate"),
+              ("form_token", form_token(page)),
               ("compose", _grant(page)), ("in_reply_to", ""), ("text", "Ada bukti tambahan.")]
     res = app.post(f"/followup/{rid}/message", params=params,
                    content_type="multipart/form-data", upload_files=[("files", "a.txt", b"a")])

@@ -50,7 +50,8 @@ def test_full_journey(app, reporter, db, config, auditor, clock):
     assert body["what"].startswith("The head")
     # author_key: the proof of authorship's public key (sent from a live session)
     assert set(body) == {"category", "what", "who_name", "who_position", "who_unit", "where",
-                         "when", "how", "evidence", "language", "author_key"}
+                         "when", "how", "evidence", "concerns", "language", "author_key"}
+    assert body["concerns"] == "no"   # no conflict group here: the question was not asked
     files = {m["name"]: b for m, b in subs if m["kind"] == "file"}
     assert files["bukti.pdf"] == b"%PDF-1.4 evidence " * 1000
     assert len(files["foto.jpg"]) == 70_003
