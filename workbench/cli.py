@@ -423,6 +423,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         unlocked.lock()
     print(f"Imported bundle {result.seq}: {result.imported} new submission(s) "
           f"({result.reports_created} new report(s)), {result.skipped} already in the vault.")
+    if result.other_group:
+        print(f"{result.other_group} submission(s) sealed to another recipient group (reports "
+              "about the inspectorate go to the conflict group only): left for that group.")
     if result.rotated_to and result.rotated_to != result.sender:
         print(f"The server announces a new signing key, {result.rotated_to}: the vault trusts it "
               "now (and the current one until the server switches). Export and carry a reply "

@@ -235,11 +235,28 @@ def test_reporter_key_swap_within_one_bundle_is_refused(tv):
     assert snapshot(tv) == before
 
 
-def test_envelope_for_someone_else_is_refused(tv):
-    item = report_item()
-    members = sealed_members([item], [PrivateKey.generate().public_key])
-    with pytest.raises(ImportRefused, match="not sealed to anyone"):
-        run(tv, build_inbox(tv, [item], seq=1, members=members))
+def test_envelope_for_another_group_is_left_for_it(tv):
+    """A report about the inspectorate is sealed to the conflict group only: the inspectorate's
+    vault imports the rest of the bundle, opens nothing of it, stores and acknowledges nothing
+    of it (so the group it is for still receives it). Before recipient groups, the whole bundle
+    was refused, and every report of the inspectorate's with it."""
+    ours, theirs = report_item(), report_item("Kepala inspektorat meminta setoran")
+    officer = PrivateKey.generate()
+    members = {**sealed_members([ours], tv.recipients()),
+               **sealed_members([theirs], [officer.public_key])}
+    result = run(tv, build_inbox(tv, [ours, theirs], seq=1, members=members))
+    assert (result.imported, result.other_group) == (1, 1)
+    conn = sqlite3.connect(tv.path / db.DB_FILE)
+    try:
+        reports = {r for (r,) in conn.execute("SELECT id FROM reports")}
+        subs = {s for (s,) in conn.execute("SELECT id FROM submissions")}
+    finally:
+        conn.close()
+    assert reports == {ours.report} and theirs.id not in subs
+    # offered again in the next bundle (never acknowledged): left again, nothing breaks
+    again = run(tv, build_inbox(tv, [theirs], seq=2, members=sealed_members(
+        [theirs], [officer.public_key])))
+    assert (again.imported, again.other_group) == (0, 1)
 
 
 def test_malformed_content_is_refused(tv):
