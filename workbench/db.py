@@ -215,8 +215,13 @@ class ServerCard(Base):
     replaced_by: Mapped[str | None] = mapped_column(String(32))
 
 
+# The day the last inbox bundle was imported (the carrying schedule, policies.clocks CARRYING).
+CARRIED_SETTING = "inbox_carried_day"
+
+
 class Setting(Base):
-    """Small vault-wide values: ``deployment`` (the server deployment id pinned at init)."""
+    """Small vault-wide values: ``deployment`` (the server deployment id pinned at init),
+    ``inbox_carried_day`` (CARRIED_SETTING)."""
 
     __tablename__ = "settings"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -273,7 +278,8 @@ class VaultSeal(Base):
 
 # --- reports and what came with them ----------------------------------------------------------
 
-REPORT_STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
+REPORT_STATUSES = ("received", "verification", "forwarded", "investigation", "finished",
+                   "duplicate", "archived", "not_processed")
 
 
 class Report(Base):

@@ -19,6 +19,7 @@ DYNAMIC = (
     N_("in_reply_to"),
     # coarse statuses
     N_("received"), N_("verification"), N_("forwarded"), N_("investigation"), N_("finished"),
+    N_("duplicate"), N_("archived"), N_("not_processed"),
     # the clocks' labels (policies.clocks.CLOCKS, whose own catalog is the policies domain)
     N_("Acknowledgment"), N_("Initial review and decision"), N_("Completion"),
     N_("Response to retaliation"), N_("Carrying bundles"),

@@ -343,6 +343,13 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
                                       seq=manifest.seq))
     else:
         seq_row.seq = manifest.seq
+    # The carrying schedule (policies.clocks CARRYING): the day the last inbox bundle came in,
+    # for the home page's "bundle overdue" warning.
+    carried = session.get(db.Setting, db.CARRIED_SETTING)
+    if carried is None:
+        session.add(db.Setting(name=db.CARRIED_SETTING, value=today))
+    else:
+        carried.value = today
     if "rotate_to" in manifest.body:
         result.rotated_to = _rotate(session, manifest.sender, manifest.body["rotate_to"], today)
     result.retired = _retire_replaced(session, manifest.sender)

@@ -14,7 +14,10 @@ from crypto.bundle import Manifest
 from crypto.envelope import VERSION_CLEAR, padded_size
 
 REPLY_KINDS = ("question", "message")
-STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
+# The coarse statuses a reporter may see; a closed case says how it ended (finished here,
+# forwarded, handled with another report, archived, not followed up), never what was found.
+STATUSES = ("received", "verification", "forwarded", "investigation", "finished", "duplicate",
+            "archived", "not_processed")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 #: A reply is text that the reporter app opens in memory, up to 1 MiB of plaintext
 #: (dropbox_app/reporter/services.py): a larger envelope could never be read there.

@@ -22,7 +22,10 @@ from .sessions import ReporterSession
 from .submissions import Reply, Submission
 from .throttles import Throttle, UsedToken
 
-STATUSES = ("received", "verification", "forwarded", "investigation", "finished")
+# The coarse statuses a reporter may see; a closed case says how it ended (finished here,
+# forwarded, handled with another report, archived, not followed up), never what was found.
+STATUSES = ("received", "verification", "forwarded", "investigation", "finished", "duplicate",
+            "archived", "not_processed")
 # What a submission may be; the kind travels only inside its envelope's sealed metadata. The
 # database row and the inbox manifest show the one kind ROW_KIND for all of them, so a seized
 # server cannot tell a retaliation report or a file from any other submission.

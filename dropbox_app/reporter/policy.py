@@ -18,8 +18,9 @@ _DEFAULT = DeadlinePolicy()
 
 @dataclass(frozen=True)
 class Deadlines:
-    first_response: int = _DEFAULT.acknowledge_days  # a first answer or question from a verifier
-    decision: int = _DEFAULT.verify_days  # verified, and the way it will be followed up decided
+    # policies.clocks: each is met by exactly the event the workbench records for it.
+    first_response: int = _DEFAULT.acknowledge_days  # the standard acknowledgment message
+    decision: int = _DEFAULT.verify_days  # reviewed, and the lead's decision on the next step
     completion: int = _DEFAULT.complete_days  # the follow-up finished (longer for investigations)
 
 

@@ -1,9 +1,12 @@
 """The home page as an inbox: what needs someone today.
 
 New reports (cases still in intake), what reporters sent that nobody has read yet (the case page
-not opened since), deadlines of every clock (policies.clocks) overdue or due within a working
-day, open retaliation flags, and the open cases per state. Counts and case numbers only: the
-compliance officer sees the same page without content (no summaries are loaded here at all)."""
+not opened since) and, as an alert of its own, new evidence on a *closed* case (someone must
+decide whether to reopen it: an archived report is examined again when evidence comes), deadlines
+of every clock (policies.clocks) overdue or due within a working day, whether an inbox bundle is
+overdue by the carrying schedule, open retaliation flags, and the open cases per state. Counts and
+case numbers only: the compliance officer sees the same page without content (no summaries are
+loaded here at all)."""
 
 from __future__ import annotations
 
@@ -33,6 +36,10 @@ class Inbox:
     new_total: int = 0
     unread: list[tuple[Case, int]] = field(default_factory=list)  # (case, messages not read)
     unread_total: int = 0
+    closed_new: list[tuple[Case, int]] = field(default_factory=list)  # unread, on closed cases
+    carried_day: dt.date | None = None   # the last inbox bundle imported
+    carry_due: dt.date | None = None     # the next one is due by this day
+    carry_overdue: bool = False
     due: dict[str, dict[str, int]] = field(default_factory=dict)  # clock -> state -> count
     due_cases: list[Case] = field(default_factory=list)
     due_total: int = 0
@@ -43,7 +50,7 @@ class Inbox:
     @property
     def empty(self) -> bool:
         return not (self.new_total or self.unread_total or self.due_total
-                    or self.retaliation_open)
+                    or self.retaliation_open or self.carry_overdue)
 
 
 def reporter_seq(session: Session, report_id: str) -> int:
@@ -64,8 +71,27 @@ def mark_seen(session: Session, case: Case) -> None:
         row.seq = seq
 
 
-def build(session: Session, calendar: WorkingCalendar, today: dt.date) -> Inbox:
+def carrying(session: Session, calendar: WorkingCalendar, today: dt.date,
+             carry_days: int) -> tuple[dt.date | None, dt.date | None, bool]:
+    """(last import day, the day the next bundle is due, overdue?) by the carrying schedule: a
+    bundle every ``carry_days`` working days. The case clocks start on the server's day of
+    receipt, so a report left waiting on the server eats into them."""
+    row = session.get(db.Setting, db.CARRIED_SETTING)
+    try:
+        last = dt.date.fromisoformat(row.value) if row is not None else None
+    except ValueError:
+        last = None
+    if last is None:
+        return None, None, False
+    due = calendar.add_working_days(last, carry_days)
+    return last, due, due < today
+
+
+def build(session: Session, calendar: WorkingCalendar, today: dt.date,
+          carry_days: int = clocks.CARRYING.days) -> Inbox:
     box = Inbox()
+    box.carried_day, box.carry_due, box.carry_overdue = carrying(session, calendar, today,
+                                                                 carry_days)
     open_ = Case.state != State.CLOSED.value
     intake = select(Case).where(Case.state == State.INTAKE.value)
     box.new_total = session.scalar(select(func.count()).select_from(intake.subquery())) or 0
@@ -80,6 +106,7 @@ def build(session: Session, calendar: WorkingCalendar, today: dt.date) -> Inbox:
     rows = session.execute(unread).all()
     box.unread_total = len(rows)
     box.unread = [(c, n) for c, n in rows[:LISTED]]
+    box.closed_new = [(c, n) for c, n in rows if c.state == State.CLOSED.value][:LISTED]
 
     due_ids: set[int] = set()
     for name in clocks.NAMES:

@@ -20,14 +20,15 @@ from policies import clocks as _clocks
 from policies.calendar import DeadlinePolicy, WorkingCalendar
 from workbench import audit, db, escrow, filestore, outbox
 
+from . import acknowledgment, duplicates, retaliation
 from . import deadlines as _deadlines
-from . import duplicates, retaliation
 from . import inbox as _inbox
 from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan, RetaliationFlag
 
 if TYPE_CHECKING:
     from .search import CaseSearch
 from .workflow import (
+    CLOSED_COARSE_VALUES,
     COARSE,
     DECISION_OUTCOME,
     DECISION_STATE,
@@ -46,6 +47,7 @@ from .workflow import (
     WorkflowError,
     allowed,
     check_transition,
+    coarse_of,
     require,
 )
 
@@ -184,11 +186,12 @@ class CaseService:
     def _set_state(self, user: User, case: Case, state: State) -> None:
         case.state = state.value
         self._touch(case)
-        coarse = COARSE[state].value
+        coarse = coarse_of(state, case.outcome).value
         if coarse == Coarse.RECEIVED and case.coarse and case.coarse != Coarse.RECEIVED:
             # Back with the lead after verification, or reopened: the reporter is not told
             # "received" again, which would read as a step backwards.
-            coarse = Coarse.VERIFICATION.value if case.coarse == Coarse.FINISHED else case.coarse
+            coarse = (Coarse.VERIFICATION.value if case.coarse in CLOSED_COARSE_VALUES
+                      else case.coarse)
         if coarse != case.coarse:
             case.coarse = coarse
             if case.report_id is not None:
@@ -426,7 +429,6 @@ class CaseService:
         action = "case.review.save"
         if submit:
             self._set_state(user, case, State.DECISION)
-            case.verified_day = case.verified_day or self.clock.today()
             action = "case.review.submit"
         self._touch(case)
         self._audit(user, action, case, category=category or "", darwas=darwas,
@@ -454,16 +456,28 @@ class CaseService:
         reason = _clean(reason, MAX_REASON)
         if not reason:
             raise WorkflowError("reason_required", "a decision needs a written reason")
+        if d is Decision.ARCHIVED and not self._verified_with_reporter(case):
+            # The policy (§7) and the Kemenag process: no evidence → archived only after a
+            # verifier asked the reporter for more (clarification, then the finding).
+            raise WorkflowError("archive_unverified",
+                                "archive only after clarification with the reporter")
         case.decision = d.value
         case.decision_reason = self._text(reason, case)
         case.decided_day = self.clock.today()
+        # The initial review's target is met by the lead's decision (policies.clocks "verify").
+        case.verified_day = case.verified_day or self.clock.today()
         state = DECISION_STATE[d]
-        self._set_state(user, case, state)
         if state is State.CLOSED:
             case.outcome = DECISION_OUTCOME[d].value
             case.closed_day = self.clock.today()
+        self._set_state(user, case, state)
         self._audit(user, "case.decide", case, decision=d.value)
         return case
+
+    def _verified_with_reporter(self, case: Case) -> bool:
+        """A verification round (clarification with the reporter) has recorded its finding."""
+        return self.db.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == "finding")) > 0
 
     def verification_done(self, user: User, case_id: int, finding: str) -> Case:
         """The verifier's finding after clarifying with the reporter; back to the lead."""
@@ -515,15 +529,28 @@ class CaseService:
         return case
 
     def acknowledge(self, user: User, case_id: int) -> Case:
-        """Record that the complaint was acknowledged (written reply, or the first message to a
-        web reporter); starts nothing, stops the acknowledgment clock."""
+        """Send the acknowledgment: for a web report, the standard message
+        (cases/acknowledgment.py) queued to the reporter through the outbox; for an off-line
+        complaint, record that it was acknowledged by its own means. Stops the acknowledgment
+        clock (policies.clocks: met when the standard message is sent)."""
         require(user.role, Permission.WORK)
         case = self._case(case_id)
         if case.acknowledged_day is None:
-            case.acknowledged_day = self.clock.today()
-            self._touch(case)
-            self._audit(user, "case.acknowledge", case)
+            self._send_acknowledgment(user, case)
         return case
+
+    def _send_acknowledgment(self, user: User, case: Case) -> None:
+        reply = None
+        if case.report_id is not None:
+            try:
+                reply = outbox.queue_reply(self.db, case.report_id, user.id,
+                                           acknowledgment.text(self.policy), kind="message",
+                                           today=self.clock.today())
+            except outbox.OutboxError as exc:
+                raise WorkflowError("outbox", str(exc)) from None
+        case.acknowledged_day = self.clock.today()
+        self._touch(case)
+        self._audit(user, "case.acknowledge", case, **({"reply": reply.id} if reply else {}))
 
     # -- thread: notes, questions, answers ----------------------------------------------------
 
@@ -567,14 +594,16 @@ class CaseService:
                                 "record the contact as a note")
         if case.state not in OPEN_STATES:
             raise WorkflowError("bad_state", "the case is closed")
+        if case.acknowledged_day is None:
+            # A question is no acknowledgment: the reporter gets the standard message first,
+            # so "acknowledged" means the same thing on every case.
+            self._send_acknowledgment(user, case)
         try:
             reply = outbox.queue_reply(self.db, case.report_id, user.id, _clean(text, 10_000),
                                        kind="question", today=self.clock.today())
         except outbox.OutboxError as exc:
             raise WorkflowError("outbox", str(exc)) from None
         self.index.add(case.id, reply.text)
-        if case.acknowledged_day is None:
-            case.acknowledged_day = self.clock.today()
         self._audit(user, "case.question", case, reply=reply.id)
         return reply
 

@@ -65,6 +65,9 @@ MESSAGES = {
     "bad_related": N_("No case with that number (or it is this case)."),
     "review_incomplete": N_("Submitting the review needs a category and darwas / non-darwas."),
     "bad_decision": N_("Unknown decision."),
+    "archive_unverified": N_("A report is archived for lack of evidence only after the "
+                             "reporter was asked for more: decide on clarification first, "
+                             "and archive after the verification's finding."),
     "reason_required": N_("Write the reason down."),
     "bad_outcome": N_("Choose an outcome."),
     "no_channel": N_("This complaint came off-line: there is no channel to the reporter. "
@@ -226,7 +229,8 @@ def home(request: Any) -> dict[str, Any]:
     svc = case_service(request)
     _fresh(request, svc)
     reg = request.registry
-    box = inbox.build(request.dbsession, reg.case_calendar, reg.case_clock.today())
+    box = inbox.build(request.dbsession, reg.case_calendar, reg.case_clock.today(),
+                      reg.case_policy.carry_days)
     return {**_labels(request), **inbox.as_context(box)}
 
 

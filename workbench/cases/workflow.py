@@ -12,8 +12,12 @@ The steps follow the reference process (shared/reference/indonesia.md)::
     closed ──reopen (lead, with reason)──▶ review
 
 The reporter sees only the coarse status (docs/engineering.md): received until the lead's
-decision, then verification / forwarded / investigation, and finished when closed. Never the
-findings, never the decision's reason."""
+decision, then verification / forwarded / investigation ("under examination": an ADTT audit or an
+investigation), and when closed a status that says how it ended without saying what was found:
+finished (examined here), forwarded (the matter continues with the competent authority),
+duplicate (handled under another report), archived (examined again if evidence comes) or
+not_processed (not followed up by the inspectorate). "Finished" is never shown for a matter that
+may still go on elsewhere. Never the findings, never the decision's reason."""
 
 from __future__ import annotations
 
@@ -124,6 +128,9 @@ class Coarse(StrEnum):
     FORWARDED = "forwarded"
     INVESTIGATION = "investigation"
     FINISHED = "finished"
+    DUPLICATE = "duplicate"
+    ARCHIVED = "archived"
+    NOT_PROCESSED = "not_processed"
 
 
 COARSE = {
@@ -131,6 +138,21 @@ COARSE = {
     State.VERIFICATION: Coarse.VERIFICATION, State.FORWARDED: Coarse.FORWARDED,
     State.INVESTIGATION: Coarse.INVESTIGATION, State.CLOSED: Coarse.FINISHED,
 }
+
+
+# A closed case's coarse status by its outcome (the others read "finished").
+CLOSED_COARSE = {
+    "forwarded": Coarse.FORWARDED, "duplicate": Coarse.DUPLICATE,
+    "archived": Coarse.ARCHIVED, "not_processed": Coarse.NOT_PROCESSED,
+}
+CLOSED_COARSE_VALUES = frozenset({Coarse.FINISHED, *CLOSED_COARSE.values()}) - {Coarse.FORWARDED}
+
+
+def coarse_of(state: State, outcome: str | None) -> Coarse:
+    """What the reporter sees for a case in ``state`` closed with ``outcome``."""
+    if state is State.CLOSED:
+        return CLOSED_COARSE.get(outcome or "", Coarse.FINISHED)
+    return COARSE[state]
 
 
 class Action(StrEnum):

@@ -205,7 +205,7 @@ def test_no_plaintext_of_cases_or_index_at_rest(tv, auditor, lead, store):
     post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "pungli",
                                            "core_issue": "Rahasiaku inti", "submit": "1"})
     post(auditor, f"/cases/{cid}/note", {"text": "catatan Kelabuhitam", "kind": "note"})
-    post(lead, f"/cases/{cid}/decide", {"decision": "archived", "reason": "Alasanrahasia"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "not_processed", "reason": "Alasanrahasia"})
     assert f"/cases/{cid}" in auditor.get("/cases", {"q": secret.lower()}).text
     words = [secret, "Qorvinus", "Sari", "Rahasiaku", "Kelabuhitam", "Alasanrahasia"]
     for path in tv.path.rglob("*"):

@@ -19,13 +19,13 @@ def test_deadline_states():
 def test_export_records_validate_and_hold_no_text(svc):
     a = svc.intake_offline(AUDITOR, "letter", D(2026, 3, 16), {"what": "Rahasia sekali"})
     svc.save_review(AUDITOR, a.id, {"darwas": True, "category": "pungli"}, submit=True)
-    svc.decide(LEAD, a.id, "archived", "tidak ada bukti")
+    svc.decide(LEAD, a.id, "not_processed", "di luar kewenangan")
     svc.intake_offline(AUDITOR, "phone", D(2026, 3, 16), {"what": "lain"})
     data = export.export(svc.db, "compliance", svc.calendar, D(2026, 3, 16))
     assert data["format"] == "peluit-stats-export" and len(data["cases"]) == 2
     recs = [CaseRecord.from_dict(r) for r in data["cases"]]
     closed = next(r for r in recs if r.status == "closed")
-    assert closed.outcome == "archived" and closed.working_days_to_close == 0
+    assert closed.outcome == "not_processed" and closed.working_days_to_close == 0
     assert closed.deadlines["verification"] == "met" and closed.category == "pungli"
     assert next(r for r in recs if r.status == "intake").category == "uncategorised"
     assert "Rahasia" not in repr(data) and "2026-03-16" not in repr(data)

@@ -83,13 +83,15 @@ def test_full_process_with_roles(svc):
     with pytest.raises(WorkflowError, match="category"):
         svc.save_review(AUDITOR, case.id, _review(category=None), submit=True)
     svc.save_review(AUDITOR, case.id, _review(), submit=True)
-    assert case.state == "decision" and case.verified_day == D(2026, 3, 16)
+    # The initial review's target is met by the lead's decision, not by saving the review.
+    assert case.state == "decision" and case.verified_day is None
     with pytest.raises(Forbidden):
         svc.decide(AUDITOR, case.id, "adtt", "bukti cukup")
     with pytest.raises(WorkflowError, match="reason"):
         svc.decide(LEAD, case.id, "clarify", "  ")
     svc.decide(LEAD, case.id, "clarify", "perlu konfirmasi bukti")
     assert case.state == "verification" and case.coarse == "verification"
+    assert case.verified_day == D(2026, 3, 16)
     q = svc.ask(AUDITOR, case.id, "Apakah Anda punya kuitansi?")
     assert case.acknowledged_day == D(2026, 3, 16)
     assert q.report_id == rid and q.kind == "question" and q.exported_seq is None
@@ -106,8 +108,10 @@ def test_full_process_with_roles(svc):
     svc.close(LEAD, case.id, "substantiated", "terbukti, rekomendasi ke PPK")
     assert case.state == "closed" and case.coarse == "finished"
     detail = svc.detail(LEAD, case.id)
-    assert [e["kind"] for e in detail.thread] == ["answer", "question", "finding"] or \
-        [e["kind"] for e in detail.thread] == ["question", "answer", "finding"]
+    # The question went after the standard acknowledgment message (the first to the reporter).
+    kinds = [e["kind"] for e in detail.thread if e["kind"] != "message"]
+    assert kinds in (["answer", "question", "finding"], ["question", "answer", "finding"])
+    assert [e["kind"] for e in detail.thread].count("message") == 1
     answer = next(e for e in detail.thread if e["kind"] == "answer")
     assert answer["in_reply_to"] == q.id
     assert detail.decision_reason == "bukti awal cukup"
@@ -134,6 +138,11 @@ def test_questions_only_for_web_reports(svc):
 def test_decision_closing_directly(svc):
     case = svc.intake_offline(AUDITOR, "phone", D(2026, 3, 16), LETTER)
     svc.save_review(AUDITOR, case.id, _review(darwas=False, category="public_service"), submit=True)
+    # Archiving for lack of evidence needs a clarification with the reporter first (policy §7).
+    with pytest.raises(WorkflowError, match="clarification"):
+        svc.decide(LEAD, case.id, "archived", "tidak ada bukti")
+    svc.decide(LEAD, case.id, "clarify", "minta bukti")
+    svc.verification_done(AUDITOR, case.id, "pelapor tidak punya bukti")
     svc.decide(LEAD, case.id, "archived", "tidak ada bukti")
     assert case.state == "closed" and case.outcome == "archived"
     with pytest.raises(WorkflowError):
@@ -218,3 +227,75 @@ def test_review_links_related_cases(svc):
     with pytest.raises(WorkflowError, match="no case"):
         svc.save_review(AUDITOR, b.id, _review(related=["2026-999999"]))
     assert svc.db.get(Case, b.id).state == "intake"
+
+
+def test_archive_without_asking_the_reporter_is_refused(svc):
+    """Issue 19: the lead could archive a web report straight from the review, though the policy
+    (and the Kemenag process) archive for lack of evidence only after the reporter was asked."""
+    add_report(svc.db, LETTER["what"])
+    [case] = svc.sync_reports(AUDITOR)
+    svc.save_review(AUDITOR, case.id, _review(), submit=True)
+    with pytest.raises(WorkflowError) as err:
+        svc.decide(LEAD, case.id, "archived", "tidak ada bukti")
+    assert err.value.code == "archive_unverified" and case.state == "decision"
+    svc.decide(LEAD, case.id, "not_processed", "di luar kewenangan")  # other closings stay
+    assert case.coarse == "not_processed"
+
+
+@pytest.mark.parametrize(("outcome", "seen"), [("substantiated", "finished"),
+                                               ("not_substantiated", "finished"),
+                                               ("forwarded", "forwarded")])
+def test_reporter_status_says_how_a_case_ended(svc, outcome, seen):
+    """'Finished' only for a matter examined here; a forwarded one continues elsewhere."""
+    rid = add_report(svc.db, LETTER["what"])
+    [case] = svc.sync_reports(AUDITOR)
+    svc.save_review(AUDITOR, case.id, _review(), submit=True)
+    svc.decide(LEAD, case.id, "forward" if outcome == "forwarded" else "adtt", "alasan")
+    svc.close(LEAD, case.id, outcome, "catatan")
+    assert case.coarse == seen
+    last = svc.db.scalars(select(db.StatusChange).where(db.StatusChange.report_id == rid)
+                          .order_by(db.StatusChange.id.desc())).first()
+    assert last.status == (seen if seen != "forwarded" else "forwarded")
+
+
+def test_duplicate_and_archived_cases_do_not_read_finished(svc):
+    add_report(svc.db, LETTER["what"])
+    add_report(svc.db, LETTER["what"] + " (kirim ulang)")
+    first, second = svc.sync_reports(AUDITOR)
+    svc.mark_duplicate(AUDITOR, second.id, first.number)
+    assert second.coarse == "duplicate"
+    svc.save_review(AUDITOR, first.id, _review(), submit=True)
+    svc.decide(LEAD, first.id, "clarify", "minta bukti")
+    svc.verification_done(AUDITOR, first.id, "tidak ada bukti")
+    svc.decide(LEAD, first.id, "archived", "tidak ada bukti")
+    assert first.coarse == "archived"
+    svc.reopen(LEAD, first.id, "bukti baru datang")
+    assert first.coarse == "verification"  # not "received" again
+
+
+def test_acknowledgment_sends_the_standard_message_once(svc):
+    rid = add_report(svc.db, LETTER["what"])
+    [case] = svc.sync_reports(AUDITOR)
+    svc.acknowledge(AUDITOR, case.id)
+    svc.acknowledge(AUDITOR, case.id)
+    [msg] = svc.db.scalars(select(db.Reply).where(db.Reply.report_id == rid)).all()
+    assert msg.kind == "message" and case.acknowledged_day == D(2026, 3, 16)
+    assert "Laporan Anda telah diterima" in msg.text
+    assert "Your report has been received" in msg.text
+    assert f"Within {svc.policy.verify_days} working days" in msg.text
+
+
+def test_a_question_first_sends_the_acknowledgment_before_it(svc):
+    rid = add_report(svc.db, LETTER["what"])
+    [case] = svc.sync_reports(AUDITOR)
+    svc.ask(AUDITOR, case.id, "Kapan?")
+    kinds = [r.kind for r in svc.db.scalars(select(db.Reply).where(db.Reply.report_id == rid)
+                                           .order_by(db.Reply.seq))]
+    assert kinds == ["message", "question"] and case.acknowledged_day is not None
+
+
+def test_offline_acknowledgment_is_recorded_without_a_message(svc):
+    case = svc.intake_offline(AUDITOR, "letter", D(2026, 3, 16), LETTER)
+    svc.acknowledge(AUDITOR, case.id)
+    assert case.acknowledged_day == D(2026, 3, 16)
+    assert svc.db.scalars(select(db.Reply)).all() == []
