@@ -20,8 +20,10 @@ from peluit.ground.clock import DEFAULT_ZONE, Clock, zone_info
 from peluit.ground.errors import UserError
 
 CONFIG_NAME = "peluit.toml"
+# The Kemenag WBS categories, plus conflict of interest and code-of-ethics breaches (issue 19:
+# additions a reporter could otherwise only file under "other").
 DEFAULT_CATEGORIES = ("abuse_of_authority", "corruption", "pungli", "gratification",
-                      "discipline", "public_service", "other")
+                      "conflict_of_interest", "discipline", "ethics", "public_service", "other")
 KNOWN_CATEGORIES = frozenset(DEFAULT_CATEGORIES)  # the ones with translated labels
 DEFAULT_MAX_UPLOAD = 500 * 1024 * 1024
 

@@ -72,6 +72,10 @@ STAT_NAMES = tuple(c.stat for c in CLOCKS)
 CARRYING = ClockDef("carrying", "carrying", "carry_days", N_("Carrying bundles"), 1,
                     N_("an inbox bundle is imported on the workbench"), OWN_TARGET)
 SERVICE_TARGETS: tuple[ClockDef, ...] = (*CLOCKS, CARRYING)
+# How long the workbench keeps a case file after the case is closed (policy 1.1 header
+# ``case_retention_years``: the agency's archive retention schedule for complaint files); then it
+# is disposed of (workbench/cases/retention.py). A setting, like the targets.
+CASE_RETENTION_YEARS = 5
 # The default length of each target by its DeadlinePolicy attribute (calendar.py reads these).
 DEFAULT_DAYS = {t.policy: t.days for t in SERVICE_TARGETS}
 

@@ -222,6 +222,9 @@ def check_workbench_deadlines(f: DeploymentFacts, policy: Any) -> Result:
     if policy is None:
         return _fail("no signed policy to compare with")
     want = policy.calendar_settings()
+    if getattr(policy, "case_retention_years", None) is not None:
+        # The retention the policy promises is the one the workbench disposes by.
+        want["case_retention_years"] = policy.case_retention_years
     diffs = [f"{k}: workbench {f.workbench_deadlines.get(k)}, policy {v}"
              for k, v in sorted(want.items()) if f.workbench_deadlines.get(k) != v]
     return _fail(*diffs) if diffs else _ok(
@@ -561,15 +564,24 @@ def run_check(config: Path, out_dir: Path, *, policy_dir: Path | None = None,
 
 def load_workbench_deadlines(path: Path) -> dict[str, int]:
     """The workbench's deadlines: its policy file (TOML with a ``[calendar]`` table, as
-    policies/calendar.py reads it) or JSON of the same fields."""
+    policies/calendar.py reads it, and ``[cases] retention_years``) or JSON of the same fields
+    (``case_retention_years`` for the retention). A field left out is the workbench's default."""
+    from policies.clocks import CASE_RETENTION_YEARS
+
     if Path(path).suffix == ".toml":
+        import tomllib
+
         from policies.calendar import CalendarError, load_config
 
         try:
             deadlines, _overrides = load_config(path)
-        except (CalendarError, OSError) as exc:
+            with open(path, "rb") as fh:
+                cases = tomllib.load(fh).get("cases", {})
+        except (CalendarError, OSError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"{path}: {exc}") from None
-        return dataclasses.asdict(deadlines)
+        years = cases.get("retention_years", CASE_RETENTION_YEARS) \
+            if isinstance(cases, dict) else CASE_RETENTION_YEARS
+        return {**dataclasses.asdict(deadlines), "case_retention_years": years}
     try:
         obj = json.loads(Path(path).read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -580,7 +592,9 @@ def load_workbench_deadlines(path: Path) -> dict[str, int]:
     # A field the file leaves out is the workbench's default, exactly as for its TOML file.
     from policies.calendar import CalendarError, DeadlinePolicy
 
+    obj = dict(obj)
+    years = obj.pop("case_retention_years", CASE_RETENTION_YEARS)
     try:
-        return dataclasses.asdict(DeadlinePolicy(**obj))
+        return {**dataclasses.asdict(DeadlinePolicy(**obj)), "case_retention_years": years}
     except (CalendarError, TypeError) as exc:
         raise ValueError(f"{path}: {exc}") from None

@@ -474,6 +474,8 @@ LABELS: dict[str, dict[str, str]] = {
     "category": {"abuse_of_authority": _n("Abuse of authority"), "corruption": _n("Corruption"),
                  "pungli": _n("Illegal levies (pungli)"), "gratification": _n("Gratification"),
                  "discipline": _n("Civil-service discipline"),
+                 "conflict_of_interest": _n("Conflict of interest"),
+                 "ethics": _n("Code-of-ethics breach"),
                  "personnel": _n("Civil service, ASN discipline"),
                  "public_service": _n("Public service"), "land": _n("Land"),
                  "law_human_rights": _n("Law and human rights"),

@@ -116,6 +116,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("dispose",
+                       help="a lead: dispose of closed cases past the retention period (content "
+                            "deleted, the fact kept in the audit log)")
+    p.add_argument("--dry-run", action="store_true", help="list them, dispose of nothing")
+    p.add_argument("--keep", action="append", default=[], metavar="NUMBER",
+                   help="a case number to keep (a court, law enforcement or an open dispute "
+                        "needs it); may be repeated")
+    p.add_argument("--policy-file", type=Path, metavar="FILE",
+                   help="the workbench's policy file ([cases] retention_years; default "
+                        "VAULT/cases.toml when it exists)")
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=cmd_dispose)
+
     p = sub.add_parser("pin-server",
                        help="trust a new server key by its fingerprint (if the bundle that "
                             "announced it was lost)")
@@ -346,6 +361,56 @@ def _with_session(args: argparse.Namespace, work, content: bool = False):
     finally:
         engine.dispose()
         by.lock()
+
+
+def cmd_dispose(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from .cases import retention
+    from .cases.service import User
+
+    policy_file = args.policy_file or (args.dir / "cases.toml" if args.dir and
+                                       (args.dir / "cases.toml").is_file() else None)
+    try:
+        years = retention.load_years(policy_file)
+    except retention.RetentionError as exc:
+        raise UserError(str(exc)) from None
+    today = Clock().today()
+    keep = {n.strip() for n in args.keep}
+
+    def work(session: Any, by: Any) -> list[str]:
+        user = User(by.key_id, by.role)
+        due = [d for d in retention.due(session, today, years) if d.case.number not in keep]
+        if not args.dry_run:
+            at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")
+            for d in due:
+                retention.dispose(session, user, d.case, args.dir, today, years, at)
+        return [f"{d.case.number} (closed {d.case.closed_day}, retention ended "
+                f"{d.disposal_day})" for d in due]
+
+    try:
+        done = _with_session(args, work, content=not args.dry_run)
+    except retention.WorkflowError as exc:
+        raise UserError(f"refused: {exc}") from None
+    if not args.dry_run and done:
+        from . import db
+
+        engine = db.make_engine(args.dir)
+        try:  # no copy of a deleted page stays in the write-ahead log
+            with engine.connect() as conn:
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        finally:
+            engine.dispose()
+    verb = "Would dispose of" if args.dry_run else "Disposed of"
+    print(f"{verb} {len(done)} case(s) closed more than {years} year(s) ago"
+          + (":" if done else "."))
+    for line in done:
+        print(f"  {line}")
+    if keep:
+        print(f"Kept as asked: {', '.join(sorted(keep))}.")
+    return 0
 
 
 def cmd_gateway_log_show(args: argparse.Namespace) -> int:

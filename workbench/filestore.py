@@ -234,10 +234,14 @@ def iter_plaintext(vault_path: Path | str, sub: Any, key: PrivateKey) -> Iterato
 
 
 def erase(vault_path: Path | str, sub: Any) -> None:
-    """Overwrite one stored file with zeros, in place, and make that durable."""
-    with open(Path(vault_path) / sub.file_path, "r+b") as f:
-        f.seek(sub.file_offset)
-        left = sub.file_length
+    """Overwrite one stored file with zeros, in place, and make that durable (no offset: the
+    envelope is the whole file, as ``iter_plaintext`` reads it)."""
+    path = Path(vault_path) / sub.file_path
+    with open(path, "r+b") as f:
+        offset = sub.file_offset or 0
+        f.seek(offset)
+        left = (sub.file_length if sub.file_length is not None
+                else os.fstat(f.fileno()).st_size - offset)
         while left:
             n = min(left, WRITE_BUFFER)
             f.write(bytes(n))

@@ -77,6 +77,22 @@ class SearchIndex:
         if i == len(p) or p[i] != case_id:
             p.insert(i, case_id)
 
+    def remove(self, case_id: int) -> int:
+        """Take a case out of every posting (case disposal); returns the postings it left. Walks
+        the whole vocabulary: disposal is rare, and a case's words are no longer known then."""
+        removed = 0
+        with self._lock:
+            for t in list(self._postings):
+                p = self._postings[t]
+                i = bisect.bisect_left(p, case_id)
+                if i < len(p) and p[i] == case_id:
+                    p.pop(i)
+                    removed += 1
+                    if not p:
+                        del self._postings[t]
+                        self._vocab = None
+        return removed
+
     def replace(self, case_id: int, old_text: str, new_text: str) -> None:
         """Re-index a case whose text changed from ``old_text`` to ``new_text``."""
         old, new = token_set(old_text), token_set(new_text)

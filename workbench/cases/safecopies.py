@@ -61,3 +61,18 @@ def load(vault_path: Path | str, submission_id: str, key: PrivateKey) -> bytes |
             if len(out) > MAX_PDF:
                 raise AuthenticationError("stored safe copy too large")
     return bytes(out)
+
+
+def erase(vault_path: Path | str, submission_id: str) -> None:
+    """Overwrite a safe copy with zeros and remove it (case disposal); nothing if there is none."""
+    import os
+
+    path = _path(vault_path, submission_id)
+    try:
+        with open(path, "r+b") as f:
+            f.write(bytes(os.fstat(f.fileno()).st_size))
+            f.flush()
+            os.fsync(f.fileno())
+    except FileNotFoundError:
+        return
+    path.unlink()

@@ -55,6 +55,11 @@ class CaseSearch:
         self._warm = threading.Thread(target=build, name="case-index", daemon=True)
         self._warm.start()
 
+    def forget(self, case_id: int) -> None:
+        """A disposed case's words leave the index (cases/retention.py)."""
+        with self._lock:
+            self.index.remove(case_id)
+
     def clear(self) -> None:
         """Forget the text index (the catalog holds no content and stays)."""
         with self._lock:

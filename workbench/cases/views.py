@@ -33,6 +33,7 @@ from . import (
     safecopies,
     scrub,
 )
+from . import retention as case_retention
 from .models import Agency, Case, Forward
 from .search import CaseSearch
 from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
@@ -48,6 +49,7 @@ from .workflow import (
     State,
     WorkflowError,
     allowed,
+    require,
 )
 
 # Stable error codes → msgids; the English text of WorkflowError is for logs and tests.
@@ -65,6 +67,8 @@ MESSAGES = {
     "bad_related": N_("No case with that number (or it is this case)."),
     "review_incomplete": N_("Submitting the review needs a category and darwas / non-darwas."),
     "bad_decision": N_("Unknown decision."),
+    "confirm_disposal": N_("Tick the box that confirms the disposal: it cannot be undone."),
+    "retention": N_("The case is still within its retention period."),
     "archive_unverified": N_("A report is archived for lack of evidence only after the "
                              "reporter was asked for more: decide on clarification first, "
                              "and archive after the verification's finding."),
@@ -350,6 +354,44 @@ def register(request: Any) -> dict[str, Any]:
             "only_out": only_out, "today": request.registry.case_clock.today()}
 
 
+# -- retention and disposal ----------------------------------------------------------------------
+
+def retention_list(request: Any) -> dict[str, Any]:
+    """Closed cases past the retention period (plain metadata only), for a lead to dispose of."""
+    reg = request.registry
+    today = reg.case_clock.today()
+    return {**_labels(request), "due": case_retention.due(request.dbsession, today,
+                                                          reg.case_retention_years),
+            "years": reg.case_retention_years, "today": today,
+            "can_dispose": allowed(request.identity.role, Permission.DECIDE)
+            and _key(request) is not None}
+
+
+def retention_dispose(request: Any) -> Any:
+    """Dispose of the ticked cases (a lead with the vault key); each is logged."""
+    from workbench.vault import VaultError
+
+    reg = request.registry
+    user = _user(request)
+    require(user.role, Permission.DECIDE)
+    if _key(request) is None:
+        raise WorkflowError("locked", "disposal needs the vault key")
+    if request.POST.get("confirm") != "1":
+        raise WorkflowError("confirm_disposal", "tick the confirmation")
+    wanted = {_int(v, 0) for v in request.POST.getall("case")}
+    today = reg.case_clock.today()
+    svc = case_service(request)
+    try:
+        for d in case_retention.due(request.dbsession, today, reg.case_retention_years):
+            if d.case.id in wanted:
+                case_retention.dispose(request.dbsession, user, d.case, reg.settings[
+                    "workbench.vault"], today, reg.case_retention_years, svc._at(),
+                    reg.case_search)
+    except (OSError, VaultError):
+        raise WorkflowError("bad_input", "disposal failed") from None
+    return HTTPSeeOther(request.route_url("case.retention"))
+
+
 # -- retaliation ---------------------------------------------------------------------------------
 
 def retaliation_list(request: Any) -> dict[str, Any]:
@@ -602,6 +644,7 @@ def includeme(config: Any) -> None:
     r("case.agencies", "/cases/agencies")
     r("case.export", "/cases/export.json")
     r("case.retaliation", "/cases/retaliation")
+    r("case.retention", "/cases/retention")
     r("case.retaliation.handle", "/cases/retaliation/{flag:\\d+}/handled")
     r("case.loan.return", "/cases/loans/{loan:\\d+}/return")
     r("case.view", "/cases/{id:\\d+}")
@@ -641,6 +684,9 @@ def includeme(config: Any) -> None:
     v(agency_add, route_name="case.agencies", request_method="POST",
       renderer=tpl + "agencies.jinja2", permission=decide)
     v(stats_export, route_name="case.export", request_method="GET", permission=stats)
+    v(retention_list, route_name="case.retention", request_method="GET",
+      renderer=tpl + "retention.jinja2", permission=stats)
+    v(retention_dispose, route_name="case.retention", request_method="POST", permission=decide)
     v(retaliation_list, route_name="case.retaliation", request_method="GET",
       renderer=tpl + "retaliation.jinja2", permission=stats)
     v(retaliation_handle, route_name="case.retaliation.handle", request_method="POST",
@@ -652,6 +698,7 @@ def includeme(config: Any) -> None:
     config.add_workbench_nav("case.retaliation", N_("Retaliation"), stats, order=6)
     config.add_workbench_nav("case.new", N_("New complaint"), content, order=7)
     config.add_workbench_nav("case.register", N_("File register"), stats, order=8)
+    config.add_workbench_nav("case.retention", N_("Retention"), stats, order=8)
     config.add_workbench_nav("case.agencies", N_("Agencies"), content, order=9)
 
 
@@ -683,6 +730,7 @@ def configure(config: Any) -> None:
     config.registry.case_clock = Clock(settings.get("workbench.cases.zone", "Asia/Jakarta"))
     config.registry.case_categories = (load_categories(policy_file) if policy_file
                                        else dict(DEFAULT_CATEGORIES))
+    config.registry.case_retention_years = case_retention.load_years(policy_file)
     from workbench import db as _db
 
     engine = _db.make_engine(settings["workbench.vault"])

@@ -213,7 +213,9 @@ DEFAULT_CATEGORIES: dict[str, str] = {
     "corruption": N_("03 Corruption"),
     "pungli": N_("03 Illegal levies (pungli)"),
     "gratification": N_("03 Gratification"),
+    "conflict_of_interest": N_("01 Conflict of interest"),
     "personnel": N_("04 Civil service, ASN discipline"),
+    "ethics": N_("04 Code-of-ethics breach"),
     "land": N_("05 Land"),
     "law_human_rights": N_("06 Law and human rights"),
     "national_vigilance": N_("07 National vigilance"),
@@ -227,6 +229,7 @@ FORM_CATEGORY_CODES = {
     "abuse_of_authority": "abuse_of_authority", "public_service": "public_service",
     "corruption": "corruption", "pungli": "pungli", "discipline": "personnel",
     "gratification": "gratification", "other": "general",
+    "conflict_of_interest": "conflict_of_interest", "ethics": "ethics",
 }
 
 FOUR_W_ONE_H = ("what", "who", "where", "when", "how")

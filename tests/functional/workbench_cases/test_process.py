@@ -55,8 +55,10 @@ def test_web_report_verification_thread_and_reporter_status(auditor, lead, store
                                            "submit": "1"})
     post(lead, f"/cases/{cid}/decide", {"decision": "clarify", "reason": "minta bukti"})
     post(auditor, f"/cases/{cid}/ask", {"text": "Apakah ada kuitansi?"})
-    reply = store.query(lambda s: s.scalars(select(db.Reply).where(db.Reply.report_id == rid))
-                        .one())
+    # The standard acknowledgment went first (the question is no acknowledgment), then it.
+    ack, reply = store.query(lambda s: s.scalars(select(db.Reply).where(
+        db.Reply.report_id == rid).order_by(db.Reply.seq)).all())
+    assert ack.kind == "message" and "Laporan Anda telah diterima" in ack.text
     assert reply.kind == "question" and reply.text == "Apakah ada kuitansi?"
     store.message(rid, "Ada, foto kuitansi menyusul", in_reply_to=reply.id)
     page = auditor.get(f"/cases/{cid}")

@@ -125,3 +125,32 @@ def test_a_version_that_lengthens_a_target_or_retention_is_caught(tmp_path):
     fewer = dataclasses.replace(h, deadlines={k: v for k, v in h.deadlines.items()
                                               if k != "carrying"})
     assert documents.reductions(h, fewer) == ["deadlines.carrying: dropped (was 1 working days)"]
+
+
+def test_pol2_compares_every_service_target_and_the_retention(tmp_path):
+    """POL-2 against policy 1.1: the carrying schedule and the case retention are promises too;
+    a workbench that disposes after 10 years or expects a bundle every 5 days fails."""
+    import json
+
+    from policies.controls import (
+        DeploymentFacts,
+        check_workbench_deadlines,
+        load_workbench_deadlines,
+    )
+
+    header = documents.load_version(DEFAULT_DIR / "1.1").header
+    f = tmp_path / "wb.json"
+    f.write_text(json.dumps({}))  # every field the workbench's default
+    facts = DeploymentFacts("x", workbench_deadlines=load_workbench_deadlines(f))
+    assert check_workbench_deadlines(facts, header).status == "pass"
+    for change in ({"case_retention_years": 10}, {"carry_days": 5}, {"verify_days": 4}):
+        f.write_text(json.dumps(change))
+        facts = DeploymentFacts("x", workbench_deadlines=load_workbench_deadlines(f))
+        result = check_workbench_deadlines(facts, header)
+        assert result.status == "fail", change
+        assert next(iter(change)) in " ".join(result.evidence)
+    toml = tmp_path / "cases.toml"
+    toml.write_text("[calendar]\ncarry_days = 1\n[cases]\nretention_years = 7\n")
+    facts = DeploymentFacts("x", workbench_deadlines=load_workbench_deadlines(toml))
+    assert "case_retention_years: workbench 7, policy 5" in check_workbench_deadlines(
+        facts, header).evidence

@@ -299,3 +299,16 @@ def test_offline_acknowledgment_is_recorded_without_a_message(svc):
     svc.acknowledge(AUDITOR, case.id)
     assert case.acknowledged_day == D(2026, 3, 16)
     assert svc.db.scalars(select(db.Reply)).all() == []
+
+
+@pytest.mark.parametrize("category", ["conflict_of_interest", "ethics"])
+def test_new_form_categories_reach_the_case(svc, category):
+    """Issue 19: conflict of interest and code-of-ethics breaches are categories of their own,
+    on the form (dropbox_app.config.DEFAULT_CATEGORIES), the case and the statistics."""
+    from dropbox_app.config import DEFAULT_CATEGORIES
+    from policies.statistics import LABELS
+
+    assert category in DEFAULT_CATEGORIES and category in LABELS["category"]
+    add_report(svc.db, LETTER["what"], category=category)
+    [case] = svc.sync_reports(AUDITOR)
+    assert case.category == category and category in svc.categories
