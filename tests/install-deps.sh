@@ -26,6 +26,9 @@ safe_copy_deps() {
     want /usr/share/tesseract-ocr/5/tessdata/ind.traineddata tesseract-ocr-ind
     want /usr/share/tesseract-ocr/5/tessdata/eng.traineddata tesseract-ocr-eng
     want /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf fonts-dejavu-core
+    # Originals that must travel as they are lose their metadata with mat2 (LGPL-3.0+), run in
+    # the same sandbox (workbench/safecopy/strip.py).
+    want mat2 mat2
 }
 
 case "${1:-all}" in

@@ -13,8 +13,9 @@ What goes out, decided once here rather than case by case:
   give the day of receipt away);
 * a fresh random reference, recorded in the vault against the case, so the agency can answer
   without ever learning an id that exists elsewhere;
-* only the attachments the auditor ticks, renamed ``lampiran-N.ext``; images are re-encoded in
-  the preview sandbox first, which drops EXIF (camera, GPS, time) metadata.
+* only the attachments the auditor ticks, renamed ``lampiran-N.ext``, each as its safe copy with
+  the case's redactions burnt in unless the auditor chose its original (outgoing.py says what
+  each form removes); ``attachment_forms`` names the form of each.
 
 Never: the reporter's public key, the server's report or submission ids, the case number, the
 channel, the sender of an off-line complaint, the questions and answers exchanged with the
@@ -101,7 +102,9 @@ def add_agency(session: Session, ring: Keyring, role: str, name: str, kind: str,
 
 def package_document(reference: str, case: Case, fields: Mapping[str, str],
                      categories: Mapping[str, str], today: dt.date,
-                     files: Sequence[OutgoingFile]) -> dict[str, Any]:
+                     files: Sequence[OutgoingFile], forms: Sequence[str] = ()
+                     ) -> dict[str, Any]:
+    names = [f"lampiran-{i + 1}.{f.extension}" for i, f in enumerate(files)]
     return {
         "format": FORMAT, "version": VERSION, "reference": reference,
         "received_month": case.received_day.strftime("%Y-%m"),
@@ -109,7 +112,10 @@ def package_document(reference: str, case: Case, fields: Mapping[str, str],
                      "name": categories.get(case.category or "", "")},
         "darwas": case.darwas,
         "complaint": {k: str(fields.get(k, "")).strip() for k in FORWARD_FIELDS},
-        "attachments": [f"lampiran-{i + 1}.{f.extension}" for i, f in enumerate(files)],
+        "attachments": names,
+        # What each attachment is: "safe-copy" (page pixels and OCR text, redactions burnt in)
+        # or which cleaning its original had (outgoing.py).
+        "attachment_forms": dict(zip(names, forms, strict=True)) if forms else {},
     }
 
 
@@ -142,7 +148,8 @@ def safe_extension(name: str | None) -> str:
 def forward(session: Session, ring: Keyring, vault_path: str | os.PathLike[str], role: str,
             actor: str, case: Case, agency_id: int, fields: Mapping[str, str],
             categories: Mapping[str, str], today: dt.date, now: dt.datetime,
-            files: Sequence[OutgoingFile] = ()) -> tuple[Forward, Path]:
+            files: Sequence[OutgoingFile] = (), forms: Sequence[str] = ()
+            ) -> tuple[Forward, Path]:
     """Seal the package to the agency's key; returns the record and the encrypted file's path
     (inside the vault's ``forwards/`` directory, written under a temporary name first)."""
     require(role, Permission.FORWARD)
@@ -154,7 +161,7 @@ def forward(session: Session, ring: Keyring, vault_path: str | os.PathLike[str],
     if not str(fields.get("what", "")).strip():
         raise WorkflowError("what_required", "say what happened")
     reference = secrets.token_hex(8)
-    doc = package_document(reference, case, fields, categories, today, files)
+    doc = package_document(reference, case, fields, categories, today, files, forms)
     plain = build_tar(doc, files)
     out_dir = Path(vault_path) / OUT_DIR
     out_dir.mkdir(mode=0o700, exist_ok=True)

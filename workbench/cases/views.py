@@ -26,6 +26,7 @@ from . import (
     export,
     forwarding,
     inbox,
+    outgoing,
     preview,
     redaction_views,
     redactions,
@@ -286,7 +287,8 @@ def case_view(request: Any) -> dict[str, Any]:
             "forwards": forwards, "agencies": agencies, "previewable": preview.PREVIEWABLE,
             "has_safe_copy": lambda sid: safecopies.exists(
                 request.registry.settings["workbench.vault"], sid),
-            "scrub_kind": scrub.kind_of,
+            "original_kind": outgoing.original_kind,
+            "redacted_regions": lambda sid: len(red.of(sid)),
             "forward_fields": forwarding.FORWARD_FIELDS,
             "redaction_phrases": red.phrases,
             "blackout": lambda text: redact.redact_text(text, red.phrases),
@@ -452,23 +454,27 @@ def file_preview(request: Any) -> Response:
     return response
 
 
-def file_safe_copy_make(request: Any) -> Any:
-    """Render the attachment in the sandbox (workbench.safecopy) and keep the pixels-only PDF in
-    the vault, encrypted."""
-    key = _key(request)
-    if key is None:
-        raise Forbidden(Permission.READ)
-    case, sub = _submission_of_case(request)
-    vault_path = request.registry.settings["workbench.vault"]
+def _make_safe_copy(request: Any, case: Case, sub: db.Submission) -> bytes:
+    """Render the attachment in the sandbox (workbench.safecopy), keep the pixels-only PDF in
+    the vault, encrypted, and its OCR words in the case's thread; return the PDF."""
+    key = vault.vault_box_key(request.identity.require_content())
     try:
         copy = safecopy.make(_file_bytes(request, sub, safecopy.MAX_INPUT), ocr=True)
     except (preview.PreviewError, safecopy.SafeCopyError, safecopy.SandboxUnavailable):
         raise WorkflowError("safecopy", "no safe copy") from None
-    safecopies.store(vault_path, sub.id, copy.pdf, vault.vault_box_key(key))
+    safecopies.store(request.registry.settings["workbench.vault"], sub.id, copy.pdf, key)
     svc, user = case_service(request), _user(request)
     svc.add_ocr_text(user, case, filestore.download_name(sub.file_name, "file"),
                      " ".join(copy.text))
     svc.audit(user, "case.safe_copy", case, submission=sub.id, pages=copy.pages)
+    return copy.pdf
+
+
+def file_safe_copy_make(request: Any) -> Any:
+    if _key(request) is None:
+        raise Forbidden(Permission.READ)
+    case, sub = _submission_of_case(request)
+    _make_safe_copy(request, case, sub)
     return HTTPSeeOther(request.route_url("case.view", id=case.id, _anchor=f"file-{sub.id}"))
 
 
@@ -492,55 +498,78 @@ def file_safe_copy(request: Any) -> Response:
 # -- forwarding ----------------------------------------------------------------------------------
 
 def forward_submit(request: Any) -> Any:
+    """Seal the package: each ticked file as its redacted safe copy (made now if nobody made
+    one), or as its original when the auditor chose that for it (outgoing.py); then a note in
+    the case's thread says what left and what was taken out of each file."""
     svc = case_service(request)
     user = _user(request)
     detail = svc.detail(user, _case_id(request))
     p = request.form
-    files = []
-    red = redactions.load(request.registry.settings["workbench.vault"], detail.case.id,
-                          vault.vault_box_key(_key(request)))
+    vault_path = request.registry.settings["workbench.vault"]
+    box = vault.vault_box_key(_key(request))
+    red = redactions.load(vault_path, detail.case.id, box)
+    prepared, names = [], []
     for sub_id in p.getall("file"):
         if not isinstance(sub_id, str):
             raise WorkflowError("bad_input", "a file part where a submission id belongs")
         sub = request.dbsession.get(db.Submission, sub_id)
         if sub is None or sub.kind != "file" or sub.report_id != detail.case.report_id:
             raise WorkflowError("bad_input", "not a file of this case")
-        safe = safecopies.load(request.registry.settings["workbench.vault"], sub.id,
-                               vault.vault_box_key(_key(request)))
-        if safe is not None:
-            # The safe copy, when one was made: page pixels only, nothing else of the original,
-            # rebuilt with the case's redactions burnt into its pixels and text layer.
-            try:
-                safe = redact.apply(safe, red.of(sub.id), red.phrases).pdf
-            except redact.RedactError:
-                raise WorkflowError("scrub", f"{sub.id}: the safe copy is damaged") from None
-            files.append(forwarding.OutgoingFile(safe, "pdf"))
-            continue
-        data = _file_bytes(request, sub, 64 * 1024 * 1024)
-        ext = forwarding.safe_extension(sub.file_name)
-        ctype = sub.content_type or ""
+        choice = p.text(f"as_{sub.id}", outgoing.SAFE)
+        if choice not in (outgoing.SAFE, outgoing.ORIGINAL):
+            raise WorkflowError("bad_input", "unknown form of a file")
         try:
-            if ctype in preview.PREVIEWABLE:
-                # Re-encoding drops EXIF and other metadata (camera, GPS, time).
-                data, ext = preview.render(data), "png"
-            elif kind := scrub.kind_of(sub.file_name, ctype):
-                # Author, software, times, XMP and earlier revisions; Office properties.
-                data = scrub.clean(kind, data)
-                ext = "pdf" if kind == "pdf" else ext
+            if choice == outgoing.SAFE:
+                pdf = safecopies.load(vault_path, sub.id, box)
+                if pdf is None:
+                    pdf = _make_safe_copy(request, detail.case, sub)
+                prepared.append(outgoing.safe_copy(pdf, red.of(sub.id), red.phrases))
+            else:
+                prepared.append(outgoing.original(_file_bytes(request, sub, 64 * 1024 * 1024),
+                                                  sub.file_name, sub.content_type))
         except (preview.PreviewError, scrub.ScrubError):
             raise WorkflowError("scrub", f"{sub.id} could not be cleaned") from None
-        files.append(forwarding.OutgoingFile(data, ext))
-    vault_path = request.registry.settings["workbench.vault"]
+        names.append(filestore.download_name(sub.file_name, "file"))
     fields = {k: redact.redact_text(p.text(k), red.phrases) for k in forwarding.FORWARD_FIELDS}
     clock = request.registry.case_clock
     record, _path = forwarding.forward(
         request.dbsession, forwarding.keyring(vault_path), vault_path, user.role, user.id,
         detail.case, _int(p.text("agency"), 0), fields, request.registry.case_categories,
-        clock.today(), clock.now(), files)
+        clock.today(), clock.now(), [f.file for f in prepared], [f.form for f in prepared])
+    svc.add_note(user, detail.case.id, _forward_report(request, record.reference, names,
+                                                        prepared))
     svc.audit(user, "case.forward", detail.case, reference=record.reference,
-               agency=record.agency_id, files=len(files))
+              agency=record.agency_id, files=len(prepared),
+              originals=sum(f.form != "safe-copy" for f in prepared))
     return HTTPSeeOther(request.route_url("case.forward.file", id=detail.case.id,
                                           reference=record.reference))
+
+
+def _forward_report(request: Any, reference: str, names: list[str],
+                    prepared: list[outgoing.Prepared]) -> str:
+    """The thread's note on a forward: per file, the form it left in and what was removed (names
+    of metadata, never values), in the auditor's language."""
+    _ = request.gettext
+    lines = [_("Forwarded, reference %(ref)s.") % {"ref": reference}]
+    for i, (name, f) in enumerate(zip(names, prepared, strict=True)):
+        sent = f"lampiran-{i + 1}.{f.file.extension}"
+        if f.form == "safe-copy":
+            lines.append(_("%(sent)s: safe copy of %(name)s (page pixels and the words read from "
+                           "them). Removed: metadata (author, software, times), scripts and "
+                           "actions, links and forms, attached files, fonts and the original "
+                           "text layer (re-made by OCR), earlier versions. Blacked out: "
+                           "%(regions)s regions, %(words)s words.")
+                         % {"sent": sent, "name": name, "regions": f.regions, "words": f.words})
+        elif f.form == "original-as-is":
+            lines.append(_("%(sent)s: the ORIGINAL %(name)s, sent as it is: nothing was removed "
+                           "and no redaction applies.") % {"sent": sent, "name": name})
+        else:
+            lines.append(_("%(sent)s: the ORIGINAL %(name)s; no redaction applies. Removed: "
+                           "%(removed)s. Anything else in it (comments, tracked changes, hidden "
+                           "content) went with it.")
+                         % {"sent": sent, "name": name,
+                            "removed": ", ".join(f.removed) or _("nothing found")})
+    return "\n".join(lines)
 
 
 def forward_file(request: Any) -> Response:

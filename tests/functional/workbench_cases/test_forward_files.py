@@ -75,9 +75,11 @@ def test_forward_package_to_an_agency_holds_nothing_identifying(auditor, lead, s
     with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
         names = tar.getnames()
         doc = json.loads(tar.extractfile("complaint.json").read())
-        attached = tar.extractfile("lampiran-1.png").read()
+        attached = tar.extractfile("lampiran-1.pdf").read()
         assert all(m.mtime == 0 and m.uname == "" for m in tar.getmembers())
-    assert names == ["complaint.json", "README.txt", "lampiran-1.png"]
+    # Nobody made a safe copy: it was made when forwarding, and is what left.
+    assert names == ["complaint.json", "README.txt", "lampiran-1.pdf"]
+    assert doc["attachment_forms"] == {"lampiran-1.pdf": "safe-copy"}
     assert doc["complaint"]["what"] == "Suap proyek jalan provinsi"
     assert doc["received_month"] == "2026-03" and re.fullmatch(r"[0-9a-f]{16}", doc["reference"])
     blob = plain.data
@@ -85,8 +87,12 @@ def test_forward_package_to_an_agency_holds_nothing_identifying(auditor, lead, s
     for secret in (rid.encode(), sid.encode(), number.encode(), b"2026-03-16", b"HP-Pelapor-Budi",
                    b"foto_dari_budi", b"bendahara", b"reporter_key", b'"web"'):
         assert secret not in blob, secret
-    with Image.open(io.BytesIO(attached)) as img:
-        assert img.format == "PNG" and not img.getexif()
+    import pikepdf
+    with pikepdf.open(io.BytesIO(attached)) as out:
+        assert len(out.pages) == 1 and "/Info" not in out.trailer
+    # The thread says what left and what was removed from it.
+    page = auditor.get(f"/cases/{cid}")
+    assert "lampiran-1.pdf: salinan aman dari foto_dari_budi.jpg" in page.text
 
 
 def test_attachments_export_and_safe_preview(auditor, lead, store, compliance):
@@ -151,17 +157,25 @@ def test_forwarded_pdfs_lose_author_and_software_and_unreadable_ones_stop_the_fo
     page = auditor.get(f"/cases/{cid}")
     # The form says what happens to each kind of file before anything is ticked.
     assert "tanpa penyusun, perangkat lunak, waktu, dan versi sebelumnya" in page.text
-    assert "Dikirim tanpa properti dokumennya" in page.text  # the .docx
+    assert "Metadatanya dibuang dengan mat2" in page.text  # the .docx
     assert "Dikirim apa adanya" in page.text  # the .txt
+    assert "Berkas asli dapat membawa" in page.text  # the warning on every original
     agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
     form = {"csrf_token": csrf(page), "agency": agency_id, "what": "Suap proyek jalan",
             "grounds": "tipikor"}
-    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), ("file", pdf), ("file", broken)],
-                     status=400)
+    originals = [(f"as_{pdf}", "original"), (f"as_{broken}", "original")]
+    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), *originals, ("file", pdf),
+                                               ("file", broken)], status=400)
     assert "tidak dapat dibersihkan" in r.text
+    # By default the broken one would go as its safe copy, which cannot be made: nothing goes.
+    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), ("file", broken)], status=400)
+    assert "Salinan aman berkas ini tidak dapat dibuat" in r.text
     assert "/forward/" not in auditor.get(f"/cases/{cid}").text  # nothing went out
+    auditor.post(f"/cases/{cid}/forward", [*form.items(), (f"as_{pdf}", "both"), ("file", pdf)],
+                 status=400)
 
-    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), ("file", pdf)], status=303)
+    r = auditor.post(f"/cases/{cid}/forward", [*form.items(), *originals, ("file", pdf)],
+                     status=303)
     plain = gpg.decrypt(auditor.get(r.location).body)
     assert plain.ok, plain.status
     with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
@@ -262,3 +276,50 @@ def test_what_leaves_carries_the_redactions(auditor, lead, store, agency):
     for secret in ("Budi", "Santoso", "0812", "1234"):
         assert secret not in text
         assert secret.encode() not in plain.data
+
+
+@pytest.mark.gpg
+def test_a_spreadsheet_sent_as_its_original_is_stripped_with_mat2(auditor, lead, store, agency):
+    """The agency must recompute the figures: the original goes, on the auditor's explicit
+    choice, with its metadata stripped by mat2 in the sandbox; the thread lists what was
+    stripped by name, never the values."""
+    if not __import__("shutil").which("mat2"):
+        pytest.skip("mat2 (tests/install-deps.sh)")
+    from tests.fixtures.office_files import xlsx
+    gpg, _fpr, armored = agency
+    page = lead.get("/cases/agencies")
+    lead.post("/cases/agencies", {"csrf_token": csrf(page), "name": "KPK", "kind": "kpk",
+                                  "key": armored}, status=303)
+    rid, cid = _forwarded_case(auditor, lead, store)
+    sheet = xlsx("Budi Santoso", "PT Kontraktor Jaya", {"izin": 150000, "pelicin": 250000})
+    assert b"Budi Santoso" in _unzipped(sheet)
+    sid = store.file(rid, sheet, "tarif_pungli.xlsx",
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    post(auditor, f"/cases/{cid}/review", {"darwas": "1", "category": "corruption",
+                                           "core_issue": "suap", "submit": "1"})
+    post(lead, f"/cases/{cid}/decide", {"decision": "forward", "reason": "kewenangan KPK"})
+    page = auditor.get(f"/cases/{cid}", headers={"Accept-Language": "en"})
+    assert f'name="as_{sid}" value="original"' in page.text
+    agency_id = re.search(r'<option value="(\d+)">KPK</option>', page.text)[1]
+    r = auditor.post(f"/cases/{cid}/forward", [
+        ("csrf_token", csrf(page)), ("agency", agency_id), ("what", "Tarif pungli"),
+        ("grounds", "tipikor"), ("file", sid), (f"as_{sid}", "original")], status=303)
+    plain = gpg.decrypt(auditor.get(r.location).body)
+    assert plain.ok, plain.status
+    with tarfile.open(fileobj=io.BytesIO(plain.data)) as tar:
+        doc = json.loads(tar.extractfile("complaint.json").read())
+        sent = tar.extractfile("lampiran-1.xlsx").read()
+    assert doc["attachment_forms"] == {"lampiran-1.xlsx": "original-mat2"}
+    inside = _unzipped(sent)
+    for secret in (b"Budi", b"Kontraktor", b"Microsoft Excel", b"2026-02-03"):
+        assert secret not in inside, secret
+    assert b"<f>SUM(B1:B2)</f>" in inside and b"250000" in inside  # still a spreadsheet
+    thread = auditor.get(f"/cases/{cid}").text
+    assert "docProps/core.xml: dc:creator" in thread and "docProps/app.xml: Company" in thread
+    assert "PT Kontraktor Jaya" not in thread
+
+
+def _unzipped(data: bytes) -> bytes:
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return b"".join(zf.read(n) for n in zf.namelist())

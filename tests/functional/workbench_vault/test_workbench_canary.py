@@ -3,10 +3,13 @@
 A canary string travels through every workbench form and file path: the unlock passphrase, a
 question, case notes, the review, the decision, the forwarding form, an agency's key upload
 (multipart), the loan and retaliation forms, an off-line complaint, an imported inbox bundle
-(``peluit workbench import``), an image preview (the sandboxed child), a file download, the
-forwarded package with an image, a PDF and an Office file cleaned in their sandboxed children
-(then gpg) and the reply export (``peluit workbench export-replies``). Every form
-body is over 10 KB, where WebOb would spool it to a temporary file.
+(``peluit workbench import``), an image preview (the sandboxed child), a file download, a safe
+copy made from the case page, downloaded and redacted (the canary is a word to black out), the
+forwarded package with an image and a PDF as safe copies and an Office file and a text file as
+originals (mat2 in the sandbox) (then gpg) and the reply export (``peluit workbench
+export-replies``). The safe-copy sandbox may write the canary to its own tmpfs (in memory, gone
+with it) and nowhere else, and opens no network socket: every process it starts is followed.
+Every form body is over 10 KB, where WebOb would spool it to a temporary file.
 
 Each process runs under ``strace -f -y`` with every write traced *with its data* and the file
 each descriptor points at (``-y``: a deleted or ``O_TMPFILE`` file shows as ``(deleted)``). The
@@ -44,10 +47,21 @@ from tests.fixtures.workbench_vault import (
 pytestmark = [pytest.mark.slow, pytest.mark.gpg]
 
 PELUIT = [sys.executable, "-m", "peluit"]
-TRACE = ["strace", "-f", "-y", "-qq", "--seccomp-bpf", "-s", "4194304", "-e",
-         "trace=openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,rename,renameat2"]
+TRACE = ["strace", "-f", "-y", "-qq", "--seccomp-bpf", "--decode-pids=pidns", "-s", "4194304",
+         "-e",
+         "trace=openat,open,creat,write,pwrite64,writev,pwritev,pwritev2,rename,renameat2,"
+         "socket,connect,%process"]
 _WRITE = re.compile(r"^\d+\s+(write|pwrite64|writev|pwritev2?)\(\d+<([^>]*)>")
 _OPEN = re.compile(r'^\d+\s+(?:open|openat|creat)\(.*?"([^"]*)"')
+# The safe-copy sandbox (workbench/safecopy/sandbox.py): started by execve of setpriv (as root)
+# or bwrap; every process it forks is inside it. Its writable places are its own tmpfs mounts.
+# Inside the sandbox's PID namespace a fork returns the namespace's pid; strace adds the pid in
+# its own namespace (--decode-pids=pidns), which is what prefixes that child's lines.
+_SANDBOX_START = re.compile(r'^(\d+)\s+execve\("[^"]*/(?:setpriv|bwrap)"')
+_CHILD = re.compile(r"^(\d+)\s+(?:<\.\.\. )?(?:clone3?|fork|vfork)\b.*= (\d+)"
+                    r"(?: /\* (\d+) in strace's PID NS \*/)?$")
+_NETWORK = re.compile(r"^(\d+)\s+(?:socket\(AF_INET6?|connect\(.*AF_INET)")
+SANDBOX_TMPFS = ("/tmp/", "/home/", "/root/", "/var/", "/run/")
 PAD = 11 * 1024  # every form body over WebOb's 10 KB spool threshold
 
 
@@ -136,9 +150,15 @@ def _png_with(canary: bytes) -> bytes:
 
 
 def _pdf_with(canary: str) -> bytes:
+    """A PDF with the canary in its metadata and drawn on its page (so the safe copy's OCR reads
+    it back, and it is in the text layer the vault keeps)."""
     import pikepdf
     pdf = pikepdf.new()
     pdf.add_blank_page()
+    page = pdf.pages[0]
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica)))
+    page.Contents = pdf.make_stream(f"BT /F1 20 Tf 40 700 Td (Saksi {canary}) Tj ET".encode())
     pdf.docinfo["/Author"] = f"Penulis {canary}"
     buf = io.BytesIO()
     pdf.save(buf)
@@ -256,10 +276,25 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
         assert status == 200 and data.startswith(b"\x89PNG") and c not in data
         status, _h, data = b.request("GET", f"/files/{note.id}")
         assert status == 200 and c in data  # the download itself: to the browser only
+        # The safe-copy route: the button (decrypt, sandbox, OCR, store encrypted), the copy
+        # downloaded, redactions (the canary as a word to black out, a region), the redacted copy.
+        b.post(f"/cases/{cid}/files/{pdf.id}/safe-copy", [], pad, case_page)
+        status, _h, data = b.request("GET", f"/cases/{cid}/files/{pdf.id}/safe-copy")
+        assert status == 200 and data.startswith(b"%PDF-")
+        b.post(f"/cases/{cid}/redact-text", [("phrases", f"{canary}\nSaksi")], pad, case_page)
+        redact_page = f"/cases/{cid}/files/{pdf.id}/redact"
+        b.post(redact_page, [("page", "1"), ("action", "add"), ("left", "0"), ("top", "0"),
+                             ("right", "50"), ("bottom", "20")], pad, redact_page)
+        assert b.request("GET", f"{redact_page}/1.png")[0] == 200
+        status, _h, data = b.request("GET", f"/cases/{cid}/files/{pdf.id}/redacted")
+        assert status == 200 and data.startswith(b"%PDF-") and c not in data
+        # Forwarded: the image and the PDF as safe copies (the image's made now), the Office
+        # file and the text file as their originals (mat2 in the sandbox; as it is).
         _s, headers, _d = b.post(f"/cases/{cid}/forward", [
             ("agency", agency), ("what", text), ("who_name", canary), ("how", canary),
             ("grounds", canary), ("file", image.id), ("file", note.id), ("file", pdf.id),
-            ("file", docx.id)], pad, case_page)
+            ("file", docx.id), (f"as_{note.id}", "original"), (f"as_{docx.id}", "original")],
+            pad, case_page)
         status, _h, data = b.request("GET", headers["Location"].split(str(port), 1)[1])
         assert status == 200 and c not in data  # ciphertext to the agency's key
         # An off-line complaint, then the rest of a case's life on it.
@@ -294,9 +329,16 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
                  str(tv.path), "--as", tv.lead.key_id, "--passphrase-file", str(passfile),
                  "--demo-not-air-gapped"], traces[-1], env, log)
 
-    seen_in_pipes, vault_writes = 0, 0
+    seen_in_pipes, vault_writes, seen_in_sandbox = 0, 0, 0
+    sandboxed: set[str] = set()
     for trace in traces:
         for line in trace.read_text(errors="replace").splitlines():
+            if m := _SANDBOX_START.match(line):
+                sandboxed.add(m.group(1))
+            elif (m := _CHILD.match(line)) and m.group(1) in sandboxed:
+                sandboxed.add(m.group(3) or m.group(2))
+            if (m := _NETWORK.match(line)) and m.group(1) in sandboxed:
+                raise AssertionError(f"the sandbox opened a network socket: {line[:300]}")
             if m := _OPEN.match(line):
                 assert canary not in m.group(1), f"a file named with the canary: {line[:300]}"
             m = _WRITE.match(line)
@@ -310,12 +352,19 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
             if target.startswith("pipe:"):
                 seen_in_pipes += 1
                 continue
+            pid = line.split(None, 1)[0]
+            if pid in sandboxed and target.startswith(SANDBOX_TMPFS) \
+                    and not target.startswith(str(tmp_path)):
+                seen_in_sandbox += 1  # the sandbox's own tmpfs: memory, gone with it
+                continue
             assert not target.startswith("/"), f"canary written to {target}: {line[:300]}"
     # The controls: the watch saw the canary on its way to the preview child and gpg, and saw
     # the vault's files being written.
     # (the image preview, the image, the PDF and the Office file to their cleaning children, the
     # package to gpg)
+    # The sandbox: the PDF's renderer and mat2 wrote the file to its tmpfs, which the watch saw.
     assert seen_in_pipes >= 5 and vault_writes > 10, (seen_in_pipes, vault_writes)
+    assert len(sandboxed) > 5 and seen_in_sandbox >= 2, (len(sandboxed), seen_in_sandbox)
     for dirpath, _dirs, files in os.walk(tmp_path):
         for name in files:
             path = Path(dirpath) / name
