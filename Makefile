@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= .demo
 
-.PHONY: run test venv system-deps lint unit bench catalogs clean fuzz lock reproducible sbom
+.PHONY: run test venv system-deps lint unit bench catalogs clean fuzz lock reproducible sbom faults crash-sweep
 
 # Every Python package comes from the hash-pinned lock (requirements/, docs/supply-chain.md),
 # then Peluit itself without dependencies and without fetching a build backend.
@@ -79,6 +79,17 @@ reproducible: venv
 ## CycloneDX SBOM of what a deployment installs (runtime lock + Peluit), in dist/sbom.cdx.json.
 sbom: venv
 	$(BIN)/python tools/supply_chain.py sbom --out dist/sbom.cdx.json
+
+## The fault tests alone (disk full, kill -9), with the suite's bounded number of kills.
+faults: venv
+	$(BIN)/python -m pytest -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
+
+## A longer kill -9 campaign: CRASH_KILLS kills per operation, CRASH_SEED to vary the moments.
+CRASH_KILLS ?= 500
+CRASH_SEED  ?= 17
+crash-sweep: venv
+	PELUIT_CRASH_KILLS=$(CRASH_KILLS) PELUIT_CRASH_SEED=$(CRASH_SEED) \
+	    $(BIN)/python -m pytest -p no:cacheprovider -m faults tests/faults/test_crash.py -s $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m bench all

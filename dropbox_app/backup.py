@@ -18,10 +18,19 @@ What a backup holds, as one uncompressed tar (envelopes do not compress):
 - ``MANIFEST.json`` last: format, deployment id, schema revision, SHA-256 of every member.
   Restore checks every member against it before anything is put in place.
 
-The archive is written to a temporary name beside OUT, fsynced, then renamed."""
+The archive is written to a temporary name beside OUT, fsynced, then renamed. A backup or a
+restore killed half-way (``kill -9``, a full disk) leaves hidden ``.tmp`` names beside OUT or a
+staging directory beside the configuration; the next backup to the same OUT, or the next
+restore into the same directory, removes them first (under an exclusive ``flock`` on the
+directory, so a run still going elsewhere in it is waited for, never swept). A restore puts the
+configuration in place last: until then it lies under ``.<name>.restoring``, which tells the next
+restore that the half-restored database and store beside it are its own to replace
+(tests/faults/test_crash.py kills both at random moments)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -38,7 +47,14 @@ from pathlib import Path
 from typing import Any
 
 from peluit.ground.errors import UserError
-from peluit.ground.files import atomic_writer, fsync_dir, replacing, write_atomic
+from peluit.ground.files import (
+    TEMP_SUFFIX,
+    atomic_writer,
+    fsync_dir,
+    is_temp_name,
+    replacing,
+    write_atomic,
+)
 
 FORMAT = "peluit-backup"
 VERSION = 1
@@ -54,6 +70,31 @@ _CHUNK = 1 << 20
 
 class BackupError(UserError):
     """The backup or restore cannot go on; the message says why."""
+
+
+# -- what a killed run leaves behind ------------------------------------------------------------
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``directory`` (no file made): one backup or restore at a
+    time per directory, so sweeping a killed run's leftovers never touches a live run's."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _sweep_leftovers(directory: Path, prefix: str) -> None:
+    """Remove hidden temp files and directories named ``<prefix>…`` that a killed run left."""
+    for entry in os.scandir(directory):
+        if entry.name.startswith(prefix) and is_temp_name(entry.name):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
 
 # -- backup -------------------------------------------------------------------------------------
@@ -72,11 +113,22 @@ def make_backup(config_path: Path, out: Path, passphrase: Callable[[], str] | No
 
 
 def write_backup(cfg: Any, config_path: Path, out: Path, passphrase: str | None) -> dict:
+    with _directory_lock(out.parent):
+        _sweep_leftovers(out.parent, f".{out.name}.")
+        if out.exists():
+            raise BackupError(f"{out} exists; not overwriting")
+        return _write_backup(cfg, config_path, out, passphrase)
+
+
+def _write_backup(cfg: Any, config_path: Path, out: Path, passphrase: str | None) -> dict:
     from .db import current_revision
 
     hashes: dict[str, str] = {}
     envelopes = 0
-    with tempfile.TemporaryDirectory(prefix="peluit-backup-") as work, \
+    # The database snapshot is staged beside OUT under a temp name, so a killed run's copy is
+    # found and removed by the next run (in TMPDIR nothing would ever sweep it).
+    with tempfile.TemporaryDirectory(prefix=f".{out.name}.", suffix=f".work{TEMP_SUFFIX}",
+                                     dir=out.parent) as work, \
             atomic_writer(out) as raw, tarfile.open(fileobj=raw, mode="w|") as tar:
         _add_bytes(tar, "config/peluit.toml", config_path.read_bytes(), hashes)
         db_name, db_file = _snapshot_db(cfg.database_url, Path(work))
@@ -254,11 +306,22 @@ def restore(src: Path, target: Path, passphrase: Callable[[], str], force: bool 
     if target.exists() and not force:
         raise BackupError(f"{target} exists; use --force to replace this deployment")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".peluit-restore-", dir=target.parent) as work:
-        staged = _stage(src, Path(work))
-        phrase = passphrase() if "secrets.sealed" in staged.files else None
-        summary = restore_staged(staged, target, phrase, force=force)
+    with _directory_lock(target.parent):
+        _sweep_leftovers(target.parent, ".peluit-restore-")
+        # A restore that was killed before it finished left its configuration here: what it
+        # put in place is this restore's to replace.
+        resumed = _restoring(target).exists()
+        with tempfile.TemporaryDirectory(prefix=".peluit-restore-", suffix=TEMP_SUFFIX,
+                                         dir=target.parent) as work:
+            staged = _stage(src, Path(work))
+            phrase = passphrase() if "secrets.sealed" in staged.files else None
+            summary = restore_staged(staged, target, phrase, force=force or resumed)
     return {**summary, "secrets": phrase is not None}
+
+
+def _restoring(target: Path) -> Path:
+    """Where a restore keeps the configuration until everything else is in place."""
+    return target.with_name(f".{target.name}.restoring")
 
 
 def _stage(src: Path, work: Path) -> _Staged:
@@ -318,8 +381,12 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
         except Exception:  # noqa: BLE001 - any failure here means: wrong passphrase or damage
             raise BackupError("cannot open the sealed secrets: wrong passphrase?") from None
 
-    write_atomic(target, staged.files["config/peluit.toml"].read_bytes(), mode=0o640)
-    cfg = load(target)
+    # The configuration goes in place last (a deployment without it is not one): until then it
+    # lies beside the target under a name that marks an unfinished restore, and relative paths
+    # resolve the same from there.
+    pending = _restoring(target)
+    write_atomic(pending, staged.files["config/peluit.toml"].read_bytes(), mode=0o640)
+    cfg = load(pending)
     if cfg.deployment_id != staged.manifest.get("deployment_id"):
         raise BackupError("the configuration does not belong to this backup")
 
@@ -360,6 +427,8 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
             envelopes += 1
     fsync_dir(cfg.store_dir)
     upgrade(cfg.database_url, config=cfg)  # a backup from an older release: the newer schema
+    os.replace(pending, target)
+    fsync_dir(target.parent)
     return {"envelopes": envelopes}
 
 

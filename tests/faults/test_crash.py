@@ -1,0 +1,272 @@
+"""Crash anywhere: ``kill -9`` at seeded random moments during each operation that writes (at
+least 50 kills per operation that land before it finished; ``make crash-sweep`` runs more), then
+the next start, then the invariants:
+
+* every submission is complete and visible, or absent (no row without its whole envelope, no
+  report without its first submission);
+* no orphan left after the next start's sweep (no full store slot no row names, no temp file);
+* no plaintext anywhere on disk;
+* the admin log's chain is intact; bundle sequences agree on both sides; the vault unlocks;
+* the operation, run again, completes.
+
+Each kill is one forked child of a pre-imported process (tests/faults/zygote.py) on a fresh copy
+of a prepared directory, so a kill costs a few tens of milliseconds plus the operation. The
+figures (kills, time for the sweep) are printed: ``pytest -m faults -s tests/faults``."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crypto.envelope import open_bytes
+from tests.faults import ops
+from tests.faults.crashkit import Zygote, sweep
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+
+CANARIES = (b"bukti transfer", b"rekaman rapat", b"Ada tambahan bukti")
+
+
+@pytest.fixture(scope="module")
+def shm():
+    """The sweep's copies live in memory (/dev/shm): a kill -9 ends a process, not the machine,
+    so the page cache survives it exactly as on a disk, and a copy or an fsync costs nothing
+    (on this machine's disk the copies alone took longer than the operations). Power loss is
+    not what these tests simulate."""
+    import tempfile
+
+    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    root = Path(tempfile.mkdtemp(prefix="peluit-crash-", dir=base))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def work(shm, request):
+    path = shm / request.node.name
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    z = Zygote()
+    yield z
+    z.close()
+
+
+@pytest.fixture(scope="module")
+def server_template(shm):
+    """A deployment (tests/fixtures/gateway.py) with an enrolled auditor, as files only."""
+    from tests.fixtures.gateway import make_deployment
+
+    root = shm / "template"
+    root.mkdir()
+    dep = make_deployment(root, app=False)
+    _settle(dep)
+    (root / "passphrase").write_text(ops.PASSPHRASE + "\n")
+    (root / "backups").mkdir()
+    (root / "tmp").mkdir()
+    dep.root = root
+    yield dep
+    dep.engine.dispose()
+
+
+def _settle(dep) -> None:
+    """What a first start does (the store's pool filled), so a copy starts like a running
+    deployment; and no open connection while the directory is copied."""
+    from dropbox_app.cli.server import sweep_store
+
+    dep.engine.dispose()
+    sweep_store(dep.cfg)
+
+
+def _no_plaintext(wd: Path) -> None:
+    for path in wd.rglob("*"):
+        if path.is_file() and path.name != "child.log":
+            data = path.read_bytes()
+            for canary in CANARIES:
+                assert canary not in data, f"plaintext in {path.relative_to(wd)}"
+
+
+def _no_temp_files(wd: Path) -> None:
+    from peluit.ground.files import is_temp_name
+
+    left = [p.relative_to(wd) for p in wd.rglob("*") if is_temp_name(p.name)]
+    left += [p.relative_to(wd) for p in (wd / "tmp").iterdir()] if (wd / "tmp").is_dir() else []
+    assert not left, f"left behind: {left}"
+
+
+def check_server(wd: Path, auditor, config: Path | None = None, *,
+                 retained: bool = False) -> dict:
+    """The next start (``peluit serve``'s sweep of the store), then the server's invariants."""
+    from sqlalchemy import select
+
+    from dropbox_app.cli.server import sweep_store
+    from dropbox_app.config import load
+    from dropbox_app.cover import known_members
+    from dropbox_app.db import make_engine, session_factory
+    from dropbox_app.gateway import adminlog
+    from dropbox_app.models import Report, Submission
+    from policies import auditlog
+
+    cfg = load(config or ops.config(wd))
+    sweep_store(cfg)
+    engine = make_engine(cfg.database_url)
+    try:
+        with session_factory(engine)() as db:
+            subs = db.execute(select(Submission.id, Submission.report_id, Submission.member,
+                                     Submission.padded_size, Submission.sha256)).all()
+            reports = set(db.scalars(select(Report.id)))
+            known = known_members(db)
+            log = adminlog.newest(db)
+    finally:
+        engine.dispose()
+    for sid, report_id, member, size, sha in subs:
+        data = (cfg.store_dir / member).read_bytes()
+        assert len(data) == size, f"submission {sid}: envelope of {len(data)} bytes, not {size}"
+        assert hashlib.sha256(data).hexdigest() == sha, f"submission {sid}: envelope changed"
+        meta, _body = open_bytes(data, [auditor.box])
+        assert (meta["report"], meta["submission"]) == (report_id, sid)
+    with_subs = {report_id for _sid, report_id, *_ in subs}
+    if not retained:  # retention deletes a report's submissions and keeps the report
+        assert reports <= with_subs, "a report is visible without its first submission"
+    full = {p.name for p in cfg.store_dir.iterdir() if p.stat().st_size}
+    assert full <= known, f"orphaned envelopes after the sweep: {sorted(full - known)[:3]}"
+    assert not auditlog.verify(log), "the admin log's chain is broken"
+    return {"submissions": {s[0] for s in subs}, "log": len(log)}
+
+
+# --- upload ------------------------------------------------------------------------------------
+
+def test_kill_during_upload(zygote, server_template, work):
+    auditor = server_template.auditor
+
+    def check(wd: Path, status: str) -> None:
+        seen = check_server(wd, auditor)
+        if status == "ok":
+            assert len(seen["submissions"]) >= 4  # report, two files, message and its file
+        _no_plaintext(wd)
+
+    result = sweep(zygote, "upload", server_template.root, work, check)
+    print(result.line())
+    assert not result.failures, result.failures
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def retention_template(shm):
+    from sqlalchemy import update
+
+    from dropbox_app.models import Submission
+    from tests.fixtures.gateway import add_submission, make_deployment
+
+    root = shm / "retention-template"
+    root.mkdir()
+    dep = make_deployment(root, app=False)
+    for i in range(12):
+        add_submission(dep, data=b"ciphertext only %d" % i)
+    with dep.db() as db, db.begin():
+        db.execute(update(Submission).values(acked_day="2020-01-02"))
+    _settle(dep)
+    dep.root = root
+    yield dep
+    dep.engine.dispose()
+
+
+def test_kill_during_retention(zygote, retention_template, work):
+    auditor = retention_template.auditor
+
+    def check(wd: Path, status: str) -> None:
+        seen = check_server(wd, auditor, retained=True)
+        if status == "ok":
+            assert not seen["submissions"]
+
+    result = sweep(zygote, "retention", retention_template.root, work, check)
+    print(result.line())
+    assert not result.failures, result.failures
+
+
+# --- backup and restore ------------------------------------------------------------------------
+
+def _backup_complete(out: Path, work: Path) -> None:
+    from dropbox_app.backup import _stage
+
+    work.mkdir()
+    try:
+        staged = _stage(out, work)
+        assert "secrets.sealed" in staged.files
+    finally:
+        shutil.rmtree(work)
+
+
+def test_kill_during_backup(zygote, server_template, work):
+    from dropbox_app.backup import _sweep_leftovers
+    from tests.fixtures.gateway import add_submission
+
+    for _ in range(3):
+        add_submission(server_template, data=b"ciphertext for the backup")
+    _settle(server_template)
+    auditor = server_template.auditor
+    kills = [0]
+
+    def check(wd: Path, status: str) -> None:
+        out = wd / "backups" / "server.tar"
+        if status == "ok":
+            assert out.is_file()
+        if out.exists():  # a backup is there complete, or not at all
+            _backup_complete(out, wd / "staged")
+        if status == "killed":
+            kills[0] += 1
+            if kills[0] % 10 == 0 and not out.exists():
+                # The next backup is the restart: it completes where the killed one stopped.
+                again, _ = zygote.run("backup", wd)
+                assert again == "ok", (wd / "child.log").read_text()
+                _backup_complete(out, wd / "staged")
+            else:  # what the next backup does first
+                _sweep_leftovers(out.parent, f".{out.name}.")
+        _no_temp_files(wd)
+        check_server(wd, auditor)
+
+    result = sweep(zygote, "backup", server_template.root, work, check, restart_every=10**9)
+    print(result.line())
+    assert not result.failures, result.failures
+
+
+def test_kill_during_restore(zygote, server_template, work):
+    from tests.fixtures.gateway import add_submission
+
+    for _ in range(3):
+        add_submission(server_template, data=b"ciphertext for the backup")
+    _settle(server_template)
+    template = work / "template"
+    shutil.copytree(server_template.root, template)
+    status, _ = zygote.run("backup", template)
+    assert status == "ok", (template / "child.log").read_text()
+    expected = check_server(template, server_template.auditor)["submissions"]
+    auditor = server_template.auditor
+    kills = [0]
+
+    def check(wd: Path, status: str) -> None:
+        target = wd / "restored" / "peluit.toml"
+        if status == "killed":
+            kills[0] += 1
+            if kills[0] % 5 == 0:
+                # The operator runs the same restore again: it completes without a manual step.
+                again, _ = zygote.run("restore", wd)
+                assert again == "ok", (wd / "child.log").read_text()
+                status = "ok"
+        if status == "ok" or target.exists():  # a deployment is there complete, or not at all
+            assert check_server(wd, auditor, target)["submissions"] == expected
+        if status == "ok":
+            _no_temp_files(wd)
+            assert not [p.name for p in target.parent.iterdir() if p.name.startswith(".")]
+
+    result = sweep(zygote, "restore", template, work / "sweep", check, restart_every=10**9)
+    print(result.line())
+    assert not result.failures, result.failures
