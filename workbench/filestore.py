@@ -7,11 +7,17 @@ points at (pack, offset, length): creating ten thousand small files costs more h
 encrypting them, and a pack is written, fsynced and renamed once. Each envelope names its
 submission inside, so rows cannot be pointed at each other's files.
 
+A pack is ``flock``-ed by the import writing it from its first byte until the rows that point
+at it have committed (``release``). An import killed before that leaves a temp pack or a pack
+no row names; the next import removes them first (``sweep``), taking each one's lock before it
+looks, so a pack another import is still writing is never touched.
+
 Downloads decrypt on the fly. ``erase`` overwrites one file's envelope in place with zeros, for
 when a case's material must be destroyed."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import queue
@@ -19,7 +25,7 @@ import re
 import secrets
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -67,6 +73,10 @@ class PackWriter:
         self._tmp = self.root / FILES_DIR / f".{self.name}.tmp"
         self._public = vault_public
         fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Held until the rows commit (``release``): the lock follows the file through the
+        # rename, and tells ``sweep`` in another import that this pack is not an orphan.
+        self._lock: int | None = os.open(self._tmp, os.O_RDONLY)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         self._out: BinaryIO = os.fdopen(fd, "wb", buffering=WRITE_BUFFER)
         self.count = 0
         self._stored: list[Stored] = []
@@ -186,6 +196,49 @@ class PackWriter:
             self._out.close()
         self._tmp.unlink(missing_ok=True)
         (self.root / self.rel).unlink(missing_ok=True)
+        self.release()
+
+    def release(self) -> None:
+        """Let go of the pack's lock: call once the rows pointing at it have committed."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+_PACK = re.compile(r"^[0-9a-f]{16}\.pack$")
+_TEMP_PACK = re.compile(r"^\.[0-9a-f]{16}\.pack\.tmp$")
+
+
+def sweep(vault_path: Path | str, referenced: Callable[[], set[str]]) -> int:
+    """Remove what a killed import left in ``files/``: temp packs, and packs no row names
+    (``referenced()`` gives the rows' ``file_path`` values, asked again once a pack's lock is
+    held, so a pack whose rows committed meanwhile stays). Returns how many went."""
+    files = Path(vault_path) / FILES_DIR
+    if not files.is_dir():
+        return 0
+    removed = 0
+    for entry in os.scandir(files):
+        temp = bool(_TEMP_PACK.match(entry.name))
+        if not temp and not (_PACK.match(entry.name)
+                             and f"{FILES_DIR}/{entry.name}" not in referenced()):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # an import is writing it
+            if temp or f"{FILES_DIR}/{entry.name}" not in referenced():
+                os.unlink(entry.path)
+                removed += 1
+        finally:
+            os.close(fd)
+    if removed:
+        fsync_dir(files)
+    return removed
 
 
 class _Slice:

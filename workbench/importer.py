@@ -269,6 +269,8 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
     engine = db.make_engine(unlocked.path)
     try:
         db.create_schema(engine)
+        # What an import killed half-way left (a temp pack, a pack no row names) goes first.
+        filestore.sweep(unlocked.path, lambda: _pack_paths(engine))
         pack = filestore.PackWriter(unlocked.path, vault.vault_box_key(vault_key).public_key)
         with db.unlocked(vault_key), Session(engine) as session:
             try:
@@ -281,6 +283,7 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
             except BaseException:
                 pack.discard()
                 raise
+            pack.release()  # the rows are committed: the pack is no orphan
         return result
     except CryptoError as exc:
         raise _refusal(exc) from None
@@ -289,6 +292,12 @@ def import_bundle(unlocked: vault.Unlocked, src: BinaryIO, progress: Progress | 
                             ) from None
     finally:
         engine.dispose()
+
+
+def _pack_paths(engine: Any) -> set[str]:
+    """The packs committed rows point at (a plain column: no vault key needed)."""
+    with engine.connect() as conn:
+        return {p for p in conn.scalars(select(db.Submission.file_path).distinct()) if p}
 
 
 def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,

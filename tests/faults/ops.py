@@ -95,3 +95,53 @@ def restore(wd: str) -> None:
 
 
 OPS = {"upload": upload, "retention": retention, "backup": backup, "restore": restore}
+
+
+# --- the workbench ----------------------------------------------------------------------------
+
+def _workbench(wd: str, *argv: str) -> None:
+    _tmp(wd)
+    vault = str(Path(wd) / "vault")
+    _cli("workbench", argv[0], *argv[1:], "--vault", vault, "--passphrase-file",
+         str(Path(wd) / "vault.pass"), "--demo-not-air-gapped")
+
+
+def import_(wd: str) -> None:
+    _workbench(wd, "import", str(Path(wd) / "inbox.bundle"))
+
+
+def export(wd: str) -> None:
+    _workbench(wd, "export-replies", str(Path(wd) / "out" / "reply.bundle"))
+
+
+# --- the gateway's reply upload ---------------------------------------------------------------
+
+def reply_upload(wd: str) -> None:
+    """Sign in to the gateway and upload the reply bundle, as an auditor's browser does."""
+    import json
+
+    import webtest
+
+    from dropbox_app.config import load
+    from dropbox_app.gateway import make_gateway_app, totp
+    from dropbox_app.gateway.passphrase import TEST_COST, PassphraseHasher
+    from peluit.ground.clock import FixedClock
+
+    _tmp(wd)
+    account = json.loads((Path(wd) / "account.json").read_text())
+    clock = FixedClock(account["now"])
+    app = webtest.TestApp(make_gateway_app(load(config(wd)), clock=clock,
+                                           hasher=PassphraseHasher(TEST_COST)))
+    page = app.get("/login")
+    token = page.html.find("input", {"name": "csrf_token"})["value"]
+    app.post("/login", {"csrf_token": token, "username": account["username"],
+                        "passphrase": account["passphrase"],
+                        "code": totp.code_at(account["totp"], clock.timestamp())}, status=303)
+    page = app.get("/")
+    token = page.html.find("input", {"name": "csrf_token"})["value"]
+    app.post("/replies", {"csrf_token": token},
+             upload_files=[("bundle", "reply.bundle", (Path(wd) / "reply.bundle").read_bytes())],
+             status=200)
+
+
+OPS.update({"import": import_, "export": export, "reply-upload": reply_upload})

@@ -270,3 +270,89 @@ def test_kill_during_restore(zygote, server_template, work):
     result = sweep(zygote, "restore", template, work / "sweep", check, restart_every=10**9)
     print(result.line())
     assert not result.failures, result.failures
+
+
+# --- the workbench: import and reply export ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def vault_template(shm):
+    """A vault (cheap argon2), an inbox bundle of three reports with a file each, as files."""
+    from tests.fixtures.workbench_vault import PASS, Item, build_inbox, make_vault, report_item
+
+    root = shm / "vault-template"
+    root.mkdir()
+    tv = make_vault(root)
+    items = []
+    for i in range(3):
+        report = report_item(f"Pungli di loket {i}")
+        items += [report, Item("file", ops.FILE_A, report=report.report, reporter=report.reporter,
+                               name=f"bukti{i}.pdf")]
+    (root / "inbox.bundle").write_bytes(build_inbox(tv, items, seq=1))
+    (root / "vault.pass").write_text(PASS + "\n")
+    (root / "out").mkdir()
+    (root / "tmp").mkdir()
+    tv.root, tv.items = root, items
+    return tv
+
+
+def _vault_state(wd: Path, tv) -> dict:
+    """Unlock the vault as its lead, verify the audit log, and read what it holds."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from policies import auditlog
+    from workbench import db, filestore, vault
+    from workbench.vault import vault_box_key
+
+    unlocked = vault.unlock(wd / "vault", tv.lead.key_id, _pass(wd))
+    assert not auditlog.verify(auditlog.load_vault(wd / "vault")), "audit log chain broken"
+    engine = db.make_engine(wd / "vault")
+    try:
+        with db.unlocked(unlocked.vault_key), Session(engine) as session:
+            seqs = {(r.direction, r.key_id): r.seq
+                    for r in session.scalars(select(db.BundleSequence))}
+            subs = list(session.scalars(select(db.Submission)))
+            files = {}
+            key = vault_box_key(unlocked.vault_key)
+            for sub in subs:
+                if sub.file_path:
+                    files[sub.id] = b"".join(filestore.iter_plaintext(wd / "vault", sub, key))
+            replies = {r.id: r.exported_seq for r in session.scalars(select(db.Reply))}
+            packs = {s.file_path for s in subs if s.file_path}
+    finally:
+        engine.dispose()
+    return {"seqs": seqs, "subs": {s.id for s in subs}, "files": files, "replies": replies,
+            "packs": packs}
+
+
+def _pass(wd: Path) -> str:
+    return (wd / "vault.pass").read_text().strip()
+
+
+def _vault_orphans(wd: Path, state: dict) -> None:
+    files = wd / "vault" / "files"
+    on_disk = {f"files/{p.name}" for p in files.iterdir()} if files.is_dir() else set()
+    assert on_disk <= state["packs"], f"orphans in the vault: {sorted(on_disk - state['packs'])}"
+
+
+def test_kill_during_import(zygote, vault_template, work):
+    tv = vault_template
+    every = {it.id for it in tv.items}
+
+    def check(wd: Path, status: str) -> None:
+        if status == "killed":
+            # The next start: opening the vault again and importing the same bundle.
+            again, _ = zygote.run("import", wd)
+            assert again == "ok", (wd / "child.log").read_text()
+        state = _vault_state(wd, tv)
+        assert state["subs"] == every
+        assert state["seqs"].get(("inbox", tv.server.key_id)) == 1
+        assert all(data == ops.FILE_A for data in state["files"].values())
+        assert len(state["files"]) == 3
+        _vault_orphans(wd, state)
+        _no_temp_files(wd)
+        _no_plaintext(wd)
+
+    result = sweep(zygote, "import", tv.root, work, check, restart_every=10**9)
+    print(result.line())
+    assert not result.failures, result.failures
