@@ -51,7 +51,7 @@ from peluit.ground.files import (
     TEMP_SUFFIX,
     atomic_writer,
     fsync_dir,
-    is_temp_name,
+    remove_temps,
     replacing,
     write_atomic,
 )
@@ -86,17 +86,6 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _sweep_leftovers(directory: Path, prefix: str) -> None:
-    """Remove hidden temp files and directories named ``<prefix>…`` that a killed run left."""
-    for entry in os.scandir(directory):
-        if entry.name.startswith(prefix) and is_temp_name(entry.name):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
-
-
 # -- backup -------------------------------------------------------------------------------------
 
 def make_backup(config_path: Path, out: Path, passphrase: Callable[[], str] | None) -> dict:
@@ -114,7 +103,7 @@ def make_backup(config_path: Path, out: Path, passphrase: Callable[[], str] | No
 
 def write_backup(cfg: Any, config_path: Path, out: Path, passphrase: str | None) -> dict:
     with _directory_lock(out.parent):
-        _sweep_leftovers(out.parent, f".{out.name}.")
+        remove_temps(out.parent, f".{out.name}.")
         if out.exists():
             raise BackupError(f"{out} exists; not overwriting")
         return _write_backup(cfg, config_path, out, passphrase)
@@ -307,7 +296,7 @@ def restore(src: Path, target: Path, passphrase: Callable[[], str], force: bool 
         raise BackupError(f"{target} exists; use --force to replace this deployment")
     target.parent.mkdir(parents=True, exist_ok=True)
     with _directory_lock(target.parent):
-        _sweep_leftovers(target.parent, ".peluit-restore-")
+        remove_temps(target.parent, ".peluit-restore-")
         # A restore that was killed before it finished left its configuration here: what it
         # put in place is this restore's to replace.
         resumed = _restoring(target).exists()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from crypto import bundle, envelope
 from crypto.encoding import canonical_json
 from peluit.ground.clock import Clock
-from peluit.ground.files import fsync_dir, temp_beside
+from peluit.ground.files import fsync_dir, remove_temps, temp_beside
 
 from . import audit, authorship, db, escrow, trust, vault
 from .importer import CONFIRMED_SETTING
@@ -59,6 +59,8 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
                             "choose another name")
     if not out.parent.is_dir():
         raise ExportRefused(f"{out.parent} is not a directory")
+    # A bundle to this name whose export was killed before its rename: its temp goes first.
+    remove_temps(out.parent, f".{out.name}.")
     engine = db.make_engine(unlocked.path)
     tmp = temp_beside(out)
     renamed = False

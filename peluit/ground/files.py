@@ -43,6 +43,25 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
+def remove_temps(directory: str | os.PathLike[str], prefix: str) -> int:
+    """Remove the temp names starting with ``prefix`` (files or directories) that a writer
+    killed before its rename left in ``directory``; call it where nothing else can be writing
+    under that prefix (the next run of the same command, under a lock or by nature). Returns
+    how many went."""
+    import shutil
+
+    removed = 0
+    for entry in os.scandir(directory):
+        if entry.name.startswith(prefix) and is_temp_name(entry.name):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+            removed += 1
+    return removed
+
+
 def fsync_file(path: str | os.PathLike[str]) -> None:
     with open(path, "rb+") as f:
         os.fsync(f.fileno())

@@ -76,6 +76,19 @@ def server_template(shm):
     dep.engine.dispose()
 
 
+class Every:
+    """True on every ``n``-th call: a full restart of the operation (which doubles a kill's cost)
+    after every ``n``-th kill; the others run the next start's sweep alone."""
+
+    def __init__(self, n: int = 5):
+        self.n, self.calls, self.hits = n, 0, 0
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        self.hits += self.calls % self.n == 0
+        return self.calls % self.n == 0
+
+
 def _settle(dep) -> None:
     """What a first start does (the store's pool filled), so a copy starts like a running
     deployment; and no open connection while the directory is copied."""
@@ -206,7 +219,7 @@ def _backup_complete(out: Path, work: Path) -> None:
 
 
 def test_kill_during_backup(zygote, server_template, work):
-    from dropbox_app.backup import _sweep_leftovers
+    from peluit.ground.files import remove_temps
     from tests.fixtures.gateway import add_submission
 
     for _ in range(3):
@@ -229,7 +242,7 @@ def test_kill_during_backup(zygote, server_template, work):
                 assert again == "ok", (wd / "child.log").read_text()
                 _backup_complete(out, wd / "staged")
             else:  # what the next backup does first
-                _sweep_leftovers(out.parent, f".{out.name}.")
+                remove_temps(out.parent, f".{out.name}.")
         _no_temp_files(wd)
         check_server(wd, auditor)
 
@@ -339,20 +352,186 @@ def test_kill_during_import(zygote, vault_template, work):
     tv = vault_template
     every = {it.id for it in tv.items}
 
+    restart = Every()
+
     def check(wd: Path, status: str) -> None:
-        if status == "killed":
+        from workbench import filestore
+        from workbench.importer import _pack_paths
+
+        if status == "killed" and restart():
             # The next start: opening the vault again and importing the same bundle.
             again, _ = zygote.run("import", wd)
             assert again == "ok", (wd / "child.log").read_text()
+            status = "ok"
+        elif status == "killed":  # what the next import does first
+            from workbench import db
+
+            engine = db.make_engine(wd / "vault")
+            filestore.sweep(wd / "vault", lambda: _pack_paths(engine))
+            engine.dispose()
         state = _vault_state(wd, tv)
-        assert state["subs"] == every
-        assert state["seqs"].get(("inbox", tv.server.key_id)) == 1
-        assert all(data == ops.FILE_A for data in state["files"].values())
-        assert len(state["files"]) == 3
+        imported = state["seqs"].get(("inbox", tv.server.key_id))
+        if status == "ok" or imported is not None:  # the bundle imported whole, or not at all
+            assert imported == 1
+            assert state["subs"] == every
+            assert all(data == ops.FILE_A for data in state["files"].values())
+            assert len(state["files"]) == 3
+        else:
+            assert not state["subs"], "submissions of a bundle the vault did not record"
         _vault_orphans(wd, state)
         _no_temp_files(wd)
         _no_plaintext(wd)
 
     result = sweep(zygote, "import", tv.root, work, check, restart_every=10**9)
+    result.restarts += restart.hits
+    print(result.line())
+    assert not result.failures, result.failures
+
+
+@pytest.fixture(scope="module")
+def export_template(shm, vault_template):
+    """The vault after importing the inbox bundle, with a question and a status per report
+    waiting for the next reply bundle."""
+    import io
+
+    from sqlalchemy.orm import Session
+
+    from workbench import db, outbox
+    from workbench.importer import import_bundle
+    from workbench.vault import unlock
+
+    root = shm / "export-template"
+    shutil.copytree(vault_template.root, root)
+    unlocked = unlock(root / "vault", vault_template.lead.key_id, _pass(root))
+    import_bundle(unlocked, io.BytesIO((root / "inbox.bundle").read_bytes()))
+    engine = db.make_engine(root / "vault")
+    try:
+        with db.unlocked(unlocked.vault_key), Session(engine) as session, session.begin():
+            for report in {it.report for it in vault_template.items}:
+                outbox.queue_reply(session, report, unlocked.key_id, "Kapan kejadiannya?")
+                outbox.queue_status(session, report, "verification", unlocked.key_id)
+    finally:
+        engine.dispose()
+    return root
+
+
+def _reply_bundle(out: Path, tv):
+    from crypto.bundle import BundleReader
+
+    with out.open("rb") as f:
+        reader = BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key}, "reply",
+                              lambda _s: None, tv.deployment)
+        for member in reader.members():
+            member.drain()
+    return reader.manifest
+
+
+def test_kill_during_reply_export(zygote, vault_template, export_template, work):
+    from peluit.ground.files import remove_temps
+
+    tv = vault_template
+    out_of = lambda wd: wd / "out" / "reply.bundle"  # noqa: E731
+    restart = Every()
+
+    def check(wd: Path, status: str) -> None:
+        out = out_of(wd)
+        state = _vault_state(wd, tv)
+        recorded = state["seqs"].get(("reply", tv.lead.key_id))
+        if out.exists():  # a bundle on the media is one the vault recorded, whole
+            manifest = _reply_bundle(out, tv)
+            assert recorded == manifest.seq == 1
+            assert set(state["replies"].values()) == {1}
+            assert len(manifest.body["replies"]) == 3
+        else:  # or none, and nothing marked as carried
+            assert recorded is None, f"the vault recorded bundle {recorded}, which is not there"
+            assert set(state["replies"].values()) == {None}
+            if status == "killed" and restart():  # the next export writes it
+                again, _ = zygote.run("export", wd)
+                assert again == "ok", (wd / "child.log").read_text()
+                assert _reply_bundle(out, tv).seq == 1
+            elif status == "killed":  # what the next export does first
+                remove_temps(out.parent, f".{out.name}.")
+        _no_temp_files(wd)
+        _no_plaintext(wd)
+
+    result = sweep(zygote, "export", export_template, work, check, restart_every=10**9)
+    result.restarts += restart.hits
+    print(result.line())
+    assert not result.failures, result.failures
+
+
+# --- the gateway: a reply bundle's upload -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gateway_template(shm):
+    """A deployment with three reports, a gateway account, and a reply bundle answering them
+    (a question each, their statuses, and acknowledgments of their submissions)."""
+    import json
+
+    from tests.fixtures.gateway import (
+        DAY0,
+        add_submission,
+        create_account,
+        make_deployment,
+        reply_bundle,
+    )
+
+    root = shm / "gateway-template"
+    root.mkdir()
+    dep = make_deployment(root, app=False)
+    subs = [add_submission(dep, data=b"ciphertext") for _ in range(3)]
+    account = create_account(dep, "auditor1")
+    (root / "account.json").write_text(json.dumps({
+        "username": account.username, "passphrase": account.passphrase,
+        "totp": account.totp_secret, "now": DAY0}))
+    (root / "reply.bundle").write_bytes(reply_bundle(
+        dep, replies=[(s.report_id, s.reporter_key, "Kapan kejadiannya?") for s in subs],
+        acks=[s.submission_id for s in subs],
+        statuses=[(s.report_id, "verification") for s in subs]))
+    _settle(dep)
+    dep.root, dep.subs = root, subs
+    yield dep
+    dep.engine.dispose()
+
+
+def _gateway_replies(wd: Path, dep) -> dict:
+    from sqlalchemy import select
+
+    from dropbox_app.config import load
+    from dropbox_app.db import make_engine, session_factory
+    from dropbox_app.models import BundleSequence, Reply, Report, Submission
+
+    cfg = load(ops.config(wd))
+    engine = make_engine(cfg.database_url)
+    try:
+        with session_factory(engine)() as db:
+            return {"replies": len(db.scalars(select(Reply.id)).all()),
+                    "acked": len([a for a in db.scalars(select(Submission.acked_day)) if a]),
+                    "statuses": sorted(db.scalars(select(Report.status))),
+                    "seq": db.scalar(select(BundleSequence.last_seq)
+                                     .where(BundleSequence.direction == "reply"))}
+    finally:
+        engine.dispose()
+
+
+def test_kill_during_reply_upload(zygote, gateway_template, work):
+    dep = gateway_template
+    done = {"replies": 3, "acked": 3, "statuses": ["verification"] * 3, "seq": 1}
+    before = {"replies": 0, "acked": 0, "statuses": ["received"] * 3, "seq": None}
+    restart = Every()
+
+    def check(wd: Path, status: str) -> None:
+        check_server(wd, dep.auditor)
+        state = _gateway_replies(wd, dep)
+        # The bundle applied whole (sequence recorded with it) or not at all.
+        assert state in (done, before), state
+        if state == before and status == "killed" and restart():  # uploaded again
+            again, _ = zygote.run("reply-upload", wd)
+            assert again == "ok", (wd / "child.log").read_text()
+            assert _gateway_replies(wd, dep) == done
+            check_server(wd, dep.auditor)
+
+    result = sweep(zygote, "reply-upload", dep.root, work, check, restart_every=10**9)
+    result.restarts += restart.hits
     print(result.line())
     assert not result.failures, result.failures
