@@ -25,11 +25,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         return q
 
     q = common(sub.add_parser("torrc", help="print the torrc of both onion services"))
+    q.add_argument("--frontend", metavar="ADDRESS.onion",
+                   help="the reporter service is a backend of this Onionbalance frontend")
+    q.add_argument("--no-gateway", action="store_true",
+                   help="reporter service only (an extra backend; the gateway is one instance)")
     q.set_defaults(func=_torrc)
     q = common(sub.add_parser("setup", help="create the onion service directories"))
     q.add_argument("--owner", default=None,
                    help="system user tor runs as (default: owner of the tor directory)")
+    q.add_argument("--frontend", metavar="ADDRESS.onion",
+                   help="write the reporter service's ob_config for this Onionbalance frontend")
     q.set_defaults(func=_setup)
+    q = sub.add_parser("frontend-config",
+                       help="print Onionbalance's config.yaml: frontend key and backends")
+    q.add_argument("--key", type=Path, required=True,
+                   help="the frontend key written by onionbalance-config")
+    q.add_argument("--backend", action="append", required=True, metavar="ADDRESS.onion",
+                   help="a backend's reporter onion address (repeat for each backend)")
+    q.set_defaults(func=_frontend_config)
     q = common(sub.add_parser("add-client", help="create an auditor's gateway key"))
     q.add_argument("name", help="auditor's client name: a-z, 0-9, '-', '_'")
     q.add_argument("--out", type=Path,
@@ -50,12 +63,26 @@ def _layout(args: argparse.Namespace):
 
 
 def _torrc(args: argparse.Namespace) -> int:
-    from tor import services
+    from tor import onionbalance, services
 
     try:
-        sys.stdout.write(services.render_torrc(_layout(args)))
-    except services.ServiceError as exc:
+        frontend = args.frontend and onionbalance.check_onion(args.frontend)
+        sys.stdout.write(services.render_torrc(_layout(args), frontend=frontend,
+                                               gateway=not args.no_gateway))
+    except (services.ServiceError, onionbalance.BalanceError) as exc:
         raise UserError(str(exc)) from None
+    return 0
+
+
+def _frontend_config(args: argparse.Namespace) -> int:
+    from tor import onionbalance
+
+    try:
+        address = onionbalance.frontend_address(args.key)
+        sys.stdout.write(onionbalance.render_config(args.key, args.backend))
+    except onionbalance.BalanceError as exc:
+        raise UserError(str(exc)) from None
+    print(f"# frontend: {address}", file=sys.stderr)
     return 0
 
 
@@ -76,7 +103,11 @@ def _setup(args: argparse.Namespace) -> int:
         if not layout.tor_dir.is_dir():
             raise UserError(f"{layout.tor_dir} does not exist: is tor installed?")
         services.setup(layout, owner)
-    except (services.ServiceError, OSError) as exc:
+        if args.frontend:
+            from tor import onionbalance
+
+            onionbalance.write_ob_config(layout.reporter_dir, args.frontend)
+    except (services.ServiceError, OSError, ValueError) as exc:
         raise UserError(str(exc)) from None
     print(f"Onion service directories ready in {layout.tor_dir}. {RELOAD_HINT}")
     return 0

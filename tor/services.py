@@ -74,17 +74,21 @@ def _listen_port(data: dict, part: str) -> int:
     return int(port)
 
 
-def render_torrc(layout: Layout) -> str:
+def render_torrc(layout: Layout, frontend: str | None = None, gateway: bool = True) -> str:
+    """The onion services' torrc. ``frontend``: the reporter service is a backend instance of
+    that Onionbalance frontend address; ``gateway=False`` leaves the gateway service out (an
+    extra reporter backend; the gateway stays one instance)."""
     from jinja2 import Environment, StrictUndefined
 
     template = resources.files("tor").joinpath("templates/onion-services.torrc.j2").read_text()
     # A torrc is not HTML: escaping would corrupt it. What goes in are our own paths and ports
     # (Layout), never outside input, and tor --verify-config checks the result at install.
     env = Environment(undefined=StrictUndefined, keep_trailing_newline=True,  # nosec B701
-                      autoescape=False)  # noqa: S701
+                      autoescape=False, trim_blocks=True, lstrip_blocks=True)  # noqa: S701
     return env.from_string(template).render(
         reporter_dir=layout.reporter_dir, gateway_dir=layout.gateway_dir,
-        reporter_port=layout.reporter_port, gateway_port=layout.gateway_port)
+        reporter_port=layout.reporter_port, gateway_port=layout.gateway_port,
+        frontend=frontend, gateway=gateway)
 
 
 def setup(layout: Layout, owner: tuple[int, int] | None = None) -> None:

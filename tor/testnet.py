@@ -67,7 +67,7 @@ TestingDirAuthVoteGuard *
 TestingV3AuthInitialVotingInterval 5
 TestingV3AuthInitialVoteDelay 2
 TestingV3AuthInitialDistDelay 2
-V3AuthVotingInterval 10
+V3AuthVotingInterval {voting_interval}
 V3AuthVoteDelay 2
 V3AuthDistDelay 2
 """
@@ -250,6 +250,13 @@ class TorNetwork:
     relays: int = 2
     key_cache: Path | None = None
     timeout: float = 90.0
+    # Seconds between votes once the first consensus is out. Tor derives an onion service's
+    # time period from it on a test network (24 votes, offset by 12): 10 s gives 4-minute
+    # periods; Onionbalance's --is-testnet assumes chutney's 20 s (8-minute periods).
+    voting_interval: int = 10
+    # Relays cache directories and are voted HSDir, so the network has authorities + relays
+    # HSDirs: Onionbalance's walk of the responsible HSDirs never ends with 4 or fewer.
+    hsdir_relays: bool = False
     processes: list[TorProcess] = field(default_factory=list)
     startup_seconds: dict[str, float] = field(default_factory=dict)
     # Upload rounds redone per onion host because an HSDir refused a descriptor (diagnostics).
@@ -283,6 +290,8 @@ class TorNetwork:
                 self._write_torrc(proc, self._relay_torrc(proc))
                 proc.start()
             self._wait_for_consensus(auths, self.authorities + self.relays)
+            if self.voting_interval != 10 or self.hsdir_relays:
+                self._wait_for_settled_consensus(auths)
         except BaseException:
             self.stop()
             raise
@@ -441,8 +450,10 @@ class TorNetwork:
         text = self._common(proc) + _RELAY.format(nickname=_nickname(proc.name),
                                                   or_port=proc.or_port)
         if proc.dir_port is not None:
-            text += _AUTHORITY.format(dir_port=proc.dir_port)
-        else:
+            text += _AUTHORITY.format(dir_port=proc.dir_port, voting_interval=self.voting_interval)
+            if self.hsdir_relays:
+                text += "TestingDirAuthVoteHSDir *\n"
+        elif not self.hsdir_relays:
             # A relay that caches directories may hand out a consensus before it holds the
             # microdescriptors; clients then wait ~10 s to retry.
             text += "DirCache 0\n"
@@ -485,6 +496,47 @@ class TorNetwork:
                     f"{[p.name for p in pending]}\n{pending[0].log_tail()}")
             if pending:
                 time.sleep(0.25)
+
+
+    def _wait_for_settled_consensus(self, auths: list[TorProcess]) -> None:
+        """Wait until every authority serves a consensus made at ``voting_interval`` (the
+        first ones use the initial 5 s) in which every relay is an HSDir when asked for."""
+        hsdirs = self.authorities + (self.relays if self.hsdir_relays else 0)
+        deadline = time.monotonic() + self.timeout
+        pending = list(auths)
+        while pending:
+            for proc in list(pending):
+                proc.check_alive()
+                consensus = _http_get(proc.dir_port, "/tor/status-vote/current/consensus-microdesc")
+                if consensus and _consensus_interval(consensus) == self.voting_interval and \
+                        _hsdir_count(consensus) >= hsdirs:
+                    pending.remove(proc)
+            if pending and time.monotonic() > deadline:
+                raise TorNetworkError(
+                    f"no consensus at {self.voting_interval} s with {hsdirs} HSDirs in "
+                    f"{self.timeout:.0f} s at {[p.name for p in pending]}\n{pending[0].log_tail()}")
+            if pending:
+                time.sleep(0.5)
+
+
+def _consensus_interval(consensus: bytes) -> int | None:
+    """fresh-until minus valid-after, in seconds: the voting interval this consensus was
+    made at (what tor derives onion-service time periods from)."""
+    import datetime as dt
+
+    times = {}
+    for line in consensus.decode(errors="replace").splitlines():
+        key, _, value = line.partition(" ")
+        if key in ("valid-after", "fresh-until"):
+            times[key] = dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    if len(times) < 2:
+        return None
+    return int((times["fresh-until"] - times["valid-after"]).total_seconds())
+
+
+def _hsdir_count(consensus: bytes) -> int:
+    return sum(1 for line in consensus.decode(errors="replace").splitlines()
+               if line.startswith("s ") and "HSDir" in line.split())
 
 
 def _nickname(name: str) -> str:

@@ -1,0 +1,142 @@
+"""New reports through Tor, with one reporter backend and with two behind one Onionbalance
+frontend address, in the same run (tests/fixtures/balanced.py: private Tor network, one
+PostgreSQL, real ``peluit serve reporter`` processes at production argon2 cost).
+
+    flock /tmp/peluit-heavy.lock python -m bench.onionbalance_load [--reports N] [--clients C]
+                                                                    [--budget SECONDS]
+
+Each phase has C reporters at once, each a new Tor circuit (SOCKS isolation) walking the whole
+new-report flow (landing page, codename, confirmation, report with a 100 KiB file) until N
+reports are in or the budget runs out. Phase 1 publishes a frontend descriptor over backend 1
+only (Onionbalance's config, SIGHUP, wait until the HSDirs serve it); phase 2 over both.
+Printed per phase: reports/hour, p50/p95 latency of a flow, which backend served how many
+(rendezvous circuits), and CPU seconds per report of the app servers and of the backends' tor
+processes. Both backends run on this one machine: the ratio shows what Onionbalance spreads,
+not what a second machine adds."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+
+import psutil
+
+from tests.fixtures.balanced import balanced
+from tests.fixtures.onion_reporter import OnionReporter
+from tests.fixtures.postgres import running_server
+
+WHAT = "Kepala bagian pengadaan meminta 10% dari setiap nilai kontrak."
+FILE = b"\x00" * (100 * 1024)
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        t = psutil.Process(pid).cpu_times()
+        total += t.user + t.system
+    return total
+
+
+def _wait_frontend_over(bal, backends, budget: float = 240.0) -> float:
+    """Seconds until the HSDirs serve a frontend descriptor whose introduction points are all
+    of ``backends``."""
+    want = set()
+    for b in backends:
+        want |= {ip.onion_key_raw for ip in bal.backend_descriptor(b)[1].introduction_points}
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < budget:
+        keys = {ip.onion_key_raw for ip in bal.frontend_descriptor()[1].introduction_points}
+        if keys and keys <= want and all(
+                keys & {ip.onion_key_raw for ip in bal.backend_descriptor(b)[1]
+                        .introduction_points} for b in backends):
+            return time.monotonic() - t0
+        time.sleep(3)
+    raise RuntimeError("the frontend descriptor did not change in time")
+
+
+def phase(bal, reports: int, clients: int, budget: float) -> dict:
+    apps = [b.app.pid for b in bal.backends]
+    tors = [b.tor.process.pid for b in bal.backends]
+    rend_before = {b.name: b.rend_circuits() for b in bal.backends}
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    left = [reports]
+    deadline = time.monotonic() + budget
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            r = OnionReporter(bal.anon.socks_port, bal.frontend, timeout=120)
+            t0 = time.monotonic()
+            try:
+                r.request("GET", "/")
+                r.new_report(WHAT, [("bukti.bin", FILE)])
+                with lock:
+                    latencies.append(time.monotonic() - t0)
+            except Exception as exc:
+                with lock:
+                    errors.append(type(exc).__name__)
+                    left[0] += 1
+            finally:
+                r.close()
+
+    cpu_app0, cpu_tor0 = _cpu(apps), _cpu(tors)
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    n = len(latencies)
+    served = {b.name: len(b.rend_circuits() - rend_before[b.name]) for b in bal.backends}
+    lat = sorted(latencies)
+    return {
+        "reports": n, "errors": len(errors), "seconds": wall,
+        "per_hour": n / wall * 3600 if n else 0.0,
+        "p50": statistics.median(lat) if lat else None,
+        "p95": lat[max(0, round(0.95 * n) - 1)] if lat else None,
+        "served": served,
+        "app_cpu_per_report": (_cpu(apps) - cpu_app0) / n if n else None,
+        "tor_cpu_per_report": (_cpu(tors) - cpu_tor0) / n if n else None,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=16)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--budget", type=float, default=300.0, help="seconds per phase at most")
+    args = ap.parse_args()
+    with running_server() as pg:
+        db = pg.create_database()
+        with balanced(pg.url(db)) as bal:
+            print(f"set-up: { {k: round(v, 1) for k, v in bal.startup_seconds.items()} }")
+            results = {}
+            for label, backends in (("one backend", bal.backends[:1]),
+                                    ("two backends", bal.backends)):
+                bal.write_frontend_config(backends)
+                bal.reload_onionbalance()
+                waited = _wait_frontend_over(bal, backends)
+                bal.anon.forget_onion_descriptors()
+                res = phase(bal, args.reports, args.clients, args.budget)
+                results[label] = res
+                print(f"{label}: frontend switched in {waited:.0f} s; {res['reports']} reports "
+                      f"in {res['seconds']:.0f} s = {res['per_hour']:.0f}/hour; p50 "
+                      f"{res['p50']:.1f} s, p95 {res['p95']:.1f} s; served {res['served']}; "
+                      f"CPU per report: apps {res['app_cpu_per_report']:.2f} s, backend tors "
+                      f"{res['tor_cpu_per_report']:.2f} s; {res['errors']} failed flows")
+            one, two = results["one backend"], results["two backends"]
+            if one["per_hour"]:
+                print(f"ratio two/one: {two['per_hour'] / one['per_hour']:.2f} "
+                      f"(reports/hour); p95 {two['p95'] / one['p95']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
