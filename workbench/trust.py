@@ -56,6 +56,14 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 _ORDER = {"auditors": "key_id", "server_cards": "key_id", "settings": "name",
           "bundle_sequences": "direction, key_id"}
+#: Tables that decide access to cases (workbench/cases/access.py), sealed like the ones above
+#: but present in the sealed document only when they hold rows, so that a vault sealed before
+#: they existed still matches its seal. Deleting every row of one is still a difference (the
+#: sealed document names the table, the current one no longer does).
+ACCESS_TABLES: dict[str, tuple[str, ...]] = {
+    "case_assignments": ("case_id", "key_id", "day", "by"),
+    "case_recusals": ("case_id", "key_id", "day"),
+}
 #: ``session.info`` flags: skip the check at begin (init and upgrade: no seal yet), skip all.
 CREATING = "peluit_trust_creating"
 SKIP = "peluit_trust_skip"
@@ -109,6 +117,15 @@ def snapshot(conn: Any, audit_at: int | None) -> dict[str, Any]:
         rows = conn.execute(text(f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608
                                  f"ORDER BY {_ORDER[table]}")).fetchall()
         state[table] = [[_value(v) for v in row] for row in rows]
+    names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+                .scalars())
+    for table, columns in ACCESS_TABLES.items():
+        if table not in names:
+            continue
+        rows = conn.execute(text(f"SELECT {', '.join(columns)} FROM {table} "  # noqa: S608
+                                 "ORDER BY case_id, key_id")).fetchall()
+        if rows:
+            state[table] = [[_value(v) for v in row] for row in rows]
     if audit_at is None:
         audit_at = conn.execute(text("SELECT max(seq) FROM audit_log")).scalar()
     head = None

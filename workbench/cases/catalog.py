@@ -76,10 +76,13 @@ class CaseCatalog:
                overdue_before: dt.date | None = None,
                due_between: tuple[dt.date, dt.date] | None = None,
                matches: set[int] | None = None, offset: int = 0,
-               limit: int = 50) -> tuple[list[int], int]:
-        """Ids of one page (newest received first) and the total number of cases matching."""
+               limit: int = 50, exclude: set[int] | None = None) -> tuple[list[int], int]:
+        """Ids of one page (newest received first) and the total number of cases matching,
+        leaving out ``exclude`` (cases the member may not see: workbench/cases/access.py)."""
         with self._lock:
             sets: list[Iterable[int]] = []
+            if exclude:
+                sets.append(set(self._meta).difference(exclude))
             if state == "open" or overdue_before or due_between:
                 sets.append(self._open)
             if state and state != "open":

@@ -195,3 +195,28 @@ class CaseSeen(Base):
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
+
+
+class CaseAssignment(Base):
+    """A lead assigned this member (their key id) to the case (workbench/cases/access.py). A
+    case with assignments is open to its assignees and the leads only. Covered by the vault's
+    seal (workbench/trust.py): a row added or removed behind the workbench's back is refused."""
+
+    __tablename__ = "case_assignments"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+    by: Mapped[str] = mapped_column(String(32))
+
+
+class CaseRecusal(Base):
+    """The member declared a conflict of interest on the case: they are excluded from it, lead
+    or not, for good (a recusal is not withdrawn; the audit log keeps the declaration). Sealed
+    like the assignments: deleting a recusal would let the member back in."""
+
+    __tablename__ = "case_recusals"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))

@@ -20,6 +20,7 @@ from policies import clocks as _clocks
 from policies.calendar import DeadlinePolicy, WorkingCalendar
 from workbench import audit, db, escrow, filestore, outbox
 
+from . import access as _access
 from . import acknowledgment, duplicates, retaliation
 from . import deadlines as _deadlines
 from . import inbox as _inbox
@@ -667,9 +668,12 @@ class CaseService:
             # completion due day, and a 3-day clock is what needs acting on first.
             due = _deadlines.deadline_ids(self.db, self.calendar, today, f.deadline, f.clock)
             matches = due if matches is None else matches & due
+        # Cases the member is excluded from (recused, or assigned to others) are not listed,
+        # found by search or counted (workbench/cases/access.py).
         ids, total = self.search.catalog.select(
             state=f.state, category=f.category, channel=f.channel, matches=matches,
-            offset=(page - 1) * per_page, limit=per_page)
+            offset=(page - 1) * per_page, limit=per_page,
+            exclude=_access.excluded(self.db, user.id, user.role))
         # Readers see a summary per row: load the encrypted content with the page, not one
         # query per row; others never load it (and hold no key to decrypt it).
         opts = [undefer(Case.content)] if reader else []

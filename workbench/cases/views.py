@@ -23,6 +23,7 @@ from workbench.safecopy import redact
 from workbench.web.security import Permission as WebPermission
 
 from . import (
+    access,
     export,
     forwarding,
     inbox,
@@ -56,6 +57,10 @@ from .workflow import (
 # Stable error codes → msgids; the English text of WorkflowError is for logs and tests.
 MESSAGES = {
     "forbidden": N_("Your role does not allow this step."),
+    "excluded": N_("You are not among the people who may open this case: you declared a "
+                   "conflict of interest on it, or a lead assigned it to others."),
+    "recused": N_("A member who declared a conflict of interest on this case cannot be "
+                  "assigned to it."),
     "bad_state": N_("The case is not at a step where this can be done."),
     "not_found": N_("Not found."),
     "bad_input": N_("Some of the input is not valid."),
@@ -236,6 +241,12 @@ def home(request: Any) -> dict[str, Any]:
     reg = request.registry
     box = inbox.build(request.dbsession, reg.case_calendar, reg.case_clock.today(),
                       reg.case_policy.carry_days)
+    if request.identity is not None:  # the numbers of cases the member may not open go too
+        out = access.excluded(request.dbsession, request.identity.key_id, request.identity.role)
+        box.new = [c for c in box.new if c.id not in out]
+        box.unread = [(c, n) for c, n in box.unread if c.id not in out]
+        box.due_cases = [c for c in box.due_cases if c.id not in out]
+        box.closed_new = [(c, n) for c, n in box.closed_new if c.id not in out]
     return {**_labels(request), **inbox.as_context(box)}
 
 
@@ -292,7 +303,8 @@ def case_view(request: Any) -> dict[str, Any]:
             "forward_fields": forwarding.FORWARD_FIELDS,
             "redaction_phrases": red.phrases,
             "blackout": lambda text: redact.redact_text(text, red.phrases),
-            "escrow_deposits": escrow.deposits(request.dbsession, detail.case.report_id)}
+            "escrow_deposits": escrow.deposits(request.dbsession, detail.case.report_id),
+            "access": access.people(request.dbsession, detail.case)}
 
 
 def _case_id(request: Any) -> int:
@@ -335,6 +347,15 @@ def case_action(request: Any) -> Any:
         svc.reopen(user, cid, p.get("reason", ""))
     elif action == "acknowledge":
         svc.acknowledge(user, cid)
+    elif action == "assign":
+        access.assign(request.dbsession, user, svc.get_case(user, cid),
+                      request.POST.getall("member"), request.registry.case_clock.today())
+    elif action == "recuse":
+        if p.get("confirm") != "1":
+            raise WorkflowError("bad_input", "confirm the declaration")
+        access.recuse(request.dbsession, user, svc.get_case(user, cid),
+                      request.registry.case_clock.today())
+        return HTTPSeeOther(request.route_url("case.list"))
     elif action == "lend":
         svc.lend_file(user, cid, p.get("borrower", ""), p.get("purpose", ""),
                       _date(p.get("due_back"), required=False))
@@ -655,10 +676,12 @@ def drop_index_when_locked(event: Any) -> None:
 # -- errors --------------------------------------------------------------------------------------
 
 def workflow_error(exc: WorkflowError, request: Any) -> dict[str, Any]:
-    request.response.status_int = 403 if isinstance(exc, Forbidden) else (
+    request.response.status_int = 403 if isinstance(exc, (Forbidden, access.Excluded)) else (
         404 if exc.code == "not_found" else 400)
     back = None
-    if "id" in (request.matchdict or {}):
+    if isinstance(exc, access.Excluded):
+        back = request.route_url("case.list")
+    elif "id" in (request.matchdict or {}):
         back = request.route_url("case.view", id=request.matchdict["id"])
     return {"message": request.gettext(MESSAGES.get(exc.code, MESSAGES["bad_input"])),
             "back": back}
@@ -720,6 +743,9 @@ def includeme(config: Any) -> None:
       renderer=tpl + "retaliation.jinja2", permission=stats)
     v(retaliation_handle, route_name="case.retaliation.handle", request_method="POST",
       permission=stats)
+    from pyramid.events import ContextFound
+
+    config.add_subscriber(access.guard, ContextFound)
     config.add_exception_view(workflow_error, context=WorkflowError,
                               renderer=tpl + "error.jinja2")
     config.add_workbench_nav("case.list", N_("Cases"), stats, order=5)

@@ -20,6 +20,15 @@ def report_list(request: Any) -> dict[str, Any]:
         select(db.Submission.report_id, func.count()).group_by(db.Submission.report_id)).all())
     reports = session.scalars(
         select(db.Report).order_by(db.Report.received_day.desc(), db.Report.id)).all()
+    # Reports of cases the member is excluded from are not listed (workbench/cases/access.py;
+    # the report and file pages themselves are guarded there).
+    from workbench.cases import access
+    from workbench.cases.models import Case
+
+    out = access.excluded(session, request.identity.key_id, request.identity.role)
+    if out:
+        hidden = set(session.scalars(select(Case.report_id).where(Case.id.in_(out))))
+        reports = [r for r in reports if r.id not in hidden]
     return {"reports": reports, "counts": counts}
 
 
