@@ -164,8 +164,19 @@ def _gather_db(facts: DeploymentFacts, url: Any, base: Path) -> None:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             if "auditor_cards" in tables:
-                facts.active_cards = conn.execute(text(
-                    "SELECT count(*) FROM auditor_cards WHERE active")).scalar_one()
+                columns = {c["name"] for c in inspect(conn).get_columns("auditor_cards")}
+                if "recipient_group" in columns:
+                    groups = dict(conn.execute(text(
+                        "SELECT recipient_group, count(*) FROM auditor_cards WHERE active "
+                        "GROUP BY recipient_group")).all())
+                    # KEY-1 counts the auditors: the conflict group reads no other report
+                    facts.active_cards = groups.get("inspectorate", 0)
+                    facts.conflict_cards = groups.get("conflict", 0)
+                    facts.largest_group = max(groups.values(), default=0)
+                else:
+                    facts.active_cards = conn.execute(text(
+                        "SELECT count(*) FROM auditor_cards WHERE active")).scalar_one()
+                    facts.conflict_cards = 0
             if "gateway_users" in tables:
                 total, without = conn.execute(text(
                     "SELECT count(*), coalesce(sum(CASE WHEN totp_secret IS NULL OR "

@@ -64,6 +64,10 @@ class DeploymentFacts:
     listen: dict[str, str] = field(default_factory=dict)         # app -> host:port
     access_logs: list[str] | None = None                          # where one is set or found
     active_cards: int | None = None
+    # Active cards of the conflict group, who alone read reports about the inspectorate itself
+    # (dropbox_app/routing.py); the largest active group, against the envelope's slot count.
+    conflict_cards: int | None = None
+    largest_group: int | None = None
     gateway_accounts: int | None = None
     gateway_accounts_without_totp: int | None = None
     admin_log_entries: int | None = None                           # None: not readable
@@ -153,6 +157,24 @@ def check_cards(f: DeploymentFacts, _p: Any) -> Result:
         return _fail("could not count the enrolled auditor cards")
     ev = f"{f.active_cards} active auditor card(s) enrolled (at least {MIN_ACTIVE_CARDS} needed)"
     return _ok(ev) if f.active_cards >= MIN_ACTIVE_CARDS else _fail(ev)
+
+
+#: Recipient slots of every envelope (crypto/envelope.py DEFAULT_SLOTS): a larger group would
+#: make its envelopes bigger than the other group's, and tell them apart.
+ENVELOPE_SLOTS = 16
+
+
+def check_conflict_group(f: DeploymentFacts, _p: Any) -> Result:
+    if f.conflict_cards is None:
+        return _fail("could not count the conflict group's cards")
+    ev = [f"{f.conflict_cards} active card(s) in the conflict group, who alone read reports "
+          "about the inspectorate itself (`peluit auditor enroll CARD --group conflict`)"]
+    if f.largest_group is not None:
+        ev.append(f"largest group: {f.largest_group} active card(s) (at most "
+                  f"{ENVELOPE_SLOTS}, the envelope's recipient slots)")
+    if f.conflict_cards < 1 or (f.largest_group or 0) > ENVELOPE_SLOTS:
+        return _fail(*ev)
+    return _ok(*ev)
 
 
 def check_totp(f: DeploymentFacts, _p: Any) -> Result:
@@ -363,6 +385,9 @@ CONTROLS: tuple[Control, ...] = (
             check_access_log),
     Control("KEY-1", "At least two auditor cards are enrolled and active.",
             "policy §2 (reports are never lost with one key)", check_cards),
+    Control("COI-1", "A conflict group is configured for reports about the inspectorate.",
+            "policy: reports about the Inspectorate General or its head are read outside it",
+            check_conflict_group),
     Control("AUTH-1", "Every gateway account requires TOTP.",
             "gateway: TOTP for everyone", check_totp),
     Control("AUD-1", "The gateway's admin log is one unbroken chain.",

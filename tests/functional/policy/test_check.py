@@ -80,6 +80,14 @@ BREAK = {
                              "UMask=0077", "UMask=0077\nStandardOutput=append:/var/log/r.log")],
     "KEY-1": [lambda c: _sql(c, "UPDATE auditor_cards SET active = 0 WHERE name = 'Ani'"),
               lambda c: _sql(c, "DELETE FROM auditor_cards")],
+    "COI-1": [lambda c: _sql(c, "UPDATE auditor_cards SET active = 0 "
+                               "WHERE recipient_group = 'conflict'"),
+              lambda c: _sql(c, "DELETE FROM auditor_cards WHERE recipient_group = 'conflict'"),
+              # a group larger than the envelope's slots (only possible by editing the rows)
+              lambda c: [_sql(c, "INSERT INTO auditor_cards (key_id, card, name, fingerprint, "
+                                 f"active, enrolled_day, recipient_group) VALUES ('{i:032x}', "
+                                 "x'00', 'x', 'x', 1, '2026-11-20', 'inspectorate')")
+                         for i in range(20)]],
     "AUTH-1": [lambda c: _sql(c, "UPDATE gateway_users SET totp_secret = '' WHERE id = 'a2'"),
                lambda c: _sql(c, "DROP TABLE gateway_users")],
     "AUD-1": [  # an entry edited, the newest dropped, the first dropped, the log gone
@@ -121,6 +129,8 @@ BREAK = {
 }
 # Breaking one thing can break what depends on it as well.
 ALSO_FAILS = {"POL-1": {"RET-1", "POL-2"},
+              # deleting every card deletes the conflict group's too
+              "KEY-1": {"COI-1"},
               # the onion services forward to loopback, no longer where the app listens
               "NET-1": {"TOR-1", "TOR-2"}}
 
