@@ -41,7 +41,7 @@ lint: venv
 ## Bring every gettext catalog in step with the code (pybabel; mapping in <package>/locale/babel.cfg).
 ## New msgids arrive untranslated in both .po files: translate them (English too), then run the
 ## catalog test (tests/unit/ground/test_catalogs.py). Catalogs: peluit.ground.i18n.CATALOGS.
-CATALOGS = dropbox_app:dropbox_app dropbox_app/gateway:gateway policies:policies workbench:workbench
+CATALOGS = peluit:peluit dropbox_app:dropbox_app dropbox_app/gateway:gateway policies:policies workbench:workbench
 catalogs: venv
 	@set -e; for c in $(CATALOGS); do \
 	    dir=$${c%%:*}; domain=$${c##*:}; pot=$$(mktemp --suffix=.pot); \

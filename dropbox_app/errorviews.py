@@ -4,42 +4,20 @@ error page, rendered by that app's ``render``."""
 
 from __future__ import annotations
 
-import errno
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException
 
+from peluit.ground.errors import disk_full
+
 from .forms import FormError
 from .security import BodyRejected
 from .throttle import Busy
 
 log = logging.getLogger(__name__)
-
-
-#: SQLSTATE of PostgreSQL's disk_full (class 53, insufficient resources).
-_PG_DISK_FULL = "53100"
-
-
-def disk_full(exc: BaseException | None) -> bool:
-    """Whether ``exc``, or what it wraps, says the disk (or the quota) is full: an OSError with
-    ENOSPC or EDQUOT from the store, SQLite's SQLITE_FULL or PostgreSQL's disk_full under
-    SQLAlchemy's wrapper."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if isinstance(exc, sqlite3.Error) and \
-                getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return True
-        if getattr(exc, "sqlstate", None) == _PG_DISK_FULL:
-            return True
-        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
-    return False
 
 
 def shared_views(render: Callable[..., Any], app: str

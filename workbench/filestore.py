@@ -17,6 +17,7 @@ when a case's material must be destroyed."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -193,7 +194,9 @@ class PackWriter:
                 continue
         self._stop_flusher()
         if not self._out.closed:
-            self._out.close()
+            # Closing flushes the buffer, which fails again on a full disk: the pack goes anyway.
+            with contextlib.suppress(OSError):
+                self._out.close()
         self._tmp.unlink(missing_ok=True)
         (self.root / self.rel).unlink(missing_ok=True)
         self.release()

@@ -23,6 +23,7 @@ DEFAULT_LANGUAGE = "id"
 # (package, domain) of every catalog in the house. Each keeps its pybabel mapping in
 # ``<package>/locale/babel.cfg``; `make catalogs` and the completeness test walk this list.
 CATALOGS = (
+    ("peluit", "peluit"),                    # the CLI's error path (peluit/ground/errors.py)
     ("dropbox_app", "dropbox_app"),          # the reporter app
     ("dropbox_app.gateway", "gateway"),
     ("policies", "policies"),

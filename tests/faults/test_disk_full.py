@@ -7,6 +7,7 @@ half-visible and no plaintext, and work again, without a manual step, once space
 from __future__ import annotations
 
 import contextlib
+import io
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import webtest
 
 from crypto.kdf import TEST_PARAMS
+from tests.faults import ops
 
 pytestmark = [pytest.mark.faults]
 
@@ -163,5 +165,184 @@ def test_upload_when_the_database_fills_up(tmp_path):
             reporter.report(files=[("bukti.pdf", b"%PDF-1.4 bukti transfer")])
             assert _server_state(dep)[:2] == (1, 2)
             _no_plaintext(dbdir, b"bukti transfer")
+        finally:
+            dep.engine.dispose()
+
+
+# --- the CLI: one clear line, in the user's language ---------------------------------------------
+
+def _cli(capsys, monkeypatch, language: str, *argv: str) -> tuple[int, str]:
+    from peluit.cli import main
+
+    monkeypatch.setenv("PELUIT_LANGUAGE", language)
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    return code, err
+
+
+DISK_FULL = {"en": "the disk is full", "id": "disk penuh"}
+
+
+def _says_disk_full(code: int, err: str, language: str) -> None:
+    assert code == 1, err
+    # The workbench's demo switch announces itself first; the error is the one line after it.
+    err = "".join(line for line in err.splitlines(keepends=True) if not line.startswith("***"))
+    assert err.startswith("peluit: ") and err.count("\n") == 1, err  # one line, no traceback
+    assert DISK_FULL[language] in err, err
+
+
+# --- the workbench: import and reply export -----------------------------------------------------
+
+@pytest.fixture
+def vault(tmp_path):
+    from tests.fixtures.workbench_vault import PASS, Item, build_inbox, make_vault, report_item
+
+    tv = make_vault(tmp_path)
+    report = report_item("Pungli di loket")
+    items = [report, Item("file", BIG, report=report.report, reporter=report.reporter)]
+    (tmp_path / "inbox.bundle").write_bytes(build_inbox(tv, items, seq=1))
+    (tmp_path / "vault.pass").write_text(PASS + "\n")
+    tv.root, tv.items = tmp_path, items
+    return tv
+
+
+def _workbench(tv, capsys, monkeypatch, language, *argv):
+    return _cli(capsys, monkeypatch, language, "workbench", *argv, "--vault", tv.path,
+                "--passphrase-file", tv.root / "vault.pass", "--demo-not-air-gapped")
+
+
+def _vault_holds(tv) -> tuple[set[str], int | None]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from policies import auditlog
+    from workbench import db
+    from workbench.vault import unlock
+
+    unlocked = unlock(tv.path, tv.lead.key_id, (tv.root / "vault.pass").read_text().strip())
+    assert not auditlog.verify(auditlog.load_vault(tv.path))
+    engine = db.make_engine(tv.path)
+    try:
+        with db.unlocked(unlocked.vault_key), Session(engine) as session:
+            subs = set(session.scalars(select(db.Submission.id)))
+            seq = session.scalar(select(db.BundleSequence.seq)
+                                 .where(db.BundleSequence.direction == "inbox"))
+    finally:
+        engine.dispose()
+    return subs, seq
+
+
+def test_import_when_the_vault_fills_up(vault, capsys, monkeypatch):
+    tv = vault
+    with SmallFs(tv.path, 1536) as fs:
+        for language in ("id", "en"):
+            code, err = _workbench(tv, capsys, monkeypatch, language, "import",
+                                   tv.root / "inbox.bundle")
+            _says_disk_full(code, err, language)
+        assert _vault_holds(tv) == (set(), None), "half of the bundle is in the vault"
+        assert not [p for p in (tv.path / "files").iterdir()], "a pack of the refused import"
+        _no_plaintext(tv.path, b"bukti transfer", b"Pungli di loket")
+
+        fs.free()
+        code, err = _workbench(tv, capsys, monkeypatch, "en", "import", tv.root / "inbox.bundle")
+        assert code == 0, err
+        assert _vault_holds(tv) == ({it.id for it in tv.items}, 1)
+
+
+def test_reply_export_when_the_media_fills_up(vault, capsys, monkeypatch, tmp_path):
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from workbench import db, outbox
+    from workbench.importer import import_bundle
+    from workbench.vault import unlock
+
+    tv = vault
+    import_bundle(tv.lead, io.BytesIO((tv.root / "inbox.bundle").read_bytes()))
+    unlocked = unlock(tv.path, tv.lead.key_id, (tv.root / "vault.pass").read_text().strip())
+    engine = db.make_engine(tv.path)
+    with db.unlocked(unlocked.vault_key), Session(engine) as session, session.begin():
+        for _ in range(40):  # enough replies that the bundle outgrows the media
+            outbox.queue_reply(session, tv.items[0].report, unlocked.key_id, "Kapan? " * 300)
+    engine.dispose()
+    media = tmp_path / "media"
+    media.mkdir()
+    with SmallFs(media, 64) as fs:
+        fs.fill()
+        code, err = _workbench(tv, capsys, monkeypatch, "en", "export-replies",
+                               media / "reply.bundle")
+        _says_disk_full(code, err, "en")
+        assert not [p for p in media.iterdir() if p.name != ".filler"], "a partial bundle"
+        engine = db.make_engine(tv.path)
+        with db.unlocked(unlocked.vault_key), Session(engine) as session:
+            exported = set(session.scalars(select(db.Reply.exported_seq)))
+            seq = session.scalar(select(db.BundleSequence.seq)
+                                 .where(db.BundleSequence.direction == "reply"))
+        engine.dispose()
+        assert exported == {None} and seq is None, "the vault counts a bundle that is not there"
+
+        fs.free()
+        code, err = _workbench(tv, capsys, monkeypatch, "en", "export-replies",
+                               media / "reply.bundle")
+        assert code == 0, err
+        assert (media / "reply.bundle").stat().st_size > 64 * 1024
+
+
+# --- the server's commands: backup and retention --------------------------------------------------
+
+def test_backup_when_its_disk_fills_up(server, capsys, monkeypatch, tmp_path):
+    from tests.fixtures.gateway import add_submission
+
+    dep = server
+    for _ in range(4):
+        add_submission(dep, data=BIG[:300_000])
+    out_dir = tmp_path / "backups"
+    out_dir.mkdir()
+    (tmp_path / "pass").write_text(ops.PASSPHRASE + "\n")
+    argv = ("backup", out_dir / "server.tar", "--config", dep.cfg.base_dir / "peluit.toml",
+            "--passphrase-file", tmp_path / "pass")
+    with SmallFs(out_dir, 512) as fs:
+        for language in ("id", "en"):
+            code, err = _cli(capsys, monkeypatch, language, *argv)
+            _says_disk_full(code, err, language)
+        assert not list(out_dir.iterdir()), "a partial backup is left"
+        fs.free()
+        code, err = _cli(capsys, monkeypatch, "en", *argv)
+        assert code == 0, err
+        assert (out_dir / "server.tar").is_file()
+
+
+def test_retention_when_the_database_fills_up(tmp_path, capsys, monkeypatch):
+    from sqlalchemy import func, select, update
+
+    from dropbox_app.models import Submission
+    from tests.fixtures.gateway import add_submission, make_deployment
+
+    dbdir = tmp_path / "db"
+    dbdir.mkdir()
+    with SmallFs(dbdir, 4096) as fs:
+        dep = make_deployment(tmp_path, app=False, database_url=f"sqlite:///{dbdir}/peluit.sqlite")
+        try:
+            for _ in range(30):
+                add_submission(dep, data=b"ciphertext only")
+            with dep.db() as db, db.begin():
+                db.execute(update(Submission).values(acked_day="2020-01-02"))
+            dep.engine.dispose()
+            fs.fill()
+            argv = ("retention", "run", "--config", dep.cfg.base_dir / "peluit.toml")
+            code, err = _cli(capsys, monkeypatch, "en", *argv)
+            if code == 0:
+                pytest.skip("SQLite deleted the rows in place without needing a page: the full "
+                            "disk did not stop this run")
+            _says_disk_full(code, err, "en")
+            fs.free()
+            with dep.db() as db:
+                assert db.scalar(select(func.count(Submission.id))) == 30  # all, or none
+            code, err = _cli(capsys, monkeypatch, "en", *argv)
+            assert code == 0, err
+            with dep.db() as db:
+                assert db.scalar(select(func.count(Submission.id))) == 0
+            assert not {p for p in dep.store_dir.iterdir() if p.stat().st_size}
         finally:
             dep.engine.dispose()
