@@ -346,3 +346,39 @@ def test_retention_when_the_database_fills_up(tmp_path, capsys, monkeypatch):
             assert not {p for p in dep.store_dir.iterdir() if p.stat().st_size}
         finally:
             dep.engine.dispose()
+
+
+# --- the gateway: an inbox download when the database's disk is full ------------------------------
+
+def test_inbox_download_when_the_database_fills_up(tmp_path):
+    from sqlalchemy import select
+
+    from dropbox_app.models import BundleSequence
+    from tests.fixtures.gateway import (
+        add_submission,
+        create_account,
+        login,
+        make_deployment,
+        page_csrf,
+    )
+
+    dbdir = tmp_path / "db"
+    dbdir.mkdir()
+    with SmallFs(dbdir, 4096) as fs:
+        dep = make_deployment(tmp_path, database_url=f"sqlite:///{dbdir}/peluit.sqlite")
+        try:
+            login(dep, create_account(dep, "ani"))
+            add_submission(dep, b"ciphertext only")
+            token = page_csrf(dep)
+            fs.fill()
+            res = dep.app.post("/inbox", {"csrf_token": token}, status="*")
+            assert res.status_int == 507, res.status
+            assert "out of storage space" in res.text and "Traceback" not in res.text
+            fs.free()
+            with dep.db() as db:  # the failed download took no sequence number
+                assert db.scalar(select(BundleSequence.last_seq)
+                                 .where(BundleSequence.direction == "inbox")) is None
+            res = dep.app.post("/inbox", {"csrf_token": page_csrf(dep)})
+            assert res.status_int == 200
+        finally:
+            dep.engine.dispose()
