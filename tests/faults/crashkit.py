@@ -83,7 +83,7 @@ def sweep(zygote: Zygote, op: str, template: Path, work: Path,
           restart_every: int = 10, rerun: Callable[[Path], None] | None = None) -> SweepResult:
     """Kill ``op`` ``kills`` times (counting only kills that landed before the operation
     finished), each on a fresh copy of ``template``, at a moment drawn uniformly from an
-    unkilled run's duration. After every kill, ``check(copy, status)`` is the restart: it runs
+    unkilled run's duration (narrowed each time a run finishes before its kill). After every kill, ``check(copy, status)`` is the restart: it runs
     the next start's sweep and asserts the invariants. Every ``restart_every`` kills the
     operation is then run again to its end on the same copy (``rerun`` checks what it left)."""
     result = SweepResult(op)
@@ -94,13 +94,14 @@ def sweep(zygote: Zygote, op: str, template: Path, work: Path,
     status, result.duration = zygote.run(op, probe)
     assert status == "ok", (probe / "child.log").read_text()
     shutil.rmtree(probe)
+    window = result.duration
     i = 0
     while result.kills < kills:
         i += 1
         assert i < kills * 20, "the kills keep missing the operation"
         copy = work / f"k{i}"
         shutil.copytree(template, copy, symlinks=True)
-        delay = rng.uniform(0, result.duration)
+        delay = rng.uniform(0, window)
         pid = zygote.start(op, copy)
         time.sleep(delay)
         with contextlib.suppress(ProcessLookupError):
@@ -121,6 +122,9 @@ def sweep(zygote: Zygote, op: str, template: Path, work: Path,
                     result.restarts += 1
             else:
                 result.finished += 1
+                # The probe ran slow (a busy machine): the operation is shorter than the window
+                # the kills are drawn from; narrow it, so fewer runs finish unkilled.
+                window = max(window * 0.9, result.duration / 10)
         except AssertionError as exc:
             result.failures.append(f"kill {i} after {delay * 1000:.0f} ms ({status}): {exc}")
             if len(result.failures) >= 3:
