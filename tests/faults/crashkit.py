@@ -83,9 +83,10 @@ def sweep(zygote: Zygote, op: str, template: Path, work: Path,
           restart_every: int = 10, rerun: Callable[[Path], None] | None = None) -> SweepResult:
     """Kill ``op`` ``kills`` times (counting only kills that landed before the operation
     finished), each on a fresh copy of ``template``, at a moment drawn uniformly from an
-    unkilled run's duration (narrowed each time a run finishes before its kill). After every kill, ``check(copy, status)`` is the restart: it runs
-    the next start's sweep and asserts the invariants. Every ``restart_every`` kills the
-    operation is then run again to its end on the same copy (``rerun`` checks what it left)."""
+    unkilled run's duration (narrowed each time a run finishes before its kill). After every
+    kill, ``check(copy, status)`` is the restart: it runs the next start's sweep and asserts the
+    invariants. Every ``restart_every`` kills the operation is then run again to its end on the
+    same copy (``rerun`` checks what it left)."""
     result = SweepResult(op)
     began = time.monotonic()
     rng = random.Random(f"{seed}:{op}")
