@@ -62,9 +62,10 @@ def qr_svg(text: str) -> Markup:
     import segno
 
     buf = io.BytesIO()
+    # No width and height, a viewBox instead: the style sheet sizes it to the page or paper.
     segno.make(text, error="l", micro=False).save(
-        buf, kind="svg", scale=2, border=4, xmldecl=False, svgns=True, svgclass="qr",
-        lineclass=None, title="QR")
+        buf, kind="svg", scale=1, border=4, xmldecl=False, svgns=True, svgclass="qr",
+        lineclass=None, title="QR", omitsize=True)
     return Markup(buf.getvalue().decode("utf-8"))  # noqa: S704 - segno's own SVG
 
 

@@ -111,6 +111,10 @@ def test_an_attestation_becomes_a_statement_that_verifies_offline(app, reporter,
     shown = forms[0].submit(status=200)
     assert "<svg" in shown.text and 'class="qr"' in shown.text
     text = shown.html.find("pre", class_="statement-text").text
+    # The QR code holds exactly that text (segno's SVG of it, inline: no file, no script).
+    from dropbox_app.reporter.authorship import qr_svg
+
+    assert str(qr_svg(text)) in shown.text
     st = authorship.verify_text(text, CARD.to_bytes())
     assert (st.attestation.report, st.purpose) == (rid, "untuk LPSK")
     # Only the reporter's own report and a real attestation reply; a bad purpose is a 400.
