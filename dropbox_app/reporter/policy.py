@@ -22,6 +22,7 @@ class Deadlines:
     first_response: int = _DEFAULT.acknowledge_days  # the standard acknowledgment message
     decision: int = _DEFAULT.verify_days  # reviewed, and the lead's decision on the next step
     completion: int = _DEFAULT.complete_days  # the follow-up finished (longer for investigations)
+    retaliation: int = _DEFAULT.retaliation_days  # the team's first answer to a retaliation
 
 
 @dataclass(frozen=True)

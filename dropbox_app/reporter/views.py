@@ -460,7 +460,7 @@ def followup(request: Request, keep: dict | None = None) -> Response:
         shown.append({"report": r, "replies": replies, "sent": services.sent_summary(db, r),
                       "thread": services.conversation(replies, services.sent_days(db, r))})
     return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
-                  escrow=escrow_terms(request) is not None,
+                  escrow=escrow_terms(request) is not None, deadlines=deadlines(request),
                   keep=keep or {"target": "", "text": ""},
                   form_grant=lambda rid: _issue_grant(request, "message", rid),
                   route_of=lambda rid: routes[rid],
