@@ -330,6 +330,45 @@ def _vault_seeds() -> list[bytes]:
     return [record.to_bytes(), sealed_identity]
 
 
+# --- proof of authorship (peluit verify-authorship, the workbench's receipt form) --------------
+
+_AUTHOR = SigningKey(hashlib.sha256(b"peluit fuzz author").digest())
+
+
+def _authorship_card():
+    from crypto.authorship import AuthorshipCard
+
+    return AuthorshipCard.make(_SIGNER, DEPLOYMENT, "Fuzz Inspektorat", DAY.isoformat())
+
+
+def authorship_target(data: bytes) -> None:
+    """A statement as text (the armoured block among other lines), a statement's and a card's
+    bytes, a receipt: parsed and checked against a fixed card."""
+    from crypto import authorship
+
+    card = _authorship_card()
+    text = data.decode("utf-8", errors="replace")
+    with contextlib.suppress(CryptoError):
+        authorship.Statement.from_armor(text).verify(card)
+    with contextlib.suppress(CryptoError):
+        authorship.Statement.from_bytes(data).verify(card)
+    with contextlib.suppress(CryptoError):
+        authorship.AuthorshipCard.from_bytes(data)
+    with contextlib.suppress(CryptoError):
+        authorship.Receipt.from_bytes(data).verify(card)
+
+
+def _authorship_seeds() -> list[bytes]:
+    from crypto import authorship
+
+    att = authorship.Attestation.issue(_SIGNER, DEPLOYMENT, _id(1), DAY.isoformat(),
+                                       "corruption", _AUTHOR.verify_key, DAY.isoformat())
+    st = authorship.Statement.sign(att, _AUTHOR, "untuk LPSK")
+    card = _authorship_card()
+    return [("Pernyataan\n" + st.armor()).encode(), st.to_bytes(), card.to_bytes(),
+            authorship.Receipt.issue(_SIGNER, card, st, "LPSK", DAY.isoformat()).to_bytes()]
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "envelope": envelope_target,
     "json": json_target,
@@ -340,6 +379,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "ingest": ingest_target,
     "cookies": cookies_target,
     "vault": vault_target,
+    "authorship": authorship_target,
 }
 
 SEEDS: dict[str, Callable[[], list[bytes]]] = {
@@ -352,6 +392,7 @@ SEEDS: dict[str, Callable[[], list[bytes]]] = {
     "ingest": lambda: [s for s in _forms_seeds() if s.startswith(b"multipart")],
     "cookies": _cookies_seeds,
     "vault": _vault_seeds,
+    "authorship": _authorship_seeds,
 }
 
 #: The modules whose code each campaign instruments for coverage (and reports coverage of).
@@ -366,4 +407,5 @@ MODULES: dict[str, tuple[str, ...]] = {
     "ingest": ("dropbox_app.ingest", "multipart"),
     "cookies": ("peluit.ground.wsgi",),
     "vault": ("workbench.vault", "crypto.sealed", "crypto.encoding"),
+    "authorship": ("crypto.authorship", "crypto.encoding"),
 }
