@@ -381,7 +381,7 @@ def cmd_dispose(args: argparse.Namespace) -> int:
     keep = {n.strip() for n in args.keep}
 
     def work(session: Any, by: Any) -> list[str]:
-        user = User(by.key_id, by.role)
+        user = User(by.key_id, by.identity.name, by.role)
         due = [d for d in retention.due(session, today, years) if d.case.number not in keep]
         if not args.dry_run:
             at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%MZ")

@@ -180,6 +180,7 @@ def _labels(request: Any) -> dict[str, Any]:
             "agency_labels": AGENCY_LABELS, "retaliation_labels": RETALIATION_LABELS,
             "categories": request.registry.case_categories,
             "clock_defs": clocks.CLOCKS, "policy": request.registry.case_policy,
+            "service_targets": clocks.SERVICE_TARGETS,
             "due_soon_days": clocks.DUE_SOON_DAYS,
             "csrf_token": request.session_csrf_token,
             "can": lambda p: allowed(request.identity.role, p)}

@@ -77,3 +77,13 @@ def test_each_clock_overdue_shows_and_filters(auditor, compliance, store):
     stats = compliance.get("/compliance/statistics", {"lang": "en"})
     for d in clocks.CLOCKS:
         assert d.label in stats.text
+
+
+def test_deadlines_page_names_each_service_target_with_its_source(compliance):
+    """Issue 19: each target defined once (policies.clocks), with what meets it and its source,
+    and the length the workbench measures by."""
+    page = compliance.get("/cases/deadlines", {"lang": "en"})
+    for t in clocks.SERVICE_TARGETS:
+        row = re.search(rf'<tr id="target-{t.name}">(.*?)</tr>', page.text, re.S).group(1)
+        assert t.label in row and t.done_when in row and t.source.replace("'", "&#39;") in row
+        assert f"{t.days} working days" in row
