@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "verify-authorship",
         help="check a reporter's proof of authorship offline with the deployment's card")
     p.add_argument("statement", metavar="STATEMENT",
-                   help="the statement as text (a file, or - for standard input)")
+                   help="the statement as text, or the workbench's receipt for one (a file, "
+                        "or - for standard input)")
     p.add_argument("--card", type=Path, required=True,
                    help="the deployment's published authorship card")
     p.add_argument("--language", choices=("id", "en"), default="id",
@@ -48,7 +49,7 @@ def _read_statement(arg: str) -> str:
 
 
 def cmd_verify_authorship(args: argparse.Namespace) -> int:
-    from crypto.authorship import AuthorshipCard, AuthorshipRefused, Statement
+    from crypto.authorship import AuthorshipCard, AuthorshipRefused, Receipt, Statement
     from crypto.errors import CryptoError
     from peluit.ground.i18n import translations
 
@@ -63,13 +64,21 @@ def cmd_verify_authorship(args: argparse.Namespace) -> int:
         raise UserError(_("%(path)s is not a valid authorship card (%(why)s)")
                         % {"path": args.card, "why": exc}) from None
     text = _read_statement(args.statement)
+    receipt = None
     try:
-        statement = Statement.from_armor(text)
+        if text.lstrip().startswith("{"):  # the workbench's receipt (JSON) around a statement
+            receipt = Receipt.from_bytes(text.encode("utf-8"))
+            statement = receipt.statement
+        else:
+            statement = Statement.from_armor(text)
     except CryptoError as exc:
         raise UserError(_("NOT GENUINE: not a well-formed authorship statement (%(why)s)")
                         % {"why": exc}) from None
     try:
-        statement.verify(card)
+        if receipt is not None:
+            receipt.verify(card)
+        else:
+            statement.verify(card)
     except AuthorshipRefused as exc:
         reason = _(REASONS[exc.code]) if exc.code in REASONS else str(exc)
         raise UserError(_("NOT GENUINE: %(reason)s") % {"reason": reason}) from None
@@ -84,6 +93,8 @@ def cmd_verify_authorship(args: argparse.Namespace) -> int:
         (_("Deployment"), f"{card.name} ({card.deployment})"),
         (_("Card fingerprint"), card.fingerprint),
     ]
+    if receipt is not None:
+        rows.append((_("Counter-signed for"), f"{receipt.recipient} ({receipt.issued})"))
     width = max(len(k) for k, _v in rows)
     for key, value in rows:
         print(f"  {key.ljust(width)}  {value}")

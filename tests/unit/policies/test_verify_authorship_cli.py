@@ -28,6 +28,11 @@ def files(tmp_path):
     st = authorship.Statement.sign(att, author, "untuk LPSK")
     (tmp_path / "card.json").write_bytes(card.to_bytes() + b"\n")
     (tmp_path / "statement.txt").write_text("Pernyataan\n\n" + st.armor(), encoding="utf-8")
+    receipt = authorship.Receipt.issue(key, card, st, "LPSK", "2026-11-25")
+    (tmp_path / "receipt.json").write_bytes(receipt.to_bytes() + b"\n")
+    forged = json.loads(receipt.to_bytes())
+    forged["recipient"] = "KPK"
+    (tmp_path / "forged-receipt.json").write_bytes(canonical_json(forged))
     doc = json.loads(st.to_bytes())
     doc["attestation"]["category"] = "pungli"
     raw = base64.b64encode(canonical_json(doc)).decode()
@@ -76,3 +81,13 @@ def test_it_reads_standard_input_and_loads_no_web_stack(files):
                          input=(files / "statement.txt").read_text(), timeout=60, check=True)
     code, web = json.loads(run.stdout.strip().splitlines()[-1])
     assert code == 0 and web == []
+
+
+def test_a_receipt_is_checked_with_its_statement(files, capsys):
+    assert main(["verify-authorship", str(files / "receipt.json"), "--card",
+                 str(files / "card.json"), "--language", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Counter-signed for" in out and "LPSK (2026-11-25)" in out and REPORT in out
+    assert main(["verify-authorship", str(files / "forged-receipt.json"), "--card",
+                 str(files / "card.json"), "--language", "id"]) == 1
+    assert "TIDAK ASLI" in capsys.readouterr().err
