@@ -22,7 +22,7 @@ from workbench import filestore, vault
 from workbench.safecopy import redact
 from workbench.web.security import Permission as WebPermission
 
-from . import forwarding, redactions, safecopies
+from . import forwarding, redactions, safecopies, viewsupport
 from .workflow import Forbidden, Permission, WorkflowError, allowed
 
 DISPLAY_WIDTH = 800  # css and image pixels of the clickable page: a click maps to the page by it
@@ -30,13 +30,12 @@ DISPLAY_WIDTH = 800  # css and image pixels of the clickable page: a click maps 
 
 def _ctx(request: Any) -> tuple[Any, Any, Any, bytes]:
     """The case, the file, the vault's box key and the file's stored safe copy."""
-    from .views import _key, _submission_of_case
-    key = _key(request)
+    key = viewsupport.content_key(request)
     if key is None:
         raise Forbidden(Permission.READ)
     if not allowed(request.identity.role, Permission.WORK):
         raise Forbidden(Permission.WORK)
-    case, sub = _submission_of_case(request)
+    case, sub = viewsupport.submission_of_case(request)
     box = vault.vault_box_key(key)
     pdf = safecopies.load(request.registry.settings["workbench.vault"], sub.id, box)
     if pdf is None:
@@ -65,7 +64,6 @@ def _corner(value: str) -> tuple[int, int] | None:
 
 
 def redact_page(request: Any) -> dict[str, Any]:
-    from .views import _labels
     case, sub, box, pdf = _ctx(request)
     pages = redact.page_count(pdf)
     number = _page(request, pages)
@@ -73,7 +71,7 @@ def redact_page(request: Any) -> dict[str, Any]:
     red = _load(request, case, box)
     mine = [(i, r) for i, r in enumerate(red.of(sub.id)) if r.page == number]
     corner = _corner(request.params.get("corner", ""))
-    return {**_labels(request), "c": case, "sub": sub,
+    return {**viewsupport.labels(request), "c": case, "sub": sub,
             "file_name": filestore.download_name(sub.file_name, "file"),
             "page": number, "pages": pages, "width": DISPLAY_WIDTH,
             "height": round(img.height * DISPLAY_WIDTH / img.width),
@@ -144,9 +142,8 @@ def redact_submit(request: Any) -> Any:
             raise WorkflowError("bad_region", str(region)) from None
     red.regions[sub.id] = regions
     redactions.store(request.registry.settings["workbench.vault"], case.id, red, box)
-    from .views import _user, case_service
-    case_service(request).audit(_user(request), "case.redact", case, submission=sub.id,
-                                regions=len(regions))
+    viewsupport.case_service(request).audit(viewsupport.user(request), "case.redact", case,
+                                            submission=sub.id, regions=len(regions))
     return _back(request, case, sub, back)
 
 
@@ -210,27 +207,25 @@ def forward_texts(detail: Any) -> dict[str, str]:
 
 
 def text_page(request: Any) -> dict[str, Any]:
-    from .views import _key, _labels, _user, case_service
-    key = _key(request)
+    key = viewsupport.content_key(request)
     if key is None:
         raise Forbidden(Permission.READ)
-    detail = case_service(request).detail(_user(request), _case_id(request))
+    detail = viewsupport.case_service(request).detail(viewsupport.user(request), _case_id(request))
     red = redactions.load(request.registry.settings["workbench.vault"], detail.case.id,
                           vault.vault_box_key(key))
     texts = forward_texts(detail)
-    return {**_labels(request), "c": detail.case, "phrases": red.phrases,
+    return {**viewsupport.labels(request), "c": detail.case, "phrases": red.phrases,
             "fields": [(k, redact.redact_text(v, red.phrases)) for k, v in texts.items() if v],
             "black": redact.BLACK_TEXT}
 
 
 def text_submit(request: Any) -> Any:
-    from .views import _key, _user, case_service
-    key = _key(request)
+    key = viewsupport.content_key(request)
     if key is None:
         raise Forbidden(Permission.READ)
     if not allowed(request.identity.role, Permission.WORK):
         raise Forbidden(Permission.WORK)
-    svc, user = case_service(request), _user(request)
+    svc, user = viewsupport.case_service(request), viewsupport.user(request)
     detail = svc.detail(user, _case_id(request))
     vault_path, box = request.registry.settings["workbench.vault"], vault.vault_box_key(key)
     red = redactions.load(vault_path, detail.case.id, box)

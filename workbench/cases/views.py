@@ -38,7 +38,15 @@ from . import (
 from . import retention as case_retention
 from .models import Agency, Case, Forward
 from .search import CaseSearch
-from .service import CONTENT_FIELDS, CaseService, Filters, User, sketch_key
+from .service import CONTENT_FIELDS, CaseService, Filters
+from .viewsupport import case_id as _case_id
+from .viewsupport import case_service
+from .viewsupport import content_key as _key
+from .viewsupport import date_param as _date
+from .viewsupport import int_param as _int
+from .viewsupport import labels as _labels
+from .viewsupport import submission_of_case as _submission_of_case
+from .viewsupport import user as _user
 from .workflow import (
     DEFAULT_CATEGORIES,
     FOUR_W_ONE_H,
@@ -102,68 +110,6 @@ MESSAGES = {
     "no_safe_copy": N_("Make a safe copy of this file first: redaction works on the safe copy."),
     "bad_region": N_("That region is not on the page. Give the edges in percent, 0 to 100."),
 }
-RETALIATION_LABELS = {
-    "open": N_("open"), "overdue": N_("overdue"), "met": N_("handled in time"),
-    "late": N_("handled late"),
-}
-
-STATE_LABELS = {
-    "intake": N_("intake"), "review": N_("review"), "decision": N_("waiting for the lead"),
-    "verification": N_("verification"), "forwarded": N_("forwarded"),
-    "investigation": N_("investigation"), "closed": N_("closed"),
-}
-CHANNEL_LABELS = {
-    "web": N_("web"), "letter": N_("letter"), "copy": N_("copy of a letter (tembusan)"),
-    "email": N_("email"), "walk_in": N_("walk-in"), "phone": N_("phone / SMS"),
-    "lapor": N_("SP4N-LAPOR!"), "social_media": N_("social media"),
-}
-DECISION_LABELS = {
-    "clarify": N_("Clarify with the reporter (verification)"),
-    "not_processed": N_("Not processed"),
-    "archived": N_("Archived for lack of evidence"),
-    "forward": N_("Outside our authority: forward to a unit or an agency"),
-    "adtt": N_("Audit with a specific purpose (ADTT)"),
-    "investigation": N_("Investigative audit"),
-}
-OUTCOME_LABELS = {
-    "substantiated": N_("substantiated"), "not_substantiated": N_("not substantiated"),
-    "archived": N_("archived"), "not_processed": N_("not processed"),
-    "forwarded": N_("forwarded"), "duplicate": N_("duplicate"),
-}
-FIELD_LABELS = {
-    "summary": N_("Summary"), "what": N_("What happened"), "who_name": N_("Who (name)"),
-    "who_position": N_("Who (position)"), "who_unit": N_("Who (unit)"), "where": N_("Where"),
-    "when": N_("When"), "how": N_("How"), "evidence": N_("Evidence"),
-    "sender": N_("Sender (off-line complaints; never forwarded)"),
-    "reference": N_("Letter number or reference"),
-    "core_issue": N_("Core issue"), "rule": N_("Rule concerned"), "grounds": N_("Grounds"),
-}
-CLOCK_LABELS = {
-    "running": N_("running"), "due_soon": N_("due soon"), "overdue": N_("overdue"),
-    "met": N_("met"), "late": N_("met late"), "not_applicable": N_("not applicable"),
-}
-AGENCY_LABELS = {"kpk": "KPK", "ombudsman": "Ombudsman RI", "lpsk": "LPSK",
-                 "police": N_("police"), "apip": N_("another APIP"), "unit": N_("a unit")}
-
-
-def _user(request: Any) -> User:
-    ident = request.identity
-    return User(ident.key_id, ident.name, ident.role)
-
-
-def _key(request: Any) -> bytes | None:
-    ident = request.identity
-    return ident.vault_key if ident is not None and ident.can_read_content else None
-
-
-def case_service(request: Any) -> CaseService:
-    key = _key(request)
-    reg = request.registry
-    return CaseService(request.dbsession, reg.case_search, reg.case_calendar,
-                       reg.case_clock, sketch_key(key) if key else None, reg.case_policy,
-                       reg.case_categories)
-
-
 def _fresh(request: Any, svc: CaseService) -> None:
     """Open cases for newly imported reports (key holders only: it decrypts them)."""
     key = _key(request)
@@ -171,36 +117,6 @@ def _fresh(request: Any, svc: CaseService) -> None:
         retaliation.remember_box_key(request.dbsession, key)
         svc.sync_reports(_user(request))
         request.registry.case_search.warm_up(request.registry.workbench_sessionmaker, key)
-
-
-def _labels(request: Any) -> dict[str, Any]:
-    return {"state_labels": STATE_LABELS, "channel_labels": CHANNEL_LABELS,
-            "decision_labels": DECISION_LABELS, "outcome_labels": OUTCOME_LABELS,
-            "field_labels": FIELD_LABELS, "clock_labels": CLOCK_LABELS,
-            "agency_labels": AGENCY_LABELS, "retaliation_labels": RETALIATION_LABELS,
-            "categories": request.registry.case_categories,
-            "clock_defs": clocks.CLOCKS, "policy": request.registry.case_policy,
-            "service_targets": clocks.SERVICE_TARGETS,
-            "due_soon_days": clocks.DUE_SOON_DAYS,
-            "csrf_token": request.session_csrf_token,
-            "can": lambda p: allowed(request.identity.role, p)}
-
-
-def _int(value: Any, default: int = 1) -> int:
-    try:
-        return max(1, min(int(value), 10**9))
-    except (TypeError, ValueError):
-        return default
-
-
-def _date(value: str | None, required: bool = True) -> dt.date | None:
-    value = (value or "").strip()
-    if not value and not required:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise WorkflowError("bad_date", "bad date") from None
 
 
 # -- lists ---------------------------------------------------------------------------------------
@@ -306,13 +222,6 @@ def case_view(request: Any) -> dict[str, Any]:
             "blackout": lambda text: redact.redact_text(text, red.phrases),
             "escrow_deposits": escrow.deposits(request.dbsession, detail.case.report_id),
             "access": access.people(request.dbsession, detail.case)}
-
-
-def _case_id(request: Any) -> int:
-    try:
-        return int(request.matchdict["id"])
-    except (KeyError, ValueError):
-        raise HTTPNotFound() from None
 
 
 def case_action(request: Any) -> Any:
@@ -439,15 +348,6 @@ def retaliation_handle(request: Any) -> Any:
 
 
 # -- attachments ---------------------------------------------------------------------------------
-
-def _submission_of_case(request: Any) -> tuple[Case, db.Submission]:
-    case = request.dbsession.get(Case, _case_id(request))
-    sub = request.dbsession.get(db.Submission, request.matchdict["submission_id"])
-    if case is None or sub is None or sub.kind != "file" or sub.report_id != case.report_id \
-            or not sub.file_path:
-        raise HTTPNotFound()
-    return case, sub
-
 
 def _file_bytes(request: Any, sub: db.Submission, limit: int) -> bytes:
     key = vault.vault_box_key(request.identity.require_content())
