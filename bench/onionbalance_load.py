@@ -44,12 +44,12 @@ def _wait_frontend_over(bal, backends, budget: float = 240.0) -> float:
     of ``backends``."""
     want = set()
     for b in backends:
-        want |= {ip.onion_key_raw for ip in bal.backend_descriptor(b)[1].introduction_points}
+        want |= {ip.enc_key_raw for ip in bal.backend_descriptor(b)[1].introduction_points}
     t0 = time.monotonic()
     while time.monotonic() - t0 < budget:
-        keys = {ip.onion_key_raw for ip in bal.frontend_descriptor()[1].introduction_points}
+        keys = {ip.enc_key_raw for ip in bal.frontend_descriptor()[1].introduction_points}
         if keys and keys <= want and all(
-                keys & {ip.onion_key_raw for ip in bal.backend_descriptor(b)[1]
+                keys & {ip.enc_key_raw for ip in bal.backend_descriptor(b)[1]
                         .introduction_points} for b in backends):
             return time.monotonic() - t0
         time.sleep(3)
@@ -136,6 +136,50 @@ def main() -> None:
             if one["per_hour"]:
                 print(f"ratio two/one: {two['per_hour'] / one['per_hour']:.2f} "
                       f"(reports/hour); p95 {two['p95'] / one['p95']:.2f}")
+            silent_loss(bal)
+
+
+def _time_to_reach(socks_port: int, address: str, budget: float) -> tuple[float | None, int]:
+    t0 = time.monotonic()
+    tries = 0
+    while time.monotonic() - t0 < budget:
+        tries += 1
+        r = OnionReporter(socks_port, address, timeout=60)
+        try:
+            r.request("GET", "/")
+            return time.monotonic() - t0, tries
+        except Exception:  # noqa: S112 - any failure: try again on a new circuit
+            continue
+        finally:
+            r.close()
+    return None, tries
+
+
+def silent_loss(bal) -> None:
+    """Backend 1 stops answering without closing anything (SIGSTOP of its tor and app server:
+    a machine that vanished, a cut cable). Time until a client holding the frontend
+    descriptor, and a client that fetches it anew, get the landing page."""
+    import os
+    import signal
+
+    b = bal.backends[0]
+    fresh = bal.network.start_client("fresh-silent")
+    bal.network.wait_for_bootstrap(fresh.process)
+    _time_to_reach(bal.anon.socks_port, bal.frontend, 120)  # the descriptor is cached now
+    for pid in (b.tor.process.pid, b.app.pid):
+        os.kill(pid, signal.SIGSTOP)
+    out = {}
+    threads = [threading.Thread(target=lambda k=k, p=p: out.__setitem__(
+        k, _time_to_reach(p, bal.frontend, 400)))
+        for k, p in (("cached", bal.anon.socks_port), ("new", fresh.socks_port))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for pid in (b.tor.process.pid, b.app.pid):
+        os.kill(pid, signal.SIGCONT)
+    print(f"silent loss of {b.name} (SIGSTOP): client holding the frontend descriptor "
+          f"{out['cached']}, new client {out['new']} (seconds, tries)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,216 @@
+"""Two reporter backends behind one Onionbalance frontend address, on a private Tor network of
+their own (tests/fixtures/balanced.py): each backend its own tor and its own ``peluit serve
+reporter``, one PostgreSQL database, one store. One network for the whole module; the tests
+run in order and share its state (the killed backend stays dead).
+
+Run alone: ``flock /tmp/peluit-heavy.lock pytest -m scale tests/scale/test_onionbalance.py``.
+The figures (failover times, what the frontend descriptor carries) are printed (``-s``)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from crypto.envelope import open_bytes
+from crypto.identity import AuditorIdentity
+from tests.fixtures.balanced import _peluit, balanced
+from tests.fixtures.onion_reporter import OnionReporter
+
+pytestmark = [pytest.mark.scale, pytest.mark.tor, pytest.mark.postgres, pytest.mark.slow,
+              pytest.mark.timeout(900)]
+
+WHAT = "Kepala bagian pengadaan meminta 10% dari setiap nilai kontrak."
+EVIDENCE = b"Kontrak 17/2026: 10% untuk kepala bagian.\n" * 200
+
+
+@pytest.fixture(scope="module")
+def bal(postgres_server, tmp_path_factory):
+    import logging
+
+    logging.getLogger("stem").setLevel(logging.WARNING)
+    db = postgres_server.create_database()
+    with balanced(postgres_server.url(db)) as b:
+        auditor = AuditorIdentity.generate("Auditor Satu")
+        card = b.base / "auditor.card"
+        card.write_bytes(auditor.card().to_bytes())
+        _peluit("auditor", "enroll", str(card), "--config", str(b.backends[0].config))
+        b.auditor = auditor
+        b.state = {}
+        b.fresh = b.network.start_client("fresh")  # a reporter's Tor that never saw the address
+        b.network.wait_for_bootstrap(b.fresh.process)
+        print(f"\nset-up: {({k: round(v, 1) for k, v in b.startup_seconds.items()})}")
+        yield b
+
+
+def _intro_keys(inner) -> set[str]:
+    """Each introduction point's encryption key: the service's own, one per introduction point
+    (the onion key is the relay's, and two backends may pick the same relay)."""
+    return {ip.enc_key_raw for ip in inner.introduction_points}
+
+
+def _inner_lines(inner) -> list[str]:
+    """The frontend descriptor's inner layer without the introduction points' key blobs."""
+    head = str(inner).split("introduction-point", 1)[0]
+    return [line for line in head.splitlines() if line.strip()]
+
+
+def _served_by(bal, fn):
+    """Run ``fn`` and tell which live backend had a new rendezvous circuit for it."""
+    live = [b for b in bal.backends if b.tor.process.poll() is None]
+    before = {b.name: b.rend_circuits() for b in live}
+    result = fn()
+    new = [b for b in live if b.rend_circuits() - before[b.name]]
+    return result, new
+
+
+def _stored_reports(bal) -> dict[str, dict[str, object]]:
+    cfg_url = _database_url(bal)
+    engine = create_engine(cfg_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT report_id, member FROM submissions")).all()
+    finally:
+        engine.dispose()
+    from dropbox_app.config import load
+
+    store = load(bal.backends[0].config).store_dir
+    out: dict[str, dict[str, object]] = {}
+    for report_id, member in rows:
+        meta, body = open_bytes((store / member).read_bytes(), [bal.auditor.box])
+        out.setdefault(report_id, {})[meta["kind"]] = body
+    return out
+
+
+def _database_url(bal) -> str:
+    from dropbox_app.config import load
+
+    return load(bal.backends[0].config).database_url
+
+
+def test_frontend_descriptor_lists_both_backends_and_no_pow_params(bal):
+    """What the frontend descriptor carries: the backends' introduction points (two of each),
+    and NOT their proof-of-work parameters. Onionbalance 0.2.4 (and stem 1.8) have no PoW
+    code: a client reaching the service by the frontend address gets no effort suggestion,
+    so the PoW defence does not protect the frontend address (docs/scaling.md). When a newer
+    Onionbalance carries ``pow-params``, this test fails: update the docs and invert it."""
+    _, front = bal.frontend_descriptor()
+    backs = {b.name: bal.backend_descriptor(b)[1] for b in bal.backends}
+    for name, inner in backs.items():
+        assert any(line.startswith("pow-params v1 ") for line in str(inner).splitlines()), \
+            f"{name}: the backend's own descriptor has no pow-params"
+    keys = _intro_keys(front)
+    per_backend = {name: len(keys & _intro_keys(inner)) for name, inner in backs.items()}
+    assert all(n >= 1 for n in per_backend.values()), per_backend
+    assert keys <= set().union(*(_intro_keys(i) for i in backs.values()))
+    lines = _inner_lines(front)
+    assert not any(line.startswith("pow-params") for line in str(front).splitlines())
+    print(f"\nfrontend descriptor, inner layer: {lines}; {len(keys)} introduction points "
+          f"{per_backend}; backends' own descriptors: "
+          + "; ".join(f"{n}: " + next(ln for ln in str(i).splitlines()
+                                      if ln.startswith("pow-params"))
+                      for n, i in backs.items()))
+
+
+def test_reporter_files_a_report_through_the_frontend(bal):
+    r = OnionReporter(bal.anon.socks_port, bal.frontend)
+    codename, served = _served_by(bal, lambda: r.new_report(WHAT, [("bukti.txt", EVIDENCE)]))
+    rid = r.report_id()
+    assert len(served) == 1, f"served by {[b.name for b in served]}"
+    stored = _stored_reports(bal)[rid]
+    assert json.loads(stored["report"])["what"] == WHAT
+    assert stored["file"] == EVIDENCE
+    bal.state.update(codename=codename, report_id=rid, first=served[0])
+    print(f"\nreport filed through the frontend, served by {served[0].name}")
+
+
+def _time_to_reach(client, address: str, budget: float, out: dict, key: str) -> None:
+    t0 = time.monotonic()
+    tries = 0
+    while time.monotonic() - t0 < budget:
+        tries += 1
+        r = OnionReporter(client.socks_port, address, timeout=30)
+        try:
+            r.request("GET", "/")
+            out[key] = (time.monotonic() - t0, tries)
+            return
+        except Exception:  # noqa: S110 - any failure: try again with a new circuit
+            pass
+        finally:
+            r.close()
+        time.sleep(0.2)
+    out[key] = (None, tries)
+
+
+def test_backend_killed_new_and_cached_clients_reach_the_other(bal):
+    """The backend that served the report dies (tor and app server, SIGKILL). A reporter whose
+    Tor already holds the frontend descriptor, and one whose Tor never fetched it, both reach
+    the service through the other backend; timed from the kill."""
+    first = bal.state["first"]
+    survivor = next(b for b in bal.backends if b is not first)
+    bal.state["dead_keys"] = _intro_keys(bal.backend_descriptor(first)[1])
+    bal.state["killed_at"] = time.monotonic()
+    first.kill()
+    out: dict[str, tuple] = {}
+    threads = [threading.Thread(target=_time_to_reach, args=(c, bal.frontend, 240, out, k))
+               for c, k in ((bal.anon, "cached"), (bal.fresh, "new"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    bal.state["failover"] = out
+    print(f"\nfailover after kill of {first.name}: client holding the frontend descriptor "
+          f"{out['cached'][0]} s ({out['cached'][1]} tries); new client {out['new'][0]} s "
+          f"({out['new'][1]} tries)")
+    assert out["cached"][0] is not None and out["new"][0] is not None, out
+    bal.state["survivor"] = survivor
+
+
+def test_reporter_who_started_on_the_dead_backend_follows_up_through_the_other(bal):
+    survivor = bal.state["survivor"]
+    r = OnionReporter(bal.anon.socks_port, bal.frontend)
+
+    def follow_up():
+        r.login(bal.state["codename"])
+        page = r.followup()
+        assert "status-received" in page.text
+        r.message("Tambahan: rapat pembagian dilakukan setiap Jumat.")
+
+    _, served = _served_by(bal, follow_up)
+    assert served == [survivor], [b.name for b in served]
+    assert r.report_id() == bal.state["report_id"]
+    stored = _stored_reports(bal)[bal.state["report_id"]]
+    assert "message" in stored, sorted(stored)
+
+
+def test_dead_and_then_removed_backend_leaves_the_frontend_descriptor(bal):
+    """What the frontend lists of the dead backend some time after the kill is recorded (not
+    asserted: Onionbalance refetches the dead backend's last descriptor from the HSDirs, which
+    keep it for hours, and may find it fresh). Then the admin removes the backend (config
+    rewritten with `peluit tor frontend-config`, SIGHUP) and the frontend descriptor that
+    follows lists none of its introduction points."""
+    first, survivor = bal.state["first"], bal.state["survivor"]
+    dead_keys = bal.state["dead_keys"]
+    _, front = bal.frontend_descriptor(bal.fresh)
+    print(f"\n{time.monotonic() - bal.state['killed_at']:.0f} s after the kill, the frontend "
+          f"descriptor still lists {len(_intro_keys(front) & dead_keys)} introduction points "
+          f"of {first.name}")
+    bal.write_frontend_config([survivor])
+    t0 = time.monotonic()
+    bal.reload_onionbalance()
+    deadline = t0 + 180
+    while True:
+        _, front = bal.frontend_descriptor(bal.fresh)
+        keys = _intro_keys(front)
+        if not keys & dead_keys and keys:
+            break
+        assert time.monotonic() < deadline, "the removed backend is still in the frontend"
+        time.sleep(2)
+    # Not asserted: that every key left is in the survivor's current descriptor. On a test
+    # network tor replaces introduction points every 10-30 s, and the frontend descriptor
+    # lags behind by one Onionbalance fetch cycle or more.
+    print(f"removed backend gone from the frontend descriptor {time.monotonic() - t0:.1f} s "
+          f"after SIGHUP; {len(keys)} introduction points left, all of {survivor.name}")
