@@ -343,7 +343,8 @@ def _stage(src: Path, work: Path) -> _Staged:
                         out.write(chunk)
                 files[name], hashes[name] = dest, h.hexdigest()
                 mtimes[name] = int(info.mtime)
-    except (tarfile.TarError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
+    except (tarfile.TarError, EOFError, json.JSONDecodeError, UnicodeDecodeError,
+            RecursionError):
         raise BackupError(f"{src} is not a readable Peluit backup") from None
     if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT
             or manifest.get("version") != VERSION):

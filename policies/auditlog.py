@@ -290,7 +290,7 @@ def parse_line(raw: bytes, where: str) -> Entry:
     try:
         obj = json.loads(raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
         return Entry.from_dict(obj)
-    except (UnicodeDecodeError, ValueError, TypeError) as exc:
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError) as exc:
         msg = str(exc) if isinstance(exc, AuditFormatError) else "not valid JSON"
         raise AuditFormatError(f"{where}: {msg}") from None
 

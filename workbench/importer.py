@@ -462,7 +462,7 @@ class _Batch:
             raw, digest = _read_text(reader, entry.id)
             try:
                 body = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
+            except (UnicodeDecodeError, ValueError, RecursionError):  # too deep: refused too
                 raise ImportRefused(f"submission {entry.id}: its content is not UTF-8 JSON"
                                     ) from None
             try:

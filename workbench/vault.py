@@ -165,7 +165,8 @@ class AuditorRecord:
             return cls(obj["key_id"], obj["name"], obj["role"], obj["identity"].encode("utf-8"),
                        b64decode(vk, length=80) if vk is not None else None,
                        version=obj["version"], **extra)  # type: ignore[arg-type]
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser's stack (found by fuzzing).
             raise MalformedError("damaged vault auditor record") from None
 
 
@@ -189,7 +190,7 @@ def _today() -> str:
 def _marker(path: Path) -> dict | None:
     try:
         obj = json.loads((Path(path) / "vault.json").read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if isinstance(obj, dict) and obj.get("format") == FORMAT and obj.get("version") in VERSIONS:
         return obj

@@ -311,7 +311,13 @@ def _cookies_seeds() -> list[bytes]:
 # --- the vault's records (workbench/vault.py) and sealed files (crypto/sealed.py) -------------
 
 def vault_target(data: bytes) -> None:
+    """An auditor record file, a sealed identity, and an audit-log line (of a vault or of an
+    export file that ``peluit audit verify`` reads)."""
+    from policies.auditlog import AuditFormatError, parse_line
     from workbench.vault import AuditorRecord
+
+    with contextlib.suppress(AuditFormatError):
+        parse_line(data, "fuzz")
 
     with contextlib.suppress(CryptoError):
         AuditorRecord.from_bytes(data)
