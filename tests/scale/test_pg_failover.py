@@ -223,10 +223,12 @@ def _slow_upload(address: str, r: OnionReporter, size: int, halfway: threading.E
     conn.close()
 
 
-def test_kill_primary_in_the_middle_of_an_upload(pair, apps):
+@pytest.mark.parametrize("promoted_before_the_end", [True, False])
+def test_kill_primary_in_the_middle_of_an_upload(pair, apps, promoted_before_the_end):
     """The primary dies while a 24 MiB upload streams in (the app holds no transaction
-    then). The upload either ends accepted, its report whole on the promoted standby, or
-    refused, and then nothing of it is stored; the report filed before is still there."""
+    then). The upload either ends accepted, its report whole on the promoted standby (the
+    standby was promoted before the upload's end), or refused, and then nothing of it is
+    stored (the upload ended while there was no primary); the report filed before is there."""
     earlier = OnionReporter(None, apps.address(1))
     earlier.new_report("Laporan sebelum kegagalan basis data utama.", [("bukti.txt", EVIDENCE)])
     earlier_id = earlier.report_id()
@@ -239,10 +241,14 @@ def test_kill_primary_in_the_middle_of_an_upload(pair, apps):
     t.start()
     assert halfway.wait(60)
     pair.primary.kill9()
-    pair.promote()
+    if promoted_before_the_end:
+        pair.promote()
     resume.set()
     t.join(120)
+    if not promoted_before_the_end:
+        pair.promote()
     [(status, body)] = result
+    assert (status == 200) == promoted_before_the_end, (status, body[:300])
     kinds = apps.stored()
     assert kinds[earlier_id] == {"report", "file"}
     others = {rid: k for rid, k in kinds.items() if rid != earlier_id}
