@@ -179,7 +179,13 @@ def _card_seeds() -> list[bytes]:
 
 def policy_target(data: bytes) -> None:
     """A policy version's header (policy.toml), its signature file, and its Markdown text."""
-    from policies.documents import PolicyError, Signature, _parse_header, render_markdown
+    from policies.documents import (
+        PolicyError,
+        Signature,
+        _parse_header,
+        render_markdown,
+        renderable,
+    )
 
     with contextlib.suppress(PolicyError):
         _parse_header(data, Path("policy.toml"))
@@ -188,6 +194,8 @@ def policy_target(data: bytes) -> None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
+        return
+    if not renderable(text):  # load_version refuses such a text before anything renders it
         return
     html = render_markdown.__wrapped__(text)
     assert "<script" not in html.lower(), "script survived the policy text's cleaning"
