@@ -51,6 +51,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def unreachable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (a PostgreSQL primary that
+    died, a failover under way; SQLite locked for too long): nothing of the request was kept,
+    and the same request a moment later may well go through."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)))
+
+
 def dialect_insert(db: Session) -> Any:
     """The dialect's INSERT construct, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
     if db.get_bind().dialect.name == "postgresql":

@@ -13,6 +13,7 @@ from pyramid.httpexceptions import HTTPException
 
 from peluit.ground.errors import disk_full
 
+from .db import unreachable
 from .forms import FormError
 from .security import BodyRejected
 from .throttle import Busy
@@ -54,6 +55,13 @@ def shared_views(render: Callable[..., Any], app: str
             # visitor is told to come back, the admin that the disk is full.
             log.error("the %s cannot write: the disk is full", app)
             return render(request, "error.jinja2", status=507, reason="disk_full")
+        if unreachable(exc):
+            # A failover under way (docs/scaling.md): nothing was kept; "try again in a few
+            # seconds" is the truth, an internal error is not.
+            log.error("the %s cannot reach its database: %s", app, type(exc).__name__)
+            response = render(request, "error.jinja2", status=503, reason="busy")
+            response.headers["Retry-After"] = "5"
+            return response
         # The type only: a message or a traceback could carry what a reporter typed.
         log.error("unexpected error in the %s: %s", app, type(exc).__name__)
         return render(request, "error.jinja2", status=500, reason="internal")
