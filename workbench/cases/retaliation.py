@@ -112,13 +112,25 @@ def flags(session: Session, role: str, today: dt.date,
 
 def handle(session: Session, role: str, actor: str, flag_id: int, reason: str,
            today: dt.date, at: str | None = None) -> RetaliationFlag:
-    """Record that the retaliation report was handled; the reason is sealed to the vault box."""
+    """Record that the retaliation report was handled; the reason is sealed to the vault box.
+    The policy's target is a response to the reporter through the follow-up page (policies
+    .clocks "retaliation"), so a lead records it only once a message or question to that report
+    has been queued since the flag: the clock cannot stop on a response the reporter never
+    gets."""
     require(role, Permission.RETALIATION)
     flag = session.get(RetaliationFlag, flag_id)
     if flag is None:
         raise WorkflowError("not_found", "no such retaliation flag")
     if flag.handled_day is not None:
         raise WorkflowError("bad_state", "already recorded as handled")
+    case = session.get(Case, flag.case_id)
+    answered = case is not None and case.report_id is not None and session.scalar(
+        select(db.Reply.id).where(db.Reply.report_id == case.report_id,
+                                  db.Reply.created_day >= flag.flagged_day.isoformat())
+        .limit(1)) is not None
+    if not answered:
+        raise WorkflowError("retaliation_unanswered",
+                            "answer the reporter on the case page first")
     if not isinstance(reason, str):
         raise WorkflowError("bad_input", "expected text")
     reason = reason.replace("\x00", "").strip()
@@ -133,7 +145,6 @@ def handle(session: Session, role: str, actor: str, flag_id: int, reason: str,
     flag.reason = SealedBox(PublicKey(bytes.fromhex(public))).encrypt(body)
     flag.handled_day = today
     flag.handled_by = actor
-    case = session.get(Case, flag.case_id)
     audit.record(session, actor, "case.retaliation.handled", case.number if case else None,
                  {"flag": flag.id, "met": flag.handled_day <= flag.due_day}, at=at)
     return flag

@@ -81,6 +81,9 @@ MESSAGES = {
     "bad_related": N_("No case with that number (or it is this case)."),
     "review_incomplete": N_("Submitting the review needs a category and darwas / non-darwas."),
     "bad_decision": N_("Unknown decision."),
+    "retaliation_unanswered": N_("Answer the reporter first (a message or question on the "
+                                 "case page): the policy promises a response through the "
+                                 "follow-up page."),
     "confirm_disposal": N_("Tick the box that confirms the disposal: it cannot be undone."),
     "retention": N_("The case is still within its retention period."),
     "archive_unverified": N_("A report is archived for lack of evidence only after the "

@@ -41,16 +41,17 @@ class Permission(StrEnum):
     FORWARD = "cases.forward"        # seal a package to an outside agency
     AGENCIES = "cases.agencies"      # enrol agency keys
     STATISTICS = "cases.statistics"  # aggregate export for the compliance officer
-    RETALIATION = "cases.retaliation"  # record that a reported retaliation was handled
+    RETALIATION = "cases.retaliation"  # record that a reported retaliation was answered
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.AUDITOR: frozenset({Permission.LIST, Permission.READ, Permission.INTAKE,
                              Permission.WORK, Permission.FORWARD}),
     Role.LEAD: frozenset(Permission),
-    # The compliance officer checks deadlines and statistics; never a complaint's content.
-    Role.COMPLIANCE: frozenset({Permission.LIST, Permission.STATISTICS,
-                                Permission.RETALIATION}),
+    # The compliance officer checks deadlines and statistics; never a complaint's content. They
+    # monitor the retaliation deadline but cannot answer a reporter, so recording a retaliation
+    # report as handled is the lead's, after answering it (policy 1.1 §4, issue 19).
+    Role.COMPLIANCE: frozenset({Permission.LIST, Permission.STATISTICS}),
 }
 
 

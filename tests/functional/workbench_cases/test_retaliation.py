@@ -1,5 +1,7 @@
 """Retaliation reports: flagged with their own deadline, seen by the compliance officer without
-content, handled by a lead or the compliance officer, audit-logged, exported."""
+content, answered by a lead through the follow-up page and then recorded as handled (the
+compliance officer monitors the deadline: it can neither read the notice nor write to the
+reporter), audit-logged, exported."""
 
 import datetime as dt
 import json
@@ -8,7 +10,7 @@ from sqlalchemy import select
 
 from policies import auditlog
 from policies.statistics import CaseRecord, compute
-from tests.fixtures.cases_web import SECRET, csrf, flagged
+from tests.fixtures.cases_web import SECRET, csrf, flagged, post
 from workbench import db
 from workbench.cases.models import RetaliationFlag
 from workbench.web import make_app
@@ -36,10 +38,16 @@ def test_flag_deadline_honours_holidays_and_compliance_sees_no_content(auditor, 
 
 def test_handling_stops_the_clock_roles_and_audit(auditor, lead, compliance, store,
                                                   make_client):
-    case, flag = flagged(auditor, store)
-    handle(auditor, flag.id, "sudah ditangani", status=403)  # only a lead or compliance
-    handle(compliance, flag.id, "", status=400)              # a written reason is required
-    handle(compliance, flag.id, "LPSK dihubungi, pelapor dilindungi")
+    case, flag = flagged(auditor, store, day="2026-03-16")  # today: the answer comes after it
+    handle(auditor, flag.id, "sudah ditangani", status=403)  # only a lead
+    handle(compliance, flag.id, "sudah", status=403)         # the officer monitors only
+    # Issue 19: the clock stopped on a "response" the reporter never got. Now the lead must
+    # answer through the follow-up page first.
+    r = handle(lead, flag.id, "LPSK dihubungi, pelapor dilindungi", status=400)
+    assert "Jawab pelapor lebih dahulu" in r.text or "Answer the reporter first" in r.text
+    post(lead, f"/cases/{case.id}/ask", {"text": "Apakah Anda aman sekarang?"})
+    handle(lead, flag.id, "", status=400)                    # a written reason is required
+    handle(lead, flag.id, "LPSK dihubungi, pelapor dilindungi")
     handle(lead, flag.id, "again", status=400)               # once only
     row = store.query(lambda s: s.get(RetaliationFlag, flag.id))
     assert row.handled_day == dt.date(2026, 3, 16) and row.handled_by

@@ -8,9 +8,9 @@ import pytest
 
 from policies.calendar import DeadlinePolicy
 from tests.fixtures.cases import AUDITOR, CALENDAR, COMPLIANCE, LEAD, add_report
-from workbench import db
+from workbench import db, outbox
 from workbench.cases import retaliation
-from workbench.cases.models import RetaliationFlag
+from workbench.cases.models import Case, RetaliationFlag
 from workbench.cases.workflow import Forbidden, WorkflowError
 from workbench.vault import vault_box_key
 
@@ -45,13 +45,30 @@ def two_flags(svc, vault_key):
     return svc.db.query(RetaliationFlag).order_by(RetaliationFlag.id).all()
 
 
+def answer(svc, flag, day=None):
+    """The lead's response through the follow-up page (a message queued to the report)."""
+    case = svc.db.get(Case, flag.case_id)
+    outbox.queue_reply(svc.db, case.report_id, LEAD.id, "Kami menanggapi.", kind="message",
+                       today=day or flag.flagged_day)
+
+
 def test_roles_and_a_moved_reason_is_refused(svc, vault_key):
     a, b = two_flags(svc, vault_key)
     assert a.due_day == D(2026, 3, 26)  # Nyepi and cuti bersama are not working days
     today = D(2026, 3, 18)
     with pytest.raises(Forbidden):
         retaliation.handle(svc.db, AUDITOR.role, AUDITOR.id, a.id, "x", today)
-    retaliation.handle(svc.db, COMPLIANCE.role, COMPLIANCE.id, a.id, "LPSK dihubungi", today)
+    # The compliance officer monitors the deadline but cannot answer a reporter (issue 19).
+    with pytest.raises(Forbidden):
+        retaliation.handle(svc.db, COMPLIANCE.role, COMPLIANCE.id, a.id, "x", today)
+    # Not answered through the follow-up page since the flag (an older reply does not count).
+    answer(svc, a, D(2026, 3, 2))
+    with pytest.raises(WorkflowError) as exc:
+        retaliation.handle(svc.db, LEAD.role, LEAD.id, a.id, "x", today)
+    assert exc.value.code == "retaliation_unanswered"
+    answer(svc, a)
+    answer(svc, b)
+    retaliation.handle(svc.db, LEAD.role, LEAD.id, a.id, "LPSK dihubungi", today)
     retaliation.handle(svc.db, LEAD.role, LEAD.id, b.id, "ditangani", today)
     box = vault_box_key(vault_key)
     with pytest.raises(Forbidden):
@@ -66,6 +83,7 @@ def test_roles_and_a_moved_reason_is_refused(svc, vault_key):
 
 def test_open_flags_follow_a_policy_change(svc, vault_key):
     a, b = two_flags(svc, vault_key)
+    answer(svc, a)
     retaliation.handle(svc.db, LEAD.role, LEAD.id, a.id, "ditangani", D(2026, 3, 17))
     retaliation.sync(svc.db, CALENDAR, DeadlinePolicy(retaliation_days=1))
     assert b.due_day == D(2026, 3, 25) and a.due_day == D(2026, 3, 26)
@@ -79,5 +97,6 @@ def test_handling_needs_a_recorded_box_key(svc, vault_key):
     svc.sync_reports()
     [f] = svc.db.query(RetaliationFlag).all()
     with pytest.raises(WorkflowError) as exc:
-        retaliation.handle(svc.db, COMPLIANCE.role, COMPLIANCE.id, f.id, "x", D(2026, 3, 17))
+        answer(svc, f)
+        retaliation.handle(svc.db, LEAD.role, LEAD.id, f.id, "x", D(2026, 3, 17))
     assert exc.value.code == "locked"
