@@ -226,7 +226,7 @@ def test_kill_during_backup(zygote, server_template, work):
         add_submission(server_template, data=b"ciphertext for the backup")
     _settle(server_template)
     auditor = server_template.auditor
-    kills = [0]
+    restart = Every(10)
 
     def check(wd: Path, status: str) -> None:
         out = wd / "backups" / "server.tar"
@@ -235,8 +235,7 @@ def test_kill_during_backup(zygote, server_template, work):
         if out.exists():  # a backup is there complete, or not at all
             _backup_complete(out, wd / "staged")
         if status == "killed":
-            kills[0] += 1
-            if kills[0] % 10 == 0 and not out.exists():
+            if not out.exists() and restart():
                 # The next backup is the restart: it completes where the killed one stopped.
                 again, _ = zygote.run("backup", wd)
                 assert again == "ok", (wd / "child.log").read_text()
@@ -247,6 +246,7 @@ def test_kill_during_backup(zygote, server_template, work):
         check_server(wd, auditor)
 
     result = sweep(zygote, "backup", server_template.root, work, check, restart_every=10**9)
+    result.restarts += restart.hits
     print(result.line())
     assert not result.failures, result.failures
 
@@ -263,17 +263,15 @@ def test_kill_during_restore(zygote, server_template, work):
     assert status == "ok", (template / "child.log").read_text()
     expected = check_server(template, server_template.auditor)["submissions"]
     auditor = server_template.auditor
-    kills = [0]
+    restart = Every(5)
 
     def check(wd: Path, status: str) -> None:
         target = wd / "restored" / "peluit.toml"
-        if status == "killed":
-            kills[0] += 1
-            if kills[0] % 5 == 0:
-                # The operator runs the same restore again: it completes without a manual step.
-                again, _ = zygote.run("restore", wd)
-                assert again == "ok", (wd / "child.log").read_text()
-                status = "ok"
+        if status == "killed" and restart():
+            # The operator runs the same restore again: it completes without a manual step.
+            again, _ = zygote.run("restore", wd)
+            assert again == "ok", (wd / "child.log").read_text()
+            status = "ok"
         if status == "ok" or target.exists():  # a deployment is there complete, or not at all
             assert check_server(wd, auditor, target)["submissions"] == expected
         if status == "ok":
@@ -281,6 +279,7 @@ def test_kill_during_restore(zygote, server_template, work):
             assert not [p.name for p in target.parent.iterdir() if p.name.startswith(".")]
 
     result = sweep(zygote, "restore", template, work / "sweep", check, restart_every=10**9)
+    result.restarts += restart.hits
     print(result.line())
     assert not result.failures, result.failures
 
