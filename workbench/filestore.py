@@ -220,10 +220,11 @@ def sweep(vault_path: Path | str, referenced: Callable[[], set[str]]) -> int:
     if not files.is_dir():
         return 0
     removed = 0
+    known = referenced()  # once; asked again only for a pack that looks orphaned
     for entry in os.scandir(files):
         temp = bool(_TEMP_PACK.match(entry.name))
         if not temp and not (_PACK.match(entry.name)
-                             and f"{FILES_DIR}/{entry.name}" not in referenced()):
+                             and f"{FILES_DIR}/{entry.name}" not in known):
             continue
         try:
             fd = os.open(entry.path, os.O_RDONLY)
