@@ -112,6 +112,14 @@ def dispose(session: Session, user: Any, case: Case, vault_path: Path | str, tod
     if is_disposed(session, case.id):
         return
     cid = case.id
+    # The marker first: its id is above every event's, so a serving process's search index
+    # (which reads events above the last id it saw) learns of the disposal; SQLite would give a
+    # marker written after the deletions the id of a deleted event.
+    marker = CaseEvent(case_id=cid, kind=DISPOSED, actor=user.id,
+                       at=dt.datetime.fromisoformat(at.replace("Z", "")),
+                       body={"case": cid, "text": ""})
+    session.add(marker)
+    session.flush()
     if case.report_id is not None:
         rid = case.report_id
         subs = list(session.scalars(select(db.Submission).where(db.Submission.report_id == rid)))
@@ -126,7 +134,8 @@ def dispose(session: Session, user: Any, case: Case, vault_path: Path | str, tod
         case.report_id = None
         session.flush()
         session.execute(delete(db.Report).where(db.Report.id == rid))
-    for model in (CaseEvent, CaseSketch, FileLoan, Forward, CaseSeen, RetaliationFlag):
+    session.execute(delete(CaseEvent).where(CaseEvent.case_id == cid, CaseEvent.id != marker.id))
+    for model in (CaseSketch, FileLoan, Forward, CaseSeen, RetaliationFlag):
         session.execute(delete(model).where(model.case_id == cid))
     session.execute(delete(CaseLink).where(or_(CaseLink.case_id == cid,
                                                CaseLink.other_id == cid)))
@@ -134,9 +143,6 @@ def dispose(session: Session, user: Any, case: Case, vault_path: Path | str, tod
     case.review = None
     case.decision_reason = None
     case.outcome_note = None
-    session.add(CaseEvent(case_id=cid, kind=DISPOSED, actor=user.id,
-                          at=dt.datetime.fromisoformat(at.replace("Z", "")),
-                          body={"case": cid, "text": ""}))
     case.rev = (session.scalar(select(Case.rev).order_by(Case.rev.desc()).limit(1)) or 0) + 1
     audit.record(session, user.id, "case.dispose", case.number, {
         "closed_day": case.closed_day.isoformat(), "outcome": case.outcome or "",

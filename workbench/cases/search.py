@@ -75,10 +75,15 @@ class CaseSearch:
             return self.index
         with self._lock:
             self.index.add_many(self._new_cases(session))
-            for ev_id, case_id, body in session.execute(
-                    select(CaseEvent.id, CaseEvent.case_id, CaseEvent.body)
+            for ev_id, case_id, kind, body in session.execute(
+                    select(CaseEvent.id, CaseEvent.case_id, CaseEvent.kind, CaseEvent.body)
                     .where(CaseEvent.id > self._event).order_by(CaseEvent.id)):
-                self.index.add(case_id, str((body or {}).get("text", "")))
+                if kind == "disposed":
+                    # Disposed of by another process (peluit workbench dispose while this one
+                    # serves): its words leave this process's index too.
+                    self.index.remove(case_id)
+                else:
+                    self.index.add(case_id, str((body or {}).get("text", "")))
                 self._event = ev_id
             by_report = dict(session.execute(
                 select(Case.report_id, Case.id).where(Case.report_id.is_not(None))).all()) \

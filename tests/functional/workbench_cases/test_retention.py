@@ -100,3 +100,19 @@ def test_retention_years_come_from_the_policy_file(tmp_path):
     else:
         raise AssertionError("0 years accepted")
     assert retention.disposal_day(dt.date(2024, 2, 29), 5) == dt.date(2029, 3, 1)
+
+
+def test_disposal_by_another_process_leaves_this_ones_index(tv, auditor, lead, store):
+    """``peluit workbench dispose`` run while the web UI serves: the UI's in-memory index must
+    not keep finding the disposed case's words."""
+    from workbench.cases.search import CaseSearch
+    from workbench.cases.service import User
+
+    _rid, _sid, cid = _closed_case(auditor, lead, store, dt.date(2020, 1, 6))
+    assert f"/cases/{cid}\"" in lead.get("/cases", {"q": SECRET.lower()}).text
+    with db.unlocked(store.key), Session(store.engine) as s, s.begin():
+        case = s.get(Case, cid)
+        retention.dispose(s, User(tv.lead.key_id, "Lead", "lead"), case, tv.path,
+                          dt.date(2026, 3, 16), 5, "2026-03-16T09:00Z", CaseSearch())  # its own
+    assert f"/cases/{cid}\"" not in lead.get("/cases", {"q": SECRET.lower()}).text
+    assert f"/cases/{cid}\"" not in lead.get("/cases", {"q": "merahjambu"}).text
