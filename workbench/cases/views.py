@@ -584,7 +584,7 @@ def workflow_error(exc: WorkflowError, request: Any) -> dict[str, Any]:
         404 if exc.code == "not_found" else 400)
     back = None
     if isinstance(exc, access.Excluded):
-        back = request.route_url("case.list")
+        back = None  # no way "back to the case": the member may not open it
     elif "id" in (request.matchdict or {}):
         back = request.route_url("case.view", id=request.matchdict["id"])
     return {"message": request.gettext(MESSAGES.get(exc.code, MESSAGES["bad_input"])),
