@@ -93,6 +93,9 @@ class ImportResult:
     # what did not match what earlier bundles carried.
     gateway_log_new: list[Any] = field(default_factory=list)
     gateway_log_problems: list[str] = field(default_factory=list)
+    # Identity in escrow (workbench/escrow.py): (submission id, report id) of the deposits and
+    # of the reporters' answers this bundle brought, each recorded in the audit log.
+    escrow: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 Progress = Callable[[int, int, int], None]  # (members done, members total, bundle bytes done)
@@ -346,6 +349,9 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         if progress:
             progress(n, total, done_bytes)
     batch.write()
+    for kind, sid, report in result.escrow:  # that they arrived: ids only, never content
+        audit.record(session, unlocked.key_id, f"escrow.{kind}.import",
+                     details={"submission": sid, "report": report, "seq": manifest.seq})
     seq_row = session.get(db.BundleSequence, ("inbox", manifest.sender))
     if seq_row is None:
         session.add(db.BundleSequence(direction="inbox", key_id=manifest.sender,
@@ -477,6 +483,8 @@ class _Batch:
                 raise ImportRefused(str(exc)) from None
             row.update(size=len(raw), sha256=digest, content=content)
             self.pending.append((row, None))
+        if entry.kind in escrow.KINDS:
+            self.result.escrow.append((entry.kind, entry.id, entry.report))
         self.seq += 1
         self.result.imported += 1
         if len(self.pending) >= self.INSERT_EVERY:

@@ -111,7 +111,8 @@ def test_consent_flow(tv, people):
     assert _sync(tv) == 1
     assert _open(tv, req, people[2:]) == esc.IDENTITY
     actions = _actions(tv)
-    assert actions.index("escrow.request") < actions.index("escrow.consent") \
+    assert actions.index("escrow.deposit.import") < actions.index("escrow.request") \
+        < actions.index("escrow.consent.import") < actions.index("escrow.consent") \
         < actions.index("escrow.open")
     # The reporter is told: a message queued to them naming the custodian.
     texts = _run(tv, lambda s: [r.text for r in s.scalars(
