@@ -237,6 +237,8 @@ def _store(path: Path) -> tuple[int | None, list[str] | None]:
         if not _ENVELOPE.match(entry.name) or not entry.is_file(follow_symlinks=False):
             unexpected += 1
             continue
+        if entry.stat().st_size == 0:
+            continue  # a free slot of the store's pool (dropbox_app/store.py), not an envelope
         count += 1
         try:
             with open(entry.path, "rb") as f:

@@ -158,6 +158,19 @@ def test_breaking_one_promise_fails_that_control(deployment, control_id, variant
     assert others <= ALSO_FAILS.get(control_id, set())
 
 
+def test_the_stores_free_slots_are_not_malformed_envelopes(deployment):
+    """A real store is a pool of slots, most of them empty (dropbox_app/store.py): a fresh
+    deployment has hundreds. Found when `peluit policy check` first ran on a server installed
+    by install.sh (tests/deploy/test_nspawn.py): every free slot failed STORE-1."""
+    from dropbox_app.config import load
+    from dropbox_app.store import Store
+
+    Store(load(deployment).store_dir).refill(8)
+    results = outcomes(deployment)
+    assert results["STORE-1"].status == "pass", results["STORE-1"].evidence
+    assert list(results["STORE-1"].evidence) == ["2 envelope(s), all well-formed"]
+
+
 def test_unexpected_store_file_names_are_not_repeated(deployment):
     BREAK["STORE-1"][1](deployment)
     evidence = " ".join(outcomes(deployment)["STORE-1"].evidence)
