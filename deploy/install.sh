@@ -51,9 +51,18 @@ fi
 if system; then
     step "Debian packages"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends \
-        python3 python3-venv tor nftables gnupg unattended-upgrades >/dev/null
+    # Only what is missing, so that a re-run (the update path) needs no mirror when nothing is;
+    # installed packages are kept current by unattended-upgrades below.
+    missing=""
+    for pkg in python3 python3-venv tor nftables gnupg unattended-upgrades; do
+        dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
+            || missing="$missing $pkg"
+    done
+    if [ -n "$missing" ]; then
+        apt-get update -qq
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
     # Security updates install themselves (Debian's default origins: bookworm-security).
     printf 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n' \
         > /etc/apt/apt.conf.d/20auto-upgrades
@@ -159,6 +168,10 @@ chmod 0644 "$ROOT/etc/nftables.d/peluit.nft"
 
 if system; then
     systemctl restart systemd-journald
+    # Storage=volatile stops journald writing to disk but leaves what it wrote there before
+    # (Debian keeps a persistent journal in /var/log/journal: this boot's log up to now, the
+    # package installs, tor's start). Without the directory, journald never writes there again.
+    rm -rf /var/log/journal
     grep -q '^include "/etc/nftables.d/\*.nft"' /etc/nftables.conf \
         || printf '\ninclude "/etc/nftables.d/*.nft"\n' >> /etc/nftables.conf
     nft -c -f /etc/nftables.conf || die "nftables rejects the ruleset"

@@ -49,6 +49,9 @@ case "${1:-all}" in
         want systemd-analyze systemd
         want nft nftables
         want strace strace
+        # The deployment test (tests/deploy/test_nspawn.py): a Debian 12 image booted with systemd.
+        want debootstrap debootstrap
+        want systemd-nspawn systemd-container
         safe_copy_deps
         want npm npm  # fetches axe-core for the accessibility audit (below)
         ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
