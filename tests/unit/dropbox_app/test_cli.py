@@ -99,3 +99,19 @@ def test_migrations_match_the_models(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_enroll_in_the_conflict_group(deployment, tmp_path, capsys):
+    """`--group conflict`: the card reads reports about the inspectorate only; a card is in one
+    group, and the second enrolment in the other group is a one-line refusal."""
+    officer = AuditorIdentity.generate("Pejabat Menteri")
+    card = tmp_path / "officer.card"
+    card.write_bytes(officer.card().to_bytes())
+    assert main(["auditor", "enroll", str(card), "--group", "conflict", "--config",
+                 str(deployment)]) == 0
+    assert "(conflict group)" in capsys.readouterr().out
+    assert main(["auditor", "list", "--config", str(deployment)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if officer.key_id in x)
+    assert "conflict" in line
+    _one_line_error(capsys, main(["auditor", "enroll", str(card), "--config", str(deployment)]),
+                    "one group only")
