@@ -84,6 +84,14 @@ def author_key(report: db.Report) -> bytes | None:
         raise AuthorshipError(N_("The report's authorship key is damaged.")) from None
 
 
+def key_state(report: db.Report) -> str:
+    """For the report page: ``ready`` (a key arrived), ``missing`` or ``conflict``."""
+    try:
+        return "ready" if author_key(report) is not None else "missing"
+    except AuthorshipError:
+        return "conflict"
+
+
 def category(report: db.Report) -> str | None:
     first = next((s for s in report.submissions if s.kind == "report"), None)
     value = first.content.get("category") if first and isinstance(first.content, dict) else None

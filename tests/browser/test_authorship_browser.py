@@ -149,12 +149,17 @@ def test_statement_from_report_to_offline_check(browser, deployment, tmp_path, c
     fill_report(d)
     Select(by(d, "select[name=category]")).select_by_value("corruption")
     click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
+    get(d, f"{dep['reporter']}/followup")
+    click(d, by(d, "form.ask-authorship button"))  # an ordinary message, with the key
+    get(d, f"{dep['reporter']}/followup")
     click(d, by(d, "form.logout button"))
     # --- to the workbench, on removable media ----------------------------------------------
     _gateway_login(dep)
     inbox = dep["gateway"].post("/inbox", {"csrf_token": _gateway_csrf(dep)})
     (dep["media"] / "inbox.bundle").write_bytes(inbox.body)
-    _cli(capsys, "workbench", "import", str(dep["media"] / "inbox.bundle"), *dep["wb_args"])
+    out = _cli(capsys, "workbench", "import", str(dep["media"] / "inbox.bundle"),
+               *dep["wb_args"])
+    assert "2 new submission(s)" in out  # the report and the request
     # --- a lead sends the proof of authorship, in the workbench's own pages -------------------
     wb = dep["workbench"]
     _wb_get(d, f"{wb}/login?lang={lang}")
@@ -164,6 +169,9 @@ def test_statement_from_report_to_offline_check(browser, deployment, tmp_path, c
     link = d.find_element(By.CSS_SELECTOR, "a[href*='/reports/']")
     report_id = re.search(r"/reports/([0-9a-f]{32})", link.get_attribute("href")).group(1)
     _wb_get(d, f"{wb}/reports/{report_id}")
+    ask = {"id": "Saya meminta bukti kepengarangan", "en": "I ask for a proof of authorship"}
+    assert ask[lang] in by(d, "main").text
+    assert by(d, "#authorship-key")  # the key has arrived
     _wb_click(d, by(d, "form[action$='/authorship'] button"))
     assert "#authorship" in d.current_url or d.current_url.endswith(f"/reports/{report_id}")
     _shoot(d, f"workbench-report-{lang}")

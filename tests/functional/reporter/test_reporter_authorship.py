@@ -126,3 +126,16 @@ def test_an_attestation_becomes_a_statement_that_verifies_offline(app, reporter,
     reporter.logout()
     app.post(f"/followup/{rid}/authorship", {"csrf_token": csrf(app), "reply": reply,
                                              "purpose": ""}, status=403)
+
+
+def test_asking_for_a_proof_is_an_ordinary_message_with_the_key(reporter, db, config, auditor):
+    codename = reporter.new_report(category="corruption")
+    rid = reporter.report_id()
+    page = reporter.followup()
+    [ask] = [f for f in page.forms.values() if 'class="ask-authorship"' in f.text]
+    ask.submit(status=200)
+    [msg] = [json.loads(b) for m, b in open_submissions(db, config.store_dir, auditor)
+             if m["kind"] == "message"]
+    assert msg["text"] == "I ask for a proof of authorship of this report." or \
+        msg["text"] == "Saya meminta bukti kepengarangan untuk laporan ini."
+    assert msg["author_key"] == _author_public(config, codename, rid)

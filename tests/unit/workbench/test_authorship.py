@@ -81,6 +81,9 @@ def test_no_key_two_keys_or_a_foreign_statement_are_refused(tv):
     bare = _report_with_key(None)
     keyed = _report_with_key(one)
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [bare, keyed], seq=1)))
+    states = _write(tv, lambda s: [authorship.key_state(s.get(db.Report, r))
+                                   for r in (bare.report, keyed.report)])
+    assert states == ["missing", "ready"]
     with pytest.raises(authorship.AuthorshipError, match="not arrived"):
         _write(tv, lambda s: authorship.attest(s, tv.lead.vault_key, bare.report, "x"))
     # A later message brings the key of a report sent without one.
@@ -90,6 +93,8 @@ def test_no_key_two_keys_or_a_foreign_statement_are_refused(tv):
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [_message(keyed, two)], seq=3)))
     with pytest.raises(authorship.AuthorshipError, match="different"):
         _write(tv, lambda s: authorship.attest(s, tv.lead.vault_key, keyed.report, "x"))
+    assert _write(tv, lambda s: authorship.key_state(s.get(db.Report, keyed.report))) \
+        == "conflict"
     other = SigningKey.generate()
     author = SigningKey.generate()
     att = ca.Attestation.issue(other, tv.deployment, keyed.report, "2026-11-23", "pungli",

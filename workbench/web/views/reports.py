@@ -10,7 +10,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from sqlalchemy import func, select
 
-from ... import audit, db, filestore, outbox, vault
+from ... import audit, authorship, db, filestore, outbox, vault
 from ..security import Permission
 
 
@@ -40,7 +40,8 @@ def _report(request: Any) -> db.Report:
 
 
 def report_view(request: Any, error: str | None = None) -> dict[str, Any]:
-    return {"report": _report(request), "error": error, "csrf_token": request.session_csrf_token}
+    return {"report": _report(request), "error": error, "csrf_token": request.session_csrf_token,
+            "authorship_key_state": authorship.key_state}
 
 
 def reply_new(request: Any) -> Any:
