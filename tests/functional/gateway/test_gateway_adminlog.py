@@ -57,7 +57,8 @@ def test_admin_actions_are_chained_with_the_admin_and_the_day(deployment):
         (adminlog.SHELL, "card.enroll"), (adminlog.SHELL, "account.create")]
     enroll = next(e for e in log if e.action == "card.enroll" and e.actor == "root")
     assert enroll.details == {"key_id": budi.key_id, "name": "Budi",
-                              "fingerprint": budi.card().fingerprint}
+                              "fingerprint": budi.card().fingerprint,
+                              "group": "inspectorate"}  # the recipient group it reads for
     assert {e.at for e in log} == {dep.clock.day()}  # a day, never a finer time
     page = dep.app.get("/admin")
     rows = page.html.find(id="admin-log").find_all("tr")[1:]
