@@ -8,12 +8,13 @@ import re
 import tomllib
 from pathlib import Path
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from policies import clocks
 from policies.calendar import CalendarError, DeadlinePolicy, WorkingCalendar
 
+from . import revision
 from .models import Case, RetaliationFlag
 from .workflow import DEFAULT_CATEGORIES, State
 
@@ -26,18 +27,21 @@ def recompute_deadlines(session: Session, calendar: WorkingCalendar,
     many changed. Closed cases keep the deadlines they were judged against."""
     cols = (Case.due_acknowledge, Case.due_verify, Case.due_complete, Case.eu_acknowledge,
             Case.eu_feedback)
-    rev = session.scalar(select(func.max(Case.rev))) or 0
     updates = []
     for cid, received, *old in session.execute(
             select(Case.id, Case.received_day, *cols).where(Case.state != State.CLOSED.value)):
         due = calendar.due_dates(received, policy)
         new = [due.acknowledge, due.verify, due.complete, due.eu_acknowledge, due.eu_feedback]
         if new != old:
-            rev += 1  # the list catalog re-reads the row
-            updates.append({"id": cid, "rev": rev, **{c.key: v for c, v in zip(cols, new,
-                                                                                strict=True)}})
+            updates.append({"b_id": cid, **{f"b_{c.key}": v for c, v in zip(cols, new,
+                                                                               strict=True)}})
     if updates:
-        session.execute(update(Case), updates)
+        # A new revision per row (the list catalog re-reads it), numbered by the UPDATE itself
+        # (cases/revision.py: a number read before the write races another session).
+        table = Case.__table__
+        session.execute(update(table).where(table.c.id == bindparam("b_id")).values(
+            rev=revision.next_rev(), **{c.key: bindparam(f"b_{c.key}") for c in cols}),
+            updates)
     return len(updates)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from policies.clocks import CASE_RETENTION_YEARS
 from workbench import audit, db, filestore
 
-from . import safecopies
+from . import revision, safecopies
 from .models import (
     Case,
     CaseEvent,
@@ -143,7 +143,7 @@ def dispose(session: Session, user: Any, case: Case, vault_path: Path | str, tod
     case.review = None
     case.decision_reason = None
     case.outcome_note = None
-    case.rev = (session.scalar(select(Case.rev).order_by(Case.rev.desc()).limit(1)) or 0) + 1
+    revision.bump(case)
     audit.record(session, user.id, "case.dispose", case.number, {
         "closed_day": case.closed_day.isoformat(), "outcome": case.outcome or "",
         "retention_years": years}, at=at)

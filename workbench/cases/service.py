@@ -21,7 +21,7 @@ from policies.calendar import DeadlinePolicy, WorkingCalendar
 from workbench import audit, db, escrow, filestore, outbox
 
 from . import access as _access
-from . import acknowledgment, duplicates, retaliation
+from . import acknowledgment, duplicates, retaliation, revision
 from . import deadlines as _deadlines
 from . import inbox as _inbox
 from .models import Case, CaseEvent, CaseLink, CaseSketch, FileLoan, RetaliationFlag
@@ -182,7 +182,7 @@ class CaseService:
 
     def _touch(self, case: Case) -> None:
         case.updated_at = self._now()
-        case.rev = (self.db.scalar(select(func.max(Case.rev))) or 0) + 1
+        revision.bump(case)
 
     def _set_state(self, user: User, case: Case, state: State) -> None:
         case.state = state.value
