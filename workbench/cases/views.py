@@ -110,6 +110,10 @@ MESSAGES = {
                    "limits. Do not open it on this machine."),
     "scrub": N_("A ticked file could not be cleaned of its hidden data (damaged, encrypted or "
                 "too large), so nothing was forwarded. Untick it, or forward a cleaned copy."),
+    "safecopy_forward": N_("No safe copy could be made of a ticked file (it is not a PDF, Office "
+                           "document, image or text file, or it is damaged, hostile or beyond "
+                           "the sandbox's limits), so nothing was forwarded. Untick it, or "
+                           "choose to send its original."),
     "no_safe_copy": N_("Make a safe copy of this file first: redaction works on the safe copy."),
     "bad_region": N_("That region is not on the page. Give the edges in percent, 0 to 100."),
 }
@@ -447,7 +451,11 @@ def forward_submit(request: Any) -> Any:
             if choice == outgoing.SAFE:
                 pdf = safecopies.load(vault_path, sub.id, box)
                 if pdf is None:
-                    pdf = _make_safe_copy(request, detail.case, sub)
+                    try:
+                        pdf = _make_safe_copy(request, detail.case, sub)
+                    except WorkflowError:
+                        raise WorkflowError("safecopy_forward", f"{sub.id}: no safe copy") \
+                            from None
                 prepared.append(outgoing.safe_copy(pdf, red.of(sub.id), red.phrases))
             else:
                 prepared.append(outgoing.original(_file_bytes(request, sub, 64 * 1024 * 1024),

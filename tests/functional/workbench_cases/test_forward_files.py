@@ -169,7 +169,7 @@ def test_forwarded_pdfs_lose_author_and_software_and_unreadable_ones_stop_the_fo
     assert "tidak dapat dibersihkan" in r.text
     # By default the broken one would go as its safe copy, which cannot be made: nothing goes.
     r = auditor.post(f"/cases/{cid}/forward", [*form.items(), ("file", broken)], status=400)
-    assert "Salinan aman berkas ini tidak dapat dibuat" in r.text
+    assert "Salinan aman berkas yang dicentang tidak dapat dibuat" in r.text
     assert "/forward/" not in auditor.get(f"/cases/{cid}").text  # nothing went out
     auditor.post(f"/cases/{cid}/forward", [*form.items(), (f"as_{pdf}", "both"), ("file", pdf)],
                  status=400)
