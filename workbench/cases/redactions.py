@@ -42,13 +42,21 @@ class Redactions:
 
     @classmethod
     def from_json(cls, data: bytes) -> Redactions:
-        doc = json.loads(data)
-        regions = {}
-        for sid, rows in doc.get("regions", {}).items():
-            if not _ID.fullmatch(sid) or len(rows) > MAX_REGIONS:
+        # Whoever can write the vault folder can seal a file to the vault's public key, so a
+        # well-sealed file may still hold anything: every shape error is "damaged", never a 500.
+        try:
+            doc = json.loads(data)
+            regions = {}
+            for sid, rows in doc.get("regions", {}).items():
+                if not _ID.fullmatch(sid) or len(rows) > MAX_REGIONS:
+                    raise AuthenticationError("stored redactions are malformed")
+                regions[sid] = [Region(*(int(v) for v in row)) for row in rows]
+            phrases = doc.get("phrases", [])
+            if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
                 raise AuthenticationError("stored redactions are malformed")
-            regions[sid] = [Region(*(int(v) for v in row)) for row in rows]
-        return cls(clean_phrases(doc.get("phrases", [])), regions)
+            return cls(clean_phrases(phrases), regions)
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            raise AuthenticationError("stored redactions are malformed") from exc
 
 
 def _path(vault_path: Path | str, case_id: int) -> Path:
