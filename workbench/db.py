@@ -321,6 +321,19 @@ class Submission(Base):
     report: Mapped[Report] = relationship(back_populates="submissions")
 
 
+class OtherGroupAck(Base):
+    """A submission of an inbox bundle sealed to another recipient group (a report about the
+    inspectorate goes to the conflict group only): not opened, not stored, but acknowledged
+    like one of ours, so that the server cannot tell from the acknowledgments which group
+    handled it (dropbox_app/gateway/acks.py). The id alone, which the server already has."""
+
+    __tablename__ = "other_group_acks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the server's submission id
+    import_seq: Mapped[int] = mapped_column(Integer)  # inbox bundle it came in
+    ack_seq: Mapped[int | None] = mapped_column(Integer)  # reply bundle that acknowledged it
+    ack_by: Mapped[str | None] = mapped_column(String(32))  # whose bundle (seqs are per key)
+
+
 class Reply(Base):
     """A question or message to the reporter, written on the workbench, exported once."""
 

@@ -119,10 +119,15 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         resend_from).order_by(db.StatusChange.id)).all()
     acks = session.scalars(_pending(db.Submission, db.Submission.ack_seq, db.Submission.ack_by,
                                     key_id, resend_from).order_by(db.Submission.seq)).all()
+    # Submissions left for the other recipient group are acknowledged like ours: the server
+    # must not tell from the acknowledgments which group handled a submission.
+    others = session.scalars(_pending(db.OtherGroupAck, db.OtherGroupAck.ack_seq,
+                                      db.OtherGroupAck.ack_by, key_id, resend_from)
+                             .order_by(db.OtherGroupAck.import_seq, db.OtherGroupAck.id)).all()
     server_key = newest_server_key(session)
     # A rotation imported since the last export: the gateway waits for this confirmation.
     confirmation_due = db.get_setting(session, CONFIRMED_SETTING) == ""
-    if not (replies or changes or acks or confirmation_due):
+    if not (replies or changes or acks or others or confirmation_due):
         raise NothingToExport("nothing to export: no new question, status or import")
     seq = last + 1
     members: dict[str, bytes] = {}
@@ -149,9 +154,10 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     for c in changes:
         latest[c.report_id] = c.status  # the reporter sees only where the case stands now
         c.exported_seq, c.exported_by = seq, key_id
-    for s in acks:
+    for s in (*acks, *others):
         s.ack_seq, s.ack_by = seq, key_id
-    body = {"acks": [s.id for s in acks], "replies": body_replies,
+    acked = sorted(s.id for s in (*acks, *others))  # in one order: ours do not come first
+    body = {"acks": acked, "replies": body_replies,
             "statuses": [{"report": r, "status": st} for r, st in sorted(latest.items())]}
     if server_key is not None:
         # Which server key this vault trusts now: a gateway waiting to switch to it does so.
@@ -172,6 +178,6 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     else:
         seq_row.seq = seq
     audit.record(session, key_id, "bundle.export", details={
-        "seq": seq, "replies": len(replies), "statuses": len(latest), "acks": len(acks),
+        "seq": seq, "replies": len(replies), "statuses": len(latest), "acks": len(acked),
         "resend_from": resend_from})
-    return ExportResult(seq, len(replies), len(latest), len(acks), tmp)
+    return ExportResult(seq, len(replies), len(latest), len(acked), tmp)

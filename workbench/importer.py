@@ -76,8 +76,9 @@ class ImportResult:
     imported: int = 0
     skipped: int = 0
     #: Sealed to another recipient group (a report about the inspectorate goes to the conflict
-    #: group only, dropbox_app/routing.py): not opened, not stored, not acknowledged, so the
-    #: group it is for still receives it.
+    #: group only, dropbox_app/routing.py): not opened, not stored, but acknowledged like ours
+    #: (db.OtherGroupAck), so the acknowledgments do not tell the server which group handled
+    #: it; the server keeps it until the group it is for acknowledged it too.
     other_group: int = 0
     plaintext_bytes: int = 0
     reports_created: int = 0
@@ -320,11 +321,14 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         raise ImportRefused(str(exc)) from None
     result = ImportResult(manifest.seq, manifest.sender)
     ids = [e.id for e in entries.values()]
-    known: dict[str, str] = {}
+    known: dict[str, str | None] = {}
     for start in range(0, len(ids), 500):  # SQLite limits the number of bound parameters
         known.update((sid, rid) for sid, rid in session.execute(
             select(db.Submission.id, db.Submission.report_id).where(
                 db.Submission.id.in_(ids[start:start + 500]))))
+    for start in range(0, len(ids), 500):  # left for the other group by an earlier bundle
+        known.update((sid, None) for sid in session.scalars(
+            select(db.OtherGroupAck.id).where(db.OtherGroupAck.id.in_(ids[start:start + 500]))))
     batch = _Batch(session, vault.box_keys(session, unlocked.require_content()), pack, result,
                    {e.report for e in entries.values() if e.id not in known})
     total = len(manifest.members)
@@ -333,7 +337,7 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         entry = entries[stream.member.name]
         done_bytes += stream.member.size
         if entry.id in known:
-            if known[entry.id] != entry.report:
+            if known[entry.id] not in (entry.report, None):
                 raise ImportRefused(f"submission {entry.id} was already filed under another "
                                     "report")
             result.skipped += 1
@@ -346,6 +350,7 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
                 # another group's. The member's hash is still checked.
                 result.other_group += 1
                 stream.drain()
+                session.add(db.OtherGroupAck(id=entry.id, import_seq=manifest.seq))
         if progress:
             progress(n, total, done_bytes)
     batch.write()

@@ -5,7 +5,8 @@ kind ``reply``, this deployment, a sequence number newer than the last accepted 
 then the body is checked as a whole (``replyplan``), then the members are streamed into the store
 under temporary names with their hashes checked as they pass, then every envelope is checked to
 be sealed to its reporter's key. Only when all of that passed do the rows appear, in the request's
-one transaction: the replies, the status changes, the acknowledgments and the new sequence number.
+one transaction: the replies, the status changes, the acknowledgments (per recipient group,
+acks.py) and the new sequence number.
 Anything wrong, and nothing of the bundle remains."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import envelope
@@ -24,7 +25,7 @@ from crypto.keys import box_key_id
 from peluit.ground.i18n import N_
 
 from ..models import AuditorCard, Reply, Report, Reporter, Submission
-from . import adminlog, replyplan, sequences
+from . import acks, adminlog, replyplan, sequences
 
 
 class ReplyRejected(Exception):
@@ -140,12 +141,10 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
                          read_day=None))
         for report_id, status in plan.statuses:
             reports[report_id].status = status
-        acked = 0
-        if plan.acks:
-            result = db.execute(update(Submission).where(
-                Submission.id.in_(plan.acks), Submission.acked_day.is_(None))
-                .values(acked_day=day).execution_options(synchronize_session=False))
-            acked = result.rowcount or 0
+        # Recorded for the signer's group; a submission is acknowledged once every group
+        # with an active card acknowledged it (acks.py).
+        signer = db.get(AuditorCard, manifest.sender)
+        acked = acks.record(db, plan.acks, signer.recipient_group, day) if plan.acks else 0
         db.flush()
     except BaseException:
         _discard(written)

@@ -1,7 +1,7 @@
 """Deleting what the workbench has safely received.
 
-A submission acknowledged by a reply bundle is kept ``retention_days`` more (a lost or damaged
-removable disk can still be re-fetched), then deleted for real:
+A submission acknowledged by every recipient group (acks.py) is kept ``retention_days`` more (a
+lost or damaged removable disk can still be re-fetched), then deleted for real:
 
 * its row is deleted, and once that has committed the envelope's slot in the store is
   overwritten with zeros, fsynced and truncated to empty (dropbox_app/store.py: the slot's name
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Submission
 from ..store import Store
-from . import adminlog
+from . import acks, adminlog
 
 _MEMBER = re.compile(r"^[0-9a-f]{32}\.env$")
 
@@ -57,6 +57,8 @@ def run(db: Session, store_dir: Path, today: dt.date, retention_days: int, *,
     the envelopes (wiped in their slots) once this transaction commits. A run that deleted
     something says so in the admin log (counts only)."""
     limit = cutoff(today, retention_days)
+    # What waited only for a group whose last card was switched off is acknowledged now.
+    acks.settle(db, today.isoformat())
     due = list(db.execute(select(Submission.id, Submission.member, Submission.padded_size)
                           .where(Submission.acked_day.is_not(None),
                                  Submission.acked_day <= limit)))
@@ -64,6 +66,7 @@ def run(db: Session, store_dir: Path, today: dt.date, retention_days: int, *,
     if due:
         Store(Path(store_dir)).delete_after_commit(
             db, [member for _sid, member, _size in due if _MEMBER.match(member)])
+        acks.forget(db, [sid for sid, _m, _s in due])
         db.execute(delete(Submission).where(Submission.id.in_([sid for sid, _m, _s in due]))
                    .execution_options(synchronize_session=False))
         db.flush()

@@ -19,7 +19,7 @@ from .loginfailures import LoginFailureDay
 from .receipts import AnswerReceipt
 from .reporters import Report, Reporter
 from .sessions import ReporterSession
-from .submissions import Reply, Submission
+from .submissions import Reply, Submission, SubmissionAck
 from .throttles import Throttle, UsedToken
 
 # The coarse statuses a reporter may see; a closed case says how it ended (finished here,
@@ -53,6 +53,7 @@ __all__ = [
     "ReporterSession",
     "ServerKeyRecord",
     "Submission",
+    "SubmissionAck",
     "Throttle",
     "UsedToken",
     "new_id",

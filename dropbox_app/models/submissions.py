@@ -27,6 +27,20 @@ class Submission(Base):
     report: Mapped[Report] = relationship()
 
 
+class SubmissionAck(Base):
+    """One recipient group's acknowledgment of a submission (dropbox_app/gateway/acks.py).
+
+    Every group's workbench acknowledges every submission of a bundle it imported, the ones it
+    could open and the ones sealed to the other group alike, so these rows are the same for
+    every submission and tell no one which group it went to. No day: the submission's
+    ``acked_day`` is set once every group with an active card has acknowledged it."""
+
+    __tablename__ = "submission_acks"
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    recipient_group: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
 class Reply(Base):
     __tablename__ = "replies"
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto import envelope
+from crypto.bundle import BundleReader
 from crypto.identity import ServerKey
 from tests.fixtures.workbench_vault import (
     Item,
@@ -21,6 +22,7 @@ from tests.fixtures.workbench_vault import (
     sealed_members,
 )
 from workbench import db, filestore, vault
+from workbench.exporter import NothingToExport, export_replies
 from workbench.importer import ImportRefused, import_bundle
 
 
@@ -237,9 +239,10 @@ def test_reporter_key_swap_within_one_bundle_is_refused(tv):
 
 def test_envelope_for_another_group_is_left_for_it(tv):
     """A report about the inspectorate is sealed to the conflict group only: the inspectorate's
-    vault imports the rest of the bundle, opens nothing of it, stores and acknowledges nothing
-    of it (so the group it is for still receives it). Before recipient groups, the whole bundle
-    was refused, and every report of the inspectorate's with it."""
+    vault imports the rest of the bundle, opens nothing of it, stores nothing of it, but
+    acknowledges it like its own (the server keeps it until the conflict group acknowledged it
+    too, dropbox_app/gateway/acks.py). Before recipient groups, the whole bundle was refused,
+    and every report of the inspectorate's with it."""
     ours, theirs = report_item(), report_item("Kepala inspektorat meminta setoran")
     officer = PrivateKey.generate()
     members = {**sealed_members([ours], tv.recipients()),
@@ -253,10 +256,29 @@ def test_envelope_for_another_group_is_left_for_it(tv):
     finally:
         conn.close()
     assert reports == {ours.report} and theirs.id not in subs
-    # offered again in the next bundle (never acknowledged): left again, nothing breaks
+    # offered again in the next bundle (the conflict group has not acknowledged it yet):
+    # known, skipped, nothing breaks
     again = run(tv, build_inbox(tv, [theirs], seq=2, members=sealed_members(
         [theirs], [officer.public_key])))
-    assert (again.imported, again.other_group) == (0, 1)
+    assert (again.imported, again.other_group, again.skipped) == (0, 0, 1)
+
+
+def test_other_groups_submissions_are_acknowledged_like_ours(tv, tmp_path):
+    """The reply bundle acknowledges both, in one sorted list, once: a server reading the
+    acknowledgments cannot tell which of them this group could open. Before, only ours."""
+    ours, theirs = report_item(), report_item("Kepala inspektorat meminta setoran")
+    officer = PrivateKey.generate()
+    members = {**sealed_members([ours], tv.recipients()),
+               **sealed_members([theirs], [officer.public_key])}
+    run(tv, build_inbox(tv, [ours, theirs], seq=1, members=members))
+    out = tmp_path / "r.bundle"
+    export_replies(tv.lead, out)
+    with out.open("rb") as f:
+        manifest = BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key},
+                                "reply", lambda _k: 0, tv.deployment).manifest
+    assert manifest.body["acks"] == sorted([ours.id, theirs.id])
+    with pytest.raises(NothingToExport):
+        export_replies(tv.lead, tmp_path / "again.bundle")
 
 
 def test_malformed_content_is_refused(tv):

@@ -1,0 +1,155 @@
+"""Acknowledgments do not tell which group a submission went to (issue 19).
+
+Two real workbench vaults, the inspectorate's and the conflict group's (the minister's
+designated officer), each import the same inbox bundle from the gateway and carry a reply bundle
+back. The attacker is someone who reads the seized server — its database and its admin log —
+after each upload: the inspectorate itself, or the server's operators. Their goal: learn which
+submissions the conflict group handled (and so which reports are about the inspectorate), or
+have the inspectorate's acknowledgment delete a report about it before the conflict group has
+fetched it. Runs on SQLite and on PostgreSQL, like the routing tests."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import inspect, text
+
+from dropbox_app import routing
+from dropbox_app.auditors import enroll
+from dropbox_app.gateway import adminlog, downloads, retention
+from dropbox_app.gateway.adminlog import SHELL
+from dropbox_app.models import Submission
+from tests.fixtures.gateway import (
+    add_submission,
+    create_account,
+    login,
+    page_csrf,
+    reply_bundle,
+)
+from tests.fixtures.workbench_vault import make_vault
+from workbench.exporter import export_replies
+from workbench.importer import import_bundle
+
+_ID = re.compile(r"^[0-9a-f]{32}$")  # random ids (of the submission, its report) tell nothing
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def dep(request):
+    return request.getfixturevalue("deployment" if request.param == "sqlite"
+                                   else "pg_deployment")
+
+
+def _vault(dep, tmp_path, sub: str, group: str):
+    (tmp_path / sub).mkdir()
+    tv = make_vault(tmp_path / sub, server=dep.server_key(), deployment=dep.cfg.deployment_id)
+    with dep.db() as db, db.begin():
+        enroll(db, tv.lead.identity.card().to_bytes(), dep.clock.day(), actor=SHELL,
+               group=group)
+    return tv
+
+
+def _two_groups(dep, tmp_path):
+    """The fixture's own card is switched off: the inspectorate is the first vault's lead."""
+    with dep.db() as db, db.begin():
+        db.execute(text("UPDATE auditor_cards SET active = :f"), {"f": False})
+    ours = _vault(dep, tmp_path, "inspectorate", routing.INSPECTORATE)
+    theirs = _vault(dep, tmp_path, "conflict", routing.CONFLICT)
+    login(dep, create_account(dep, "root", "admin"))
+    return ours, theirs
+
+
+def _submit(dep, to, data: bytes) -> str:
+    dep.auditor = to.lead.identity  # the envelope is sealed to that vault's lead only
+    return add_submission(dep, data).submission_id
+
+
+def _download(dep) -> bytes:
+    return dep.app.post("/inbox", {"csrf_token": page_csrf(dep)}).body
+
+
+def _upload(dep, data: bytes, name: str = "r.bundle") -> None:
+    page = dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
+                        upload_files=[("bundle", name, data)])
+    assert page.html.find(id="accepted") is not None, page.text[:2000]
+
+
+def _export(tv, tmp_path, name: str) -> bytes:
+    out = tmp_path / name
+    export_replies(tv.lead, out)
+    return out.read_bytes()
+
+
+def _observe(dep, sids: list[str]) -> dict[str, tuple]:
+    """What the observer can tie to each submission: its row, and every row of every table that
+    names its id, with the ids themselves taken out."""
+    seen: dict[str, list] = {sid: [] for sid in sids}
+    with dep.engine.connect() as conn:
+        for table in sorted(inspect(conn).get_table_names()):
+            for row in conn.execute(text(f'SELECT * FROM "{table}"')).mappings():
+                values = {k: (bytes(v) if isinstance(v, memoryview) else v)
+                          for k, v in row.items()}
+                for sid in sids:
+                    if any(isinstance(v, str) and sid in v for v in values.values()):
+                        seen[sid].append((table, tuple(sorted(
+                            (k, v) for k, v in values.items()
+                            if not (isinstance(v, str) and (sid in v or _ID.match(v)))
+                            and k not in ("member", "sha256", "seq")))))
+    return {sid: tuple(sorted(rows)) for sid, rows in seen.items()}
+
+
+def _acks_per_signer(dep) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    with dep.db() as db:
+        for entry in adminlog.newest(db, 10_000):
+            if entry.action == "replies.upload":
+                out.setdefault(entry.details["signer"], []).append(entry.details["acks"])
+    return out
+
+
+def test_acknowledgments_do_not_tell_which_group_handled_a_submission(dep, tmp_path):
+    ours, theirs = _two_groups(dep, tmp_path)
+    ordinary = [_submit(dep, ours, b"pungli di loket %d" % n) for n in range(2)]
+    about_them = [_submit(dep, theirs, b"kepala inspektorat minta setoran")]
+    sids = ordinary + about_them
+    bundle = _download(dep)
+    got_ours = import_bundle(ours.lead, io.BytesIO(bundle))
+    got_theirs = import_bundle(theirs.lead, io.BytesIO(bundle))
+    assert (got_ours.imported, got_ours.other_group) == (2, 1)
+    assert (got_theirs.imported, got_theirs.other_group) == (1, 2)
+
+    _upload(dep, _export(ours, tmp_path, "ours.bundle"), "ours.bundle")
+    after_ours = _observe(dep, sids)
+    _upload(dep, _export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
+    after_both = _observe(dep, sids)
+    # Whenever the observer looks, a report about the inspectorate looks like any other.
+    for snapshot in (after_ours, after_both):
+        assert len(set(snapshot.values())) == 1, snapshot
+    # The admin log: both groups acknowledged as many submissions.
+    counts = _acks_per_signer(dep)
+    assert counts == {ours.lead.key_id: [3], theirs.lead.key_id: [3]}
+    # Once both acknowledged, every submission is acknowledged (retention counts from there).
+    with dep.db() as db:
+        assert all(db.get(Submission, sid).acked_day == dep.clock.day() for sid in sids)
+        assert downloads.pending(db) == []
+    # A later inbox bundle carries none of them again.
+
+
+def test_the_inspectorate_cannot_delete_what_the_conflict_group_has_not_fetched(dep, tmp_path):
+    """The inspectorate's card acknowledges the report about it (a hand-made bundle: the server
+    cannot tell it from its own workbench's): the report stays on the server, in the inbox,
+    until the conflict group acknowledged it too."""
+    ours, theirs = _two_groups(dep, tmp_path)
+    about_them = _submit(dep, theirs, b"kepala inspektorat minta setoran")
+    _upload(dep, reply_bundle(dep, acks=[about_them], signer=ours.lead.identity))
+    with dep.db() as db, db.begin():
+        assert db.get(Submission, about_them).acked_day is None
+        far = dep.clock.today().replace(year=dep.clock.today().year + 5)
+        assert retention.run(db, dep.store_dir, far, 30, actor=SHELL).deleted == 0
+        assert [p.id for p in downloads.pending(db)] == [about_them]
+    got = import_bundle(theirs.lead, io.BytesIO(_download(dep)))
+    assert got.imported == 1
+    _upload(dep, _export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
+    with dep.db() as db:
+        assert db.get(Submission, about_them).acked_day == dep.clock.day()
