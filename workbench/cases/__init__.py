@@ -5,7 +5,8 @@
 ``index`` and ``text`` (in-memory full-text search), ``duplicates`` (keyed bottom-k sketches),
 ``deadlines`` and ``retaliation`` (the clocks), ``forwarding`` (OpenPGP packages to outside
 agencies), ``preview`` and ``scrub`` (sandboxed previews, metadata-free copies), ``export``
-(per-case records for statistics), ``views`` (the local web UI)."""
+(per-case records for statistics), ``revision`` (the list catalog's revision counter),
+``views`` (the local web UI: routes, and one ``*_views`` module per group of pages)."""
 
 from typing import Any
 

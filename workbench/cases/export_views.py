@@ -1,0 +1,20 @@
+"""The statistics export (per-case records, no content)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pyramid.response import Response
+
+from . import export
+
+
+def stats_export(request: Any) -> Response:
+    reg = request.registry
+    data = export.export(request.dbsession, request.identity.role, reg.case_calendar,
+                         reg.case_clock.today())
+    response = Response(body=json.dumps(data, ensure_ascii=False, sort_keys=True).encode(),
+                        content_type="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="peluit-stats-export.json"'
+    return response
