@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -115,3 +116,33 @@ def load_categories(path: str | Path) -> dict[str, str]:
             raise CalendarError(f"{path}: cases.categories: {k!r} must be a short lowercase "
                                 "token with a label")
     return dict(cats)
+
+
+def clock_of(case: Case, calendar: WorkingCalendar, today: dt.date,
+             flags: Any = ()) -> dict[str, Any]:
+    """Where a case stands against its clocks (policies.clocks): for each, the due day, its
+    status and working days left (negative when overdue); ``next`` names the most urgent clock
+    still running. The retaliation clock is there only when the case has a flag (the first one
+    not handled yet, else the last handled)."""
+    closed = case.state == State.CLOSED.value
+    out: dict[str, Any] = {"elapsed": calendar.working_days_between(
+        case.received_day, case.closed_day or today)}
+    pending = sorted(flags, key=lambda f: (f.handled_day is not None, f.due_day))
+    runs = [("acknowledge", case.due_acknowledge, case.acknowledged_day),
+            ("verify", case.due_verify, case.verified_day),
+            ("complete", case.due_complete, case.closed_day)]
+    if pending:
+        flag = pending[0]
+        # A flag is the compliance officer's to handle: it runs on after the case closes.
+        runs.append(("retaliation", flag.due_day, flag.handled_day))
+    running = []
+    for name, due, done in runs:
+        state, left = clocks.status(due, done, closed and name != "retaliation", today,
+                                     calendar)
+        out[name] = {"due": due, "status": state, "left": left}
+        if left is not None:
+            running.append((due, name))
+    out["next"] = min(running)[1] if running else "complete"
+    out["eu_acknowledge"] = {"due": case.eu_acknowledge}
+    out["eu_feedback"] = {"due": case.eu_feedback}
+    return out

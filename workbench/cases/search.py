@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from workbench import db
 
 from .catalog import CaseCatalog
+from .content import searchable_text
 from .index import SearchIndex
 from .models import Case, CaseEvent
-from .service import searchable_text
 
 BATCH = 2000
 log = logging.getLogger(__name__)
