@@ -21,5 +21,6 @@ def includeme(config: Any) -> None:
     config.include(".reports")
     config.include(".gateway")
     config.include(".authorship")
+    config.include(".transfer")
     config.add_workbench_nav("report.list", "Reports", Permission.VIEW_CONTENT, order=10)
     config.add_workbench_nav("gateway.log", "Gateway log", Permission.VIEW_STATS, order=90)
