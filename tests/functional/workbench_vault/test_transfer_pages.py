@@ -32,7 +32,8 @@ def _form(page, action):
 
 
 def _finished(ui, url):
-    for _ in range(200):
+    deadline = time.monotonic() + 120  # a loaded 2-core machine: wait, do not fail
+    while time.monotonic() < deadline:
         page = ui.get(url)
         if page.html.find(id="import-progress") is None:
             return page
