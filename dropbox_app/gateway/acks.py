@@ -57,19 +57,19 @@ def settle(db: Session, day: str, ids: Sequence[str] | None = None) -> int:
     groups = active_groups(db)
     if not groups:
         return 0  # no one could acknowledge anything: nothing is settled
-    complete = (select(SubmissionAck.submission_id)
-                .where(SubmissionAck.recipient_group.in_(sorted(groups)))
-                .group_by(SubmissionAck.submission_id)
-                .having(func.count(SubmissionAck.recipient_group) == len(groups)))
     chunks = ([None] if ids is None
               else [list(ids[i:i + _CHUNK]) for i in range(0, len(ids), _CHUNK)])
     settled = 0
     for chunk in chunks:
-        query = update(Submission).where(Submission.acked_day.is_(None),
-                                         Submission.id.in_(complete))
-        if chunk is not None:
+        complete = (select(SubmissionAck.submission_id)
+                    .where(SubmissionAck.recipient_group.in_(sorted(groups)))
+                    .group_by(SubmissionAck.submission_id)
+                    .having(func.count(SubmissionAck.recipient_group) == len(groups)))
+        query = update(Submission).where(Submission.acked_day.is_(None))
+        if chunk is not None:  # only the chunk's rows are grouped, not the whole table
+            complete = complete.where(SubmissionAck.submission_id.in_(chunk))
             query = query.where(Submission.id.in_(chunk))
-        result = db.execute(query.values(acked_day=day)
+        result = db.execute(query.where(Submission.id.in_(complete)).values(acked_day=day)
                             .execution_options(synchronize_session=False))
         settled += result.rowcount or 0
     return settled

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from dropbox_app import routing
-from dropbox_app.auditors import enroll
+from dropbox_app.auditors import enroll, set_active
 from dropbox_app.gateway import adminlog, downloads, retention
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Submission
@@ -153,3 +153,19 @@ def test_the_inspectorate_cannot_delete_what_the_conflict_group_has_not_fetched(
     _upload(dep, _export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
     with dep.db() as db:
         assert db.get(Submission, about_them).acked_day == dep.clock.day()
+
+
+def test_a_group_without_active_cards_holds_nothing_back(dep, tmp_path):
+    """The conflict group's last card is disabled (in the admin log, which both groups'
+    bundles carry): what waited only for its acknowledgment is settled by the next retention
+    run, and deleted ``retention_days`` after that, not at once."""
+    ours, theirs = _two_groups(dep, tmp_path)
+    sid = _submit(dep, ours, b"pungli di loket")
+    _upload(dep, reply_bundle(dep, acks=[sid], signer=ours.lead.identity))
+    with dep.db() as db, db.begin():
+        assert db.get(Submission, sid).acked_day is None
+        set_active(db, theirs.lead.key_id, False, actor=SHELL, day=dep.clock.day())
+    with dep.db() as db, db.begin():
+        assert retention.run(db, dep.store_dir, dep.clock.today(), 30, actor=SHELL).deleted == 0
+        assert db.get(Submission, sid).acked_day == dep.clock.day()
+        assert downloads.pending(db) == []
