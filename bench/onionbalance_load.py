@@ -25,7 +25,8 @@ import time
 
 import psutil
 
-from tests.fixtures.balanced import balanced
+from crypto.identity import AuditorIdentity
+from tests.fixtures.balanced import _peluit, balanced
 from tests.fixtures.onion_reporter import OnionReporter
 from tests.fixtures.postgres import running_server
 
@@ -144,7 +145,12 @@ def main() -> None:
     with running_server() as pg:
         db = pg.create_database()
         with balanced(pg.url(db)) as bal:
-            print(f"set-up: { {k: round(v, 1) for k, v in bal.startup_seconds.items()} }")
+            # Without an enrolled auditor the channel takes no report (503).
+            card = bal.base / "auditor.card"
+            card.write_bytes(AuditorIdentity.generate("Auditor Bench").card().to_bytes())
+            _peluit("auditor", "enroll", str(card), "--config", str(bal.backends[0].config))
+            print(f"set-up: { {k: round(v, 1) for k, v in bal.startup_seconds.items()} }",
+                  flush=True)
             results = {}
             for label, addresses in args_phases(bal, args.through_frontend):
                 res = phase(bal, args.reports, args.clients, args.budget, addresses)
@@ -157,7 +163,8 @@ def main() -> None:
                       f"in {res['seconds']:.0f} s = {res['per_hour']:.0f}/hour; p50 "
                       f"{res['p50']:.1f} s, p95 {res['p95']:.1f} s; served {res['served']}; "
                       f"CPU per report: apps {res['app_cpu_per_report']:.2f} s, backend tors "
-                      f"{res['tor_cpu_per_report']:.2f} s; {res['errors']} failed flows")
+                      f"{res['tor_cpu_per_report']:.2f} s; {res['errors']} failed flows",
+                      flush=True)
             one, two = results["one backend"], results["two backends"]
             if one["per_hour"] and two["per_hour"]:
                 print(f"ratio two/one: {two['per_hour'] / one['per_hour']:.2f} "
