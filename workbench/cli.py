@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -444,28 +443,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-class ProgressBar:
-    """A progress bar on stderr, redrawn at most ten times a second, only on a terminal."""
+def _cli_gettext() -> Any:
+    """The workbench catalog in the CLI's language (PELUIT_LANGUAGE, else the locale's)."""
+    from peluit.ground.errors import cli_language
+    from peluit.ground.i18n import translations
 
-    def __init__(self, stream: Any = None, width: int = 30):
+    return translations("workbench", "workbench", cli_language()).gettext
+
+
+class ProgressBar:
+    """An import's progress bar on stderr (tqdm): submissions done of the bundle's total, MB
+    read and the rate; drawn only on a terminal, at most ten times a second."""
+
+    def __init__(self, stream: Any = None, label: str = ""):
         self.stream = stream or sys.stderr
-        self.width = width
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last = 0.0
-        self.start = time.monotonic()
+        self.label = label
+        self.bar: Any = None
 
     def __call__(self, done: int, total: int, nbytes: int) -> None:
-        now = time.monotonic()
-        if not self.tty or (done < total and now - self._last < 0.1):
-            return
-        self._last = now
-        filled = self.width * done // max(total, 1)
-        rate = nbytes / max(now - self.start, 1e-6) / 1e6
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} "
-                          f"submissions, {nbytes / 1e6:,.1f} MB, {rate:,.0f} MB/s")
-        if done == total:
-            self.stream.write("\n")
-        self.stream.flush()
+        if self.bar is None:
+            from tqdm import tqdm
+
+            # disable=None: no bar when stderr is not a terminal (a log, a pipe, the tests).
+            self.bar = tqdm(total=total, desc=self.label, unit="", file=self.stream,
+                            disable=None, mininterval=0.1, leave=True, dynamic_ncols=True)
+        self.bar.set_postfix_str(f"{nbytes / 1e6:,.1f} MB", refresh=False)
+        self.bar.update(done - self.bar.n)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -473,42 +483,51 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .importer import READ_BUFFER, ImportRefused, import_bundle
     from .vault import VaultError
     _check_air_gap(args)
+    _ = _cli_gettext()
     unlocked = unlock_from_args(args)
+    bar = ProgressBar(label=_("submissions"))
     try:
         with open(args.bundle, "rb", buffering=READ_BUFFER) as src:
-            result = import_bundle(unlocked, src, progress=ProgressBar())
+            result = import_bundle(unlocked, src, progress=bar)
     except OSError as exc:
-        raise UserError(f"cannot read {args.bundle}: {exc.strerror or exc.__class__.__name__}"
-                    ) from None
+        raise UserError(_("cannot read %(path)s: %(reason)s") % {
+            "path": args.bundle, "reason": exc.strerror or exc.__class__.__name__}) from None
     except ImportRefused as exc:
-        raise UserError(f"{exc}; nothing was imported") from None
+        raise UserError(_("%(reason)s; nothing was imported") % {"reason": exc}) from None
     except (VaultError, SchemaError) as exc:
         raise UserError(str(exc)) from None
     finally:
+        bar.close()
         unlocked.lock()
-    print(f"Imported bundle {result.seq}: {result.imported} new submission(s) "
-          f"({result.reports_created} new report(s)), {result.skipped} already in the vault.")
+    print(_("Imported bundle %(seq)s: %(num)s new submission(s) (%(reports)s new report(s)), "
+            "%(skipped)s already in the vault.") % {
+        "seq": result.seq, "num": result.imported, "reports": result.reports_created,
+        "skipped": result.skipped})
     if result.other_group:
-        print(f"{result.other_group} submission(s) sealed to another recipient group (reports "
-              "about the inspectorate go to the conflict group only): left for that group.")
+        print(_("%(num)s submission(s) sealed to another recipient group (reports about the "
+                "inspectorate go to the conflict group only): left for that group.")
+              % {"num": result.other_group})
     if result.rotated_to and result.rotated_to != result.sender:
-        print(f"The server announces a new signing key, {result.rotated_to}: the vault trusts it "
-              "now (and the current one until the server switches). Export and carry a reply "
-              "bundle to the gateway: it confirms the new key.")
+        print(_("The server announces a new signing key, %(key)s: the vault trusts it now (and "
+                "the current one until the server switches). Export and carry a reply bundle "
+                "to the gateway: it confirms the new key.") % {"key": result.rotated_to})
     if result.retired:
-        print(f"The server switched keys; the vault no longer trusts {', '.join(result.retired)}.")
+        print(_("The server switched keys; the vault no longer trusts %(keys)s.")
+              % {"keys": ", ".join(result.retired)})
     if result.foreign_keys:
         ids = ", ".join(sorted(result.foreign_keys))
-        print(f"WARNING: {result.foreign_submissions} submission(s) were also sealed to "
-              f"{len(result.foreign_keys)} key(s) that belong to nobody in this vault ({ids}). "
-              "Someone enrolled an auditor card on the gateway that this team does not know, "
-              "and whoever holds it can read those submissions. Check the cards enrolled on "
-              "the gateway now and disable any you do not recognise.", file=sys.stderr)
+        print(_("WARNING: %(num)s submission(s) were also sealed to %(keys)s key(s) that belong "
+                "to nobody in this vault (%(ids)s). Someone enrolled an auditor card on the "
+                "gateway that this team does not know, and whoever holds it can read those "
+                "submissions. Check the cards enrolled on the gateway now and disable any you "
+                "do not recognise.") % {"num": result.foreign_submissions,
+                                        "keys": len(result.foreign_keys), "ids": ids},
+              file=sys.stderr)
     if result.unexpected_members:
         names = ", ".join(sorted(result.unexpected_members))
-        print(f"Note: submissions are still sealed to {names}, who may not read content here "
-              "(removed, or a compliance officer): disable their card on the gateway.",
-              file=sys.stderr)
+        print(_("Note: submissions are still sealed to %(names)s, who may not read content here "
+                "(removed, or a compliance officer): disable their card on the gateway.")
+              % {"names": names}, file=sys.stderr)
     _print_gateway_log(result)
     return 0
 
@@ -535,22 +554,27 @@ def _print_gateway_log(result) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .db import SchemaError
-    from .exporter import ExportRefused, export_replies
+    from .exporter import ExportRefused, NothingToExport, export_replies
     from .vault import VaultError
     _check_air_gap(args)
+    _ = _cli_gettext()
     unlocked = unlock_from_args(args)
     try:
         result = export_replies(unlocked, args.out, resend_from=args.resend_from)
+    except NothingToExport:
+        raise UserError(_("nothing to export: no new question, status or import")) from None
     except (ExportRefused, VaultError, SchemaError) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write {args.out}: {exc.strerror or exc.__class__.__name__}"
-                    ) from None
+        raise UserError(_("cannot write %(path)s: %(reason)s") % {
+            "path": args.out, "reason": exc.strerror or exc.__class__.__name__}) from None
     finally:
         unlocked.lock()
-    print(f"Wrote reply bundle {result.seq} to {result.path}: {result.replies} question(s) or "
-          f"message(s), {result.statuses} status change(s), {result.acks} acknowledgment(s).")
-    print("Carry it to the gateway and upload it there.")
+    print(_("Wrote reply bundle %(seq)s to %(path)s: %(replies)s question(s) or message(s), "
+            "%(statuses)s status change(s), %(acks)s acknowledgment(s).") % {
+        "seq": result.seq, "path": result.path, "replies": result.replies,
+        "statuses": result.statuses, "acks": result.acks})
+    print(_("Carry it to the gateway and upload it there."))
     return 0
 
 

@@ -22,6 +22,12 @@ PASS2 = OTHER_PASS
 DEMO = "--demo-not-air-gapped"
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests read the English messages; test_messages_in_indonesian reads the others."""
+    monkeypatch.setenv("PELUIT_LANGUAGE", "en")
+
+
 @pytest.fixture
 def setup(tmp_path):
     server = ServerKey.generate()
@@ -253,3 +259,25 @@ def test_import_warns_loudly_about_a_card_the_team_does_not_know(setup, capsys):
     out = capsys.readouterr()
     assert "1 new submission(s)" in out.out
     assert "WARNING: 1 submission(s) were also sealed to 1 key(s) that belong to nobody" in out.err
+
+
+def test_messages_in_indonesian(setup, capsys, monkeypatch):
+    """PELUIT_LANGUAGE (or the locale: id_ID.UTF-8) gives the import and export messages in
+    Indonesian; English stays available (the other tests here)."""
+    tmp_path, _ = setup
+    tv = make_vault(tmp_path)
+    (tmp_path / "in1.bundle").write_bytes(build_inbox(tv, [report_item()], seq=1))
+    args = ["--vault", str(tv.path), "--passphrase-file", str(tmp_path / "p1"), DEMO]
+    monkeypatch.delenv("PELUIT_LANGUAGE")
+    monkeypatch.setenv("LANG", "id_ID.UTF-8")
+    assert main(["workbench", "import", str(tmp_path / "in1.bundle"), *args]) == 0
+    assert "Bundel 1 diimpor: 1 kiriman baru (1 laporan baru), 0 sudah ada di brankas." \
+        in capsys.readouterr().out
+    monkeypatch.setenv("PELUIT_LANGUAGE", "id")
+    assert main(["workbench", "import", str(tmp_path / "in1.bundle"), *args]) == 1
+    assert "tidak ada yang diimpor" in capsys.readouterr().err
+    assert main(["workbench", "export-replies", str(tmp_path / "r1.bundle"), *args]) == 0
+    out = capsys.readouterr().out
+    assert "Bundel balasan 1 ditulis ke" in out and "1 tanda terima" in out
+    assert main(["workbench", "export-replies", str(tmp_path / "r2.bundle"), *args]) == 1
+    assert "tidak ada yang diekspor" in capsys.readouterr().err.lower()
