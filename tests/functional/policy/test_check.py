@@ -13,9 +13,9 @@ import pytest
 from crypto.identity import AuditorIdentity
 from dropbox_app.facts import gather
 from peluit.cli import main
-from policies import controls
+from policies import auditlog, controls
 from policies.controls import CONTROLS, run_controls
-from tests.fixtures.policy_deployment import build_template, copy_deployment
+from tests.fixtures.policy_deployment import build_template, copy_deployment, write_workbench_audit
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,8 @@ def outcomes(cfg: Path) -> dict[str, controls.Result]:
     facts = gather(cfg)
     facts.workbench_deadlines = controls.load_workbench_deadlines(
         cfg.parent / "workbench-deadlines.json")
+    facts.escrow_openings, facts.escrow_problems = controls.escrow_findings(
+        auditlog.load_export(cfg.parent / "workbench-audit.jsonl"))
     policy = controls.policy_in_force(facts)
     return {o.control.id: o.result for o in run_controls(facts, policy)}
 
@@ -58,6 +60,11 @@ def _pin_signer(cfg: Path, who: AuditorIdentity) -> None:
 
 def _write(cfg: Path, rel: str, data: bytes) -> None:
     (cfg.parent / rel).write_bytes(data)
+
+
+def _drop_line(path: Path, number: int) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:number - 1] + lines[number:]))
 
 
 def _longer_draft(cfg: Path, old: str, new: str) -> None:
@@ -116,6 +123,9 @@ BREAK = {
                              '"complete_days": 75, "retaliation_days": 5')],
     "POL-3": [lambda c: _longer_draft(c, "completion = 75", "completion = 90"),
               lambda c: _longer_draft(c, "retention_max_days = 30", "retention_max_days = 31")],
+    # an identity opened with no consent recorded; the log edited to drop the consent
+    "ESC-1": [lambda c: write_workbench_audit(c.parent / "workbench-audit.jsonl", consent=False),
+              lambda c: _drop_line(c.parent / "workbench-audit.jsonl", 2)],
     "TOR-1": [lambda c: (c.parent / "tor/gateway/authorized_clients/ani.auth").unlink(),
               lambda c: _set(c.parent / "tor" / "torrc", "127.0.0.1:8081", "127.0.0.1:9999")],
     "TOR-2": [lambda c: _set(c.parent / "tor" / "torrc", "PoWDefensesEnabled 1",
@@ -180,7 +190,8 @@ def test_unexpected_store_file_names_are_not_repeated(deployment):
 def test_cli_writes_reports_and_exit_codes(deployment, tmp_path, capsys):
     out = tmp_path / "report"
     args = ["policy", "check", "--config", str(deployment), "--out", str(out),
-            "--workbench-deadlines", str(deployment.parent / "workbench-deadlines.json")]
+            "--workbench-deadlines", str(deployment.parent / "workbench-deadlines.json"),
+            "--workbench-audit", str(deployment.parent / "workbench-audit.jsonl")]
     assert main(args) == 0
     report = json.loads((out / "check.json").read_text())
     assert report["passed"] and len(report["controls"]) == len(CONTROLS)
