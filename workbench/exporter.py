@@ -156,7 +156,9 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         c.exported_seq, c.exported_by = seq, key_id
     for s in (*acks, *others):
         s.ack_seq, s.ack_by = seq, key_id
-    acked = sorted(s.id for s in (*acks, *others))  # in one order: ours do not come first
+    # One sorted list, so ours do not come first; a set, so an id in both tables (a row
+    # planted in the vault file) cannot make the server refuse the bundle as a double ack.
+    acked = sorted({s.id for s in (*acks, *others)})
     body = {"acks": acked, "replies": body_replies,
             "statuses": [{"report": r, "status": st} for r, st in sorted(latest.items())]}
     if server_key is not None:

@@ -257,10 +257,12 @@ def test_envelope_for_another_group_is_left_for_it(tv):
         conn.close()
     assert reports == {ours.report} and theirs.id not in subs
     # offered again in the next bundle (the conflict group has not acknowledged it yet):
-    # known, skipped, nothing breaks
+    # left again, recorded once, nothing breaks
     again = run(tv, build_inbox(tv, [theirs], seq=2, members=sealed_members(
         [theirs], [officer.public_key])))
-    assert (again.imported, again.other_group, again.skipped) == (0, 0, 1)
+    assert (again.imported, again.other_group, again.skipped) == (0, 1, 0)
+    with Session(db.make_engine(tv.path)) as s:
+        assert s.scalar(select(func.count()).select_from(db.OtherGroupAck)) == 1
 
 
 def test_other_groups_submissions_are_acknowledged_like_ours(tv, tmp_path):
@@ -470,3 +472,20 @@ def test_submissions_sealed_to_a_removed_colleague_are_named(tv):
                                       colleague.box.public_key])
     result = run(tv, build_inbox(tv, [item], seq=1, members=members))
     assert result.unexpected_members == {"Budi"} and not result.foreign_keys
+
+
+def test_a_planted_other_group_row_does_not_hide_one_of_ours(tv, tmp_path):
+    """Someone who can write the vault file but not unlock it plants an ``other_group_acks``
+    row with the id of a submission still on its way (the table is not under the vault's seal):
+    the submission is imported all the same, and the reply bundle acknowledges it once."""
+    ours = report_item()
+    with Session(db.make_engine(tv.path)) as s, s.begin():
+        s.add(db.OtherGroupAck(id=ours.id, import_seq=1))
+    result = run(tv, build_inbox(tv, [ours], seq=1))
+    assert (result.imported, result.other_group) == (1, 0)
+    out = tmp_path / "r.bundle"
+    export_replies(tv.lead, out)
+    with out.open("rb") as f:
+        manifest = BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key},
+                                "reply", lambda _k: 0, tv.deployment).manifest
+    assert manifest.body["acks"] == [ours.id]
