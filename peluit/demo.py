@@ -169,11 +169,15 @@ def describe(demo: dict[str, Any], data_dir: Path = Path(".demo"),
         "Next steps:\n"
         f"  1. Send a report at {urls['reporter']}\n"
         f"  2. Sign in to the gateway, press \"Prepare the inbox bundle\" and download it\n"
-        f"  3. Import it into the vault (this machine is networked, hence --demo-not-air-gapped):\n"
+        f"  3. Import it into the vault: on the workbench's Transfers page "
+        f"({urls['workbench']}transfers),\n"
+        f"     or (this machine is networked, hence --demo-not-air-gapped):\n"
         f"       {peluit} workbench import BUNDLE {flags}\n"
         f"  4. Read the case and ask the reporter a question at {urls['workbench']}\n"
-        f"  5. Export the replies and upload the file on the gateway's Transfers page:\n"
-        f"       {peluit} workbench export-replies replies.bundle {flags}\n\n")
+        f"  5. Export the replies (the Transfers page again, or the command below) and upload\n"
+        f"     the file on the gateway's Transfers page:\n"
+        f"       {peluit} workbench export-replies replies.bundle {flags}\n"
+        f"  The whole loop, step by step: docs/first-loop.md\n\n")
 
 
 def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[str]]:

@@ -81,5 +81,14 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     cfg.register_service(session_policy or DEFAULT_SESSION_POLICY, SessionPolicy)
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(
         cookie_name="gw_csrf", httponly=True, samesite="Strict", path="/"))
+    # The content-free nudge (dropbox_app/nudge.py): configured or not, the home page says so;
+    # the daily sender runs only in the serving process (``cover``, as the cover writer).
+    from .. import nudge
+
+    nudge_cfg = nudge.parse(config.raw, config.base_dir)
+    cfg.registry["peluit.nudge_config"] = nudge_cfg
+    cfg.registry["peluit.nudge_zone"] = config.time_zone
+    if nudge_cfg is not None and cover:
+        cfg.registry["peluit.nudge"] = nudge.start(nudge_cfg, config.clock())
     cfg.include("dropbox_app.gateway")
     return cfg.make_wsgi_app()
