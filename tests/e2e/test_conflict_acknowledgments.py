@@ -133,7 +133,11 @@ def test_acknowledgments_do_not_tell_which_group_handled_a_submission(dep, tmp_p
     with dep.db() as db:
         assert all(db.get(Submission, sid).acked_day == dep.clock.day() for sid in sids)
         assert downloads.pending(db) == []
-    # A later inbox bundle carries none of them again.
+    # Retention deletes them with their acknowledgments (the foreign key holds on PostgreSQL).
+    with dep.db() as db, db.begin():
+        later = dep.clock.today().replace(year=dep.clock.today().year + 1)
+        assert retention.run(db, dep.store_dir, later, 30, actor=SHELL).deleted == 3
+    assert _observe(dep, sids) == {sid: () for sid in sids}
 
 
 def test_the_inspectorate_cannot_delete_what_the_conflict_group_has_not_fetched(dep, tmp_path):
