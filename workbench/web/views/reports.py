@@ -40,8 +40,20 @@ def _report(request: Any) -> db.Report:
 
 
 def report_view(request: Any, error: str | None = None) -> dict[str, Any]:
-    return {"report": _report(request), "error": error, "csrf_token": request.session_csrf_token,
-            "authorship_key_state": authorship.key_state}
+    from workbench.cases.models import Case
+
+    from ..reportfields import fields
+
+    report = _report(request)
+    categories = getattr(request.registry, "case_categories", {})
+    # The report first, then what followed it in the order it came (a follow-up message of
+    # the same day must not stand above the report it follows).
+    submissions = sorted(report.submissions, key=lambda s: (s.kind != "report", s.received_day))
+    case = request.dbsession.scalars(select(Case).where(Case.report_id == report.id)).first()
+    return {"report": report, "error": error, "csrf_token": request.session_csrf_token,
+            "authorship_key_state": authorship.key_state, "submissions": submissions,
+            "case": case,
+            "report_fields": lambda content: fields(content, categories, request.gettext)}
 
 
 def reply_new(request: Any) -> Any:

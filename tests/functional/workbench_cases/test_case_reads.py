@@ -1,0 +1,55 @@
+"""The report page reads like the report: its fields in 4W+1H order under labels in the page's
+language, coded values as words (never ``who_name`` or "kategori: pungli"), the report above the
+messages that followed it; a case and its web report link to each other."""
+
+from sqlalchemy import select
+
+from workbench.cases.models import Case
+
+FORM = {"who_name": "Budi", "who_unit": "Dinas Perizinan", "where": "Loket 3",
+        "when": "Senin pagi", "how": "Diminta tunai", "evidence": "Kuitansi",
+        "language": "id", "concerns": "no"}
+
+
+def _fields(page):
+    sub = page.html.find("section", class_="submission")
+    return [dt.text for dt in sub.find_all("dt")], [dd.text for dd in sub.find_all("dd")]
+
+
+def test_the_report_reads_in_4w1h_order_with_words_not_keys(auditor, store):
+    rid = store.report("Pungutan liar di loket izin usaha", day="2026-03-16", **FORM)
+    store.message(rid, "Tambahan: ada saksi", day="2026-03-16")
+    page = auditor.get(f"/reports/{rid}", {"lang": "id"})
+    labels, values = _fields(page)
+    assert labels == ["Apa yang terjadi", "Siapa (nama)", "Siapa (unit kerja)", "Di mana", "Kapan",
+                      "Bagaimana", "Bukti", "Kategori", "Menyangkut inspektorat sendiri",
+                      "Bahasa laporan"]
+    assert values[-2:] == ["tidak", "Bahasa Indonesia"]
+    assert values[-3].startswith("03 ") and values[-3] != "pungli"  # the category's label
+    text = " ".join(s.text for s in page.html.find_all("section", class_="submission"))
+    for raw in ("who_name", "kategori", "language", "concerns"):  # keys, as they were shown
+        assert raw not in text
+    assert "pungli" not in values and "id" not in values and "no" not in values
+    # The report stands above the message that followed it, whatever their order in the vault.
+    kinds = [s.find("h3").text.split(" ·")[0] for s in page.html.find_all("section",
+                                                                           class_="submission")]
+    assert kinds[0] == "laporan"
+    en = auditor.get(f"/reports/{rid}", {"lang": "en"})
+    labels, values = _fields(en)
+    assert labels[:3] == ["What happened", "Who (name)", "Who (unit)"]
+    assert "English" not in values and "Bahasa Indonesia" in values
+
+
+def test_a_case_and_its_web_report_link_to_each_other(auditor, store):
+    rid = store.report("Kepala dinas meminta uang pelicin", **FORM)
+    auditor.get("/cases")  # a key holder's list opens the case
+    case = store.query(lambda s: s.scalars(select(Case).where(Case.report_id == rid)).one())
+    report = auditor.get(f"/reports/{rid}")
+    assert report.html.find(id="case-link")["href"].endswith(f"/cases/{case.id}")
+    page = auditor.get(f"/cases/{case.id}")
+    assert page.html.find(id="report-link")["href"].endswith(f"/reports/{rid}")
+    # The complaint on the case page in 4W+1H order too.
+    dts = [dt.text for dt in page.html.find("h2", string="Pengaduan").find_next("dl")
+           .find_all("dt")] if page.html.find("h2", string="Pengaduan") else None
+    if dts is not None:
+        assert dts.index("Apa yang terjadi") < dts.index("Siapa (nama)") < dts.index("Bagaimana")
