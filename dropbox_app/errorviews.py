@@ -56,10 +56,10 @@ def shared_views(render: Callable[..., Any], app: str
             log.error("the %s cannot write: the disk is full", app)
             return render(request, "error.jinja2", status=507, reason="disk_full")
         if unreachable(exc):
-            # A failover under way (docs/scaling.md): nothing was kept; "try again in a few
-            # seconds" is the truth, an internal error is not.
+            # A failover under way (docs/scaling.md): "switching over, try again in a moment"
+            # is the truth; "busy" (too many requests) and an internal error are not.
             log.error("the %s cannot reach its database: %s", app, type(exc).__name__)
-            response = render(request, "error.jinja2", status=503, reason="busy")
+            response = render(request, "error.jinja2", status=503, reason="switching")
             response.headers["Retry-After"] = "5"
             return response
         # The type only: a message or a traceback could carry what a reporter typed.
