@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from crypto import bundle, envelope
 from crypto.encoding import canonical_json
+from crypto.errors import CryptoError
 from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, remove_temps, temp_beside
 
@@ -54,9 +55,6 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
     gateway (which refuses a reply it already holds, so use it only for lost bundles)."""
     vault_key = unlocked.require_content()
     out = Path(out)
-    if out.exists():
-        raise ExportRefused(f"{out} exists already: an earlier bundle may still have to go; "
-                            "choose another name")
     if not out.parent.is_dir():
         raise ExportRefused(f"{out.parent} is not a directory")
     # A bundle to this name whose export was killed before its rename: its temp goes first.
@@ -66,6 +64,11 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
     renamed = False
     try:
         db.create_schema(engine)
+        if out.exists():
+            if not _unrecorded_export(engine, unlocked, out):
+                raise ExportRefused(f"{out} exists already: an earlier bundle may still have to "
+                                    "go; choose another name")
+            out.unlink()  # killed after its rename, before the vault recorded it: made again
         with db.unlocked(vault_key), Session(engine) as session, session.begin():
             result = _export(session, unlocked, tmp, today or Clock().today(), resend_from)
             os.replace(tmp, out)
@@ -81,6 +84,28 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
         raise
     finally:
         engine.dispose()
+
+
+def _unrecorded_export(engine: Any, unlocked: vault.Unlocked, out: Path) -> bool:
+    """Whether ``out`` is a reply bundle this auditor signed for this deployment whose number
+    the vault never recorded: an export killed between putting its file in place and the
+    vault's commit. Its rows are still pending, so the next export carries them again under
+    the same number; keeping the file would leave two different bundles with one number, and
+    the gateway would refuse whichever came second as a replay."""
+    with db.unlocked(unlocked.require_content()), Session(engine) as session:
+        deployment = db.get_setting(session, "deployment")
+        seq_row = session.get(db.BundleSequence, ("reply", unlocked.key_id))
+        last = seq_row.seq if seq_row else 0
+    if not deployment:
+        return False
+    try:
+        with open(out, "rb") as f:
+            reader = bundle.BundleReader(
+                f, {unlocked.key_id: unlocked.identity.signing.verify_key}, "reply",
+                lambda _sender: last, deployment)
+    except (OSError, CryptoError, ValueError):
+        return False  # not ours, or already recorded (a replay of what went): never removed
+    return reader.manifest.seq == last + 1
 
 
 def _pending(model: Any, seq_col: Any, by_col: Any, key_id: str, resend_from: int | None

@@ -132,3 +132,53 @@ def test_a_lost_bundle_can_be_sent_again_under_a_new_number(tv, tmp_path):
     (tmp_path / "b1.bundle").unlink()
     result = export_replies(budi, tmp_path / "b2.bundle", resend_from=1)
     assert (result.replies, result.statuses, result.acks) == (1, 0, 0)
+
+
+def _export_killed_after_rename(tv, out):
+    """Run an export in a child that dies (as under kill -9: no cleanup runs) right after the
+    bundle's rename, before the vault's commit."""
+    import os
+
+    from workbench import exporter
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child never returns
+        try:
+            exporter.fsync_dir = lambda _path: os._exit(9)
+            export_replies(tv.lead, out)
+        finally:
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 9
+
+
+def test_an_export_killed_after_its_rename_is_made_again_under_its_number(tv, tmp_path):
+    """The window the crash sweep (tests/faults) never hit: the file was in place, the vault
+    had not recorded it. Before, the next export to that name was refused ('exists already')
+    and one to another name made a second, different bundle numbered 1: the gateway refuses
+    whichever comes second as a replay."""
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
+    out = tmp_path / "r1.bundle"
+    _export_killed_after_rename(tv, out)
+    assert out.exists()  # complete and signed, but the vault did not record it
+
+    result = export_replies(tv.lead, out)
+    assert (result.seq, result.replies, result.acks) == (1, 1, 1)
+    manifest, _ = _read(tv, out)
+    assert manifest.seq == 1 and len(manifest.body["replies"]) == 1
+    # And once recorded, the same name is refused again: a bundle that may still have to go.
+    _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Kapan?"))
+    with pytest.raises(ExportRefused, match="exists already"):
+        export_replies(tv.lead, out)
+
+
+def test_a_file_that_is_not_our_unrecorded_bundle_is_never_removed(tv, tmp_path):
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    out = tmp_path / "r1.bundle"
+    out.write_bytes(b"someone's document")
+    with pytest.raises(ExportRefused, match="exists already"):
+        export_replies(tv.lead, out)
+    assert out.read_bytes() == b"someone's document"
