@@ -34,7 +34,7 @@ from nacl.signing import SigningKey, VerifyKey
 from .encoding import b64decode, b64encode, canonical_json, parse_canonical_json, valid_day
 from .errors import AuthenticationError, MalformedError
 from .identity import valid_name
-from .keys import fingerprint, sign_key_id
+from .keys import SignKeyId, fingerprint, sign_key_id
 
 AUTHOR_PERSONAL = b"peluit-author-v1"
 CARD_FORMAT = "peluit-authorship-card"
@@ -113,7 +113,7 @@ _CARD_FIELDS = {"format", "version", "deployment", "name", "sign_key", "created"
 
 
 @dataclass(frozen=True)
-class AuthorshipCard:
+class AuthorshipCard(SignKeyId):
     """The public half of a deployment's attestation key, bound to its deployment id."""
 
     deployment: str
@@ -121,10 +121,6 @@ class AuthorshipCard:
     sign_key: VerifyKey
     created: str
     signature: bytes
-
-    @property
-    def key_id(self) -> str:
-        return sign_key_id(self.sign_key)
 
     @property
     def fingerprint(self) -> str:

@@ -29,7 +29,7 @@ from .encoding import (
 )
 from .errors import AuthenticationError, MalformedError
 from .kdf import DEFAULT_PARAMS, Argon2Params
-from .keys import box_key_id, fingerprint, sign_key_id
+from .keys import SignKeyId, box_key_id, fingerprint, sign_key_id
 from .keys import usable_box_key as usable_box_key  # re-exported: part of the card API
 
 CARD_FORMAT = "peluit-card"
@@ -59,7 +59,7 @@ BOX_KINDS = ("auditor", "custodian")
 
 
 @dataclass(frozen=True)
-class Card:
+class Card(SignKeyId):
     """A public identity. ``box_key`` is None for the server, which only signs."""
 
     kind: CardKind
@@ -68,10 +68,6 @@ class Card:
     box_key: PublicKey | None
     created: str  # YYYY-MM-DD: day granularity, nothing finer
     signature: bytes
-
-    @property
-    def key_id(self) -> str:
-        return sign_key_id(self.sign_key)
 
     @property
     def fingerprint(self) -> str:

@@ -27,6 +27,17 @@ def sign_key_id(verify_key: VerifyKey | bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16, person=b"peluit-sig-id-v1").hexdigest()
 
 
+class SignKeyId:
+    """For a record that holds a signing public key as ``sign_key`` (a card, a checkpoint): its
+    key id, the one name the files and the audit log use for it."""
+
+    sign_key: VerifyKey
+
+    @property
+    def key_id(self) -> str:
+        return sign_key_id(self.sign_key)
+
+
 def fingerprint(*public_keys: bytes) -> str:
     """Eight groups of five digits over the concatenated public keys."""
     digest = hashlib.sha512(b"peluit-fingerprint-v1\0" + b"".join(public_keys)).digest()

@@ -59,7 +59,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from crypto.encoding import b64decode, b64encode, canonical_json, parse_canonical_json
 from crypto.errors import MalformedError
-from crypto.keys import sign_key_id
+from crypto.keys import SignKeyId, sign_key_id
 
 GENESIS = "0" * 64
 FIELDS = ("seq", "prev", "at", "actor", "action", "case", "details")
@@ -225,7 +225,7 @@ def verify(entries: Iterable[Entry], checkpoints: Iterable[Checkpoint] = (),
 
 
 @dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(SignKeyId):
     """A signed statement "the log had this head at this seq", kept by a compliance officer."""
 
     seq: int
@@ -234,10 +234,6 @@ class Checkpoint:
     signer: str
     sign_key: VerifyKey
     signature: bytes
-
-    @property
-    def key_id(self) -> str:
-        return sign_key_id(self.sign_key)
 
     def _unsigned(self) -> dict[str, Any]:
         return {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "seq": self.seq,

@@ -327,12 +327,18 @@ def _same_target(target: str, listen: str) -> bool:
     return tp == lp and norm.get(th, th) == norm.get(lh, lh)
 
 
-def check_tor_gateway_auth(f: DeploymentFacts, _p: Any) -> Result:
+def _onion_service(f: DeploymentFacts, app: str, name: str) -> Any:
+    """The onion service that forwards to ``app``, or the Result that says why there is none."""
     if f.torrc is None:
         return _na("no torrc found")
-    s = _service_for(f, "gateway")
-    if s is None:
-        return _fail("no onion service forwards to the gateway")
+    s = _service_for(f, app)
+    return _fail(f"no onion service forwards to the {name}") if s is None else s
+
+
+def check_tor_gateway_auth(f: DeploymentFacts, _p: Any) -> Result:
+    s = _onion_service(f, "gateway", "gateway")
+    if isinstance(s, Result):
+        return s
     if s.authorized_clients is None:
         return _fail(f"{s.directory}/authorized_clients cannot be read")
     ev = f"gateway onion {s.directory}: {s.authorized_clients} authorized client key(s)"
@@ -340,11 +346,9 @@ def check_tor_gateway_auth(f: DeploymentFacts, _p: Any) -> Result:
 
 
 def check_tor_reporter_pow(f: DeploymentFacts, _p: Any) -> Result:
-    if f.torrc is None:
-        return _na("no torrc found")
-    s = _service_for(f, "reporter")
-    if s is None:
-        return _fail("no onion service forwards to the reporter app")
+    s = _onion_service(f, "reporter", "reporter app")
+    if isinstance(s, Result):
+        return s
     ev = f"reporter onion {s.directory}: proof-of-work defences {'on' if s.pow_defenses else 'off'}"
     return _ok(ev) if s.pow_defenses else _fail(ev)
 

@@ -38,6 +38,14 @@ def _unlock_args(p: argparse.ArgumentParser) -> None:
                    help="read your passphrase from the first line of FILE instead of a prompt")
 
 
+def _unlocking(p: argparse.ArgumentParser, func: Any) -> None:
+    """The options of a command that unlocks the vault as one of its people, and its function."""
+    _vault_arg(p)
+    _unlock_args(p)
+    _common(p)
+    p.set_defaults(func=func)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     wb = subparsers.add_parser("workbench", help="the air-gapped auditor workbench")
     sub = wb.add_subparsers(dest="workbench_command", metavar="COMMAND")
@@ -82,10 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import", help="import an inbox bundle (verify, decrypt, file, deduplicate)")
     p.add_argument("bundle", type=Path)
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_import)
+    _unlocking(p, cmd_import)
 
     p = sub.add_parser("escrow-open",
                        help="a custodian opens a reporter's deposited identity (after the "
@@ -99,10 +104,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="the custodians' passphrases, one line each, in the order given")
     p.add_argument("--approval", action="store_true",
                    help="open with the custodians' approval instead of the reporter's consent")
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_escrow_open)
+    _unlocking(p, cmd_escrow_open)
 
     p = sub.add_parser("export-replies",
                        help="write the signed reply bundle of everything since the last export")
@@ -110,10 +112,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resend-from", type=int, metavar="SEQ",
                    help="carry again what your bundles SEQ and later carried (only if they "
                         "never reached the gateway: it refuses replies it already has)")
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_export)
+    _unlocking(p, cmd_export)
 
     p = sub.add_parser("dispose",
                        help="a lead: dispose of closed cases past the retention period (content "
@@ -125,10 +124,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--policy-file", type=Path, metavar="FILE",
                    help="the workbench's policy file ([cases] retention_years; default "
                         "VAULT/cases.toml when it exists)")
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_dispose)
+    _unlocking(p, cmd_dispose)
 
     p = sub.add_parser("pin-server",
                        help="trust a new server key by its fingerprint (if the bundle that "
@@ -138,28 +134,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fingerprint", required=True,
                    help="the fingerprint as the gateway's admin reads it to you, on another "
                         "channel")
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_pin_server)
+    _unlocking(p, cmd_pin_server)
 
     gl = sub.add_parser("gateway-log", help="what the vault keeps of the gateway's admin log")
     glsub = gl.add_subparsers(dest="gateway_log_command", metavar="ACTION", required=True)
     p = glsub.add_parser("show", help="the newest entries kept")
     p.add_argument("--last", type=int, default=50, metavar="N")
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_gateway_log_show)
+    _unlocking(p, cmd_gateway_log_show)
     p = glsub.add_parser("forget-after",
                          help="a lead: forget the entries kept after N, so the next import takes "
                               "the gateway's from there (after a restore, or once a reported "
                               "change has been looked into)")
     p.add_argument("seq", type=int, metavar="N")
-    _vault_arg(p)
-    _unlock_args(p)
-    _common(p)
-    p.set_defaults(func=cmd_gateway_log_forget)
+    _unlocking(p, cmd_gateway_log_forget)
 
     p = sub.add_parser("serve", help="the workbench UI on http://127.0.0.1 (loopback only)")
     p.add_argument("dir", type=Path)

@@ -56,7 +56,7 @@ from crypto.errors import CryptoError, MalformedError, WrongPassphraseError
 from crypto.identity import AuditorIdentity, Card
 from crypto.kdf import DEFAULT_PARAMS, Argon2Params, subkey
 from peluit.ground.clock import Clock
-from peluit.ground.files import fsync_dir, write_atomic
+from peluit.ground.files import fsync_dir, wipe_and_remove, write_atomic
 
 from . import audit, db, trust
 from .errors import VaultError
@@ -568,16 +568,7 @@ def remove_auditor(session: Session, by: Unlocked, who: str) -> AuditorRecord:
 
 def wipe_record(path: Path, key_id: str) -> None:
     """Overwrite and delete a person's record file (their sealed identity and vault key)."""
-    f = Path(path) / "auditors" / f"{key_id}.json"
-    try:
-        with open(f, "r+b") as out:
-            out.write(bytes(os.fstat(out.fileno()).st_size))
-            out.flush()
-            os.fsync(out.fileno())
-    except FileNotFoundError:
-        return
-    f.unlink()
-    fsync_dir(f.parent)
+    wipe_and_remove(Path(path) / "auditors" / f"{key_id}.json")
 
 
 def box_keys(session: Session, vault_key: bytes) -> list[PrivateKey]:

@@ -435,6 +435,14 @@ def _own_report(request: Request, data: SessionData, report_id: str) -> Report:
     return report
 
 
+def _own_reply(request: Request, data: SessionData) -> tuple[Reply, Report]:
+    """The reply the URL names and its report, both the signed-in reporter's (else 404)."""
+    reply = request.dbsession.get(Reply, request.matchdict["reply"])
+    if reply is None:
+        raise HTTPNotFound()
+    return reply, _own_report(request, data, reply.report_id)
+
+
 def followup_relang(request: Request) -> Response:
     """The follow-up page in the other language, with the text of the form whose language
     button was pressed (each compose form has one: a submit button of that form, sent
@@ -593,10 +601,7 @@ def deposit_submit(request: Request) -> Response:
 def escrow_answer(request: Request) -> Response:
     """The reporter's consent to, or refusal of, a lead's request to open their deposit."""
     data = _session(request, reporter=True)
-    reply = request.dbsession.get(Reply, request.matchdict["reply"])
-    if reply is None:
-        raise HTTPNotFound()
-    report = _own_report(request, data, reply.report_id)
+    reply, report = _own_reply(request, data)
     decision = request.form.get("decision", "")
     if decision not in deposits.DECISIONS:
         raise FormError("malformed")
@@ -617,10 +622,7 @@ def escrow_answer(request: Request) -> Response:
 
 def reply_delete(request: Request) -> Response:
     data = _session(request, reporter=True)
-    reply = request.dbsession.get(Reply, request.matchdict["reply"])
-    if reply is None:
-        raise HTTPNotFound()
-    _own_report(request, data, reply.report_id)
+    reply, _report = _own_reply(request, data)
     if reply.read_day is None:  # only what the reporter has seen may go
         return render(request, "error.jinja2", status=400, reason="unread")
     if request.form.get("confirm") != "yes":

@@ -110,3 +110,28 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = PRIVATE)
     """Write ``data`` to ``path`` whole or not at all (see the module docstring)."""
     with atomic_writer(path, mode) as f:
         f.write(data)
+
+
+WIPE_BLOCK = 1 << 20
+
+
+def wipe_and_remove(path: str | os.PathLike[str]) -> bool:
+    """Overwrite ``path`` with zeros (in blocks: a large file needs no large buffer), fsync,
+    remove it and fsync its directory: what was in it is not left in the file's old blocks
+    (as far as the file system writes in place). False when there was no such file."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        left = os.fstat(fd).st_size
+        zeros = bytes(min(left, WIPE_BLOCK))
+        while left:
+            left -= os.write(fd, zeros[:min(left, WIPE_BLOCK)])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    path.unlink()
+    fsync_dir(path.parent)
+    return True

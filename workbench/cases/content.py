@@ -29,6 +29,15 @@ def clean(value: Any, limit: int = MAX_FIELD) -> str:
     return value
 
 
+def written_reason(value: Any, missing: str) -> str:
+    """A reason, finding or note a step requires: cleaned, at most ``MAX_REASON`` characters,
+    and not empty (``missing`` says what is missing, for logs and tests)."""
+    value = clean(value, MAX_REASON)
+    if not value:
+        raise WorkflowError("reason_required", missing)
+    return value
+
+
 def searchable_text(content: Mapping[str, str], review: Mapping[str, Any] | None = None) -> str:
     parts = [content.get(k, "") for k in CONTENT_FIELDS if k != "sender"]
     if review:

@@ -9,7 +9,6 @@ from it with these redactions burnt in (``workbench.safecopy.redact``)."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -17,9 +16,8 @@ from pathlib import Path
 
 from nacl.public import PrivateKey
 
-from crypto.envelope import EnvelopeReader, EnvelopeWriter
 from crypto.errors import AuthenticationError
-from peluit.ground.files import write_atomic
+from workbench import sealedfiles
 from workbench.safecopy.redact import MAX_REGIONS, Region, clean_phrases
 
 DIR = "redactions"
@@ -66,29 +64,12 @@ def _path(vault_path: Path | str, case_id: int) -> Path:
 def load(vault_path: Path | str, case_id: int, key: PrivateKey) -> Redactions:
     """The case's redactions (none when nothing was redacted). Raises AuthenticationError when
     the envelope was changed or belongs to another case."""
-    try:
-        f = open(_path(vault_path, case_id), "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        return Redactions()
-    with f:
-        reader = EnvelopeReader(f, [key])
-        meta = reader.metadata
-        if meta.get("kind") != "redactions" or meta.get("case") != int(case_id):
-            raise AuthenticationError("the stored redactions belong to another case")
-        out = bytearray()
-        for chunk in reader.chunks():
-            out += chunk
-            if len(out) > MAX_BYTES:
-                raise AuthenticationError("stored redactions too large")
-    return Redactions.from_json(bytes(out))
+    data = sealedfiles.unseal(_path(vault_path, case_id), key,
+                              {"kind": "redactions", "case": int(case_id)}, MAX_BYTES,
+                              "redactions")
+    return Redactions() if data is None else Redactions.from_json(data)
 
 
 def store(vault_path: Path | str, case_id: int, redactions: Redactions, key: PrivateKey) -> None:
-    buf = io.BytesIO()
-    writer = EnvelopeWriter(buf, [key.public_key],
-                            {"v": 1, "kind": "redactions", "case": int(case_id)})
-    writer.write(redactions.to_json())
-    writer.close()
-    path = _path(vault_path, case_id)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    write_atomic(path, buf.getvalue())
+    sealedfiles.seal(_path(vault_path, case_id), redactions.to_json(), key,
+                     {"v": 1, "kind": "redactions", "case": int(case_id)})

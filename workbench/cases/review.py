@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from workbench import escrow, outbox
 
-from .content import MAX_REASON, clean, searchable_text
+from .content import clean, searchable_text, written_reason
 from .models import Case, CaseEvent
 from .people import User
 from .servicecore import ServiceCore
@@ -24,7 +24,6 @@ from .workflow import (
     Permission,
     State,
     WorkflowError,
-    check_transition,
     require,
 )
 
@@ -33,8 +32,7 @@ class ReviewSteps(ServiceCore):
     """The steps of the process after intake."""
 
     def start_review(self, user: User, case_id: int) -> Case:
-        case = self._case(case_id)
-        check_transition(Action.START_REVIEW, case.state, user.role)
+        case = self._step(user, case_id, Action.START_REVIEW)
         self._set_state(user, case, State.REVIEW)
         self._audit(user, "case.review.start", case)
         return case
@@ -43,8 +41,7 @@ class ReviewSteps(ServiceCore):
                     submit: bool = False) -> Case:
         """Store the penelaahan; with ``submit`` the case goes to the lead. Submitting needs a
         category and the darwas / non-darwas classification."""
-        case = self._case(case_id)
-        check_transition(Action.SUBMIT_REVIEW, case.state, user.role)
+        case = self._step(user, case_id, Action.SUBMIT_REVIEW)
         complete = review.get("complete") or {}
         data = {
             "complete": {k: bool(complete.get(k)) for k in FOUR_W_ONE_H},
@@ -83,15 +80,12 @@ class ReviewSteps(ServiceCore):
         return case
 
     def decide(self, user: User, case_id: int, decision: str, reason: str) -> Case:
-        case = self._case(case_id)
-        check_transition(Action.DECIDE, case.state, user.role)
+        case = self._step(user, case_id, Action.DECIDE)
         try:
             d = Decision(decision)
         except ValueError:
             raise WorkflowError("bad_decision", "unknown decision") from None
-        reason = clean(reason, MAX_REASON)
-        if not reason:
-            raise WorkflowError("reason_required", "a decision needs a written reason")
+        reason = written_reason(reason, "a decision needs a written reason")
         if d is Decision.ARCHIVED and not self._verified_with_reporter(case):
             # The policy (§7) and the Kemenag process: no evidence → archived only after a
             # verifier asked the reporter for more (clarification, then the finding).
@@ -117,11 +111,8 @@ class ReviewSteps(ServiceCore):
 
     def verification_done(self, user: User, case_id: int, finding: str) -> Case:
         """The verifier's finding after clarifying with the reporter; back to the lead."""
-        case = self._case(case_id)
-        check_transition(Action.VERIFICATION_DONE, case.state, user.role)
-        finding = clean(finding, MAX_REASON)
-        if not finding:
-            raise WorkflowError("reason_required", "write down what verification found")
+        case = self._step(user, case_id, Action.VERIFICATION_DONE)
+        finding = written_reason(finding, "write down what verification found")
         self._event(user, case, "finding", finding)
         self._set_state(user, case, State.DECISION)
         self._audit(user, "case.verification.done", case)
@@ -131,17 +122,14 @@ class ReviewSteps(ServiceCore):
               policy_improvement: bool = False) -> Case:
         """Close with an outcome; ``policy_improvement`` records that the case led to a change
         of policy or procedure (what the national assessment scores)."""
-        case = self._case(case_id)
-        check_transition(Action.CLOSE, case.state, user.role)
+        case = self._step(user, case_id, Action.CLOSE)
         try:
             o = Outcome(outcome)
         except ValueError:
             raise WorkflowError("bad_outcome", "unknown outcome") from None
         if o is Outcome.DUPLICATE:
             raise WorkflowError("bad_outcome", "link a duplicate to its earlier case instead")
-        note = clean(note, MAX_REASON)
-        if not note:
-            raise WorkflowError("reason_required", "closing needs a written note")
+        note = written_reason(note, "closing needs a written note")
         case.outcome = o.value
         case.policy_improvement = bool(policy_improvement)
         case.outcome_note = self._text(note, case)
@@ -151,11 +139,8 @@ class ReviewSteps(ServiceCore):
         return case
 
     def reopen(self, user: User, case_id: int, reason: str) -> Case:
-        case = self._case(case_id)
-        check_transition(Action.REOPEN, case.state, user.role)
-        reason = clean(reason, MAX_REASON)
-        if not reason:
-            raise WorkflowError("reason_required", "reopening needs a written reason")
+        case = self._step(user, case_id, Action.REOPEN)
+        reason = written_reason(reason, "reopening needs a written reason")
         self._event(user, case, "reopen", reason)
         case.outcome = None
         case.closed_day = None
@@ -167,8 +152,7 @@ class ReviewSteps(ServiceCore):
     def mark_duplicate(self, user: User, case_id: int, of_number: str) -> Case:
         """Handle a re-sent or copied complaint under the earlier case: linked, closed as a
         duplicate, never followed up twice."""
-        case = self._case(case_id)
-        check_transition(Action.MARK_DUPLICATE, case.state, user.role)
+        case = self._step(user, case_id, Action.MARK_DUPLICATE)
         other = self.by_number(of_number.strip())
         if other is None or other.id == case.id:
             raise WorkflowError("bad_related", f"no case numbered {of_number}")

@@ -7,15 +7,13 @@ another's copy. It is never written in clear: built in memory, encrypted, writte
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
 from nacl.public import PrivateKey
 
-from crypto.envelope import EnvelopeReader, EnvelopeWriter
-from crypto.errors import AuthenticationError
-from peluit.ground.files import write_atomic
+from peluit.ground.files import wipe_and_remove
+from workbench import sealedfiles
 
 DIR = "safecopies"
 MAX_PDF = 512 * 1024 * 1024
@@ -33,46 +31,18 @@ def exists(vault_path: Path | str, submission_id: str) -> bool:
 
 
 def store(vault_path: Path | str, submission_id: str, pdf: bytes, key: PrivateKey) -> None:
-    buf = io.BytesIO()
-    writer = EnvelopeWriter(buf, [key.public_key],
-                            {"v": 1, "kind": "safe-copy", "submission": submission_id})
-    writer.write(pdf)
-    writer.close()
-    path = _path(vault_path, submission_id)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    write_atomic(path, buf.getvalue())
+    sealedfiles.seal(_path(vault_path, submission_id), pdf, key,
+                     {"v": 1, "kind": "safe-copy", "submission": submission_id})
 
 
 def load(vault_path: Path | str, submission_id: str, key: PrivateKey) -> bytes | None:
     """The stored safe copy's PDF, or None when none was made. Raises AuthenticationError when
     the envelope was changed or belongs to another file."""
-    try:
-        f = open(_path(vault_path, submission_id), "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        return None
-    with f:
-        reader = EnvelopeReader(f, [key])
-        meta = reader.metadata
-        if meta.get("kind") != "safe-copy" or meta.get("submission") != submission_id:
-            raise AuthenticationError("the stored safe copy belongs to another file")
-        out = bytearray()
-        for chunk in reader.chunks():
-            out += chunk
-            if len(out) > MAX_PDF:
-                raise AuthenticationError("stored safe copy too large")
-    return bytes(out)
+    return sealedfiles.unseal(_path(vault_path, submission_id), key,
+                              {"kind": "safe-copy", "submission": submission_id}, MAX_PDF,
+                              "safe copy")
 
 
 def erase(vault_path: Path | str, submission_id: str) -> None:
     """Overwrite a safe copy with zeros and remove it (case disposal); nothing if there is none."""
-    import os
-
-    path = _path(vault_path, submission_id)
-    try:
-        with open(path, "r+b") as f:
-            f.write(bytes(os.fstat(f.fileno()).st_size))
-            f.flush()
-            os.fsync(f.fileno())
-    except FileNotFoundError:
-        return
-    path.unlink()
+    wipe_and_remove(_path(vault_path, submission_id))

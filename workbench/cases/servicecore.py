@@ -21,10 +21,12 @@ from .people import User
 from .workflow import (
     CLOSED_COARSE_VALUES,
     DEFAULT_CATEGORIES,
+    Action,
     Coarse,
     Permission,
     State,
     WorkflowError,
+    check_transition,
     coarse_of,
     require,
 )
@@ -67,6 +69,12 @@ class ServiceCore:
         case = self.db.get(Case, case_id)
         if case is None:
             raise WorkflowError("not_found", "no such case")
+        return case
+
+    def _step(self, user: User, case_id: int, action: Action) -> Case:
+        """The case a step of the process names, when ``user`` may take it from its state."""
+        case = self._case(case_id)
+        check_transition(action, case.state, user.role)
         return case
 
     def _now(self) -> dt.datetime:
