@@ -204,9 +204,11 @@ def main(argv: list[str] | None = None) -> int:
         print("through the WSGI app (WebTest; routing, permission, template):")
         import webtest
 
+        from peluit.ground.clock import Clock
+        from peluit.ground.services import replace_service
         from workbench.web import make_app
         app = make_app(path, demo_not_air_gapped=True)
-        app.registry.case_clock = clock
+        replace_service(app, clock, Clock)
         client = webtest.TestApp(app)
         form = client.get("/login").forms[0]
         form["auditor"] = unlocked.key_id

@@ -13,11 +13,14 @@ from typing import Any
 from pyramid.config import Configurator
 
 from peluit.ground.clock import Clock
+from peluit.ground.services import replace_service, service
 
 from .config import Config
 from .db import make_engine
 from .forms import csrf_by_default
 from .store import Store
+
+__all__ = ["base_configurator", "replace_service", "service"]  # the last two: peluit/ground
 
 
 def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None = None,
@@ -41,30 +44,9 @@ def base_configurator(config: Config, *, engine: Any = None, clock: Clock | None
     the_clock = clock or config.clock()
     cfg.register_service(the_clock, Clock)
     if cover:
-        cfg.registry["peluit.cover"] = covering.start(engine, store, the_clock)
+        cfg.register_service(covering.start(engine, store, the_clock), covering.CoverWriter)
     cfg.add_request_method(lambda request: request.find_service(Clock), "clock", reify=True)
     cfg.include(".db")
     cfg.include(".security")
     csrf_by_default(cfg)
     return cfg
-
-
-def service(app: Any, cls: type) -> Any:
-    """A built app's singleton service of class ``cls`` without a request (server set-up,
-    tests), or None when the app has none."""
-    from pyramid_services import find_service_factory
-
-    try:
-        factory = find_service_factory(app, cls)
-    except LookupError:
-        return None
-    return factory(None, None)
-
-
-def replace_service(app: Any, obj: Any, cls: type) -> None:
-    """Swap a built app's singleton service of class ``cls`` for ``obj`` (tests: a gate that
-    records what waits on it). Requests that start afterwards find the new one."""
-    from pyramid_services import IServiceRegistry, ProxyFactory, SingletonServiceWrapper
-
-    app.registry.getUtility(IServiceRegistry).register_factory(
-        ProxyFactory(SingletonServiceWrapper(obj)), cls)

@@ -91,6 +91,11 @@ def csrf_by_default(config: Any) -> None:
                                     check_origin=False)
 
 
+class StreamingRoutes(dict[str, int]):
+    """The routes that stream multipart uploads, by name, with their body limits (a service:
+    ``request.find_service(StreamingRoutes)``; see ``add_routes``)."""
+
+
 def add_routes(config: Any, routes: Any, streaming: dict[str, int]) -> None:
     """Register ``(name, pattern, view, method)`` routes. ``streaming`` maps the routes whose
     multipart bodies are streamed into envelopes or a spool file to their size limits: the only
@@ -98,7 +103,7 @@ def add_routes(config: Any, routes: Any, streaming: dict[str, int]) -> None:
     would mean buffering the upload. Their token is the body's first field instead, checked by
     ingest.py and gateway/upload.py before a byte of a file is kept, and security.check_body
     refuses any other kind of body on those routes."""
-    config.registry["peluit.streaming_routes"] = dict(streaming)
+    config.register_service(StreamingRoutes(streaming), StreamingRoutes)
     for name, pattern, view, method in routes:
         config.add_route(name, pattern, request_method=method)
         if name in streaming:

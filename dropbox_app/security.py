@@ -62,7 +62,12 @@ def streaming_limit(request: Request) -> int | None:
     route = request.matched_route
     if route is None:
         return None
-    limits: dict[str, int] = request.registry.get("peluit.streaming_routes", {})
+    from .forms import StreamingRoutes
+
+    try:
+        limits: dict[str, int] = request.find_service(StreamingRoutes)
+    except LookupError:  # an app that registered no streaming route
+        return None
     return limits.get(route.name)
 
 

@@ -16,6 +16,8 @@ from pyramid.response import Response
 
 from policies import statistics
 from policies.documents import LandingPolicy
+from workbench.cases.viewsupport import case_settings
+from workbench.cases.viewsupport import clock as _clock
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
 
@@ -23,9 +25,8 @@ from workbench.web.security import Permission as WebPermission
 def _report(request: Any) -> statistics.Report:
     from workbench.cases import export
 
-    reg = request.registry
-    data = export.export(request.dbsession, request.identity.role, reg.case_calendar,
-                         reg.case_clock.today())
+    data = export.export(request.dbsession, request.identity.role,
+                         case_settings(request).calendar, _clock(request).today())
     return statistics.compute(statistics.CaseRecord.from_dict(c) for c in data["cases"])
 
 
@@ -43,7 +44,7 @@ def stats_csv(request: Any) -> Response:
 
 def policy_page(request: Any) -> dict[str, Any]:
     landing = request.registry.workbench_policy
-    rendered = landing.rendered(request.workbench_language, request.registry.case_clock.today())
+    rendered = landing.rendered(request.workbench_language, _clock(request).today())
     return {"policy": rendered,
             "policy_html": Markup(rendered.html) if rendered else None}  # noqa: S704 - bleach
 

@@ -72,9 +72,9 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     from .ready import ReadyBundles
 
     cfg.register_service(ReadyBundles(), ReadyBundles)
-    from .totpseal import key_for
+    from .totpseal import TotpKey, key_for
 
-    cfg.registry["peluit.totp_key"] = key_for(config)  # seals the accounts' TOTP seeds
+    cfg.register_service(TotpKey(key_for(config)), TotpKey)  # seals the accounts' TOTP seeds
     # argon2 verifications are costly on purpose: at most as many run at once as the machine
     # can hold; past that the answer is "busy" (503), never an unbounded queue.
     cfg.register_service(KdfGate(default_kdf_slots(64 * 1024)), KdfGate)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+from dataclasses import dataclass
 
 from nacl.bindings import (
     crypto_aead_xchacha20poly1305_ietf_decrypt,
@@ -25,6 +26,14 @@ PURPOSE = b"peluit-totp"
 
 class SealedSeedError(Exception):
     """The stored seed is not sealed, or does not open under this server's key."""
+
+
+@dataclass(frozen=True)
+class TotpKey:
+    """The key that seals the accounts' TOTP seeds (a service of the gateway app:
+    ``request.find_service(TotpKey).key``)."""
+
+    key: bytes
 
 
 def key_for(config) -> bytes:

@@ -32,6 +32,7 @@ from .passphrase import PassphraseHasher
 from .policy import SessionPolicy
 from .ready import ReadyBundles
 from .render import render
+from .totpseal import TotpKey
 
 MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
 ADMIN_LOG_SHOWN = 50  # the newest entries on the admin page; the workbench keeps them all
@@ -72,7 +73,7 @@ def login(request: Request) -> Response:
         result = accounts.check_credentials(db, request.find_service(PassphraseHasher),
                                             form.get("username", ""), form.get("passphrase", ""),
                                             form.get("code", ""), request.clock.timestamp(),
-                                            totp_key=request.registry["peluit.totp_key"])
+                                            totp_key=request.find_service(TotpKey).key)
     if not result.ok:
         # One message for every reason: which part was wrong is not the visitor's business.
         # Except a used code after the right passphrase: the user needs to know to wait.
@@ -99,7 +100,7 @@ def reauth(request: Request) -> Response:
         result = accounts.check_credentials(
             request.dbsession, request.find_service(PassphraseHasher), session.user.username,
             form.get("passphrase", ""), form.get("code", ""), request.clock.timestamp(),
-            totp_key=request.registry["peluit.totp_key"])
+            totp_key=request.find_service(TotpKey).key)
     if not result.ok:
         return render(request, "reauth.jinja2", status=403, failed=True,
                       code_reused=result.reason == "code_reused")
@@ -268,7 +269,7 @@ def user_add(request: Request) -> Response:
                               form.get("username", ""), form.get("role", ""),
                               request.clock.day(), _cfg(request).default_language,
                               actor=_actor(request),
-                              totp_key=request.registry["peluit.totp_key"])
+                              totp_key=request.find_service(TotpKey).key)
     except accounts.AccountError as exc:
         return render(request, "admin_error.jinja2", status=400, error=str(exc))
     return render(request, "account_created.jinja2", account=new)
@@ -296,7 +297,7 @@ def user_change(request: Request) -> Response:
         else:  # reset
             new = accounts.reset_credentials(db, request.find_service(PassphraseHasher), name,
                                              _cfg(request).default_language, **who,
-                                             totp_key=request.registry["peluit.totp_key"])
+                                             totp_key=request.find_service(TotpKey).key)
             user = accounts.find(db, name)
             sessions.end_all_for(db, user.id)
             return render(request, "account_created.jinja2", account=new)

@@ -19,6 +19,8 @@ import webtest
 from pyramid.config import Configurator
 from pyramid.response import Response
 
+from dropbox_app.forms import StreamingRoutes
+from peluit.ground.services import service
 from tests.fixtures.drop import Browser, build_drop
 from tests.fixtures.gateway import create_account
 from tests.fixtures.gateway import login as gateway_login
@@ -105,7 +107,7 @@ def _reporter(tmp_path: Path) -> Victim:
     fresh.confirm()
     wsgi = drop.reporter_wsgi
     return Victim("reporter", browser.app, wsgi.registry,
-                  set(wsgi.registry["peluit.streaming_routes"]), {"report.submit": fresh.app},
+                  set(service(wsgi, StreamingRoutes)), {"report.submit": fresh.app},
                   {"report": (browser.report_id(),)})
 
 
@@ -115,7 +117,7 @@ def _gateway(tmp_path: Path) -> Victim:
     gateway_login(drop.dep, admin)  # fresh: the admin actions need no re-authentication
     wsgi = drop.gateway_wsgi
     return Victim("gateway", drop.dep.app, wsgi.registry,
-                  set(wsgi.registry["peluit.streaming_routes"]))
+                  set(service(wsgi, StreamingRoutes)))
 
 
 def _workbench(tmp_path: Path) -> Victim:

@@ -14,6 +14,7 @@ from . import access, forwarding, outgoing, preview, redactions, retaliation, sa
 from .models import Agency, Forward
 from .viewsupport import case_id as _case_id
 from .viewsupport import case_service
+from .viewsupport import clock as _clock
 from .viewsupport import content_key as _key
 from .viewsupport import date_param as _date
 from .viewsupport import labels as _labels
@@ -30,7 +31,7 @@ def case_view(request: Any) -> dict[str, Any]:
         select(Forward, Agency).join(Agency, Agency.id == Forward.agency_id)
         .where(Forward.case_id == detail.case.id).order_by(Forward.id)).all()
     agencies = request.dbsession.scalars(select(Agency).order_by(Agency.name)).all()
-    user, today = _user(request), request.registry.case_clock.today()
+    user, today = _user(request), _clock(request).today()
     flags = retaliation.flags(request.dbsession, user.role, today, detail.case.id)
     red = redactions.load(request.registry.settings["workbench.vault"], detail.case.id,
                           vault.vault_box_key(_key(request)))
@@ -88,12 +89,12 @@ def case_action(request: Any) -> Any:
         svc.acknowledge(user, cid)
     elif action == "assign":
         access.assign(request.dbsession, user, svc.get_case(user, cid),
-                      request.POST.getall("member"), request.registry.case_clock.today())
+                      request.POST.getall("member"), _clock(request).today())
     elif action == "recuse":
         if p.get("confirm") != "1":
             raise WorkflowError("bad_input", "confirm the declaration")
         access.recuse(request.dbsession, user, svc.get_case(user, cid),
-                      request.registry.case_clock.today())
+                      _clock(request).today())
         return HTTPSeeOther(request.route_url("case.list"))
     elif action == "lend":
         svc.lend_file(user, cid, p.get("borrower", ""), p.get("purpose", ""),

@@ -17,7 +17,8 @@ from .file_views import file_bytes, make_safe_copy
 from .messages import message
 from .models import Agency, Forward
 from .viewsupport import case_id as _case_id
-from .viewsupport import case_service
+from .viewsupport import case_service, case_settings
+from .viewsupport import clock as _clock
 from .viewsupport import content_key as _key
 from .viewsupport import int_param as _int
 from .viewsupport import labels as _labels
@@ -63,10 +64,10 @@ def forward_submit(request: Any) -> Any:
             raise WorkflowError("scrub", f"{sub.id} could not be cleaned") from None
         names.append(filestore.download_name(sub.file_name, "file"))
     fields = {k: redact.redact_text(p.text(k), red.phrases) for k in forwarding.FORWARD_FIELDS}
-    clock = request.registry.case_clock
+    clock = _clock(request)
     record, _path = forwarding.forward(
         request.dbsession, forwarding.keyring(vault_path), vault_path, user.role, user.id,
-        detail.case, _int(p.text("agency"), 0), fields, request.registry.case_categories,
+        detail.case, _int(p.text("agency"), 0), fields, case_settings(request).categories,
         clock.today(), clock.now(), [f.file for f in prepared], [f.form for f in prepared])
     svc.add_note(user, detail.case.id, _forward_report(request, record.reference, names,
                                                         prepared))

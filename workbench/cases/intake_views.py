@@ -9,6 +9,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from .messages import message
 from .service import CONTENT_FIELDS
 from .viewsupport import case_service
+from .viewsupport import clock as _clock
 from .viewsupport import date_param as _date
 from .viewsupport import labels as _labels
 from .viewsupport import user as _user
@@ -18,7 +19,7 @@ from .workflow import OFFLINE_CHANNELS, Forbidden, WorkflowError
 def new_form(request: Any, error: str | None = None, values: Any = None) -> dict[str, Any]:
     return {**_labels(request), "error": error, "values": values or {},
             "channels": OFFLINE_CHANNELS, "fields": CONTENT_FIELDS,
-            "today": request.registry.case_clock.today().isoformat()}
+            "today": _clock(request).today().isoformat()}
 
 
 def new_submit(request: Any) -> Any:

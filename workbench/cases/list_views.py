@@ -9,7 +9,8 @@ from policies import clocks
 
 from . import access, inbox, retaliation
 from .service import CaseService, Filters
-from .viewsupport import case_service
+from .viewsupport import case_search, case_service, case_settings
+from .viewsupport import clock as _clock
 from .viewsupport import content_key as _key
 from .viewsupport import int_param as _int
 from .viewsupport import labels as _labels
@@ -23,7 +24,7 @@ def _fresh(request: Any, svc: CaseService) -> None:
     if key is not None:
         retaliation.remember_box_key(request.dbsession, key)
         svc.sync_reports(_user(request))
-        request.registry.case_search.warm_up(request.registry.workbench_sessionmaker, key)
+        case_search(request).warm_up(request.registry.workbench_sessionmaker, key)
 
 
 def case_list(request: Any) -> dict[str, Any]:
@@ -60,9 +61,9 @@ def home(request: Any) -> dict[str, Any]:
     """The home page's inbox (workbench/web/views/auth.py renders it)."""
     svc = case_service(request)
     _fresh(request, svc)
-    reg = request.registry
-    box = inbox.build(request.dbsession, reg.case_calendar, reg.case_clock.today(),
-                      reg.case_policy.carry_days)
+    cs = case_settings(request)
+    box = inbox.build(request.dbsession, cs.calendar, _clock(request).today(),
+                      cs.policy.carry_days)
     if request.identity is not None:  # the numbers of cases the member may not open go too
         out = access.excluded(request.dbsession, request.identity.key_id, request.identity.role)
         box.new = [c for c in box.new if c.id not in out]

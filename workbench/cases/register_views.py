@@ -7,6 +7,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 
 from .viewsupport import case_service
+from .viewsupport import clock as _clock
 from .viewsupport import int_param as _int
 from .viewsupport import labels as _labels
 from .viewsupport import user as _user
@@ -22,4 +23,4 @@ def register(request: Any) -> dict[str, Any]:
     svc = case_service(request)
     only_out = request.GET.get("out") == "1"
     return {**_labels(request), "loans": svc.file_register(_user(request), only_out),
-            "only_out": only_out, "today": request.registry.case_clock.today()}
+            "only_out": only_out, "today": _clock(request).today()}

@@ -8,6 +8,8 @@ from typing import Any
 from pyramid.httpexceptions import HTTPSeeOther
 
 from . import retaliation
+from .viewsupport import case_settings
+from .viewsupport import clock as _clock
 from .viewsupport import int_param as _int
 from .viewsupport import labels as _labels
 
@@ -15,14 +17,14 @@ from .viewsupport import labels as _labels
 def retaliation_list(request: Any) -> dict[str, Any]:
     """Every retaliation flag: case number, day flagged, due day, status. No content, so the
     compliance officer sees it too; new flags are picked up here (plain columns only)."""
-    reg = request.registry
-    retaliation.sync(request.dbsession, reg.case_calendar, reg.case_policy)
-    rows = retaliation.flags(request.dbsession, request.identity.role, reg.case_clock.today())
+    cs = case_settings(request)
+    retaliation.sync(request.dbsession, cs.calendar, cs.policy)
+    rows = retaliation.flags(request.dbsession, request.identity.role, _clock(request).today())
     return {**_labels(request), "rows": rows}
 
 
 def retaliation_handle(request: Any) -> Any:
-    clock = request.registry.case_clock
+    clock = _clock(request)
     flag = retaliation.handle(request.dbsession, request.identity.role, request.identity.key_id,
                               _int(request.matchdict["flag"], 0), request.form.text("reason"),
                               clock.today(),

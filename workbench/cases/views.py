@@ -32,23 +32,18 @@ from .register_views import loan_return, register
 from .retaliation_views import retaliation_handle, retaliation_list
 from .retention_views import retention_dispose, retention_list
 from .search import CaseSearch
+from .settings import CaseSettings
 from .workflow import DEFAULT_CATEGORIES, Forbidden, WorkflowError
 
 
 def drop_index_when_locked(event: Any) -> None:
     """The search index is decrypted content: when no session holds the vault key any more
     (everyone logged out or idled out), forget it; the next unlock builds it again."""
-    reg = event.request.registry
-    search = getattr(reg, "case_search", None)
-    if search is None or search.index.empty:
+    search = event.request.find_service(CaseSearch)
+    if search.index.empty:
         return
-    store = getattr(reg, "workbench_sessions", None)
-    sessions = list(getattr(store, "_sessions", {}).values())  # the vault's session store
-    idle = getattr(store, "idle_seconds", 0)
-    now = getattr(store, "_clock", None)
-    live = [s for s in sessions if s.vault_key is not None
-            and (now is None or now() - s.last_seen <= idle)]
-    if not live and not search.warming:
+    if not event.request.registry.workbench_sessions.any_holds_vault_key() \
+            and not search.warming:
         search.clear()
 
 
@@ -155,14 +150,15 @@ def configure(config: Any) -> None:
         str(default) if default.is_file() else None)
     policy, overrides = load_config(policy_file) if policy_file else (DeadlinePolicy(), ())
     calendar = WorkingCalendar(overrides)
-    config.registry.case_search = CaseSearch()
+    # The capabilities the case pages use are services, found by class (pyramid_services):
+    # request.find_service(CaseSettings); tests swap them with peluit.ground.services.
+    config.register_service(CaseSearch(), CaseSearch)
+    config.register_service(Clock(settings.get("workbench.cases.zone", "Asia/Jakarta")), Clock)
+    config.register_service(CaseSettings(
+        calendar=calendar, policy=policy,
+        categories=(load_categories(policy_file) if policy_file else dict(DEFAULT_CATEGORIES)),
+        retention_years=case_retention.load_years(policy_file)), CaseSettings)
     config.registry.workbench_home = home
-    config.registry.case_calendar = calendar
-    config.registry.case_policy = policy
-    config.registry.case_clock = Clock(settings.get("workbench.cases.zone", "Asia/Jakarta"))
-    config.registry.case_categories = (load_categories(policy_file) if policy_file
-                                       else dict(DEFAULT_CATEGORIES))
-    config.registry.case_retention_years = case_retention.load_years(policy_file)
     from workbench import db as _db
 
     engine = _db.make_engine(settings["workbench.vault"])

@@ -11,12 +11,15 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound
 
+from peluit.ground.clock import Clock
 from policies import clocks
 from workbench import db
 from workbench.i18n import N_
 
 from .models import Case
+from .search import CaseSearch
 from .service import CaseService, User, sketch_key
+from .settings import CaseSettings
 from .workflow import WorkflowError, allowed
 
 RETALIATION_LABELS = {
@@ -73,12 +76,24 @@ def content_key(request: Any) -> bytes | None:
     return ident.vault_key if ident is not None and ident.can_read_content else None
 
 
+def case_settings(request: Any) -> CaseSettings:
+    return request.find_service(CaseSettings)
+
+
+def clock(request: Any) -> Clock:
+    """The workbench's clock (the deployment's time zone): what "today" is for every case."""
+    return request.find_service(Clock)
+
+
+def case_search(request: Any) -> CaseSearch:
+    return request.find_service(CaseSearch)
+
+
 def case_service(request: Any) -> CaseService:
     key = content_key(request)
-    reg = request.registry
-    return CaseService(request.dbsession, reg.case_search, reg.case_calendar,
-                       reg.case_clock, sketch_key(key) if key else None, reg.case_policy,
-                       reg.case_categories)
+    cs = case_settings(request)
+    return CaseService(request.dbsession, case_search(request), cs.calendar, clock(request),
+                       sketch_key(key) if key else None, cs.policy, cs.categories)
 
 
 def labels(request: Any) -> dict[str, Any]:
@@ -86,8 +101,8 @@ def labels(request: Any) -> dict[str, Any]:
             "decision_labels": DECISION_LABELS, "outcome_labels": OUTCOME_LABELS,
             "field_labels": FIELD_LABELS, "clock_labels": CLOCK_LABELS,
             "agency_labels": AGENCY_LABELS, "retaliation_labels": RETALIATION_LABELS,
-            "categories": request.registry.case_categories,
-            "clock_defs": clocks.CLOCKS, "policy": request.registry.case_policy,
+            "categories": case_settings(request).categories,
+            "clock_defs": clocks.CLOCKS, "policy": case_settings(request).policy,
             "service_targets": clocks.SERVICE_TARGETS,
             "due_soon_days": clocks.DUE_SOON_DAYS,
             "csrf_token": request.session_csrf_token,

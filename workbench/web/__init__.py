@@ -60,6 +60,8 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
         config.registry.workbench_air_gapped = air_gapped
         config.registry.workbench_gap_broken = False
         config.registry.workbench_sysfs = sysfs
+        # Capabilities are services found by class (request.find_service), as on the server.
+        config.include("pyramid_services")
         config.include("pyramid_jinja2")
         config.add_jinja2_renderer(".jinja2")
         config.add_jinja2_search_path("workbench.web:templates", name=".jinja2")

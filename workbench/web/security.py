@@ -104,6 +104,14 @@ class SessionStore:
             for token in list(self._sessions):
                 self._drop(token)
 
+    def any_holds_vault_key(self) -> bool:
+        """Whether a session not yet idle holds the vault key (the case search index, which is
+        decrypted content, is kept only while one does)."""
+        now = self._clock()
+        with self._lock:
+            return any(s.vault_key is not None and now - s.last_seen <= self.idle_seconds
+                       for s in self._sessions.values())
+
 
 def _cookie_session(request: Any) -> WebSession | None:
     return request.registry.workbench_sessions.get(request.cookies.get(COOKIE))

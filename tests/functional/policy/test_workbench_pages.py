@@ -9,7 +9,8 @@ import pytest
 import webtest
 
 from crypto.identity import AuditorIdentity
-from peluit.ground.clock import FixedClock
+from peluit.ground.clock import Clock, FixedClock
+from peluit.ground.services import replace_service
 from policies import documents
 from tests.fixtures.workbench_vault import PASS, add_person, make_vault
 from workbench.web import make_app
@@ -24,7 +25,7 @@ def setup(tmp_path):
     tv = make_vault(tmp_path)
     officer = add_person(tv, "Compliance Citra", "compliance", COMPLIANCE_PASS)
     app = make_app(tv.path, demo_not_air_gapped=True)
-    app.registry.case_clock = FixedClock(NOW)
+    replace_service(app, FixedClock(NOW), Clock)
 
     def client(key_id, passphrase):
         c = webtest.TestApp(app)

@@ -6,7 +6,8 @@ import webtest
 from sqlalchemy.orm import Session
 
 from crypto import envelope
-from peluit.ground.clock import FixedClock
+from peluit.ground.clock import Clock, FixedClock
+from peluit.ground.services import replace_service
 from tests.fixtures.workbench_vault import OTHER_PASS, PASS, add_person, make_vault
 from workbench import db, filestore, vault
 from workbench.web import make_app
@@ -30,7 +31,7 @@ def people(tv):
 def make_client(tv):
     """A logged-in client of one shared app (so sessions and the index are the app's own)."""
     app = make_app(tv.path, demo_not_air_gapped=True)
-    app.registry.case_clock = FixedClock(NOW)
+    replace_service(app, FixedClock(NOW), Clock)
 
     def client(key_id, passphrase=PASS):
         c = webtest.TestApp(app)

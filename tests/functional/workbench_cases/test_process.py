@@ -5,11 +5,14 @@ import re
 
 from sqlalchemy import select
 
+from peluit.ground.services import service
 from policies import auditlog
 from policies.statistics import CaseRecord
 from tests.fixtures.cases_web import csrf, intake, post
 from workbench import db
 from workbench.cases.models import Case
+from workbench.cases.search import CaseSearch
+from workbench.cases.settings import CaseSettings
 
 
 def case_row(store, cid):
@@ -176,7 +179,7 @@ def test_search_index_forgotten_when_everyone_logs_out(make_client, tv, store):
     lead = make_client(tv.lead.key_id)
     intake(lead)
     lead.get("/cases", {"q": "pelicin"})
-    search = make_client.app.registry.case_search
+    search = service(make_client.app, CaseSearch)
     assert search.index.search("pelicin")
     page = lead.get("/")
     lead.post("/logout", {"csrf_token": csrf(page)}, status=303)
@@ -196,7 +199,7 @@ def test_amended_decree_moves_open_deadlines(tv, auditor, store):
     from workbench.web import make_app
     app = make_app(tv.path, demo_not_air_gapped=True)
     assert case_row(store, cid).due_acknowledge.isoformat() == "2026-03-27"
-    assert app.registry.case_categories == {"korupsi": "Korupsi", "lainnya": "Lain-lain"}
+    assert service(app, CaseSettings).categories == {"korupsi": "Korupsi", "lainnya": "Lain-lain"}
 
 
 def test_no_plaintext_of_cases_or_index_at_rest(tv, auditor, lead, store):

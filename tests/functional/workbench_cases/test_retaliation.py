@@ -8,6 +8,8 @@ import json
 
 from sqlalchemy import select
 
+from peluit.ground.clock import Clock
+from peluit.ground.services import service
 from policies import auditlog
 from policies.statistics import CaseRecord, compute
 from tests.fixtures.cases_web import SECRET, csrf, flagged, post
@@ -52,7 +54,7 @@ def test_handling_stops_the_clock_roles_and_audit(auditor, lead, compliance, sto
     row = store.query(lambda s: s.get(RetaliationFlag, flag.id))
     assert row.handled_day == dt.date(2026, 3, 16) and row.handled_by
     # The clock stopped: days later it is still "handled in time", not overdue.
-    make_client.app.registry.case_clock.advance(days=30)
+    service(make_client.app, Clock).advance(days=30)
     page = compliance.get("/cases/retaliation")
     assert "retaliation-met" in page.text and "LPSK" not in page.text
     # The reason is for leads only; an auditor's case page does not show it.
@@ -72,7 +74,7 @@ def test_handling_stops_the_clock_roles_and_audit(auditor, lead, compliance, sto
 
 def test_overdue_and_export(auditor, compliance, store, make_client):
     flagged(auditor, store)
-    make_client.app.registry.case_clock.advance(days=11)  # Friday 27 March: past due
+    service(make_client.app, Clock).advance(days=11)  # Friday 27 March: past due
     assert "retaliation-overdue" in compliance.get("/cases/retaliation").text
     export = json.loads(compliance.get("/cases/export.json").body)
     [rec] = export["cases"]
