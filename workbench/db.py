@@ -14,17 +14,17 @@ key, so a view that tries to show them content fails closed. Encrypted columns c
 in WHERE clauses or ORDER BY (random nonces): query by id, day, kind or status.
 
 Other workbench packages (cases/) define their models on ``Base`` and list their module in
-``SCHEMA_MODULES`` so that ``create_schema`` creates their tables too."""
+``SCHEMA_MODULES`` so that ``create_schema`` creates their tables too.
+
+Here: the models and the schema (creation, Alembic migrations). The encrypted column types and
+the key context are in ``workbench/columns.py``, the engine and session factory in
+``workbench/dbengine.py``; both are re-exported here (``db.EncryptedJSON``, ``db.make_engine``)."""
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import importlib
-import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,141 +41,31 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
     inspect,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from crypto.kdf import subkey
+from .columns import (  # noqa: F401 - re-exported: the column API
+    _COLUMN_AD,
+    EncryptedBytes,
+    EncryptedInt,
+    EncryptedJSON,
+    EncryptedText,
+    TamperedError,
+    VaultLockedError,
+    _key,
+    column_key,
+    is_unlocked,
+    unlocked,
+    vault_error_of,
+)
+from .dbengine import DB_FILE, make_engine, session_factory  # noqa: F401 - re-exported
 
-from . import trust
-
-DB_FILE = "workbench.sqlite"
 #: Modules whose models live on Base; imported by create_schema. Missing ones are skipped, so a
 #: package can add itself here before its models exist.
 SCHEMA_MODULES = ("workbench.db", "workbench.cases.models", "workbench.escrow")
-
-_COLUMN_VERSION = b"\x01"
-_COLUMN_AD = b"peluit-vault-column-v1\0"
-_current_key: contextvars.ContextVar[bytes | None] = contextvars.ContextVar(
-    "peluit_vault_column_key", default=None)
-
-
-class VaultLockedError(Exception):
-    """Encrypted data was touched without the vault key (locked vault or a role without it)."""
-
-
-class TamperedError(Exception):
-    """An encrypted column did not decrypt: the database was edited or belongs to another vault."""
-
-
-def vault_error_of(exc: BaseException) -> BaseException | None:
-    """The VaultLockedError or TamperedError behind ``exc`` (SQLAlchemy wraps errors raised
-    while binding parameters in a StatementError), or None."""
-    for candidate in (exc, getattr(exc, "orig", None), exc.__cause__):
-        if isinstance(candidate, (VaultLockedError, TamperedError)):
-            return candidate
-    return None
-
-
-def column_key(vault_key: bytes) -> bytes:
-    return subkey(vault_key, b"peluit-vault-col")
-
-
-@contextlib.contextmanager
-def unlocked(vault_key: bytes | None) -> Iterator[None]:
-    """Make ``vault_key`` the key of encrypted columns inside the block (None: stay locked).
-    With a key, every transaction in the block also checks the vault's trust records when it
-    begins and seals them when it commits (trust.py)."""
-    token = _current_key.set(column_key(vault_key) if vault_key else None)
-    try:
-        with trust.sealing(trust.seal_keys(vault_key) if vault_key else None):
-            yield
-    finally:
-        _current_key.reset(token)
-
-
-def is_unlocked() -> bool:
-    return _current_key.get() is not None
-
-
-def _key() -> bytes:
-    key = _current_key.get()
-    if key is None:
-        raise VaultLockedError("the vault is locked")
-    return key
-
-
-class EncryptedBytes(TypeDecorator[bytes]):
-    """Bytes encrypted under the vault key; ``purpose`` (e.g. "submission.content") is bound in."""
-
-    impl = LargeBinary
-    cache_ok = True
-
-    def __init__(self, purpose: str, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.purpose = purpose
-
-    def _encode(self, value: Any) -> bytes:
-        return bytes(value)
-
-    def _decode(self, raw: bytes) -> Any:
-        return raw
-
-    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
-        if value is None:
-            return None
-        nonce = os.urandom(24)
-        ad = _COLUMN_AD + self.purpose.encode()
-        ct = crypto_aead_xchacha20poly1305_ietf_encrypt(self._encode(value), ad, nonce, _key())
-        return _COLUMN_VERSION + nonce + ct
-
-    def process_result_value(self, value: bytes | None, dialect: Any) -> Any:
-        if value is None:
-            return None
-        value = bytes(value)
-        if value[:1] != _COLUMN_VERSION or len(value) < 41:
-            raise TamperedError(f"{self.purpose}: not an encrypted value")
-        ad = _COLUMN_AD + self.purpose.encode()
-        try:
-            plain = crypto_aead_xchacha20poly1305_ietf_decrypt(value[25:], ad, value[1:25], _key())
-        except NaclCryptoError:
-            raise TamperedError(f"{self.purpose}: does not decrypt under this vault key") from None
-        return self._decode(plain)
-
-
-class EncryptedText(EncryptedBytes):
-    cache_ok = True
-
-    def _encode(self, value: Any) -> bytes:
-        return str(value).encode("utf-8")
-
-    def _decode(self, raw: bytes) -> Any:
-        return raw.decode("utf-8")
-
-
-class EncryptedJSON(EncryptedBytes):
-    cache_ok = True
-
-    def _encode(self, value: Any) -> bytes:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-    def _decode(self, raw: bytes) -> Any:
-        return json.loads(raw)
-
-
-class EncryptedInt(EncryptedBytes):
-    cache_ok = True
-
-    def _encode(self, value: Any) -> bytes:
-        return str(int(value)).encode("ascii")
-
-    def _decode(self, raw: bytes) -> Any:
-        return int(raw)
 
 
 class Base(DeclarativeBase):
@@ -391,23 +281,6 @@ class GatewayLogRow(Base):
 
 # --- engine ----------------------------------------------------------------------------------
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
-    cur.close()
-
-
-def make_engine(vault_dir: Path | str) -> Engine:
-    path = Path(vault_dir) / DB_FILE
-    # hide_parameters: SQLAlchemy errors would otherwise quote bound values (plaintext) in
-    # messages and tracebacks.
-    engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
 
 class SchemaError(Exception):
     """The vault's database lacks columns this version needs and no migration adds them."""
@@ -501,10 +374,6 @@ def _migrate(engine: Engine) -> None:
         raise SchemaError(f"the vault database says it has schema revision "
                           f"{str(current)[:40]!r}, which this version does not know (a newer "
                           "workbench, or a damaged vault)") from None
-
-
-def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 def get_setting(session: Any, name: str) -> str | None:

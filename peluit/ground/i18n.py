@@ -14,9 +14,6 @@ import io
 from importlib import resources
 from typing import Any
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 
@@ -48,6 +45,11 @@ def translations(package: str, domain: str, language: str) -> gettext.NullTransl
     path = resources.files(package).joinpath(f"locale/{language}/LC_MESSAGES/{domain}.po")
     if not path.is_file():
         return gettext.NullTranslations()
+    # Babel costs a fifth of a second to import: only when a catalog is read, so that modules
+    # that only mark their messages (N_) keep `peluit --help` quick.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as f:
         catalog = read_po(f, locale=language, domain=domain)
     buf = io.BytesIO()
