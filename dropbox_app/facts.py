@@ -145,11 +145,14 @@ def _deployment_id_problems(dep: Any) -> list[str]:
 
 
 def _gather_db(facts: DeploymentFacts, url: Any, base: Path) -> None:
-    from sqlalchemy import inspect, text
+    """Counts from the server database, read through the models' columns (only those every
+    schema version has: a database before migration 0009 has no recipient_group)."""
+    from sqlalchemy import case, func, inspect, or_, select
     from sqlalchemy.exc import SQLAlchemyError
 
     from .config import resolve_sqlite_url
     from .db import make_engine
+    from .models import AuditorCard, GatewayUser
 
     if not isinstance(url, str):
         return
@@ -166,22 +169,23 @@ def _gather_db(facts: DeploymentFacts, url: Any, base: Path) -> None:
             if "auditor_cards" in tables:
                 columns = {c["name"] for c in inspect(conn).get_columns("auditor_cards")}
                 if "recipient_group" in columns:
-                    groups = dict(conn.execute(text(
-                        "SELECT recipient_group, count(*) FROM auditor_cards WHERE active "
-                        "GROUP BY recipient_group")).all())
+                    groups = dict(conn.execute(
+                        select(AuditorCard.recipient_group, func.count())
+                        .where(AuditorCard.active).group_by(AuditorCard.recipient_group)).all())
                     # KEY-1 counts the auditors: the conflict group reads no other report
                     facts.active_cards = groups.get("inspectorate", 0)
                     facts.conflict_cards = groups.get("conflict", 0)
                     facts.largest_group = max(groups.values(), default=0)
                 else:
-                    facts.active_cards = conn.execute(text(
-                        "SELECT count(*) FROM auditor_cards WHERE active")).scalar_one()
+                    facts.active_cards = conn.execute(
+                        select(func.count()).select_from(AuditorCard)
+                        .where(AuditorCard.active)).scalar_one()
                     facts.conflict_cards = 0
             if "gateway_users" in tables:
-                total, without = conn.execute(text(
-                    "SELECT count(*), coalesce(sum(CASE WHEN totp_secret IS NULL OR "
-                    "totp_secret = '' THEN 1 ELSE 0 END), 0) FROM gateway_users WHERE active"
-                )).one()
+                no_totp = or_(GatewayUser.totp_secret.is_(None), GatewayUser.totp_secret == "")
+                total, without = conn.execute(
+                    select(func.count(), func.coalesce(func.sum(case((no_totp, 1), else_=0)), 0))
+                    .select_from(GatewayUser).where(GatewayUser.active)).one()
                 facts.gateway_accounts, facts.gateway_accounts_without_totp = total, without
             if "admin_log" in tables and "admin_log_head" in tables:
                 _gather_admin_log(facts, conn)
@@ -195,13 +199,15 @@ def _gather_admin_log(facts: DeploymentFacts, conn: Any) -> None:
     """The whole admin log checked as a chain from entry 1, and against the head row: an entry
     edited, dropped or added after the fact shows (unless whoever did it also rewrote every
     later hash and the head; the workbench's copy catches that, docs/gateway.md)."""
-    from sqlalchemy import text
+    from sqlalchemy import select
 
     from policies import auditlog
 
+    from .models.gateway import AdminLogHead, AdminLogRow
+
     entries, problems = [], []
-    for seq, raw, stored in conn.execute(text("SELECT seq, entry, hash FROM admin_log "
-                                              "ORDER BY seq")):
+    for seq, raw, stored in conn.execute(select(AdminLogRow.seq, AdminLogRow.entry,
+                                                AdminLogRow.hash).order_by(AdminLogRow.seq)):
         try:
             entry = auditlog.parse_line(bytes(raw), f"admin_log seq {seq}")
         except auditlog.AuditFormatError as exc:
@@ -211,7 +217,8 @@ def _gather_admin_log(facts: DeploymentFacts, conn: Any) -> None:
             problems.append(f"admin_log row {seq} holds entry {entry.seq}")
         entries.append(dataclasses.replace(entry, stored_hash=stored))
     problems += [str(p) for p in auditlog.verify(entries)]
-    head = conn.execute(text("SELECT seq, hash FROM admin_log_head WHERE id = 1")).first()
+    head = conn.execute(select(AdminLogHead.seq, AdminLogHead.hash)
+                        .where(AdminLogHead.id == 1)).first()
     last = (entries[-1].seq, entries[-1].hash) if entries else (0, auditlog.GENESIS)
     if head is None or (head[0], head[1]) != last:
         problems.append(f"the head row says {tuple(head) if head else None}, the log ends at "

@@ -22,7 +22,7 @@ from webob.multidict import MultiDict, NoVars
 
 from peluit.ground.forms import FormError, clean_text, parse_urlencoded
 
-from .security import SMALL_BODY
+from .security import SMALL_BODY, StreamingRoutes
 
 __all__ = ["CSRF_FIELD", "MAX_FIELDS", "FormError", "FormRequest", "add_routes", "check_csrf",
            "clean_text", "csrf_by_default", "read_urlencoded"]
@@ -89,11 +89,6 @@ def csrf_by_default(config: Any) -> None:
     # https only, and the onion services speak plain HTTP.
     config.set_default_csrf_options(require_csrf=True, token=CSRF_FIELD, header=None,
                                     check_origin=False)
-
-
-class StreamingRoutes(dict[str, int]):
-    """The routes that stream multipart uploads, by name, with their body limits (a service:
-    ``request.find_service(StreamingRoutes)``; see ``add_routes``)."""
 
 
 def add_routes(config: Any, routes: Any, streaming: dict[str, int]) -> None:

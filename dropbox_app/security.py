@@ -57,13 +57,16 @@ class BodyRejected(Exception):
         self.reason = reason
 
 
+class StreamingRoutes(dict[str, int]):
+    """The routes that stream multipart uploads, by name, with their body limits (a service:
+    ``request.find_service(StreamingRoutes)``; registered by ``forms.add_routes``)."""
+
+
 def streaming_limit(request: Request) -> int | None:
     """The body limit of a route that streams multipart uploads, or None for other routes."""
     route = request.matched_route
     if route is None:
         return None
-    from .forms import StreamingRoutes
-
     try:
         limits: dict[str, int] = request.find_service(StreamingRoutes)
     except LookupError:  # an app that registered no streaming route

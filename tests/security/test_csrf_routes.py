@@ -19,7 +19,7 @@ import webtest
 from pyramid.config import Configurator
 from pyramid.response import Response
 
-from dropbox_app.forms import StreamingRoutes
+from dropbox_app.security import StreamingRoutes
 from peluit.ground.services import service
 from tests.fixtures.drop import Browser, build_drop
 from tests.fixtures.gateway import create_account
