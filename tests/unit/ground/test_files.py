@@ -72,3 +72,19 @@ def test_fsync_dir_accepts_a_directory_only(tmp_path):
     (tmp_path / "f").write_bytes(b"")
     with pytest.raises(NotADirectoryError):
         files.fsync_dir(tmp_path / "f")
+
+
+def test_wipe_and_remove_overwrites_the_content_before_removing_the_name(tmp_path):
+    path = tmp_path / "record.json"
+    secret = b"sealed identity " * 100_000  # more than one wipe block
+    path.write_bytes(secret)
+    # A second name for the same inode shows what is left in the file's blocks afterwards.
+    os.link(path, tmp_path / "other-name")
+    assert files.wipe_and_remove(path) is True
+    assert not path.exists()
+    left = (tmp_path / "other-name").read_bytes()
+    assert len(left) == len(secret) and left == bytes(len(secret))
+
+
+def test_wipe_and_remove_of_a_missing_file_is_false(tmp_path):
+    assert files.wipe_and_remove(tmp_path / "absent") is False
