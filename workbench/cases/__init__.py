@@ -17,4 +17,5 @@ def includeme(config: Any) -> None:
 
     views.configure(config)
     config.include(views.includeme)
+    config.include("workbench.cases.history")  # request.case_history(case), the case page's
     config.add_subscriber(views.drop_index_when_locked, "pyramid.events.NewRequest")

@@ -53,3 +53,22 @@ def test_a_case_and_its_web_report_link_to_each_other(auditor, store):
            .find_all("dt")] if page.html.find("h2", string="Pengaduan") else None
     if dts is not None:
         assert dts.index("Apa yang terjadi") < dts.index("Siapa (nama)") < dts.index("Bagaimana")
+
+
+def test_the_case_page_shows_its_history_from_the_audit_log(auditor, store, people):
+    rid = store.report("Kepala dinas meminta uang pelicin", **FORM)
+    other = store.report("Laporan lain tentang hal lain sama sekali")
+    auditor.get("/cases")
+    case = store.query(lambda s: s.scalars(select(Case).where(Case.report_id == rid)).one())
+    page = auditor.get(f"/reports/{rid}")
+    form = next(f for f in page.forms.values() if f.action.endswith("/questions"))
+    form["text"] = "Kapan tepatnya kejadian itu?"
+    form.submit(status=303)
+    page = auditor.get(f"/cases/{case.id}")
+    rows = page.html.find(id="case-history").find("tbody").find_all("tr")
+    actions = [r.find_all("td")[2].text for r in rows]
+    assert "reply.write" in actions
+    assert all(r.find_all("td")[1].text == "Auditor Dedi" for r in rows
+               if r.find_all("td")[2].text == "reply.write")
+    assert "Kapan tepatnya" not in page.html.find(id="case-history").text  # never content
+    assert other not in page.text
