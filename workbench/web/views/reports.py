@@ -45,7 +45,9 @@ def report_view(request: Any, error: str | None = None) -> dict[str, Any]:
     from ..reportfields import fields
 
     report = _report(request)
-    categories = getattr(request.registry, "case_categories", {})
+    from workbench.cases.settings import CaseSettings
+
+    categories = request.find_service(CaseSettings).categories
     # The report first, then what followed it in the order it came (a follow-up message of
     # the same day must not stand above the report it follows).
     submissions = sorted(report.submissions, key=lambda s: (s.kind != "report", s.received_day))
