@@ -43,7 +43,7 @@ def stats_csv(request: Any) -> Response:
 
 
 def policy_page(request: Any) -> dict[str, Any]:
-    landing = request.registry.workbench_policy
+    landing = request.find_service(LandingPolicy)
     rendered = landing.rendered(request.workbench_language, _clock(request).today())
     return {"policy": rendered,
             "policy_html": Markup(rendered.html) if rendered else None}  # noqa: S704 - bleach
@@ -51,7 +51,7 @@ def policy_page(request: Any) -> dict[str, Any]:
 
 def includeme(config: Any) -> None:
     vault_dir = Path(config.registry.settings["workbench.vault"])
-    config.registry.workbench_policy = LandingPolicy(vault_dir / "policy")
+    config.register_service(LandingPolicy(vault_dir / "policy"), LandingPolicy)
     config.add_route("compliance.stats", "/compliance/statistics")
     config.add_route("compliance.stats_csv", "/compliance/statistics.csv")
     config.add_route("compliance.policy", "/compliance/policy")

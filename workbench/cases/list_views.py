@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.orm import sessionmaker
+
 from policies import clocks
 
 from . import access, inbox, retaliation
@@ -24,7 +26,7 @@ def _fresh(request: Any, svc: CaseService) -> None:
     if key is not None:
         retaliation.remember_box_key(request.dbsession, key)
         svc.sync_reports(_user(request))
-        case_search(request).warm_up(request.registry.workbench_sessionmaker, key)
+        case_search(request).warm_up(request.find_service(sessionmaker), key)
 
 
 def case_list(request: Any) -> dict[str, Any]:

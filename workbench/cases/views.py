@@ -18,6 +18,7 @@ from typing import Any
 
 from workbench.i18n import N_
 from workbench.web.security import Permission as WebPermission
+from workbench.web.security import SessionStore
 
 from . import access, redaction_views
 from . import retention as case_retention
@@ -42,7 +43,7 @@ def drop_index_when_locked(event: Any) -> None:
     search = event.request.find_service(CaseSearch)
     if search.index.empty:
         return
-    if not event.request.registry.workbench_sessions.any_holds_vault_key() \
+    if not event.request.find_service(SessionStore).any_holds_vault_key() \
             and not search.warming:
         search.clear()
 

@@ -17,6 +17,7 @@ from pyramid.response import Response
 from .. import airgap, vault
 from .guard import Guard
 from .i18n import gettext_for
+from .security import SessionStore
 
 
 def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
@@ -30,7 +31,7 @@ def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
                                               or airgap.interfaces_up(sysfs)):
             if not registry.workbench_gap_broken:
                 registry.workbench_gap_broken = True
-                registry.workbench_sessions.drop_all()
+                request.find_service(SessionStore).drop_all()
             text = gettext_for(request).gettext(
                 "The workbench locked itself: a network interface came up. Disconnect it and "
                 "restart the workbench.")

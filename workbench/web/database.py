@@ -12,13 +12,15 @@ from typing import Any
 import zope.sqlalchemy
 from nacl.signing import VerifyKey
 from pyramid.tweens import INGRESS
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
 from .. import db, trust
 from .security import web_session
 
 
 def _dbsession(request: Any) -> Any:
-    session = request.registry.workbench_sessionmaker()
+    session = request.find_service(sessionmaker)()
     zope.sqlalchemy.register(session, transaction_manager=request.tm)
     return session
 
@@ -43,7 +45,8 @@ def includeme(config: Any) -> None:
     config.include("pyramid_tm")
     engine = db.make_engine(settings["workbench.vault"])
     db.create_schema(engine)
-    config.registry.workbench_engine = engine
-    config.registry.workbench_sessionmaker = db.session_factory(engine)
+    # Services (request.find_service): the engine and the session factory of the vault.
+    config.register_service(engine, Engine)
+    config.register_service(db.session_factory(engine), sessionmaker)
     config.add_request_method(_dbsession, "dbsession", reify=True)
     config.add_tween("workbench.web.database.vault_key_tween_factory", under=INGRESS)

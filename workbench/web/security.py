@@ -114,14 +114,14 @@ class SessionStore:
 
 
 def _cookie_session(request: Any) -> WebSession | None:
-    return request.registry.workbench_sessions.get(request.cookies.get(COOKIE))
+    return request.find_service(SessionStore).get(request.cookies.get(COOKIE))
 
 
 def web_session(request: Any, create: bool = False) -> WebSession | None:
     """The visitor's session (anonymous visitors get one only when a form needs a CSRF token)."""
     s = getattr(request, "_wb_session", None) or _cookie_session(request)
     if s is None and create:
-        s = request.registry.workbench_sessions.new()
+        s = request.find_service(SessionStore).new()
         _set_cookie(request, s)
     request._wb_session = s
     return s
@@ -136,8 +136,8 @@ def _set_cookie(request: Any, s: WebSession) -> None:
 def log_in(request: Any, unlocked: Unlocked) -> WebSession:
     old = web_session(request)
     if old is not None:
-        request.registry.workbench_sessions.drop(old.token)
-    s = request.registry.workbench_sessions.new()
+        request.find_service(SessionStore).drop(old.token)
+    s = request.find_service(SessionStore).new()
     s.unlocked = unlocked
     request._wb_session = s
     _set_cookie(request, s)
@@ -147,7 +147,7 @@ def log_in(request: Any, unlocked: Unlocked) -> WebSession:
 def log_out(request: Any) -> None:
     s = web_session(request)
     if s is not None:
-        request.registry.workbench_sessions.drop(s.token)
+        request.find_service(SessionStore).drop(s.token)
     request._wb_session = None
 
     def callback(_request: Any, response: Any) -> None:
@@ -208,8 +208,8 @@ class SessionCSRFPolicy:
 
 
 def includeme(config: Any) -> None:
-    config.registry.workbench_sessions = SessionStore(
-        int(config.registry.settings.get("workbench.idle_seconds", IDLE_SECONDS)))
+    config.register_service(SessionStore(
+        int(config.registry.settings.get("workbench.idle_seconds", IDLE_SECONDS))), SessionStore)
     config.set_security_policy(WorkbenchSecurityPolicy())
     config.set_csrf_storage_policy(SessionCSRFPolicy())
     # Every unsafe method needs the token; there is no Origin check to lean on over plain HTTP.

@@ -1,9 +1,12 @@
 import pytest
 
+from peluit.ground.services import service
 from tests.fixtures.workbench_vault import OTHER_PASS, add_person, login
 from workbench import airgap
 from workbench.web import make_app
 from workbench.web.headers import CSP
+from workbench.web.security import SessionStore
+from workbench.web.views.auth import LoginThrottle
 
 
 def test_every_page_says_not_air_gapped_in_demo_mode(lead_app):
@@ -93,7 +96,7 @@ def test_an_interface_coming_up_locks_a_running_workbench(tv, tmp_path):
     (sysfs / "usb0" / "operstate").write_text("down\n")
     (sysfs / "usb0" / "flags").write_text("0x1002\n")
     app.get("/reports", status=503)  # stays locked until restarted
-    assert not app.app.registry.workbench_sessions._sessions  # every key dropped
+    assert not service(app.app, SessionStore)._sessions  # every key dropped
 
 
 def test_other_host_names_are_refused_against_dns_rebinding(app):
@@ -111,7 +114,7 @@ def test_invented_names_are_not_throttled_or_audited(app, tv):
     for i in range(20):
         app.post("/login", {"csrf_token": token, "auditor": f"nobody-{i}",
                             "passphrase": "whatever passphrase"}, status=403)
-    assert not app.app.registry.workbench_login_throttle._failures
+    assert not service(app.app, LoginThrottle)._failures
     login(app, tv.lead.key_id)  # the real person is not locked out by noise
     assert [e.action for e in auditlog.load_vault(tv.path)] == ["session.login"]
 

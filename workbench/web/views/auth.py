@@ -60,7 +60,7 @@ def login_submit(request: Any) -> Any:
     _ = request.gettext
     who = request.form.text("auditor")
     passphrase = request.form.text("passphrase")
-    throttle: LoginThrottle = request.registry.workbench_login_throttle
+    throttle: LoginThrottle = request.find_service(LoginThrottle)
     vault_dir = request.registry.settings["workbench.vault"]
     if not who or not passphrase:
         return _form(request, _("Choose your name and type your passphrase."), 400)
@@ -109,7 +109,7 @@ def _csrf_token(request: Any) -> str:
 
 
 def includeme(config: Any) -> None:
-    config.registry.workbench_login_throttle = LoginThrottle()
+    config.register_service(LoginThrottle(), LoginThrottle)
     config.add_request_method(_csrf_token, "session_csrf_token", reify=True)
     config.add_view(login_form, route_name="login", request_method="GET",
                     renderer="login.jinja2")
