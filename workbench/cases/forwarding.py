@@ -142,7 +142,7 @@ def build_tar(document: Mapping[str, Any], files: Sequence[OutgoingFile]) -> byt
 
 def safe_extension(name: str | None) -> str:
     ext = (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
-    return ext if _EXT.match(ext) else "bin"
+    return ext if _EXT.fullmatch(ext) else "bin"  # fullmatch: "$" would let "gz\n" through
 
 
 def forward(session: Session, ring: Keyring, vault_path: str | os.PathLike[str], role: str,
