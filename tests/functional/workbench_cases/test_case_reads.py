@@ -60,15 +60,31 @@ def test_the_case_page_shows_its_history_from_the_audit_log(auditor, store, peop
     other = store.report("Laporan lain tentang hal lain sama sekali")
     auditor.get("/cases")
     case = store.query(lambda s: s.scalars(select(Case).where(Case.report_id == rid)).one())
-    page = auditor.get(f"/reports/{rid}")
-    form = next(f for f in page.forms.values() if f.action.endswith("/questions"))
+    form = auditor.get(f"/cases/{case.id}").forms["ask"]
     form["text"] = "Kapan tepatnya kejadian itu?"
     form.submit(status=303)
     page = auditor.get(f"/cases/{case.id}")
     rows = page.html.find(id="case-history").find("tbody").find_all("tr")
     actions = [r.find_all("td")[2].text for r in rows]
-    assert "reply.write" in actions
-    assert all(r.find_all("td")[1].text == "Auditor Dedi" for r in rows
-               if r.find_all("td")[2].text == "reply.write")
+    assert "case.question" in actions
+    assert all(r.find_all("td")[1].text == "Auditor Dedi" for r in rows)
     assert "Kapan tepatnya" not in page.html.find(id="case-history").text  # never content
     assert other not in page.text
+
+
+def test_one_place_to_ask_the_reporter(auditor, store):
+    """The case page asks, in any open state (review included, before the lead's decision);
+    the report page of a report with a case only links there."""
+    rid = store.report("Kepala dinas meminta uang pelicin", **FORM)
+    auditor.get("/cases")
+    case = store.query(lambda s: s.scalars(select(Case).where(Case.report_id == rid)).one())
+    page = auditor.get(f"/cases/{case.id}")
+    assert "ask" in page.forms  # intake: no decision yet, and still the place to ask
+    report = auditor.get(f"/reports/{rid}")
+    assert not [f for f in report.forms.values() if f.action.endswith("/questions")]
+    assert report.html.find(id="ask-on-case").find("a")["href"].endswith(
+        f"/cases/{case.id}#ask")
+    form = page.forms["ask"]
+    form["text"] = "Siapa saja yang hadir saat itu?"
+    form.submit(status=303)
+    assert "Siapa saja yang hadir" in auditor.get(f"/cases/{case.id}").text
