@@ -26,6 +26,7 @@ from typing import Any
 
 from crypto.kdf import MIN_MEMORY_KIB, MIN_TIME_COST
 from peluit.ground.clock import Clock
+from peluit.ground.i18n import N_
 
 MIN_ACTIVE_CARDS = 2
 MAX_UNIT_EXPOSURE = 2.0
@@ -116,7 +117,7 @@ def _na(*evidence: str) -> Result:
 @dataclass(frozen=True)
 class Control:
     id: str
-    statement: str              # English msgid; translated in reports
+    statement: str              # English msgid (marked N_ where written); translated in reports
     rule: str                   # where the promise comes from
     check: Callable[[DeploymentFacts, Any], Result]
 
@@ -382,45 +383,45 @@ def check_units(f: DeploymentFacts, _p: Any) -> Result:
 
 
 CONTROLS: tuple[Control, ...] = (
-    Control("NET-1", "The reporter app and the gateway listen on loopback only.",
+    Control("NET-1", N_("The reporter app and the gateway listen on loopback only."),
             "architecture invariant 3; reachable only as onion services", check_loopback),
-    Control("LOG-1", "No access log is written anywhere.",
+    Control("LOG-1", N_("No access log is written anywhere."),
             "architecture invariant 3; policy §7 (no IP address, no access log)",
             check_access_log),
-    Control("KEY-1", "At least two auditor cards are enrolled and active.",
+    Control("KEY-1", N_("At least two auditor cards are enrolled and active."),
             "policy §2 (reports are never lost with one key)", check_cards),
-    Control("COI-1", "A conflict group is configured for reports about the inspectorate.",
+    Control("COI-1", N_("A conflict group is configured for reports about the inspectorate."),
             "policy: reports about the Inspectorate General or its head are read outside it",
             check_conflict_group),
-    Control("AUTH-1", "Every gateway account requires TOTP.",
+    Control("AUTH-1", N_("Every gateway account requires TOTP."),
             "gateway: TOTP for everyone", check_totp),
-    Control("AUD-1", "The gateway's admin log is one unbroken chain.",
+    Control("AUD-1", N_("The gateway's admin log is one unbroken chain."),
             "gateway: admin log (docs/gateway.md); the workbench keeps what bundles carried",
             check_admin_log),
-    Control("KDF-1", "argon2id parameters are at least the policy minimum.",
+    Control("KDF-1", N_("argon2id parameters are at least the policy minimum."),
             "architecture invariant 4; crypto.kdf minimum", check_argon2),
-    Control("SEC-1", "The deployment salt, server key and deployment id are not defaults.",
+    Control("SEC-1", N_("The deployment salt, server key and deployment id are not defaults."),
             "architecture invariant 4; policy §2", check_secrets),
-    Control("RET-1", "Retention does not exceed the policy's maximum.",
+    Control("RET-1", N_("Retention does not exceed the policy's maximum."),
             "policy §7 (retention_max_days)", check_retention),
-    Control("STORE-1", "The store holds only well-formed envelopes.",
+    Control("STORE-1", N_("The store holds only well-formed envelopes."),
             "architecture invariant 1 (no plaintext at rest)", check_store),
-    Control("POL-1", "A signed protection policy is in force.",
+    Control("POL-1", N_("A signed protection policy is in force."),
             "policy §8 (each version numbered and signed)", check_policy_signed),
-    Control("POL-2", "The workbench's deadlines match the policy.",
+    Control("POL-2", N_("The workbench's deadlines match the policy."),
             "policy §5 (deadlines)", check_workbench_deadlines),
-    Control("ESC-1", "Every opened identity has a recorded consent or approval.",
+    Control("ESC-1", N_("Every opened identity has a recorded consent or approval."),
             "policy [escrow] (opening a deposited identity)", check_escrow_openings),
-    Control("POL-3", "No policy version promises less than the one before it.",
+    Control("POL-3", N_("No policy version promises less than the one before it."),
             "policy §8 / 1.1 §11 (reports keep the protection promised when made)",
             check_no_reduction),
-    Control("TOR-1", "The gateway onion service requires client authorization.",
+    Control("TOR-1", N_("The gateway onion service requires client authorization."),
             "architecture: gateway over Tor with client auth", check_tor_gateway_auth),
-    Control("TOR-2", "The reporter onion service has proof-of-work defences on.",
+    Control("TOR-2", N_("The reporter onion service has proof-of-work defences on."),
             "tor hardening: onion-service PoW", check_tor_reporter_pow),
-    Control("TOR-3", "Tor on the server opens no SOCKS port and logs safely.",
+    Control("TOR-3", N_("Tor on the server opens no SOCKS port and logs safely."),
             "architecture invariant 3", check_tor_client_side),
-    Control("SYS-1", "The systemd units are hardened.",
+    Control("SYS-1", N_("The systemd units are hardened."),
             f"deploy: systemd-analyze exposure at most {MAX_UNIT_EXPOSURE}", check_units),
 )
 
@@ -489,28 +490,6 @@ def to_html(report: dict[str, Any], language: str = "id") -> str:
 _CSS = ("body{font:14px/1.4 sans-serif;margin:2em;color:#111}table{border-collapse:collapse}"
         "th,td{border:1px solid #999;padding:.3em .6em;vertical-align:top;text-align:left}"
         "tr.fail td{background:#fde2e2}tr.pass td:nth-child(4){color:#175c2e}")
-
-# Statements are msgids: listed here so that catalog extraction sees them.
-_n = str
-_STATEMENTS = (
-    _n("The reporter app and the gateway listen on loopback only."),
-    _n("No access log is written anywhere."),
-    _n("At least two auditor cards are enrolled and active."),
-    _n("Every gateway account requires TOTP."),
-    _n("The gateway's admin log is one unbroken chain."),
-    _n("argon2id parameters are at least the policy minimum."),
-    _n("The deployment salt, server key and deployment id are not defaults."),
-    _n("Retention does not exceed the policy's maximum."),
-    _n("The store holds only well-formed envelopes."),
-    _n("A signed protection policy is in force."),
-    _n("The workbench's deadlines match the policy."),
-    _n("Every opened identity has a recorded consent or approval."),
-    _n("The gateway onion service requires client authorization."),
-    _n("The reporter onion service has proof-of-work defences on."),
-    _n("Tor on the server opens no SOCKS port and logs safely."),
-    _n("The systemd units are hardened."),
-)
-
 
 def gatherer() -> Callable[..., DeploymentFacts]:
     """The server's facts gatherer, found through the ``peluit.facts`` entry point so that
