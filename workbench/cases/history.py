@@ -26,6 +26,7 @@ class Step:
     at: str
     actor: str  # a member's name, or the key id / system actor the log names
     action: str
+    times: int = 1  # the same person doing the same thing in a row (reading) is one line
 
 
 def case_history(session: Session, number: str, report_id: str | None) -> list[Step]:
@@ -45,7 +46,12 @@ def case_history(session: Session, number: str, report_id: str | None) -> list[S
         if entry.case != number and (not report_id
                                      or report_id not in entry.details.values()):
             continue
-        out.append(Step(entry.seq, entry.at, names.get(entry.actor, entry.actor), entry.action))
+        actor = names.get(entry.actor, entry.actor)
+        if out and (out[-1].actor, out[-1].action) == (actor, entry.action):
+            last = out[-1]
+            out[-1] = Step(last.seq, last.at, actor, entry.action, last.times + 1)
+        else:
+            out.append(Step(entry.seq, entry.at, actor, entry.action))
     return out
 
 

@@ -67,6 +67,10 @@ def test_the_case_page_shows_its_history_from_the_audit_log(auditor, store, peop
     rows = page.html.find(id="case-history").find("tbody").find_all("tr")
     actions = [r.find_all("td")[2].text for r in rows]
     assert "case.question" in actions
+    # Reading the page again and again is one line, with a count.
+    auditor.get(f"/cases/{case.id}")
+    again = auditor.get(f"/cases/{case.id}").html.find(id="case-history").find("tbody")
+    assert [r.find_all("td")[2].text for r in again.find_all("tr")][-1].startswith("case.read ×")
     assert all(r.find_all("td")[1].text == "Auditor Dedi" for r in rows)
     assert "Kapan tepatnya" not in page.html.find(id="case-history").text  # never content
     assert other not in page.text
