@@ -43,6 +43,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("--backend", action="append", required=True, metavar="ADDRESS.onion",
                    help="a backend's reporter onion address (repeat for each backend)")
     q.set_defaults(func=_frontend_config)
+    q = sub.add_parser("frontend-watch",
+                       help="probe each backend's onion address; take a dead one out of "
+                            "Onionbalance's config.yaml (and put it back) with a reload")
+    q.add_argument("--key", type=Path, required=True,
+                   help="the frontend key written by onionbalance-config")
+    q.add_argument("--backend", action="append", required=True, metavar="ADDRESS.onion",
+                   help="a backend's reporter onion address (repeat for each backend)")
+    q.add_argument("--config-file", type=Path, default=Path("/etc/onionbalance/config.yaml"),
+                   help="Onionbalance's config.yaml, rewritten on a change "
+                        "(default %(default)s)")
+    q.add_argument("--socks", default="127.0.0.1:9050", metavar="HOST:PORT",
+                   help="this host's Tor SOCKS port (default %(default)s)")
+    q.add_argument("--reload", default="systemctl reload peluit-onionbalance",
+                   metavar="COMMAND", help="run after config.yaml changed: makes Onionbalance "
+                                           "reread it (default: %(default)s)")
+    q.add_argument("--interval", type=float, default=20.0,
+                   help="seconds between probe rounds (default %(default)s)")
+    q.add_argument("--timeout", type=float, default=30.0,
+                   help="seconds one probe may take (default %(default)s)")
+    q.add_argument("--failures", type=int, default=3,
+                   help="failed probes in a row that take a backend out (default %(default)s)")
+    q.add_argument("--recoveries", type=int, default=2,
+                   help="answered probes in a row that put it back (default %(default)s)")
+    q.set_defaults(func=_frontend_watch)
     q = common(sub.add_parser("add-client", help="create an auditor's gateway key"))
     q.add_argument("name", help="auditor's client name: a-z, 0-9, '-', '_'")
     q.add_argument("--out", type=Path,
@@ -83,6 +107,41 @@ def _frontend_config(args: argparse.Namespace) -> int:
     except onionbalance.BalanceError as exc:
         raise UserError(str(exc)) from None
     print(f"# frontend: {address}", file=sys.stderr)
+    return 0
+
+
+def _frontend_watch(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from tor import frontend_watch, onionbalance
+
+    host, _, port = args.socks.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--socks {args.socks!r}: give HOST:PORT")
+    if args.failures < 1 or args.recoveries < 1 or args.interval <= 0 or args.timeout <= 0:
+        raise UserError("--failures and --recoveries must be at least 1, --interval and "
+                        "--timeout above 0")
+    try:
+        onionbalance.frontend_address(args.key)
+        watcher = frontend_watch.Watcher(args.key, args.backend, args.config_file,
+                                         frontend_watch.run_command(args.reload),
+                                         failures=args.failures, recoveries=args.recoveries)
+        # Start from every backend listed: what the admin configured.
+        watcher.write(watcher.listed)
+    except onionbalance.BalanceError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"cannot write {args.config_file}: {exc.strerror}") from None
+    watcher.reload()
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"watching {len(watcher.backends)} backends through {args.socks}", file=sys.stderr,
+          flush=True)
+    frontend_watch.watch(watcher, (host, int(port)), args.interval, args.timeout, stop)
     return 0
 
 

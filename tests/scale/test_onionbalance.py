@@ -1,7 +1,8 @@
 """Two reporter backends behind one Onionbalance frontend address, on a private Tor network of
 their own (tests/fixtures/balanced.py): each backend its own tor and its own ``peluit serve
 reporter``, one PostgreSQL database, one store. One network for the whole module; the tests
-run in order and share its state (the killed backend stays dead).
+run in order and share its state (the killed backend stays dead until the last test revives
+it). `peluit tor frontend-watch` runs from the kill on, as on the management host.
 
 Run alone: ``flock /tmp/peluit-heavy.lock pytest -m scale tests/scale/test_onionbalance.py``.
 The figures (failover times, what the frontend descriptor carries) are printed (``-s``)."""
@@ -145,26 +146,46 @@ def _time_to_reach(client, address: str, budget: float, out: dict, key: str) -> 
     out[key] = (None, tries)
 
 
+# The watcher's settings on the test network: a round every 3 s, a probe given 20 s, out after
+# 3 failed probes in a row (tor replaces introduction points every 10-30 s here, so a live
+# backend's probe fails now and then: 2 in a row were seen), back after 2 answers.
+WATCH = ("--interval", "3", "--timeout", "20", "--failures", "3", "--recoveries", "2")
+
+
+def _watch_rounds(bal) -> list[str]:
+    return [line for line in bal.watch_log.read_text(errors="replace").splitlines()
+            if line.startswith("probes: ")]
+
+
 def test_backend_killed_new_and_cached_clients_reach_the_other(bal):
-    """The backend that served the report dies (tor and app server, SIGKILL). A reporter whose
-    Tor already holds the frontend descriptor, and one whose Tor never fetched it, both reach
-    the service through the other backend; timed from the kill."""
+    """The backend that served the report dies (tor and app server, SIGKILL), with the health
+    watcher (`peluit tor frontend-watch`) running on the management host. A reporter whose Tor
+    already holds the frontend descriptor, and one whose Tor never fetched it, both reach the
+    service through the other backend; timed from the kill."""
     first = bal.state["first"]
     survivor = next(b for b in bal.backends if b is not first)
+    bal.start_watcher(*WATCH)
+    deadline = time.monotonic() + 90
+    while not any(" FAILED" not in r for r in _watch_rounds(bal)):
+        assert bal.watcher.poll() is None, bal.watch_log.read_text()
+        assert time.monotonic() < deadline, f"no round with every backend answering: " \
+                                            f"{_watch_rounds(bal)[-3:]}"
+        time.sleep(1)
+    assert bal.listed_backends() == bal.backends
     bal.state["dead_keys"] = _intro_keys(bal.backend_descriptor(first)[1])
     bal.state["killed_at"] = time.monotonic()
     first.kill()
     out: dict[str, tuple] = {}
-    threads = [threading.Thread(target=_time_to_reach, args=(c, bal.frontend, 240, out, k))
+    threads = [threading.Thread(target=_time_to_reach, args=(c, bal.frontend, 180, out, k))
                for c, k in ((bal.anon, "cached"), (bal.fresh, "new"))]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(300)
+        t.join(240)
     bal.state["failover"] = out
-    print(f"\nfailover after kill of {first.name}: client holding the frontend descriptor "
-          f"{out['cached'][0]} s ({out['cached'][1]} tries); new client {out['new'][0]} s "
-          f"({out['new'][1]} tries)")
+    print(f"\nfailover after kill of {first.name}, watcher running: client holding the frontend "
+          f"descriptor {out['cached'][0]} s ({out['cached'][1]} tries); new client "
+          f"{out['new'][0]} s ({out['new'][1]} tries)")
     assert out["cached"][0] is not None and out["new"][0] is not None, out
     bal.state["survivor"] = survivor
 
@@ -186,31 +207,53 @@ def test_reporter_who_started_on_the_dead_backend_follows_up_through_the_other(b
     assert "message" in stored, sorted(stored)
 
 
-def test_dead_and_then_removed_backend_leaves_the_frontend_descriptor(bal):
-    """What the frontend lists of the dead backend some time after the kill is recorded (not
-    asserted: Onionbalance refetches the dead backend's last descriptor from the HSDirs, which
-    keep it for hours, and may find it fresh). Then the admin removes the backend (config
-    rewritten with `peluit tor frontend-config`, SIGHUP) and the frontend descriptor that
-    follows lists none of its introduction points."""
+def test_watcher_takes_the_dead_backend_out_of_the_frontend_descriptor(bal):
+    """The watcher's probes of the killed backend's own address fail; after 3 in a row it
+    writes config.yaml without it and sends Onionbalance SIGHUP, and the frontend descriptor
+    that follows lists none of its introduction points. Timed from the kill."""
     first, survivor = bal.state["first"], bal.state["survivor"]
-    dead_keys = bal.state["dead_keys"]
-    _, front = bal.frontend_descriptor(bal.fresh)
-    print(f"\n{time.monotonic() - bal.state['killed_at']:.0f} s after the kill, the frontend "
-          f"descriptor still lists {len(_intro_keys(front) & dead_keys)} introduction points "
-          f"of {first.name}")
-    bal.write_frontend_config([survivor])
-    t0 = time.monotonic()
-    bal.reload_onionbalance()
-    deadline = t0 + 180
+    dead_keys, killed_at = bal.state["dead_keys"], bal.state["killed_at"]
+    deadline = time.monotonic() + 90
+    while bal.listed_backends() != [survivor]:
+        assert bal.watcher.poll() is None, bal.watch_log.read_text()
+        assert time.monotonic() < deadline, f"still listed: {_watch_rounds(bal)[-5:]}"
+        time.sleep(0.5)
+    dropped = time.monotonic() - killed_at
     while True:
         _, front = bal.frontend_descriptor(bal.fresh)
         keys = _intro_keys(front)
         if not keys & dead_keys and keys:
             break
-        assert time.monotonic() < deadline, "the removed backend is still in the frontend"
+        assert time.monotonic() < deadline + 60, "the dead backend is still in the frontend"
         time.sleep(2)
+    gone = time.monotonic() - killed_at
+    rounds = _watch_rounds(bal)
+    print("\nwatcher rounds up to now: " + " | ".join(r.removeprefix("probes: ")
+                                                     for r in rounds[-8:]))
+    bal.state["dropped_at"] = time.monotonic()
     # Not asserted: that every key left is in the survivor's current descriptor. On a test
     # network tor replaces introduction points every 10-30 s, and the frontend descriptor
     # lags behind by one Onionbalance fetch cycle or more.
-    print(f"removed backend gone from the frontend descriptor {time.monotonic() - t0:.1f} s "
-          f"after SIGHUP; {len(keys)} introduction points left, all of {survivor.name}")
+    print(f"\nwatcher took {first.name} out of config.yaml {dropped:.1f} s after the kill; "
+          f"the frontend descriptor listed none of its introduction points {gone:.1f} s after "
+          f"the kill ({len(keys)} introduction points left, of {survivor.name})")
+
+
+def test_watcher_puts_a_revived_backend_back(bal):
+    """The killed backend comes back (same keys, its tor and app server started again): after
+    2 answered probes the watcher lists it again, and it serves through its own address."""
+    from tests.fixtures.balanced import wait_until_reachable
+
+    first = bal.state["first"]
+    t0 = time.monotonic()
+    first.revive()
+    deadline = t0 + 150
+    while first not in bal.listed_backends():
+        assert bal.watcher.poll() is None, bal.watch_log.read_text()
+        assert time.monotonic() < deadline, f"not put back: {_watch_rounds(bal)[-5:]}"
+        time.sleep(0.5)
+    back = time.monotonic() - t0
+    assert bal.listed_backends() == bal.backends
+    wait_until_reachable(bal.fresh, first.address, 60)
+    print(f"\nwatcher put {first.name} back into config.yaml {back:.1f} s after its tor and "
+          f"app server started again")
