@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -462,29 +461,9 @@ def to_json(facts: DeploymentFacts, policy: Any, outcomes: list[Outcome],
 
 
 def to_html(report: dict[str, Any], language: str = "id") -> str:
-    from peluit.ground.i18n import translations
+    from .templating import render
 
-    _ = translations("policies", "policies", language).gettext
-    e = html.escape
-    tr = {"title": _("Deployment check"), "control": _("Control"), "rule": _("Rule"),
-          "result": _("Result"), "evidence": _("Evidence"), "passed": _("All controls pass."),
-          "failed": _("Some controls fail."), "deployment": _("Deployment"),
-          "checked": _("Checked on"), "pass": _("pass"), "fail": _("fail"), "n/a": _("n/a")}
-    out = [f'<!DOCTYPE html><html lang="{e(language)}"><head><meta charset="utf-8">'
-           f"<title>{e(tr['title'])}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{e(tr['title'])}</h1>",
-           f"<p>{e(tr['deployment'])}: <code>{e(report['deployment'])}</code>. "
-           f"{e(tr['checked'])} {e(report['checked'])}. "
-           f"<strong>{e(tr['passed'] if report['passed'] else tr['failed'])}</strong></p>",
-           f"<table><tr><th>ID</th><th>{e(tr['control'])}</th><th>{e(tr['rule'])}</th>"
-           f"<th>{e(tr['result'])}</th><th>{e(tr['evidence'])}</th></tr>"]
-    for c in report["controls"]:
-        evidence = "<br>".join(e(x) for x in c["evidence"])
-        out.append(f'<tr class="{e(c["status"].replace("/", ""))}"><td>{e(c["id"])}</td>'
-                   f"<td>{e(_(c['statement']))}</td><td>{e(c['rule'])}</td>"
-                   f"<td>{e(tr[c['status']])}</td><td>{evidence}</td></tr>")
-    out.append("</table></body></html>\n")
-    return "".join(out)
+    return render("check.html.jinja2", language, report=report, css=_CSS) + "\n"
 
 
 _CSS = ("body{font:14px/1.4 sans-serif;margin:2em;color:#111}table{border-collapse:collapse}"
