@@ -366,34 +366,63 @@ def to_csv(report: Report) -> str:
     return buf.getvalue()
 
 
-def _bar_chart(title: str, items: list[tuple[str, float | None, str]]) -> str:
-    """A horizontal bar chart as inline SVG: (label, value or None, text shown beside the bar).
-    Suppressed figures get no bar, only their text."""
-    bar_h, gap, label_w, width = 18, 6, 200, 560
+# Chart geometry, in SVG user units: the chart scales to its box (viewBox), so a phone shows it
+# 360 px wide with 13 px text. Each row is its label on one line and the bar under it, so long
+# labels never crowd the bars, and a chart of two rows reads as well as one of twenty.
+_W, _LABEL_H, _BAR_H, _ROW_GAP, _FONT = 400, 18, 18, 12, 14
+_INK, _BAR, _MUTED = "#1a1a1a", "#146b55", "#5c5c58"
+
+
+def _bar_chart(ident: str, title: str, items: list[tuple[str, float | None, str]],
+               desc: str) -> str:
+    """A horizontal bar chart as inline SVG, accessible by itself (role=img, <title>, <desc>
+    listing every figure) with the same figures in a table beside it. ``items`` are (label,
+    value or None, text shown beside the bar). A suppressed figure ("< 5", "*") gets a dashed
+    outline of one fixed width instead of a bar: it says "a figure is here, not drawn to
+    scale" and its width carries no information, so suppression is kept."""
+    e = html.escape
     shown = [v for _, v, _ in items if v is not None]
     top = max(shown, default=1) or 1
-    height = len(items) * (bar_h + gap) + gap
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'role="img" aria-label="{html.escape(title)}">']
+    row = _LABEL_H + _BAR_H + _ROW_GAP
+    height = max(1, len(items)) * row
+    room = _W - 70  # the widest bar leaves room for its figure
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" '
+             f'width="{_W}" height="{height}" role="img" '
+             f'aria-labelledby="{ident}-t {ident}-d" font-family="system-ui, sans-serif" '
+             f'font-size="{_FONT}">'
+             f'<title id="{ident}-t">{e(title)}</title>'
+             f'<desc id="{ident}-d">{e(desc)}</desc>']
     for i, (label, value, text) in enumerate(items):
-        y = gap + i * (bar_h + gap)
-        parts.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" '
-                     f'font-size="12">{html.escape(label)}</text>')
+        y = i * row
+        parts.append(f'<text x="0" y="{y + _LABEL_H - 4}" fill="{_INK}">{e(label)}</text>')
+        bar_y = y + _LABEL_H
         if value is not None:
-            w = max(1, round((width - label_w - 60) * value / top))
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" '
-                         f'fill="#2b6a8f"/>')
-            x = label_w + w + 4
+            w = max(2, round(room * value / top)) if value else 0
+            if w:
+                parts.append(f'<rect x="0" y="{bar_y}" width="{w}" height="{_BAR_H}" '
+                             f'fill="{_BAR}"/>')
+            x = w + 6
         else:
-            x = label_w + 4
-        parts.append(f'<text x="{x}" y="{y + 13}" font-size="12">'
-                     f'{html.escape(text)}</text>')
+            parts.append(f'<rect x="0.5" y="{bar_y + 0.5}" width="24" height="{_BAR_H - 1}" '
+                         f'fill="none" stroke="{_MUTED}" stroke-dasharray="3 2"/>')
+            x = 30
+        parts.append(f'<text x="{x}" y="{bar_y + _BAR_H - 4}" fill="{_INK}" '
+                     f'font-weight="600">{e(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
+def _figure(ident: str, title: str, items: list[tuple[str, float | None, str]],
+            note: str) -> str:
+    desc = "; ".join(f"{label}: {text}" for label, _, text in items)
+    return (f'<figure class="chart">{_bar_chart(ident, title, items, desc)}'
+            f"<figcaption>{html.escape(note)}</figcaption></figure>")
+
+
 def to_html_fragment(report: Report, language: str = "id") -> str:
-    """The report as HTML to embed in a page (the workbench's): no <style>, no scripts."""
+    """The report as HTML to embed in a page (the workbench's): no <style>, no scripts. Each
+    breakdown is a chart (inline SVG) and the same figures as a table; a breakdown with nothing
+    to count yet says what will appear there instead of showing an empty table."""
     from peluit.ground.i18n import translations
 
     t = translations("policies", "policies", language)
@@ -407,8 +436,24 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
     # Translated once here: gettext calls inside f-strings escape message extraction.
     tr = {"title": _("Whistleblowing statistics"), "period": _("Period (month received)"),
           "summary": _("Summary"), "total": _("Total"), "deadlines": _("Deadlines (working days)"),
-          "met": _("met"), "missed": _("missed"), "open": _("open"), "on_time": _("On time")}
+          "met": _("met"), "missed": _("missed"), "open": _("open"), "on_time": _("On time"),
+          "count": _("Cases"), "deadline": _("Deadline"),
+          "chart_note": _("Bars are drawn to scale; a dashed box marks a count too small to "
+                          "show, not drawn to scale. The same figures are in the table.")}
     out = [f'<div class="peluit-statistics"><h1>{e(tr["title"])}</h1>']
+    withheld_all = report.cases.state == "hidden" and not report.tables
+    no_cases = bool(report.tables) and not any(tbl.cells for tbl in report.tables)
+    if withheld_all:
+        out.append('<p class="empty" id="stats-withheld">' + e(_(
+            "The figures are withheld: there are so few cases that even their total could "
+            "point to a reporter. Counts by category, channel, status, outcome, month and "
+            "deadline will appear here once there are enough cases to show them safely.")) +
+            "</p>")
+    elif no_cases:
+        out.append('<p class="empty" id="stats-empty">' + e(_(
+            "No case is recorded yet. As cases are registered or imported, this page will "
+            "count them by category, channel, status, outcome, month received and deadline; "
+            "counts under 5 are never shown exactly.")) + "</p>")
     period = (f"{report.first_month} – {report.last_month}" if report.first_month else "–")
     note = _("Counts under 5 are shown as “< 5”; * marks a count hidden so that a small count "
              "cannot be worked out from the total.")
@@ -423,28 +468,56 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
         (_("Reports whose deposited identity was opened"), report.identity_openings.display),
     ]
     out.append(f"<h2>{e(tr['summary'])}</h2><table>")
-    out += [f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in summary]
+    out += [f'<tr><th scope="row">{e(k)}</th><td class="num">{e(v)}</td></tr>'
+            for k, v in summary]
     out.append("</table>")
     titles = {"category": _("By category"), "channel": _("By channel"),
               "status": _("By status"), "outcome": _("By outcome"),
               "received": _("By month received")}
+    empty = {"category": _("Counts per category of wrongdoing will appear here."),
+             "channel": _("Counts per channel a report came through (web, letter, phone…) "
+                          "will appear here."),
+             "status": _("Counts per case status (intake, review, verification, closed…) will "
+                         "appear here."),
+             "outcome": _("Counts per outcome of closed cases will appear here."),
+             "received": _("Counts per month a report was received will appear here.")}
     for tbl in report.tables:
         out.append(f"<h2>{e(titles[tbl.key])}</h2>")
+        if not tbl.cells:
+            out.append(f'<p class="empty">{e(empty[tbl.key])}</p>')
+            continue
         items = [(label(tbl.key, k), c) for k, c in tbl.cells.items()]
-        out.append(_bar_chart(titles[tbl.key], [(k, c.value, c.display) for k, c in items]))
-        out.append("<table>")
-        out += [f"<tr><th>{e(k)}</th><td>{e(c.display)}</td></tr>" for k, c in items]
-        out.append(f"<tr><th>{e(tr['total'])}</th><td>{e(tbl.total.display)}</td></tr></table>")
-    out.append(f"<h2>{e(tr['deadlines'])}</h2><table><tr><th></th>"
-               f"<th>{e(tr['met'])}</th><th>{e(tr['missed'])}</th><th>{e(tr['open'])}</th>"
-               f"<th>{e(tr['on_time'])}</th></tr>")
+        out.append(_figure(f"chart-{tbl.key}", titles[tbl.key],
+                           [(k, c.value, c.display) for k, c in items], tr["chart_note"]))
+        out.append(f'<div class="table-scroll"><table><thead><tr><th scope="col">'
+                   f'{e(titles[tbl.key])}</th><th scope="col" class="num">{e(tr["count"])}</th>'
+                   "</tr></thead><tbody>")
+        out += [f'<tr><th scope="row">{e(k)}</th><td class="num">{e(c.display)}</td></tr>'
+                for k, c in items]
+        out.append(f'<tr><th scope="row">{e(tr["total"])}</th><td class="num">'
+                   f"{e(tbl.total.display)}</td></tr></tbody></table></div>")
+    out.append(f"<h2>{e(tr['deadlines'])}</h2>")
+    if no_cases:
+        out.append('<p class="empty">' + e(_(
+            "For each deadline (acknowledgment, verification, completion, retaliation), how "
+            "many cases met it, missed it or are still open, and the share met on time, will "
+            "appear here.")) + "</p>")
+    else:
+        out.append(_figure("chart-on-time", tr["on_time"],
+                           [(label("deadline", r.deadline), r.rate.percent, r.rate.display)
+                            for r in report.deadlines], tr["chart_note"]))
+    out.append(f'<div class="table-scroll"><table><thead><tr>'
+               f'<th scope="col">{e(tr["deadline"])}</th>'
+               f'<th scope="col" class="num">{e(tr["met"])}</th>'
+               f'<th scope="col" class="num">{e(tr["missed"])}</th>'
+               f'<th scope="col" class="num">{e(tr["open"])}</th>'
+               f'<th scope="col" class="num">{e(tr["on_time"])}</th></tr></thead><tbody>')
     for row in report.deadlines:
-        cells = "".join(f"<td>{e(row.cells[s].display)}</td>" for s in DEADLINE_STATES)
-        out.append(f"<tr><th>{e(label('deadline', row.deadline))}</th>{cells}"
-                   f"<td>{e(row.rate.display)}</td></tr>")
-    out.append("</table>")
-    out.append(_bar_chart(tr["on_time"], [(label("deadline", r.deadline), r.rate.percent,
-                                             r.rate.display) for r in report.deadlines]))
+        cells = "".join(f'<td class="num">{e(row.cells[s].display)}</td>'
+                        for s in DEADLINE_STATES)
+        out.append(f'<tr><th scope="row">{e(label("deadline", row.deadline))}</th>{cells}'
+                   f'<td class="num">{e(row.rate.display)}</td></tr>')
+    out.append("</tbody></table></div>")
     out.append("</div>")
     return "".join(out)
 
@@ -463,6 +536,8 @@ def to_html(report: Report, language: str = "id") -> str:
 _CSS = ("body{font:14px/1.4 sans-serif;max-width:48em;margin:2em auto;color:#111}"
         "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #999;"
         "padding:.2em .6em;text-align:left}td{text-align:right}"
+        "figure.chart{margin:.5em 0;max-width:32em}figure.chart svg{width:100%;height:auto}"
+        ".empty{color:#444;border:1px dashed #999;padding:.5em .8em}"
         "@media print{body{margin:0}h2{page-break-after:avoid}svg{page-break-inside:avoid}}")
 
 # Labels for known tokens (English msgids; the catalogs translate them). Unknown tokens are

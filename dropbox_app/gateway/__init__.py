@@ -31,6 +31,7 @@ def includeme(config: Any) -> None:
     config.add_request_method(gw_session, "gw_session", reify=True)
     config.add_subscriber(_check_body, ContextFound)
     config.add_static_view("static", "dropbox_app.gateway:static", cache_max_age=0)
+    config.include("peluit.ground.style")  # the house style sheet, shared by every app
     user = r"{username:[a-z0-9][a-z0-9._-]{1,31}}"
     routes = (
         ("home", "/", views.home, "GET"),

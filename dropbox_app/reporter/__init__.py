@@ -38,6 +38,7 @@ def includeme(config: Any) -> None:
                      under="pyramid_tm.tm_tween_factory")
 
     config.add_static_view("static", "dropbox_app.reporter:static", cache_max_age=0)
+    config.include("peluit.ground.style")  # the house style sheet, shared by every app
     routes = (
         ("home", "/", views.landing, "GET"),
         ("favicon", "/favicon.ico", views.favicon, "GET"),

@@ -97,7 +97,8 @@ def _server_page(default_language: str, words: tuple[str, str]) -> bytes:
     return ('<!DOCTYPE html>\n<html lang="' + first + '">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="referrer" content="no-referrer">\n'
-            '<title>Peluit</title>\n<link rel="stylesheet" href="/static/peluit.css">\n'
+            '<title>Peluit</title>\n<link rel="stylesheet" href="/house/house.css">\n'
+            '<link rel="stylesheet" href="/static/peluit.css">\n'
             '</head>\n<body>\n<main>\n' + "\n".join(sections) + '\n</main>\n</body>\n</html>\n'
             ).encode("utf-8")
 

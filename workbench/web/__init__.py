@@ -75,6 +75,7 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
         config.add_tween("workbench.web._air_gap_tween_factory")
         config.add_subscriber(_banner, BeforeRender)
         config.add_static_view("static", "workbench.web:static", cache_max_age=0)
+        config.include("peluit.ground.style")  # the house style sheet, shared by every app
         config.include(".views")
         # Case management (issue 5) plugs in here when its package exists.
         if importlib.util.find_spec("workbench.cases") is not None:

@@ -1,4 +1,4 @@
-"""Every reporter page is small (under 50 KB with its stylesheet), self-contained (nothing from
+"""Every reporter page is small (under 50 KB with its two stylesheets), self-contained (nothing from
 elsewhere, no script), and accessible: a language, one h1, a label for every field."""
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def _check(res, css_size):
     assert p.scripts == 0
     for f in p.fields:
         assert f["_wrapped"] or f.get("id") in p.label_for, f
+    assert "/house/house.css" in p.urls, res.request.path
     for url in p.urls:
         assert not re.match(r"^(https?:)?//", url), url  # nothing from elsewhere
 
@@ -60,7 +61,9 @@ def _check(res, css_size):
 def test_every_page(app, reporter):
     css = app.get("/static/peluit.css")
     assert css.content_type == "text/css"
-    size = len(css.body)
+    house = app.get("/house/house.css")  # the house style sheet every app shares
+    assert house.content_type == "text/css"
+    size = len(css.body) + len(house.body)
     for lang in ("id", "en"):
         app.get(f"/?lang={lang}")
         _check(app.get("/"), size)

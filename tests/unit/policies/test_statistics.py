@@ -215,3 +215,62 @@ def test_property_no_small_cell_is_determined_by_the_total(values):
     for i, v in enumerate(values):
         if v < st.THRESHOLD:
             assert len({a[i] for a in assignments}) > 1, (counts, i)
+
+
+# ---- charts and empty states (issue 14) --------------------------------------------------------
+
+def _svgs(page):
+    return re.findall(r"<svg\b.*?</svg>", page, re.S)
+
+
+def test_each_chart_names_itself_and_carries_its_figures_as_text():
+    """A screen reader meets each chart as one image with a title and a description listing
+    every figure; the same figures follow in a table. No script anywhere."""
+    page = st.to_html_fragment(compute(sample()), "en")
+    charts = _svgs(page)
+    assert len(charts) == 6  # five breakdowns and the on-time rates
+    for svg in charts:
+        assert 'role="img"' in svg
+        ids = re.search(r'aria-labelledby="([^" ]+) ([^" ]+)"', svg).groups()
+        assert f'<title id="{ids[0]}">' in svg and f'<desc id="{ids[1]}">' in svg
+        assert "viewBox=" in svg  # scales down to a phone's width instead of overflowing
+    category = next(s for s in charts if "By category" in s)
+    desc = htmllib.unescape(re.search(r"<desc[^>]*>(.*?)</desc>", category).group(1))
+    assert desc == "Corruption: 30; Gratification: < 5; Illegal levies (pungli): *"
+    assert "<script" not in page
+
+
+def test_a_suppressed_count_gets_no_bar_drawn_to_scale():
+    """A bar's length would give away a count shown as "< 5" or "*": such a figure gets a
+    dashed box of one fixed width, whatever the count behind it."""
+    def category_chart(records):
+        return next(s for s in _svgs(st.to_html_fragment(compute(records), "en"))
+                    if "By category" in s)
+
+    svg = category_chart(sample())
+    bars = re.findall(r"<rect [^>]*/>", svg)
+    filled = [b for b in bars if 'fill="none"' not in b]
+    dashed = [b for b in bars if "stroke-dasharray" in b]
+    assert len(filled) == 1 and len(dashed) == 2  # corruption drawn; gratification, pungli not
+    assert {re.search(r'width="([^"]+)"', b).group(1) for b in dashed} == {"24"}
+    # Four gratification cases instead of three: the suppressed rows are drawn the same.
+    more = [*sample(), rec(category="gratification", channel="lapor", received="2026-04",
+                           improvement=True, retaliation=True)]
+    assert re.findall(r"<rect [^>]*/>", category_chart(more)) == bars
+
+
+def test_no_case_yet_says_what_will_appear_instead_of_empty_tables():
+    page = st.to_html_fragment(compute([]), "en")
+    assert "No case is recorded yet" in page
+    for what in ("category of wrongdoing", "channel a report came through", "case status",
+                 "outcome of closed cases", "month a report was received"):
+        assert f"Counts per {what}" in page
+    assert _svgs(page) == []  # no chart without figures
+    assert "met it, missed it or are still open" in page
+    assert "Belum ada kasus yang tercatat" in st.to_html_fragment(compute([]), "id")
+
+
+def test_withheld_figures_say_why_and_what_will_appear():
+    page = st.to_html_fragment(compute([rec(category=c) for c in ("corruption", "pungli")]),
+                               "en")
+    assert "The figures are withheld" in page and "corruption" not in page
