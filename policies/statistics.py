@@ -366,9 +366,10 @@ def to_csv(report: Report) -> str:
     return buf.getvalue()
 
 
-# Chart geometry, in SVG user units: the chart scales to its box (viewBox), so a phone shows it
-# 360 px wide with 13 px text. Each row is its label on one line and the bar under it, so long
-# labels never crowd the bars, and a chart of two rows reads as well as one of twenty.
+# Chart geometry, in SVG user units: the chart scales to its box (viewBox; at most 25rem, i.e.
+# 400 px and 14 px text on a laptop, 13 px on a phone). Each row is its label on one line and
+# the bar under it, so long labels never crowd the bars, and a chart of two rows reads as well
+# as one of twenty.
 _W, _LABEL_H, _BAR_H, _ROW_GAP, _FONT = 400, 18, 18, 12, 14
 _INK, _BAR, _MUTED = "#1a1a1a", "#146b55", "#5c5c58"
 
@@ -412,11 +413,10 @@ def _bar_chart(ident: str, title: str, items: list[tuple[str, float | None, str]
     return "".join(parts)
 
 
-def _figure(ident: str, title: str, items: list[tuple[str, float | None, str]],
-            note: str) -> str:
+def _figure(ident: str, title: str, items: list[tuple[str, float | None, str]]) -> str:
     desc = "; ".join(f"{label}: {text}" for label, _, text in items)
-    return (f'<figure class="chart">{_bar_chart(ident, title, items, desc)}'
-            f"<figcaption>{html.escape(note)}</figcaption></figure>")
+    return f'<figure class="chart">{_bar_chart(ident, title, items, desc)}</figure>'
+
 
 
 def to_html_fragment(report: Report, language: str = "id") -> str:
@@ -458,6 +458,8 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
     note = _("Counts under 5 are shown as “< 5”; * marks a count hidden so that a small count "
              "cannot be worked out from the total.")
     out.append(f"<p>{e(tr['period'])}: {e(period)}. {e(note)}</p>")
+    if not (withheld_all or no_cases):
+        out.append(f'<p class="hint">{e(tr["chart_note"])}</p>')
     summary = [
         (_("Cases"), report.cases.display),
         (_("Completion rate"), report.completion.display),
@@ -488,8 +490,9 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
             continue
         items = [(label(tbl.key, k), c) for k, c in tbl.cells.items()]
         out.append(_figure(f"chart-{tbl.key}", titles[tbl.key],
-                           [(k, c.value, c.display) for k, c in items], tr["chart_note"]))
-        out.append(f'<div class="table-scroll"><table><thead><tr><th scope="col">'
+                           [(k, c.value, c.display) for k, c in items]))
+        out.append(f'<div class="table-scroll" tabindex="0" role="region" '
+                   f'aria-label="{e(titles[tbl.key])}"><table><thead><tr><th scope="col">'
                    f'{e(titles[tbl.key])}</th><th scope="col" class="num">{e(tr["count"])}</th>'
                    "</tr></thead><tbody>")
         out += [f'<tr><th scope="row">{e(k)}</th><td class="num">{e(c.display)}</td></tr>'
@@ -505,8 +508,9 @@ def to_html_fragment(report: Report, language: str = "id") -> str:
     else:
         out.append(_figure("chart-on-time", tr["on_time"],
                            [(label("deadline", r.deadline), r.rate.percent, r.rate.display)
-                            for r in report.deadlines], tr["chart_note"]))
-    out.append(f'<div class="table-scroll"><table><thead><tr>'
+                            for r in report.deadlines]))
+    out.append(f'<div class="table-scroll" tabindex="0" role="region" '
+               f'aria-label="{e(tr["deadlines"])}"><table><thead><tr>'
                f'<th scope="col">{e(tr["deadline"])}</th>'
                f'<th scope="col" class="num">{e(tr["met"])}</th>'
                f'<th scope="col" class="num">{e(tr["missed"])}</th>'

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.fixtures.axe import AXE, RUN, TAGS
 from tests.fixtures.reporter_live import (
     Live,
     ask_question,
@@ -25,16 +26,6 @@ from tests.fixtures.reporter_live import (
 )
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[1] / ".cache" / "axe-core-4.14.1" / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-RUN = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})
-  .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,
-                                          nodes: v.nodes.map(n => n.target.join(' '))}))))
-  .catch(e => done([{id: 'axe-error', impact: 'critical', nodes: [String(e)]}]));
-"""
 
 
 @pytest.fixture
