@@ -122,14 +122,18 @@ class Watcher:
         return True
 
     def write(self, backends: Sequence[str]) -> None:
-        """config.yaml replaced whole (a reload never reads half a file)."""
+        """config.yaml replaced whole (a reload never reads half a file), with the old file's
+        mode and owner: Onionbalance runs as its own user and must still read it."""
         text = onionbalance.render_config(self.key, backends)
         fd, tmp = tempfile.mkstemp(dir=self.config.parent, prefix=".config.yaml.")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             if self.config.exists():
-                os.chmod(tmp, self.config.stat().st_mode & 0o777)
+                st = self.config.stat()
+                os.chmod(tmp, st.st_mode & 0o777)
+                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                    os.chown(tmp, st.st_uid, st.st_gid)
             os.replace(tmp, self.config)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -6,6 +6,7 @@ tests/scale/test_onionbalance.py."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -81,6 +82,16 @@ def test_the_config_is_replaced_whole_and_keeps_its_mode(watcher):
     assert watcher.config.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in watcher.config.parent.iterdir()
             if p.name.startswith(".config")] == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+def test_the_config_keeps_its_owner_so_onionbalance_can_still_read_it(watcher):
+    os.chown(watcher.config, 65534, 65534)  # Onionbalance's own user, say
+    watcher.config.chmod(0o640)
+    for _ in range(3):
+        watcher.record({BACK1: False, BACK2: True, BACK3: True})
+    st = watcher.config.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o640)
 
 
 def test_a_probe_is_a_no_on_a_closed_socks_port_and_on_a_silent_one():
