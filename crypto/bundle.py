@@ -63,6 +63,21 @@ _MEMBER_FIELDS = {"name", "size", "sha256"}
 
 
 @dataclass(frozen=True)
+class InboxEntry:
+    """One submission as an inbox bundle's body names it (docs/engineering.md, "Bundle
+    bodies"): its id, its report, the reporter's public key, the kind the manifest gives, the
+    member that holds its envelope, the day. The gateway writes these, the workbench reads them:
+    one definition for both."""
+
+    id: str
+    report: str
+    reporter_key: bytes
+    kind: str
+    member: str
+    day: str
+
+
+@dataclass(frozen=True)
 class Member:
     name: str
     size: int

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from crypto.bundle import BundleReader, MemberStream
+from crypto.bundle import BundleReader, InboxEntry, MemberStream
 from crypto.encoding import b64decode, valid_day
 from crypto.envelope import EnvelopeReader
 from crypto.errors import (
@@ -59,14 +59,8 @@ UNIFORM_KIND = "submission"
 MANIFEST_KINDS = (UNIFORM_KIND, *db.SUBMISSION_KINDS)
 
 
-@dataclass(frozen=True)
-class Entry:
-    id: str
-    report: str
-    reporter_key: bytes
-    kind: str
-    member: str
-    day: str
+#: A manifest entry (crypto.bundle.InboxEntry, the gateway's own definition).
+Entry = InboxEntry
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from crypto.bundle import Manifest, Member, iter_bundle, make_manifest
+from crypto.bundle import InboxEntry, Manifest, Member, iter_bundle, make_manifest
 from crypto.encoding import b64encode
 from crypto.identity import Card, ServerKey
 
@@ -25,15 +25,9 @@ BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
-class PendingSubmission:
+class PendingSubmission(InboxEntry):
     """What the server knows about a submission: ids, sizes, the day; never content."""
 
-    id: str
-    report: str
-    reporter_key: bytes
-    kind: str
-    member: str
-    day: str
     size: int
     sha256: str
 
