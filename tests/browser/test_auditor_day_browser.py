@@ -1,7 +1,8 @@
 """The auditor's day in headless Chromium with JavaScript off, in Indonesian and English:
 unlock, the home page, the Transfers page, an inbox bundle imported from the UI (the progress
 page, then what came in), the new report on the home page and its case page with every clock,
-a question asked there, the web report, the deadlines page, a reply bundle exported from the UI. Screenshots at 1280 and 390 px in /tmp/shots/daily/."""
+a question asked there, the web report, the deadlines page, a reply bundle exported from the UI.
+Screenshots at 1280 and 390 px in /tmp/shots/daily/."""
 
 from __future__ import annotations
 
