@@ -187,6 +187,16 @@ class Nudger(threading.Thread):
         self._stop.set()
 
 
+@dataclass(frozen=True)
+class NudgeState:
+    """What the gateway's home page shows (a service, ``request.find_service(NudgeState)``):
+    the configuration (None: off), the zone of ``at``, and the sender of this process (None
+    where it does not run: tests, a process that does not serve)."""
+    config: NudgeConfig | None
+    zone: str
+    sender: Nudger | None = None
+
+
 def start(cfg: NudgeConfig, clock: Any) -> Nudger:
     nudger = Nudger(cfg, clock)
     nudger.start()

@@ -148,5 +148,24 @@ def export_path(folder: Path, key_id: str, now: dt.datetime | None = None) -> Pa
     return out
 
 
+class Exported:
+    """Reply bundles this process wrote from the UI, by file name: the download link serves
+    only these (never a path from the request)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: dict[str, Path] = {}
+
+    def add(self, path: Path) -> None:
+        with self._lock:
+            self._paths[path.name] = path
+
+    def get(self, name: str) -> Path | None:
+        with self._lock:
+            return self._paths.get(name)
+
+
 def includeme(config: Any) -> None:
-    config.registry.workbench_imports = Jobs()
+    # Services found by class (request.find_service), as the workbench's other capabilities.
+    config.register_service(Jobs(), Jobs)
+    config.register_service(Exported(), Exported)

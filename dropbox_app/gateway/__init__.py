@@ -87,9 +87,8 @@ def make_gateway_app(config: Any, *, engine: Any = None, clock: Any = None,
     from .. import nudge
 
     nudge_cfg = nudge.parse(config.raw, config.base_dir)
-    cfg.registry["peluit.nudge_config"] = nudge_cfg
-    cfg.registry["peluit.nudge_zone"] = config.time_zone
-    if nudge_cfg is not None and cover:
-        cfg.registry["peluit.nudge"] = nudge.start(nudge_cfg, config.clock())
+    sender = nudge.start(nudge_cfg, config.clock()) if nudge_cfg is not None and cover else None
+    cfg.register_service(nudge.NudgeState(nudge_cfg, config.time_zone, sender), nudge.NudgeState)
+    cfg.add_request_method(lambda r: r.find_service(nudge.NudgeState), "nudge", reify=True)
     cfg.include("dropbox_app.gateway")
     return cfg.make_wsgi_app()

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from dropbox_app import nudge
 from dropbox_app.config import ConfigError
 from peluit.ground.clock import Clock, FixedClock
+from peluit.ground.services import service
 from tests.fixtures.gateway import add_submission, create_account, login, make_deployment
 
 
@@ -122,5 +123,6 @@ def test_the_home_page_says_what_waits_and_whether_the_nudge_is_on(deployment, t
 
     on = dep.cfg.with_(raw={**dep.cfg.raw, **_table(25)})
     app = make_gateway_app(on, engine=dep.engine, clock=dep.clock, hasher=dep.hasher)
-    assert app.registry["peluit.nudge_config"].at == dt.time(7, 30)
-    assert "peluit.nudge" not in app.registry  # the sender runs only in the serving process
+    state = service(app, nudge.NudgeState)
+    assert state.config.at == dt.time(7, 30) and state.zone == "Asia/Jakarta"
+    assert state.sender is None  # the sender runs only in the serving process

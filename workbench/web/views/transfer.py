@@ -37,20 +37,12 @@ def _folders(request: Any) -> list[Path]:
                             settings.get("workbench.transfer_dirs"))
 
 
-def _exported(request: Any) -> dict[str, Path]:
-    """Reply bundles this process wrote, by file name, for the download link."""
-    registry = request.registry
-    if not hasattr(registry, "workbench_exports"):
-        registry.workbench_exports = {}
-    return registry.workbench_exports
-
-
 def page(request: Any, error: str | None = None, export_error: str | None = None,
          exported: Any = None) -> dict[str, Any]:
     dirs = _folders(request)
     return {"bundles": transfer.bundles(dirs), "folders": dirs, "error": error,
             "export_error": export_error, "exported": exported,
-            "running": request.registry.workbench_imports.running(),
+            "running": request.find_service(transfer.Jobs).running(),
             "csrf_token": request.session_csrf_token}
 
 
@@ -60,7 +52,8 @@ def start_import(request: Any) -> Any:
         request.response.status_int = 400
         return page(request, error=request.gettext("Choose a bundle file."))
     try:
-        job = request.registry.workbench_imports.start(request.identity, Path(raw).expanduser())
+        job = request.find_service(transfer.Jobs).start(request.identity,
+                                                        Path(raw).expanduser())
     except ImportRefused as exc:
         request.response.status_int = 409 if str(exc) == "busy" else 400
         return page(request, error=request.gettext(START_REFUSALS.get(str(exc), str(exc))))
@@ -68,8 +61,8 @@ def start_import(request: Any) -> Any:
 
 
 def job_page(request: Any) -> dict[str, Any]:
-    job = request.registry.workbench_imports.get(request.matchdict["job"],
-                                                 request.identity.key_id)
+    job = request.find_service(transfer.Jobs).get(request.matchdict["job"],
+                                                  request.identity.key_id)
     if job is None:
         raise HTTPNotFound()
     return {"job": job, "refresh": REFRESH if job.state == "running" else None}
@@ -96,12 +89,12 @@ def export(request: Any) -> Any:
     except OSError as exc:
         request.response.status_int = 400
         return page(request, export_error=f"{out}: {exc.strerror or exc.__class__.__name__}")
-    _exported(request)[out.name] = out
+    request.find_service(transfer.Exported).add(out)
     return page(request, exported=result)
 
 
 def download(request: Any) -> Any:
-    path = _exported(request).get(request.matchdict["name"])
+    path = request.find_service(transfer.Exported).get(request.matchdict["name"])
     if path is None or not path.is_file():
         raise HTTPNotFound()
     response = FileResponse(str(path), request=request, content_type="application/octet-stream")
