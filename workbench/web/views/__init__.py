@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from peluit.ground.i18n import N_
+
 from ..security import Permission
 
 
@@ -22,5 +24,6 @@ def includeme(config: Any) -> None:
     config.include(".gateway")
     config.include(".authorship")
     config.include(".transfer")
-    config.add_workbench_nav("report.list", "Reports", Permission.VIEW_CONTENT, order=10)
-    config.add_workbench_nav("gateway.log", "Gateway log", Permission.VIEW_STATS, order=90)
+    # N_ marks the labels for the catalogs; the navigation bar translates them per request.
+    config.add_workbench_nav("report.list", N_("Reports"), Permission.VIEW_CONTENT, order=10)
+    config.add_workbench_nav("gateway.log", N_("Gateway log"), Permission.VIEW_STATS, order=90)
