@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.browser",     # browser, browser_js
     "tests.fixtures.tornet",      # tornet
     "tests.fixtures.drop",        # drop, shared, ports (the server apps under attack)
+    "tests.fixtures.language",    # english_cli
 ]

@@ -16,7 +16,7 @@ import webtest
 
 from peluit.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english_cli")]  # reads the CLI's English
 
 WB_PASS = "kopi tubruk pagi hari di kantor inspektorat"
 DEMO = "--demo-not-air-gapped"

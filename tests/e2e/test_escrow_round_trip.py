@@ -18,7 +18,7 @@ import webtest
 from peluit.cli import main
 from tests.fixtures import escrow as esc
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english_cli")]  # reads the CLI's English
 
 WB_PASS = "kopi tubruk pagi hari di kantor inspektorat"
 CUSTODIAN_PASS = "kustodian kepatuhan yang panjang"

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from dropbox_app.store import Store
 from peluit.cli import main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english_cli")]  # reads the CLI's English
 
 EVIDENCE = b"%PDF-1.4\n" + secrets.token_bytes(300_000)  # spans several envelope chunks
 ANSWER_FILE = secrets.token_bytes(70_000)
