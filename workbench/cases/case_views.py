@@ -8,6 +8,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from sqlalchemy import select
 
 from workbench import escrow, vault
+from workbench.i18n import N_
 from workbench.safecopy import redact
 
 from . import access, forwarding, outgoing, preview, redactions, retaliation, safecopies
@@ -20,6 +21,24 @@ from .viewsupport import date_param as _date
 from .viewsupport import labels as _labels
 from .viewsupport import user as _user
 from .workflow import FOUR_W_ONE_H, Decision, Forbidden, Outcome, Permission, WorkflowError, allowed
+
+# What the case page says after each action (the redirect names it: ?done=<action>), so an
+# auditor sees that the step was taken; an unknown name shows nothing.
+DONE_MESSAGES = {
+    "start": N_("Review started."),
+    "review": N_("Review saved."),
+    "decide": N_("Decision recorded."),
+    "ask": N_("Question queued: it leaves with the next reply bundle."),
+    "escrow": N_("Request to open the identity queued: it leaves with the next reply bundle."),
+    "note": N_("Note added."),
+    "verified": N_("Verification finding recorded."),
+    "close": N_("Case closed."),
+    "duplicate": N_("Marked as a duplicate."),
+    "reopen": N_("Case reopened."),
+    "acknowledge": N_("Acknowledgment recorded."),
+    "assign": N_("Assignment saved."),
+    "lend": N_("File loan recorded."),
+}
 
 
 def case_view(request: Any) -> dict[str, Any]:
@@ -51,7 +70,8 @@ def case_view(request: Any) -> dict[str, Any]:
             "redaction_phrases": red.phrases,
             "blackout": lambda text: redact.redact_text(text, red.phrases),
             "escrow_deposits": escrow.deposits(request.dbsession, detail.case.report_id),
-            "access": access.people(request.dbsession, detail.case)}
+            "access": access.people(request.dbsession, detail.case),
+            "done_message": DONE_MESSAGES.get(request.GET.get("done", ""))}
 
 
 def case_action(request: Any) -> Any:
@@ -101,4 +121,4 @@ def case_action(request: Any) -> Any:
                       _date(p.get("due_back"), required=False))
     else:
         raise HTTPNotFound()
-    return HTTPSeeOther(request.route_url("case.view", id=cid))
+    return HTTPSeeOther(request.route_url("case.view", id=cid, _query={"done": action}))

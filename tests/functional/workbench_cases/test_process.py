@@ -218,3 +218,20 @@ def test_no_plaintext_of_cases_or_index_at_rest(tv, auditor, lead, store):
             data = path.read_bytes().lower()
             for w in words:
                 assert w.lower().encode() not in data, (path.name, w)
+
+
+def test_each_action_says_it_was_done(auditor, lead, store):
+    """After a step the case page says so (in the page's language); before, the redirect landed
+    on the case page with nothing to show the step was taken."""
+    cid = intake(auditor)
+    r = post(auditor, f"/cases/{cid}/start", {})
+    assert r.location.endswith(f"/cases/{cid}?done=start")
+    page = auditor.get(r.location + "&lang=id")
+    assert page.html.find(id="action-done").text.strip() == "Penelaahan dimulai."
+    r = post(auditor, f"/cases/{cid}/note", {"text": "catatan"})
+    page = auditor.get(r.location + "&lang=en")
+    assert page.html.find(id="action-done").text.strip() == "Note added."
+    # Only the names of real steps show anything; a refused step shows no success.
+    assert auditor.get(f"/cases/{cid}?done=<b>x</b>").html.find(id="action-done") is None
+    post(auditor, f"/cases/{cid}/decide", {"decision": "adtt", "reason": "x"}, status=403)
+    assert auditor.get(f"/cases/{cid}").html.find(id="action-done") is None
