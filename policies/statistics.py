@@ -374,156 +374,80 @@ _W, _LABEL_H, _BAR_H, _ROW_GAP, _FONT = 400, 18, 18, 12, 14
 _INK, _BAR, _MUTED = "#1a1a1a", "#146b55", "#5c5c58"
 
 
-def _bar_chart(ident: str, title: str, items: list[tuple[str, float | None, str]],
-               desc: str) -> str:
-    """A horizontal bar chart as inline SVG, accessible by itself (role=img, <title>, <desc>
-    listing every figure) with the same figures in a table beside it. ``items`` are (label,
-    value or None, text shown beside the bar). A suppressed figure ("< 5", "*") gets a dashed
-    outline of one fixed width instead of a bar: it says "a figure is here, not drawn to
-    scale" and its width carries no information, so suppression is kept."""
-    e = html.escape
+@dataclass(frozen=True)
+class ChartRow:
+    label: str
+    text: str          # the figure as shown ("12", "< 5", "*", "80 %")
+    label_y: int
+    bar_y: int
+    width: int | None  # None: a suppressed figure, drawn as a fixed dashed box
+    text_x: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    ident: str
+    title: str
+    desc: str          # every figure in words, for the SVG's <desc>
+    height: int
+    rows: list[ChartRow]
+
+
+# What the chart template (templates/_chart.svg.jinja2) draws with.
+GEOMETRY = {"width": _W, "bar_h": _BAR_H, "font": _FONT, "ink": _INK, "bar": _BAR,
+            "muted": _MUTED}
+
+
+def _chart(ident: str, title: str, items: list[tuple[str, float | None, str]]) -> Chart:
+    """The geometry of a horizontal bar chart. ``items`` are (label, value or None, text shown
+    beside the bar). A suppressed figure ("< 5", "*") gets no width: the template draws a
+    dashed outline of one fixed width instead, which says "a figure is here, not drawn to
+    scale" and carries no information, so suppression is kept."""
     shown = [v for _, v, _ in items if v is not None]
     top = max(shown, default=1) or 1
     row = _LABEL_H + _BAR_H + _ROW_GAP
-    height = max(1, len(items)) * row
     room = _W - 70  # the widest bar leaves room for its figure
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {height}" '
-             f'width="{_W}" height="{height}" role="img" '
-             f'aria-labelledby="{ident}-t {ident}-d" font-family="system-ui, sans-serif" '
-             f'font-size="{_FONT}">'
-             f'<title id="{ident}-t">{e(title)}</title>'
-             f'<desc id="{ident}-d">{e(desc)}</desc>']
+    rows = []
     for i, (label, value, text) in enumerate(items):
         y = i * row
-        parts.append(f'<text x="0" y="{y + _LABEL_H - 4}" fill="{_INK}">{e(label)}</text>')
-        bar_y = y + _LABEL_H
-        if value is not None:
-            w = max(2, round(room * value / top)) if value else 0
-            if w:
-                parts.append(f'<rect x="0" y="{bar_y}" width="{w}" height="{_BAR_H}" '
-                             f'fill="{_BAR}"/>')
-            x = w + 6
-        else:
-            parts.append(f'<rect x="0.5" y="{bar_y + 0.5}" width="24" height="{_BAR_H - 1}" '
-                         f'fill="none" stroke="{_MUTED}" stroke-dasharray="3 2"/>')
-            x = 30
-        parts.append(f'<text x="{x}" y="{bar_y + _BAR_H - 4}" fill="{_INK}" '
-                     f'font-weight="600">{e(text)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _figure(ident: str, title: str, items: list[tuple[str, float | None, str]]) -> str:
+        width = None if value is None else (max(2, round(room * value / top)) if value else 0)
+        rows.append(ChartRow(label, text, y + _LABEL_H - 4, y + _LABEL_H, width,
+                             30 if width is None else width + 6))
     desc = "; ".join(f"{label}: {text}" for label, _, text in items)
-    return f'<figure class="chart">{_bar_chart(ident, title, items, desc)}</figure>'
-
+    return Chart(ident, title, desc, max(1, len(items)) * row, rows)
 
 
 def to_html_fragment(report: Report, language: str = "id") -> str:
     """The report as HTML to embed in a page (the workbench's): no <style>, no scripts. Each
     breakdown is a chart (inline SVG) and the same figures as a table; a breakdown with nothing
-    to count yet says what will appear there instead of showing an empty table."""
+    to count yet says what will appear there instead of showing an empty table
+    (templates/statistics.html.jinja2)."""
     from peluit.ground.i18n import translations
 
-    t = translations("policies", "policies", language)
-    _ = t.gettext
+    from .templating import render
+
+    _ = translations("policies", "policies", language).gettext
 
     def label(key: str, token: str) -> str:
         lbl = LABELS.get(key, {}).get(token)
         return _(lbl) if lbl else token
 
-    e = html.escape
-    # Translated once here: gettext calls inside f-strings escape message extraction.
-    tr = {"title": _("Whistleblowing statistics"), "period": _("Period (month received)"),
-          "summary": _("Summary"), "total": _("Total"), "deadlines": _("Deadlines (working days)"),
-          "met": _("met"), "missed": _("missed"), "open": _("open"), "on_time": _("On time"),
-          "count": _("Cases"), "deadline": _("Deadline"),
-          "chart_note": _("Bars are drawn to scale; a dashed box marks a count too small to "
-                          "show, not drawn to scale. The same figures are in the table.")}
-    out = [f'<div class="peluit-statistics"><h1>{e(tr["title"])}</h1>']
-    withheld_all = report.cases.state == "hidden" and not report.tables
-    no_cases = bool(report.tables) and not any(tbl.cells for tbl in report.tables)
-    if withheld_all:
-        out.append('<p class="empty" id="stats-withheld">' + e(_(
-            "The figures are withheld: there are so few cases that even their total could "
-            "point to a reporter. Counts by category, channel, status, outcome, month and "
-            "deadline will appear here once there are enough cases to show them safely.")) +
-            "</p>")
-    elif no_cases:
-        out.append('<p class="empty" id="stats-empty">' + e(_(
-            "No case is recorded yet. As cases are registered or imported, this page will "
-            "count them by category, channel, status, outcome, month received and deadline; "
-            "counts under 5 are never shown exactly.")) + "</p>")
-    period = (f"{report.first_month} – {report.last_month}" if report.first_month else "–")
-    note = _("Counts under 5 are shown as “< 5”; * marks a count hidden so that a small count "
-             "cannot be worked out from the total.")
-    out.append(f"<p>{e(tr['period'])}: {e(period)}. {e(note)}</p>")
-    if not (withheld_all or no_cases):
-        out.append(f'<p class="hint">{e(tr["chart_note"])}</p>')
-    summary = [
-        (_("Cases"), report.cases.display),
-        (_("Completion rate"), report.completion.display),
-        (_("Median working days to close"), report.median_days_to_close),
-        (_("Reports that led to a policy improvement"), report.policy_improvements.display),
-        (_("Reports of retaliation"), report.retaliation_reports.display),
-        (_("Reports with an identity deposited in escrow"), report.identity_deposits.display),
-        (_("Reports whose deposited identity was opened"), report.identity_openings.display),
-    ]
-    out.append(f"<h2>{e(tr['summary'])}</h2><table>")
-    out += [f'<tr><th scope="row">{e(k)}</th><td class="num">{e(v)}</td></tr>'
-            for k, v in summary]
-    out.append("</table>")
     titles = {"category": _("By category"), "channel": _("By channel"),
               "status": _("By status"), "outcome": _("By outcome"),
               "received": _("By month received")}
-    empty = {"category": _("Counts per category of wrongdoing will appear here."),
-             "channel": _("Counts per channel a report came through (web, letter, phone…) "
-                          "will appear here."),
-             "status": _("Counts per case status (intake, review, verification, closed…) will "
-                         "appear here."),
-             "outcome": _("Counts per outcome of closed cases will appear here."),
-             "received": _("Counts per month a report was received will appear here.")}
-    for tbl in report.tables:
-        out.append(f"<h2>{e(titles[tbl.key])}</h2>")
-        if not tbl.cells:
-            out.append(f'<p class="empty">{e(empty[tbl.key])}</p>')
-            continue
-        items = [(label(tbl.key, k), c) for k, c in tbl.cells.items()]
-        out.append(_figure(f"chart-{tbl.key}", titles[tbl.key],
-                           [(k, c.value, c.display) for k, c in items]))
-        out.append(f'<div class="table-scroll" tabindex="0" role="region" '
-                   f'aria-label="{e(titles[tbl.key])}"><table><thead><tr><th scope="col">'
-                   f'{e(titles[tbl.key])}</th><th scope="col" class="num">{e(tr["count"])}</th>'
-                   "</tr></thead><tbody>")
-        out += [f'<tr><th scope="row">{e(k)}</th><td class="num">{e(c.display)}</td></tr>'
-                for k, c in items]
-        out.append(f'<tr><th scope="row">{e(tr["total"])}</th><td class="num">'
-                   f"{e(tbl.total.display)}</td></tr></tbody></table></div>")
-    out.append(f"<h2>{e(tr['deadlines'])}</h2>")
-    if no_cases:
-        out.append('<p class="empty">' + e(_(
-            "For each deadline (acknowledgment, verification, completion, retaliation), how "
-            "many cases met it, missed it or are still open, and the share met on time, will "
-            "appear here.")) + "</p>")
-    else:
-        out.append(_figure("chart-on-time", tr["on_time"],
-                           [(label("deadline", r.deadline), r.rate.percent, r.rate.display)
-                            for r in report.deadlines]))
-    out.append(f'<div class="table-scroll" tabindex="0" role="region" '
-               f'aria-label="{e(tr["deadlines"])}"><table><thead><tr>'
-               f'<th scope="col">{e(tr["deadline"])}</th>'
-               f'<th scope="col" class="num">{e(tr["met"])}</th>'
-               f'<th scope="col" class="num">{e(tr["missed"])}</th>'
-               f'<th scope="col" class="num">{e(tr["open"])}</th>'
-               f'<th scope="col" class="num">{e(tr["on_time"])}</th></tr></thead><tbody>')
-    for row in report.deadlines:
-        cells = "".join(f'<td class="num">{e(row.cells[s].display)}</td>'
-                        for s in DEADLINE_STATES)
-        out.append(f'<tr><th scope="row">{e(label("deadline", row.deadline))}</th>{cells}'
-                   f'<td class="num">{e(row.rate.display)}</td></tr>')
-    out.append("</tbody></table></div>")
-    out.append("</div>")
-    return "".join(out)
+    charts = {tbl.key: _chart(f"chart-{tbl.key}", titles[tbl.key],
+                              [(label(tbl.key, k), c.value, c.display)
+                               for k, c in tbl.cells.items()])
+              for tbl in report.tables if tbl.cells}
+    charts["on-time"] = _chart("chart-on-time", _("On time"),
+                               [(label("deadline", r.deadline), r.rate.percent, r.rate.display)
+                                for r in report.deadlines])
+    return render(
+        "statistics.html.jinja2", language, report=report, charts=charts, geometry=GEOMETRY,
+        label=label, deadline_states=DEADLINE_STATES,
+        withheld_all=report.cases.state == "hidden" and not report.tables,
+        no_cases=bool(report.tables) and not any(tbl.cells for tbl in report.tables),
+        period=(f"{report.first_month} – {report.last_month}" if report.first_month else "–"))
 
 
 def to_html(report: Report, language: str = "id") -> str:
