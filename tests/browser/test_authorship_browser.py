@@ -23,7 +23,8 @@ from selenium.webdriver.support.ui import Select
 from peluit.cli import main
 from tests.fixtures.reporter_live import WIDTHS, by, click, fill_report, get, start, viewport
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.usefixtures("english_cli")]  # reads the CLI's English
 
 SHOTS = Path("/tmp/shots/authorship")
 WB_PASS = "kopi tubruk pagi hari di kantor inspektorat"
