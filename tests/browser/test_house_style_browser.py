@@ -118,7 +118,8 @@ def _pages(d, s: Served) -> list[tuple[str, str]]:
     """(name, url) of the unlocked workbench pages the audit covers."""
     case = _first_case(d, s)
     return [("wb-home", f"{s.workbench}/"), ("wb-cases", f"{s.workbench}/cases"),
-            ("wb-case", case), ("wb-deadlines", f"{s.workbench}/cases/deadlines"),
+            ("wb-case", case), ("wb-case-done", f"{case}?done=review"),  # after a step
+            ("wb-deadlines", f"{s.workbench}/cases/deadlines"),
             ("wb-statistics", f"{s.workbench}/compliance/statistics"),
             ("wb-retention", f"{s.workbench}/cases/retention")]
 
