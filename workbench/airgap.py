@@ -83,3 +83,24 @@ def check(demo_not_air_gapped: bool, root: Path = SYS_CLASS_NET) -> bool:
     if demo_not_air_gapped:
         return False
     raise NotAirGappedError(up)
+
+
+@dataclass
+class AirGapWatch:
+    """The web UI's running check (a service found by class): ``air_gapped`` is how it started;
+    once an interface has come up while it ran, ``broken`` stays set until a restart, whatever
+    the interface does next."""
+
+    air_gapped: bool
+    sysfs: Path = SYS_CLASS_NET
+    broken: bool = False
+
+    def newly_broken(self) -> bool:
+        """True once, at the first request after an interface came up (the caller then drops
+        every session); ``broken`` says whether the gap is gone at all."""
+        if not self.air_gapped or self.broken:
+            return False
+        if interfaces_up(self.sysfs):
+            self.broken = True
+            return True
+        return False

@@ -24,21 +24,19 @@ def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
     """Started air-gapped, the workbench keeps checking: if an interface comes up while it runs
     (a cable, a USB modem), it drops every session (and with them the keys) and refuses every
     request until it is restarted on an air-gapped machine. Reading sysfs costs microseconds."""
-    sysfs = registry.workbench_sysfs
 
     def tween(request: Any) -> Any:
-        if registry.workbench_air_gapped and (registry.workbench_gap_broken
-                                              or airgap.interfaces_up(sysfs)):
-            if not registry.workbench_gap_broken:
-                registry.workbench_gap_broken = True
-                request.find_service(SessionStore).drop_all()
+        watch = request.find_service(airgap.AirGapWatch)
+        if watch.newly_broken():
+            request.find_service(SessionStore).drop_all()
+        if watch.broken:
             text = gettext_for(request).gettext(
                 "The workbench locked itself: a network interface came up. Disconnect it and "
                 "restart the workbench.")
             return Response(text + "\n", status=503, content_type="text/plain",
                             charset="utf-8", headers={"Cache-Control": "no-store"})
         response = handler(request)
-        if not registry.workbench_air_gapped:
+        if not watch.air_gapped:
             response.headers["X-Peluit-Air-Gap"] = airgap.BANNER
         return response
     return tween
@@ -47,7 +45,7 @@ def _air_gap_tween_factory(handler: Any, registry: Any) -> Any:
 def _banner(event: Any) -> None:
     request = event.get("request")
     if request is not None:
-        event["not_air_gapped"] = not request.registry.workbench_air_gapped
+        event["not_air_gapped"] = not request.find_service(airgap.AirGapWatch).air_gapped
         event["air_gap_banner"] = airgap.BANNER
 
 
@@ -58,11 +56,9 @@ def make_app(vault_path: Path | str, *, demo_not_air_gapped: bool = False,
         raise vault.VaultError(f"{vault_path} is not a Peluit workbench vault")
     settings = {**(settings or {}), "workbench.vault": str(vault_path)}
     with Configurator(settings=settings) as config:
-        config.registry.workbench_air_gapped = air_gapped
-        config.registry.workbench_gap_broken = False
-        config.registry.workbench_sysfs = sysfs
         # Capabilities are services found by class (request.find_service), as on the server.
         config.include("pyramid_services")
+        config.register_service(airgap.AirGapWatch(air_gapped, sysfs), airgap.AirGapWatch)
         config.include("pyramid_jinja2")
         config.add_jinja2_renderer(".jinja2")
         config.add_jinja2_search_path("workbench.web:templates", name=".jinja2")
