@@ -439,8 +439,9 @@ def _cli_gettext() -> Any:
 
 
 class ProgressBar:
-    """An import's progress bar on stderr (tqdm): submissions done of the bundle's total, MB
-    read and the rate; drawn only on a terminal, at most ten times a second."""
+    """A long import's or export's progress bar on stderr (tqdm): items done of the total
+    (an import's submissions, an export's questions and messages), MB and the rate; drawn
+    only on a terminal, at most ten times a second."""
 
     def __init__(self, stream: Any = None, label: str = ""):
         self.stream = stream or sys.stderr
@@ -546,8 +547,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     _check_air_gap(args)
     _ = _cli_gettext()
     unlocked = unlock_from_args(args)
+    bar = ProgressBar(label=_("questions and messages"))
     try:
-        result = export_replies(unlocked, args.out, resend_from=args.resend_from)
+        result = export_replies(unlocked, args.out, resend_from=args.resend_from,
+                                progress=bar)
     except NothingToExport:
         raise UserError(_("nothing to export: no new question, status or import")) from None
     except (ExportRefused, VaultError, SchemaError) as exc:
@@ -556,6 +559,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError(_("cannot write %(path)s: %(reason)s") % {
             "path": args.out, "reason": exc.strerror or exc.__class__.__name__}) from None
     finally:
+        bar.close()
         unlocked.lock()
     print(_("Wrote reply bundle %(seq)s to %(path)s: %(replies)s question(s) or message(s), "
             "%(statuses)s status change(s), %(acks)s acknowledgment(s).") % {

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,10 +50,12 @@ class ExportResult:
 
 
 def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = None,
-                   resend_from: int | None = None) -> ExportResult:
+                   resend_from: int | None = None,
+                   progress: Callable[[int, int, int], None] | None = None) -> ExportResult:
     """Write the next reply bundle to ``out``. ``resend_from``: also carry again what this
     auditor's bundles from that sequence number on carried, for when they never reached the
-    gateway (which refuses a reply it already holds, so use it only for lost bundles)."""
+    gateway (which refuses a reply it already holds, so use it only for lost bundles).
+    ``progress(done, total, bytes)`` is told after each reply is sealed (the CLI's bar)."""
     vault_key = unlocked.require_content()
     out = Path(out)
     if not out.parent.is_dir():
@@ -70,7 +73,8 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
                                     "go; choose another name")
             out.unlink()  # killed after its rename, before the vault recorded it: made again
         with db.unlocked(vault_key), Session(engine) as session, session.begin():
-            result = _export(session, unlocked, tmp, today or Clock().today(), resend_from)
+            result = _export(session, unlocked, tmp, today or Clock().today(), resend_from,
+                             progress)
             os.replace(tmp, out)
             renamed = True
             fsync_dir(out.parent)
@@ -126,7 +130,8 @@ def newest_server_key(session: Session) -> str | None:
 
 
 def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.date,
-            resend_from: int | None) -> ExportResult:
+            resend_from: int | None,
+            progress: Callable[[int, int, int], None] | None = None) -> ExportResult:
     key_id = unlocked.key_id
     deployment = db.get_setting(session, "deployment")
     if not deployment:
@@ -157,6 +162,7 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     seq = last + 1
     members: dict[str, bytes] = {}
     body_replies = []
+    sealed_bytes = 0
     for r in replies:
         name = f"{r.id}.env"
         # An attestation (authorship.py) travels as an ordinary message: neither the manifest
@@ -175,6 +181,9 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
             clear_recipients=True)
         body_replies.append({"id": r.id, "report": r.report_id, "kind": kind, "member": name})
         r.exported_seq, r.exported_by = seq, key_id
+        if progress is not None:
+            sealed_bytes += len(members[name])
+            progress(len(body_replies), len(replies), sealed_bytes)
     latest: dict[str, str] = {}
     for c in changes:
         latest[c.report_id] = c.status  # the reporter sees only where the case stands now

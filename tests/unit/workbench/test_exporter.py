@@ -182,3 +182,17 @@ def test_a_file_that_is_not_our_unrecorded_bundle_is_never_removed(tv, tmp_path)
     with pytest.raises(ExportRefused, match="exists already"):
         export_replies(tv.lead, out)
     assert out.read_bytes() == b"someone's document"
+
+
+def test_the_export_tells_its_progress_reply_by_reply(tv, tmp_path):
+    """What the CLI's bar draws (workbench.cli.ProgressBar): replies sealed of the total, and
+    the bytes sealed so far."""
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    for text in ("Kapan?", "Siapa saksinya?", "Di mana?"):
+        _write(tv, lambda s, t=text: outbox.queue_reply(s, item.report, tv.lead.key_id, t))
+    seen = []
+    export_replies(tv.lead, tmp_path / "r1.bundle", progress=lambda *a: seen.append(a))
+    assert [(done, total) for done, total, _ in seen] == [(1, 3), (2, 3), (3, 3)]
+    sizes = [nbytes for *_, nbytes in seen]
+    assert sizes == sorted(sizes) and sizes[0] > 0
