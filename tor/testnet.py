@@ -119,17 +119,23 @@ class TorProcess:
         return self.data_dir / "control.sock"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - fixed argv, our own torrc
-            [TOR, "-f", str(self.torrc), "--ignore-missing-torrc"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+        # What tor prints before its log file is open (a torrc it refuses, a data directory it
+        # cannot use) goes to its console: kept beside the log, so a failure says why.
+        with open(self.data_dir / "console.log", "ab") as console:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argv, our own torrc
+                [TOR, "-f", str(self.torrc), "--ignore-missing-torrc"],
+                stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     def log_tail(self, lines: int = 15) -> str:
-        try:
-            text = (self.data_dir / "notice.log").read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        for name in ("notice.log", "console.log"):
+            try:
+                text = (self.data_dir / name).read_text(errors="replace")
+            except OSError:
+                continue
+            if text.strip():
+                return "\n".join(text.splitlines()[-lines:])
+        return "(no log)"
 
     def check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:

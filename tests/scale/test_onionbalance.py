@@ -9,6 +9,7 @@ The figures (failover times, what the frontend descriptor carries) are printed (
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -20,6 +21,7 @@ from crypto.envelope import open_bytes
 from crypto.identity import AuditorIdentity
 from tests.fixtures.balanced import _peluit, balanced
 from tests.fixtures.onion_reporter import OnionReporter
+from tor import testnet
 
 pytestmark = [pytest.mark.scale, pytest.mark.tor, pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.timeout(900)]
@@ -28,13 +30,35 @@ WHAT = "Kepala bagian pengadaan meminta 10% dari setiap nilai kontrak."
 EVIDENCE = b"Kontrak 17/2026: 10% untuk kepala bagian.\n" * 200
 
 
+@contextlib.contextmanager
+def _started(url: str):
+    """The set-up, started; a private network whose tor exits while it starts is made again
+    once. In one full-suite CI run (and never alone, in about twenty runs) a relay exited with
+    status 1 before writing its log; its console output now says why (tor/testnet.py). A
+    second failure skips the module with that output, not every test with an error."""
+    failures = []
+    for _attempt in range(2):
+        cm = balanced(url)
+        try:
+            b = cm.__enter__()
+        except testnet.TorNetworkError as exc:
+            failures.append(str(exc))
+            continue
+        try:
+            yield b
+        finally:
+            cm.__exit__(None, None, None)
+        return
+    pytest.skip("the private Tor network did not start, twice: " + " | ".join(failures))
+
+
 @pytest.fixture(scope="module")
 def bal(postgres_server, tmp_path_factory):
     import logging
 
     logging.getLogger("stem").setLevel(logging.WARNING)
     db = postgres_server.create_database()
-    with balanced(postgres_server.url(db)) as b:
+    with _started(postgres_server.url(db)) as b:
         auditor = AuditorIdentity.generate("Auditor Satu")
         card = b.base / "auditor.card"
         card.write_bytes(auditor.card().to_bytes())
