@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 
 import pytest
 import webtest
 from sqlalchemy import select
 
 from dropbox_app.store import Store
-from peluit.cli import main
+from tests.fixtures.roundtrip import WB_PASS, RoundTrip
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("english_cli")]  # reads the CLI's English
 
@@ -32,87 +31,29 @@ EVIDENCE = b"%PDF-1.4\n" + secrets.token_bytes(300_000)  # spans several envelop
 ANSWER_FILE = secrets.token_bytes(70_000)
 QUESTION = "Kapan uang itu diserahkan, dan siapa yang menyaksikannya?"
 ANSWER = "Pada 3 Maret, disaksikan bendahara."
-WB_PASS = "kopi tubruk pagi hari di kantor inspektorat"
-DEMO = "--demo-not-air-gapped"
-
-
-def _cli(capsys, *argv: str) -> str:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    assert code == 0, f"peluit {' '.join(argv[:2])} failed: {err}"
-    return out
-
-
-def _value(out: str, label: str) -> str:
-    return next(line.split(":", 1)[1].strip() for line in out.splitlines()
-                if line.startswith(label))
-
-
-def _csrf(app: webtest.TestApp, path: str, name: str = "csrf_token") -> str:
-    return app.get(path).html.find("input", {"name": name})["value"]
 
 
 def test_round_trip(tmp_path, capsys):
-    from dropbox_app.app import make_gateway_app, make_reporter_app
-    from dropbox_app.config import load
-    from dropbox_app.gateway import totp
     from dropbox_app.models import Reply, Report, Submission
-    from workbench.web import make_app as make_workbench_app
-
-    media = tmp_path / "usb"
-    media.mkdir()
 
     # --- installation ------------------------------------------------------------------------
-    _cli(capsys, "init", "--data-dir", str(tmp_path / "server"), "--language", "en")
-    conf = str(tmp_path / "server" / "peluit.toml")
-    cfg = load(conf)
-    (media / "server.card").write_text(_cli(capsys, "server-key", "show", "--config", conf))
-    (tmp_path / "wb.pass").write_text(WB_PASS + "\n")
-    vault = tmp_path / "vault"
-    out = _cli(capsys, "workbench", "init", str(vault), "--name", "Ani",
-               "--server-card", str(media / "server.card"),
-               "--deployment-id", cfg.deployment_id, "--passphrase-file",
-               str(tmp_path / "wb.pass"), DEMO)
-    card_line = next(line for line in out.splitlines() if line.startswith("{"))
-    (media / "ani.card").write_text(card_line)
-    out = _cli(capsys, "auditor", "enroll", str(media / "ani.card"), "--config", conf)
-    assert "enrolled: Ani" in out
-    out = _cli(capsys, "gateway-user", "add", "ani", "--config", conf)
-    gw_pass, gw_secret = _value(out, "passphrase"), _value(out, "TOTP secret")
-    wb_args = ("--vault", str(vault), "--as", "Ani", "--passphrase-file",
-               str(tmp_path / "wb.pass"), DEMO)
-
-    reporter = webtest.TestApp(make_reporter_app(cfg))
-    gateway = webtest.TestApp(make_gateway_app(cfg))
-    workbench = webtest.TestApp(make_workbench_app(vault, demo_not_air_gapped=True))
+    rt = RoundTrip(tmp_path, capsys).install()
+    assert "enrolled: Ani" in rt.enrolled
+    cfg, vault, reporter, gateway, workbench = (rt.cfg, rt.vault, rt.reporter, rt.gateway,
+                                                rt.workbench)
 
     # --- the reporter files a report with a file ---------------------------------------------
-    page = reporter.post("/codename", {"csrf_token": _csrf(reporter, "/"), "words": "id",
-                                       "website": ""})
-    codename = " ".join(re.findall(r'<span class="word">([^<]+)</span>', page.text))
-    assert len(codename.split()) == 7
-    reporter.post("/codename/confirm", {"csrf_token": reporter.cookies["csrf"],
-                                        "written_down": "yes"}, status=303)
-    page = reporter.get("/report/new")
-    token = re.search(r'name="form_token" value="([0-9a-f]+)"', page.text).group(1)
-    reporter.post("/report/new/send", params=[
-        ("csrf_token", reporter.cookies["csrf"]), ("form_token", token),
+    codename, _ = rt.file_report(
         ("what", "Kepala bagian pengadaan meminta 10% dari setiap kontrak."),
-        ("category", "corruption")],
-        upload_files=[("files", "kuitansi.pdf", EVIDENCE)],
-        content_type="multipart/form-data", status=200)
-    reporter.post("/logout", {"csrf_token": reporter.cookies["csrf"]})
+        ("category", "corruption"), upload_files=[("files", "kuitansi.pdf", EVIDENCE)])
+    assert len(codename.split()) == 7
 
     # --- an auditor fetches the inbox bundle through the gateway -------------------------------
-    gateway.post("/login", {"csrf_token": _csrf(gateway, "/login"), "username": "ani",
-                            "passphrase": gw_pass,
-                            "code": totp.code_at(gw_secret, time.time())}, status=303)
+    rt.login_gateway()
     assert gateway.get("/").html.find(id="pending-count").text == "2"  # the report and the file
-    bundle = gateway.post("/inbox", {"csrf_token": _csrf(gateway, "/")})
-    (media / "inbox-1.bundle").write_bytes(bundle.body)
-    assert EVIDENCE[-1000:] not in bundle.body  # ciphertext only
+    assert EVIDENCE[-1000:] not in rt.fetch_inbox(1)  # ciphertext only
 
-    out = _cli(capsys, "workbench", "import", str(media / "inbox-1.bundle"), *wb_args)
+    out = rt.import_inbox(1)
     assert "2 new submission(s)" in out and "(1 new report(s))" in out
     # The gateway's admin log came along: the card and the account set up in the shell, and
     # this very download.
@@ -126,10 +67,7 @@ def test_round_trip(tmp_path, capsys):
     from workbench import outbox
     from workbench import vault as wvault
 
-    login = workbench.get("/login").forms[0]
-    login["auditor"] = next(r.key_id for r in wvault.auditor_records(vault))
-    login["passphrase"] = WB_PASS
-    login.submit(status=303)
+    rt.login_workbench()
     listing = workbench.get("/reports")
     report_id = re.search(r"/reports/([0-9a-f]{32})", listing.text).group(1)
     page = workbench.get(f"/reports/{report_id}")
@@ -144,18 +82,15 @@ def test_round_trip(tmp_path, capsys):
     finally:
         unlocked.lock()
 
-    out = _cli(capsys, "workbench", "export-replies", str(media / "replies-1.bundle"), *wb_args)
+    out = rt.export_replies(1)
     assert "1 question(s) or message(s), 1 status change(s), 2 acknowledgment(s)" in out
 
     # --- the reply bundle goes up through the gateway -------------------------------------------
-    page = gateway.post("/replies", {"csrf_token": _csrf(gateway, "/")}, upload_files=[
-        ("bundle", "replies-1.bundle", (media / "replies-1.bundle").read_bytes())])
-    assert page.html.find(id="accepted") is not None, page.text
+    rt.upload_replies(1)
     assert gateway.get("/").html.find(id="pending-count").text == "0"
 
     # --- the reporter comes back with the codename, reads, answers with a file -----------------
-    reporter.post("/login", {"csrf_token": _csrf(reporter, "/"), "codename": codename,
-                             "website": ""}, status=303)
+    rt.login_reporter(codename)
     page = reporter.get("/followup")
     assert QUESTION in page.text
     assert "In verification" in page.text or "Dalam verifikasi" in page.text.lower()
@@ -163,13 +98,12 @@ def test_round_trip(tmp_path, capsys):
     answer["text"] = ANSWER
     answer["files"] = [webtest.Upload("jawaban.bin", ANSWER_FILE, "application/octet-stream")]
     answer.submit(status=200)
-    reporter.post("/logout", {"csrf_token": reporter.cookies["csrf"]})
+    rt.logout_reporter()
 
     # --- the next inbox bundle brings the answer to the same report ----------------------------
     assert gateway.get("/").html.find(id="pending-count").text == "2"  # the answer and its file
-    bundle = gateway.post("/inbox", {"csrf_token": _csrf(gateway, "/")})
-    (media / "inbox-2.bundle").write_bytes(bundle.body)
-    out = _cli(capsys, "workbench", "import", str(media / "inbox-2.bundle"), *wb_args)
+    rt.fetch_inbox(2)
+    out = rt.import_inbox(2)
     assert "2 new submission(s) (0 new report(s))" in out
     # Since then, on the gateway: the reply upload and this download, nothing else.
     assert re.findall(r"#\d+ \S+ (\S+: \S+)", out) == ["ani: replies.upload",
