@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nacl.public import PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crypto.envelope import DEFAULT_SLOTS
@@ -121,6 +121,15 @@ def any_active(db: Session, group: str = INSPECTORATE) -> bool:
 def conflict_group_ready(db: Session) -> bool:
     """Whether reports about the inspectorate itself can be routed away from it."""
     return any_active(db, CONFLICT)
+
+
+def active_counts(db: Session) -> dict[str, int]:
+    """Active cards per group, every group named (0 for one without any): what the admin page
+    shows beside the card list, each against ``MAX_GROUP``."""
+    counts = dict(db.execute(select(AuditorCard.recipient_group, func.count())
+                             .where(AuditorCard.active.is_(True))
+                             .group_by(AuditorCard.recipient_group)).all())
+    return {g: counts.get(g, 0) for g in GROUPS}
 
 
 def recipients(db: Session, group: str = INSPECTORATE) -> list[PublicKey]:

@@ -11,7 +11,7 @@ from pyramid.response import Response
 
 from peluit.ground.i18n import N_
 
-from .. import auditors, loginbudget
+from .. import auditors, loginbudget, routing
 from ..config import Config
 from ..db import release
 from ..store import Store
@@ -38,6 +38,8 @@ MAX_BUNDLE_UPLOAD = 1024 ** 3  # replies are text; a bundle of thousands fits
 ADMIN_LOG_SHOWN = 50  # the newest entries on the admin page; the workbench keeps them all
 BAD_CARD = N_("This is not an auditor card that can be enrolled.")
 NOT_COMPARED = N_("Compare the fingerprint with the auditor before enrolling the card.")
+NO_SUCH_GROUP = N_("Choose one of the two recipient groups: the inspectorate or the conflict "
+                   "group.")
 NOT_CONFIRMED = N_("Nothing was changed: tick the box beside the button to confirm this action.")
 
 
@@ -247,6 +249,9 @@ def admin(request: Request) -> Response:
     loginbudget.close_past_days(db, _today(request))
     key = serverkey.load(_cfg(request).server_key_file)
     return render(request, "admin.jinja2", users=accounts.all_users(db), cards=cards,
+                  group_counts=auditors.active_counts(db), max_group=auditors.MAX_GROUP,
+                  # the reporter app's own test for offering the question (reporter/views.py)
+                  conflict_ready=auditors.conflict_group_ready(db), groups=routing.GROUPS,
                   server_card=key.card(), pending=serverkey.pending(_cfg(request).server_key_file),
                   keys=serverkey.history(db),
                   admin_log=adminlog.newest(db, ADMIN_LOG_SHOWN)[::-1],
@@ -311,11 +316,21 @@ def card_check(request: Request) -> Response:
     auditor out of band (by phone, in person) before it is trusted."""
     require(request, Permission.ADMIN, fresh=True)
     text = request.form.get("card", "")
+    group = _group(request)
+    if group is None:
+        return render(request, "admin_error.jinja2", status=400, error=NO_SUCH_GROUP)
     try:
         card = auditors.parse_card(text.encode("utf-8"))
     except auditors.EnrollError as exc:
         return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
-    return render(request, "card_check.jinja2", card=card, card_text=text)
+    return render(request, "card_check.jinja2", card=card, card_text=text, group=group)
+
+
+def _group(request: Request) -> str | None:
+    """The recipient group a card is enrolled in (``peluit auditor enroll --group``); a form
+    without the field means the inspectorate, as before groups existed; anything else is None."""
+    group = request.form.get("group", routing.INSPECTORATE)
+    return group if group in routing.GROUPS else None
 
 
 def card_enroll(request: Request) -> Response:
@@ -323,9 +338,12 @@ def card_enroll(request: Request) -> Response:
     form = request.form
     if form.get("compared") != "yes":
         return render(request, "admin_error.jinja2", status=400, error=NOT_COMPARED)
+    group = _group(request)
+    if group is None:
+        return render(request, "admin_error.jinja2", status=400, error=NO_SUCH_GROUP)
     try:
         auditors.enroll(request.dbsession, form.get("card", "").encode("utf-8"),
-                        request.clock.day(), actor=_actor(request))
+                        request.clock.day(), actor=_actor(request), group=group)
     except auditors.EnrollError as exc:
         return render(request, "admin_error.jinja2", status=400, error=BAD_CARD, detail=str(exc))
     return _redirect(request, "admin")
