@@ -8,25 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 from nacl.public import PrivateKey
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from dropbox_app.models import ReporterSession
-from dropbox_app.models.base import Base
 from dropbox_app.reporter.session_state import SessionState
 from dropbox_app.sessions import COOKIE, IDLE_SECONDS, Sessions
 from peluit.ground.clock import FixedClock
 
 LOOKUP = secrets.token_bytes(32)
-
-
-@pytest.fixture
-def db():
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ import datetime as dt
 import threading
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from dropbox_app.models import Throttle
-from dropbox_app.models.base import Base
 from dropbox_app.throttle import (
     Busy,
     KdfGate,
@@ -22,15 +20,6 @@ from peluit.ground.clock import FixedClock
 
 KEY = bytes(range(32))
 LOOKUP = b"\x01" * 32
-
-
-@pytest.fixture
-def db():
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 @pytest.fixture
