@@ -9,7 +9,6 @@ import json
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from crypto import escrow as escrow_crypto
 from crypto.encoding import b64encode, canonical_json, parse_canonical_json
@@ -21,6 +20,7 @@ from tests.fixtures.workbench_vault import (
     Item,
     add_person,
     build_inbox,
+    in_vault,
     make_vault,
     report_item,
 )
@@ -61,33 +61,24 @@ def people():
     return esc.custodians(3)
 
 
-def _run(tv, fn):
-    engine = db.make_engine(tv.path)
-    try:
-        with db.unlocked(tv.lead.vault_key), Session(engine) as s, s.begin():
-            return fn(s)
-    finally:
-        engine.dispose()
-
-
 def _actions(tv) -> list[str]:
-    return _run(tv, lambda s: [auditlog.parse_line(r.entry, "x").action for r in s.scalars(
+    return in_vault(tv, lambda s: [auditlog.parse_line(r.entry, "x").action for r in s.scalars(
         select(db.AuditLogRow).order_by(db.AuditLogRow.seq))])
 
 
 def _request(tv, report, deposit_id) -> str:
-    return _run(tv, lambda s: escrow.request_opening(
+    return in_vault(tv, lambda s: escrow.request_opening(
         s, tv.lead.key_id, "2026-0001", report.report, deposit_id,
         "Untuk permohonan perlindungan ke LPSK.", TODAY, AT).id)
 
 
 def _open(tv, request_id, who, approval=False):
-    return _run(tv, lambda s: escrow.open_identity(
+    return in_vault(tv, lambda s: escrow.open_identity(
         s, request_id, who, approval=approval, case_number="2026-0001", today=TODAY, at=AT))
 
 
 def _sync(tv):
-    return _run(tv, lambda s: escrow.sync(s, lambda rid: "2026-0001", at=AT))
+    return in_vault(tv, lambda s: escrow.sync(s, lambda rid: "2026-0001", at=AT))
 
 
 def test_consent_flow(tv, people):
@@ -95,12 +86,12 @@ def test_consent_flow(tv, people):
     dep = _deposit_item(report, people)
     _import(tv, [report, dep], 1)
     # What the vault keeps: that a deposit exists, and the document no one here can open.
-    found = _run(tv, lambda s: escrow.deposits(s, report.report))
+    found = in_vault(tv, lambda s: escrow.deposits(s, report.report))
     assert [(d["id"], d["custodians"], d["consent_k"]) for d in found] == [(dep.id, 3, 1)]
 
     req = _request(tv, report, dep.id)
     # The request goes to the reporter with the next reply bundle, sealed to their key.
-    marker = _run(tv, lambda s: escrow.reply_marker(s, req))
+    marker = in_vault(tv, lambda s: escrow.reply_marker(s, req))
     assert marker == {"request": req, "deposit": dep.id}
 
     # Before an answer the custodian is refused, before any key is tried.
@@ -115,7 +106,7 @@ def test_consent_flow(tv, people):
         < actions.index("escrow.consent.import") < actions.index("escrow.consent") \
         < actions.index("escrow.open")
     # The reporter is told: a message queued to them naming the custodian.
-    texts = _run(tv, lambda s: [r.text for r in s.scalars(
+    texts = in_vault(tv, lambda s: [r.text for r in s.scalars(
         select(db.Reply).where(db.Reply.report_id == report.report))])
     assert any(people[2].name in t and "opened" in t for t in texts)
     # ESC-1 reads the vault's own audit log: the opening had a consent before it.
@@ -148,9 +139,9 @@ def test_vault_members_cannot_open(tv, people):
     report = report_item()
     dep = _deposit_item(report, people, escrow_crypto.Rule(1, 1))
     _import(tv, [report, dep], 1)
-    document = _run(tv, lambda s: canonical_json(s.get(db.Submission, dep.id).content))
+    document = in_vault(tv, lambda s: canonical_json(s.get(db.Submission, dep.id).content))
     assert document == dep.body
-    keys = _run(tv, lambda s: vault.box_keys(s, tv.lead.vault_key))
+    keys = in_vault(tv, lambda s: vault.box_keys(s, tv.lead.vault_key))
     assert len(keys) == 2
     from nacl.exceptions import CryptoError as NaclError
     from nacl.public import SealedBox
@@ -185,10 +176,10 @@ def test_approval_only_where_the_deposit_allows_it(tv, people):
     assert _open(tv, r2, people[:2], approval=True) == esc.IDENTITY
     actions = _actions(tv)
     assert actions.count("escrow.approve") == 2 and "escrow.open" in actions
-    opened = _run(tv, lambda s: (lambda r: (r.opened_mode, r.opened_day))(
+    opened = in_vault(tv, lambda s: (lambda r: (r.opened_mode, r.opened_day))(
         s.get(escrow.EscrowRequest, r2)))
     assert opened == ("approval", TODAY.isoformat())
-    assert _run(tv, escrow.opened_without_grounds) == []
+    assert in_vault(tv, escrow.opened_without_grounds) == []
 
 
 def test_transplanted_deposits_refused_at_import(tv, people):
@@ -245,9 +236,9 @@ def test_request_needs_a_reason_and_a_deposit_of_the_case(tv, people):
     dep = _deposit_item(report, people)
     _import(tv, [report, other, dep], 1)
     with pytest.raises(escrow.EscrowError):
-        _run(tv, lambda s: escrow.request_opening(s, tv.lead.key_id, "n", report.report,
+        in_vault(tv, lambda s: escrow.request_opening(s, tv.lead.key_id, "n", report.report,
                                                   dep.id, "   ", TODAY, AT))
     with pytest.raises(escrow.EscrowError):
-        _run(tv, lambda s: escrow.request_opening(s, tv.lead.key_id, "n", other.report,
+        in_vault(tv, lambda s: escrow.request_opening(s, tv.lead.key_id, "n", other.report,
                                                   dep.id, "Alasan yang cukup panjang", TODAY,
                                                   AT))

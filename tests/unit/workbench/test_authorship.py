@@ -7,12 +7,11 @@ import json
 
 import pytest
 from nacl.signing import SigningKey
-from sqlalchemy.orm import Session
 
 from crypto import authorship as ca
 from crypto import bundle, envelope
 from crypto.encoding import b64encode
-from tests.fixtures.workbench_vault import Item, build_inbox, make_vault, report_item
+from tests.fixtures.workbench_vault import Item, build_inbox, in_vault, make_vault, report_item
 from workbench import authorship, db
 from workbench.audit import last_entry
 from workbench.exporter import export_replies
@@ -22,15 +21,6 @@ from workbench.importer import import_bundle
 @pytest.fixture
 def tv(tmp_path):
     return make_vault(tmp_path)
-
-
-def _write(tv, fn):
-    engine = db.make_engine(tv.path)
-    try:
-        with db.unlocked(tv.lead.vault_key), Session(engine) as s, s.begin():
-            return fn(s)
-    finally:
-        engine.dispose()
 
 
 def _report_with_key(key_b64=None, **kw):
@@ -52,11 +42,11 @@ def test_the_attestation_leaves_as_an_ordinary_message_only_the_reporter_opens(t
     author = SigningKey.generate()
     item = _report_with_key(b64encode(bytes(author.verify_key)))
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
-    reply = _write(tv, lambda s: authorship.attest(s, tv.lead.vault_key, item.report,
+    reply = in_vault(tv, lambda s: authorship.attest(s, tv.lead.vault_key, item.report,
                                                    tv.lead.key_id).id)
-    card = _write(tv, lambda s: authorship.card(s, tv.lead.vault_key))
+    card = in_vault(tv, lambda s: authorship.card(s, tv.lead.vault_key))
     assert card.deployment == tv.deployment
-    entry = _write(tv, lambda s: json.loads(last_entry(s).to_bytes()))
+    entry = in_vault(tv, lambda s: json.loads(last_entry(s).to_bytes()))
     assert entry["action"] == "authorship.attest" and entry["details"]["report"] == item.report
     export_replies(tv.lead, tmp_path / "r1.bundle")
     with open(tmp_path / "r1.bundle", "rb") as f:
@@ -71,7 +61,7 @@ def test_the_attestation_leaves_as_an_ordinary_message_only_the_reporter_opens(t
     assert (att.report, att.day, att.category) == (item.report, item.day, "pungli")
     assert bytes(att.author_key) == bytes(author.verify_key)
     st = ca.Statement.sign(att, author, "untuk LPSK")
-    receipt = _write(tv, lambda s: authorship.receipt(s, tv.lead.vault_key, st.armor(), "LPSK",
+    receipt = in_vault(tv, lambda s: authorship.receipt(s, tv.lead.vault_key, st.armor(), "LPSK",
                                                       tv.lead.key_id))
     receipt.verify(card)
 
@@ -81,25 +71,25 @@ def test_no_key_two_keys_or_a_foreign_statement_are_refused(tv):
     bare = _report_with_key(None)
     keyed = _report_with_key(one)
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [bare, keyed], seq=1)))
-    states = _write(tv, lambda s: [authorship.key_state(s.get(db.Report, r))
+    states = in_vault(tv, lambda s: [authorship.key_state(s.get(db.Report, r))
                                    for r in (bare.report, keyed.report)])
     assert states == ["missing", "ready"]
     with pytest.raises(authorship.AuthorshipError, match="not arrived"):
-        _write(tv, lambda s: authorship.attest(s, tv.lead.vault_key, bare.report, "x"))
+        in_vault(tv, lambda s: authorship.attest(s, tv.lead.vault_key, bare.report, "x"))
     # A later message brings the key of a report sent without one.
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [_message(bare, one)], seq=2)))
-    _write(tv, lambda s: authorship.attest(s, tv.lead.vault_key, bare.report, "x"))
+    in_vault(tv, lambda s: authorship.attest(s, tv.lead.vault_key, bare.report, "x"))
     # A second, different key for the same report: a substitution, refused.
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [_message(keyed, two)], seq=3)))
     with pytest.raises(authorship.AuthorshipError, match="different"):
-        _write(tv, lambda s: authorship.attest(s, tv.lead.vault_key, keyed.report, "x"))
-    assert _write(tv, lambda s: authorship.key_state(s.get(db.Report, keyed.report))) \
+        in_vault(tv, lambda s: authorship.attest(s, tv.lead.vault_key, keyed.report, "x"))
+    assert in_vault(tv, lambda s: authorship.key_state(s.get(db.Report, keyed.report))) \
         == "conflict"
     other = SigningKey.generate()
     author = SigningKey.generate()
     att = ca.Attestation.issue(other, tv.deployment, keyed.report, "2026-11-23", "pungli",
                                author.verify_key, "2026-11-23")
     with pytest.raises(authorship.AuthorshipError, match="not a genuine"):
-        _write(tv, lambda s: authorship.receipt(s, tv.lead.vault_key,
+        in_vault(tv, lambda s: authorship.receipt(s, tv.lead.vault_key,
                                                 ca.Statement.sign(att, author, "").armor(),
                                                 "LPSK", "x"))

@@ -2,12 +2,17 @@ import io
 import json
 
 import pytest
-from sqlalchemy.orm import Session
 
 from crypto import bundle, envelope
 from crypto.errors import NotARecipientError
-from tests.fixtures.workbench_vault import add_person, build_inbox, make_vault, report_item
-from workbench import db, outbox, vault
+from tests.fixtures.workbench_vault import (
+    add_person,
+    build_inbox,
+    in_vault,
+    make_vault,
+    report_item,
+)
+from workbench import outbox, vault
 from workbench.exporter import ExportRefused, NothingToExport, export_replies
 from workbench.importer import import_bundle
 
@@ -15,15 +20,6 @@ from workbench.importer import import_bundle
 @pytest.fixture
 def tv(tmp_path):
     return make_vault(tmp_path)
-
-
-def _write(tv, fn):
-    engine = db.make_engine(tv.path)
-    try:
-        with db.unlocked(tv.lead.vault_key), Session(engine) as s, s.begin():
-            return fn(s)
-    finally:
-        engine.dispose()
 
 
 def _read(tv, path, last=None):
@@ -37,10 +33,10 @@ def _read(tv, path, last=None):
 def test_export_carries_questions_statuses_and_acks(tv, tmp_path):
     items = [report_item(), report_item()]
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, items, seq=1)))
-    q = _write(tv, lambda s: outbox.queue_reply(s, items[0].report, tv.lead.key_id,
+    q = in_vault(tv, lambda s: outbox.queue_reply(s, items[0].report, tv.lead.key_id,
                                                 "Kapan kejadiannya?").id)
-    _write(tv, lambda s: outbox.queue_status(s, items[0].report, "verification", tv.lead.key_id))
-    _write(tv, lambda s: outbox.queue_status(s, items[0].report, "investigation",
+    in_vault(tv, lambda s: outbox.queue_status(s, items[0].report, "verification", tv.lead.key_id))
+    in_vault(tv, lambda s: outbox.queue_status(s, items[0].report, "investigation",
                                              tv.lead.key_id))
     result = export_replies(tv.lead, tmp_path / "r1.bundle")
     assert (result.seq, result.replies, result.statuses, result.acks) == (1, 1, 1, 2)
@@ -67,7 +63,7 @@ def test_next_export_has_only_what_is_new_and_the_next_seq(tv, tmp_path):
     with pytest.raises(NothingToExport):
         export_replies(tv.lead, tmp_path / "r2.bundle")
     assert not (tmp_path / "r2.bundle").exists()
-    _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
+    in_vault(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
     result = export_replies(tv.lead, tmp_path / "r2.bundle")
     assert (result.seq, result.replies, result.acks) == (2, 1, 0)
     manifest, _ = _read(tv, tmp_path / "r2.bundle", last=1)
@@ -80,7 +76,7 @@ def test_each_auditor_has_their_own_sequence(tv, tmp_path):
     export_replies(tv.lead, tmp_path / "a.bundle")
     add_person(tv, "Budi", "auditor")
     budi = vault.unlock(tv.path, "Budi", "another long passphrase here")
-    _write(tv, lambda s: outbox.queue_reply(s, item.report, budi.key_id, "Ada bukti lain?"))
+    in_vault(tv, lambda s: outbox.queue_reply(s, item.report, budi.key_id, "Ada bukti lain?"))
     assert export_replies(budi, tmp_path / "b.bundle").seq == 1
 
 
@@ -104,18 +100,18 @@ def test_bad_replies_are_refused(tv):
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
     for text in ("", "   ", "x" * (outbox.MAX_REPLY_CHARS + 1)):
         with pytest.raises(outbox.OutboxError):
-            _write(tv, lambda s, t=text: outbox.queue_reply(s, item.report, "k" * 32, t))
+            in_vault(tv, lambda s, t=text: outbox.queue_reply(s, item.report, "k" * 32, t))
     with pytest.raises(outbox.OutboxError):
-        _write(tv, lambda s: outbox.queue_reply(s, "0" * 32, "k" * 32, "halo"))
+        in_vault(tv, lambda s: outbox.queue_reply(s, "0" * 32, "k" * 32, "halo"))
     with pytest.raises(outbox.OutboxError):
-        _write(tv, lambda s: outbox.queue_status(s, item.report, "guilty", "k" * 32))
+        in_vault(tv, lambda s: outbox.queue_status(s, item.report, "guilty", "k" * 32))
 
 
 def test_a_lost_bundle_can_be_sent_again_under_a_new_number(tv, tmp_path):
     item = report_item()
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
-    q = _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Halo?").id)
-    _write(tv, lambda s: outbox.queue_status(s, item.report, "verification", tv.lead.key_id))
+    q = in_vault(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Halo?").id)
+    in_vault(tv, lambda s: outbox.queue_status(s, item.report, "verification", tv.lead.key_id))
     export_replies(tv.lead, tmp_path / "lost.bundle")
     (tmp_path / "lost.bundle").unlink()
     with pytest.raises(ExportRefused, match="cannot resend from 2"):
@@ -127,7 +123,7 @@ def test_a_lost_bundle_can_be_sent_again_under_a_new_number(tv, tmp_path):
     # A colleague's resend does not carry what the lead sent.
     add_person(tv, "Budi", "auditor")
     budi = vault.unlock(tv.path, "Budi", "another long passphrase here")
-    _write(tv, lambda s: outbox.queue_reply(s, item.report, budi.key_id, "Dari Budi"))
+    in_vault(tv, lambda s: outbox.queue_reply(s, item.report, budi.key_id, "Dari Budi"))
     export_replies(budi, tmp_path / "b1.bundle")
     (tmp_path / "b1.bundle").unlink()
     result = export_replies(budi, tmp_path / "b2.bundle", resend_from=1)
@@ -159,7 +155,7 @@ def test_an_export_killed_after_its_rename_is_made_again_under_its_number(tv, tm
     whichever comes second as a replay."""
     item = report_item()
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
-    _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
+    in_vault(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
     out = tmp_path / "r1.bundle"
     _export_killed_after_rename(tv, out)
     assert out.exists()  # complete and signed, but the vault did not record it
@@ -169,7 +165,7 @@ def test_an_export_killed_after_its_rename_is_made_again_under_its_number(tv, tm
     manifest, _ = _read(tv, out)
     assert manifest.seq == 1 and len(manifest.body["replies"]) == 1
     # And once recorded, the same name is refused again: a bundle that may still have to go.
-    _write(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Kapan?"))
+    in_vault(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Kapan?"))
     with pytest.raises(ExportRefused, match="exists already"):
         export_replies(tv.lead, out)
 
@@ -190,7 +186,7 @@ def test_the_export_tells_its_progress_reply_by_reply(tv, tmp_path):
     item = report_item()
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
     for text in ("Kapan?", "Siapa saksinya?", "Di mana?"):
-        _write(tv, lambda s, t=text: outbox.queue_reply(s, item.report, tv.lead.key_id, t))
+        in_vault(tv, lambda s, t=text: outbox.queue_reply(s, item.report, tv.lead.key_id, t))
     seen = []
     export_replies(tv.lead, tmp_path / "r1.bundle", progress=lambda *a: seen.append(a))
     assert [(done, total) for done, total, _ in seen] == [(1, 3), (2, 3), (3, 3)]
