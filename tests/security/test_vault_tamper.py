@@ -11,7 +11,6 @@ import contextlib
 import io
 import json
 import os
-import sqlite3
 
 import pytest
 from nacl.bindings import crypto_aead_xchacha20poly1305_ietf_decrypt
@@ -29,6 +28,7 @@ from tests.fixtures.workbench_vault import (
     build_inbox,
     make_vault,
     report_item,
+    vault_sql,
 )
 from workbench import db, vault
 from workbench.importer import ImportRefused, import_bundle
@@ -37,13 +37,8 @@ NEW_PASS = "a brand new colleague passphrase"
 
 
 def _sql(tv, statement, params=()):
-    conn = sqlite3.connect(tv.path / db.DB_FILE)
-    try:
-        rows = conn.execute(statement, params).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
+    """The attacker's hand: plain sqlite3 on the locked vault's file."""
+    return vault_sql(tv.path, statement, params)
 
 
 def _last_audit_action(tv):

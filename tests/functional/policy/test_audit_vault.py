@@ -14,6 +14,7 @@ from crypto.identity import ServerKey
 from crypto.kdf import TEST_PARAMS
 from peluit.cli import main
 from policies import documents
+from tests.fixtures.workbench_vault import vault_sql
 from workbench import audit, db, vault
 
 PASS = "kata sandi yang cukup panjang sekali"
@@ -41,13 +42,6 @@ def _officer_record(path):
                 if '"role": "compliance"' in r.read_text())
 
 
-def _sql(path, statement):
-    conn = sqlite3.connect(path / db.DB_FILE)
-    conn.execute(statement)
-    conn.commit()
-    conn.close()
-
-
 def test_verify_and_checkpoint_a_real_vault(vault_dir, tmp_path, monkeypatch, capsys):
     assert main(["audit", "verify", str(vault_dir)]) == 0
     assert "intact" in capsys.readouterr().out
@@ -60,7 +54,7 @@ def test_verify_and_checkpoint_a_real_vault(vault_dir, tmp_path, monkeypatch, ca
 
     copy = tmp_path / "copy"
     shutil.copytree(vault_dir, copy)
-    _sql(copy, "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
+    vault_sql(copy, "DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)")
     assert main(["audit", "verify", str(copy)]) == 0  # the chain alone cannot see this
     assert main(["audit", "verify", str(copy), "--checkpoint", str(cp)]) == 1
     assert "truncated" in capsys.readouterr().out
@@ -73,7 +67,7 @@ def test_verify_and_checkpoint_a_real_vault(vault_dir, tmp_path, monkeypatch, ca
     ("UPDATE audit_log SET seq = 100 WHERE seq = 2", "reordered"),
 ])
 def test_tampered_vault_is_reported(vault_dir, capsys, statement, kind):
-    _sql(vault_dir, statement)
+    vault_sql(vault_dir, statement)
     assert main(["audit", "verify", str(vault_dir)]) == 1
     assert kind in capsys.readouterr().out
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 from crypto.encoding import b64encode
 from crypto.identity import Card, ServerKey
 from policies import auditlog
-from tests.fixtures.workbench_vault import VaultFixture, build_inbox, report_item
+from tests.fixtures.workbench_vault import VaultFixture, build_inbox, report_item, vault_sql
 from workbench import db, filestore, vault
 from workbench.importer import ImportRefused, import_bundle
 
@@ -36,26 +35,16 @@ def _person(name):
     return PEOPLE[name]["key_id"], PEOPLE[name]["passphrase"]
 
 
-def _sql(path, statement, params=()):
-    conn = sqlite3.connect(path / db.DB_FILE)
-    try:
-        rows = conn.execute(statement, params).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
-
-
 def test_the_fixture_is_a_vault_of_the_old_format(old):
     assert json.loads((old / "vault.json").read_text()) == {"format": "peluit-vault",
                                                              "version": 1}
     assert {r.version for r in vault.auditor_records(old)} == {1}
-    assert "vault_seal" not in {n for (n,) in _sql(
+    assert "vault_seal" not in {n for (n,) in vault_sql(
         old, "SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def test_the_first_unlock_upgrades_in_place_and_keeps_everything(old):
-    before = {t: _sql(old, f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608
+    before = {t: vault_sql(old, f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608
               for t in ("reports", "submissions", "cases", "replies", "audit_log")}
     lead = vault.unlock(old, *_person("Lead Ani"))
     assert lead.role == "lead" and lead.can_read_content
@@ -64,7 +53,7 @@ def test_the_first_unlock_upgrades_in_place_and_keeps_everything(old):
     assert set(records) == {"Lead Ani", "Auditor Budi", "Compliance Citra"}
     assert {r.version for r in records.values()} == {vault.VERSION}
     assert db.current_revision(db.make_engine(old)) == db.head_revision()
-    after = {t: _sql(old, f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608
+    after = {t: vault_sql(old, f"SELECT count(*) FROM {t}")[0][0]  # noqa: S608
              for t in before}
     assert after == {**before, "audit_log": before["audit_log"] + 1}  # + vault.upgrade
     entries = auditlog.load_vault(old)
@@ -106,7 +95,7 @@ def test_after_the_upgrade_a_reactivated_removed_member_stays_out(old):
     dedi_id, dedi_pass = _person("Auditor Dedi")
     (old / "auditors" / f"{dedi_id}.json").write_bytes(
         (FIXTURE / "removed-auditor-record.json").read_bytes())
-    _sql(old, "UPDATE auditors SET active = 1 WHERE key_id = ?", (dedi_id,))
+    vault_sql(old, "UPDATE auditors SET active = 1 WHERE key_id = ?", (dedi_id,))
     with pytest.raises(vault.VaultError, match="auditors"):
         vault.unlock(old, dedi_id, dedi_pass)
 
@@ -115,7 +104,7 @@ def test_a_replaced_key_copy_in_an_old_vault_is_refused_before_the_upgrade(old):
     # On a version-1 vault the attacker's copy would be accepted by 3cb8afe; the upgrade checks
     # the key by opening the person's own secret with it first.
     key_id, passphrase = _person("Lead Ani")
-    [(card,)] = _sql(old, "SELECT card FROM auditors WHERE key_id = ?", (key_id,))
+    [(card,)] = vault_sql(old, "SELECT card FROM auditors WHERE key_id = ?", (key_id,))
     rf = old / "auditors" / f"{key_id}.json"
     rec = json.loads(rf.read_bytes())
     rec["vault_key"] = b64encode(SealedBox(Card.from_bytes(bytes(card)).box_key)
