@@ -3,8 +3,10 @@ store), on loopback only: the reporter app, the auditor gateway and the workbenc
 
 The first run sets everything up in ``--data-dir`` the way an installation would: a server
 deployment (``peluit init``), its protection policy signed by a demo compliance officer, a
-workbench vault whose lead's card is enrolled on the server and which pins the server's key, and
-a gateway admin account. The credentials are printed and kept in ``demo-state.json`` in the
+workbench vault whose lead's card is enrolled on the server and which pins the server's key, a
+second vault for the conflict group (its lead's card enrolled with ``--group conflict``: it alone
+opens a report about the inspectorate itself, dropbox_app/routing.py), and a gateway admin
+account. The credentials are printed and kept in ``demo-state.json`` in the
 data directory (mode 0600; read again at the next start, and by ``peluit demo totp`` for the
 admin's current code), and, with the local addresses, in ``demo.json`` while the demo serves:
 acceptable for a demo on one's own machine, never for a deployment.
@@ -24,12 +26,16 @@ from typing import Any
 
 DEMO_FILE = "demo.json"  # present only while the demo is serving: scripts wait for it
 STATE_FILE = "demo-state.json"  # the credentials made at set-up, kept for the next start
+CONFLICT_VAULT = "workbench-conflict"  # the conflict group's vault, beside the inspectorate's
+CONFLICT_OFFICER = "Demo Conflict Officer"
+CONFLICT_PORT = 8083  # suggested for its workbench UI (served on request, not by the demo)
 
 
 DESCRIPTION = """\
 The whole of Peluit on this machine, on loopback only: the reporter app, the auditor gateway
 and the workbench UI (which says NOT AIR-GAPPED on every page: a demo, never a deployment).
-The first run sets up a server, a workbench vault and a gateway admin in --data-dir and keeps
+The first run sets up a server, a workbench vault, a second vault for the conflict group (who
+alone read reports about the inspectorate itself) and a gateway admin in --data-dir and keeps
 their credentials in DATA-DIR/demo-state.json; later runs start the same installation again.
 While it serves, DATA-DIR/demo.json holds the credentials and the local addresses. On start it
 prints the next steps: where to sign in, how to get a TOTP code (peluit demo totp), where the
@@ -66,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _data_dir_arg(p: argparse.ArgumentParser, default: Any = None) -> None:
     p.add_argument("--data-dir", default=default or Path(".demo"), type=Path, metavar="DIR",
                    help="where the demo keeps everything: server/, workbench/ (the vault), "
-                        "demo-state.json (default: .demo)")
+                        "workbench-conflict/ (the conflict group's vault), demo-state.json "
+                        "(default: .demo)")
 
 
 def totp(args: argparse.Namespace) -> int:
@@ -110,6 +117,7 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     from dropbox_app.gateway.adminlog import SHELL
     from dropbox_app.gateway.passphrase import PassphraseHasher, generate
     from dropbox_app.gateway.serverkey import load as load_server_key
+    from dropbox_app.routing import CONFLICT
     from policies import documents
     from workbench import vault
 
@@ -120,15 +128,24 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
     officer = AuditorIdentity.generate("Demo compliance officer")
     documents.install(cfg.base_dir / "policy", signer=officer)
     server_card = load_server_key(cfg.server_key_file).card()
-    wb_pass = generate(language)
+    wb_pass, cf_pass = generate(language), generate(language)
     unlocked, lead_card = vault.init(data_dir / "workbench", "Demo Lead", wb_pass,
                                      server_card.to_bytes(), cfg.deployment_id)
     unlocked.lock()
     documents.install(data_dir / "workbench" / "policy", signer=officer)  # its policy page
+    # The conflict group (dropbox_app/routing.py): its own vault and card, as the minister's
+    # designated officer would have, so that a demo report about the inspectorate itself is
+    # sealed to it alone and the inspectorate's vault cannot open it.
+    unlocked, conflict_card = vault.init(data_dir / CONFLICT_VAULT, CONFLICT_OFFICER, cf_pass,
+                                         server_card.to_bytes(), cfg.deployment_id)
+    unlocked.lock()
+    documents.install(data_dir / CONFLICT_VAULT / "policy", signer=officer)
     engine = make_engine(cfg.database_url)
     try:
         with session_factory(engine)() as db, db.begin():
             auditors.enroll(db, lead_card.to_bytes(), cfg.clock().day(), actor=SHELL)
+            auditors.enroll(db, conflict_card.to_bytes(), cfg.clock().day(), actor=SHELL,
+                            group=CONFLICT)
             from dropbox_app.gateway.totpseal import key_for
 
             admin = accounts.create(db, PassphraseHasher(), "admin", "admin", cfg.clock().day(),
@@ -141,6 +158,8 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
                     "totp_secret": admin.totp_secret, "totp_uri": admin.totp_uri},
         "workbench": {"auditor": "Demo Lead", "key_id": lead_card.key_id,
                       "passphrase": wb_pass},
+        "conflict": {"auditor": CONFLICT_OFFICER, "key_id": conflict_card.key_id,
+                     "passphrase": cf_pass, "vault": CONFLICT_VAULT},
         "server": {"deployment_id": cfg.deployment_id,
                    "card_fingerprint": server_card.fingerprint},
     }
@@ -177,7 +196,28 @@ def describe(demo: dict[str, Any], data_dir: Path = Path(".demo"),
         f"  5. Export the replies (the Transfers page again, or the command below) and upload\n"
         f"     the file on the gateway's Transfers page:\n"
         f"       {peluit} workbench export-replies replies.bundle {flags}\n"
+        f"{_conflict_steps(demo, data_dir, peluit)}"
         f"  The whole loop, step by step: docs/first-loop.md\n\n")
+
+
+def _conflict_steps(demo: dict[str, Any], data_dir: Path, peluit: str) -> str:
+    """How to see a report about the inspectorate itself reach the conflict group only."""
+    cf = demo.get("conflict")
+    if cf is None:  # a demo set up before it had a conflict group
+        return (f"  (This demo has no conflict group: it was set up by an older version; remove "
+                f"{data_dir} to get one.)\n")
+    flags = f"--vault {data_dir / cf['vault']} --demo-not-air-gapped"
+    return (
+        "  6. A report about the inspectorate itself: on the report form answer that it\n"
+        "     concerns the Inspectorate General. It is sealed to the conflict group only:\n"
+        "     importing the inbox bundle into the inspectorate's vault leaves it there\n"
+        "     (\"sealed to another recipient group\"); the conflict group's vault opens it:\n"
+        f"       auditor \"{cf['auditor']}\", passphrase: {cf['passphrase']}\n"
+        f"       {peluit} workbench import BUNDLE {flags}\n"
+        f"       {peluit} workbench serve {data_dir / cf['vault']} --port {CONFLICT_PORT} "
+        "--demo-not-air-gapped\n"
+        "     (its workbench UI; export and upload its replies too, as in step 5: the\n"
+        "     server deletes a submission only once both groups have acknowledged it)\n")
 
 
 def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[str]]:

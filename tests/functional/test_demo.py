@@ -82,6 +82,9 @@ def test_demo_sets_up_and_serves_everything(tmp_path):
         assert f"vault:       {data / 'workbench'}" in text
         assert f"workbench import BUNDLE --vault {data / 'workbench'} --demo-not-air-gapped" in text
         assert "workbench export-replies replies.bundle --vault" in text
+        # ... and the conflict group's vault, for a report about the inspectorate itself
+        assert f"workbench import BUNDLE --vault {data / 'workbench-conflict'}" in text
+        assert demo["conflict"]["passphrase"] in text
         assert str(data / "demo-state.json") in text and "import pyotp" not in text
         totp = subprocess.run([sys.executable, "-m", "peluit", "demo", "totp", "--data-dir",
                                str(data)], capture_output=True, text=True, check=True)
@@ -147,3 +150,99 @@ def test_demo_json_appears_only_when_everything_listens(tmp_path):
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert res.stderr.startswith("peluit: cannot listen")
     assert not (tmp_path / "demo" / "demo.json").exists()  # a script waiting for it keeps waiting
+
+
+def test_demo_report_about_the_inspectorate_reaches_the_conflict_group_only(tmp_path):
+    """The demo enrolls a conflict group with its own vault (issue 19): a demo report that
+    concerns the inspectorate is opened by that vault and by no key of the inspectorate's demo
+    vault, and an ordinary one the other way round. The real set-up, the real reporter app
+    and gateway on it, the inbox bundle imported into both demo vaults, and every stored
+    envelope tried with both demo keys."""
+    import io
+
+    import webtest
+    from sqlalchemy import select
+
+    from crypto.envelope import open_bytes
+    from crypto.errors import NotARecipientError
+    from crypto.kdf import TEST_PARAMS
+    from dropbox_app.app import make_gateway_app, make_reporter_app
+    from dropbox_app.config import load
+    from dropbox_app.db import make_engine, session_factory
+    from dropbox_app.models import AuditorCard, Submission
+    from peluit import demo as demo_mod
+    from workbench import vault
+    from workbench.importer import import_bundle
+
+    data = tmp_path / "demo"
+    state = demo_mod.setup(data, _free_port(), _free_port(), "en")
+    cfg = load(data / "server" / "peluit.toml")
+    engine = make_engine(cfg.database_url)
+    try:
+        with session_factory(engine)() as db:
+            groups = {c.name: c.recipient_group for c in db.scalars(select(AuditorCard))}
+        assert groups == {"Demo Lead": "inspectorate", "Demo Conflict Officer": "conflict"}
+
+        reporter_app = webtest.TestApp(make_reporter_app(cfg, engine=engine,
+                                                         argon2=TEST_PARAMS))
+        assert 'name="concerns"' in _filed(reporter_app, "inspectorate",
+                                           "Kepala inspektorat meminta setoran.")
+        _filed(webtest.TestApp(make_reporter_app(cfg, engine=engine, argon2=TEST_PARAMS)),
+               "no", "Kepala bagian pengadaan meminta sepuluh persen.")
+
+        # Both vaults, unlocked with the passphrases the demo printed and kept.
+        lead = vault.unlock(data / "workbench", state["workbench"]["key_id"],
+                            state["workbench"]["passphrase"])
+        officer = vault.unlock(data / state["conflict"]["vault"], state["conflict"]["key_id"],
+                               state["conflict"]["passphrase"])
+        opened = {"inspectorate": [], "conflict": []}
+        with session_factory(engine)() as db:
+            subs = db.scalars(select(Submission)).all()
+        assert len(subs) == 2
+        for sub in subs:
+            blob = (cfg.store_dir / sub.member).read_bytes()
+            for group, who in (("inspectorate", lead), ("conflict", officer)):
+                try:
+                    _, body = open_bytes(blob, [who.identity.box])
+                except NotARecipientError:
+                    continue
+                opened[group].append(json.loads(body)["what"])
+        assert opened == {"inspectorate": ["Kepala bagian pengadaan meminta sepuluh persen."],
+                          "conflict": ["Kepala inspektorat meminta setoran."]}
+
+        # The same through the gateway's inbox bundle and each vault's importer.
+        gw = webtest.TestApp(make_gateway_app(cfg, engine=engine))
+        token = gw.get("/login").html.find("input", {"name": "csrf_token"})["value"]
+        code = pyotp.TOTP(state["gateway"]["totp_secret"]).now()
+        gw.post("/login", {"csrf_token": token, "username": "admin",
+                           "passphrase": state["gateway"]["passphrase"], "code": code},
+                status=303)
+        token = gw.get("/").html.find("input", {"name": "csrf_token"})["value"]
+        bundle = gw.post("/inbox", {"csrf_token": token}).body
+        ours = import_bundle(lead, io.BytesIO(bundle))
+        theirs = import_bundle(officer, io.BytesIO(bundle))
+        assert (ours.imported, ours.other_group) == (1, 1)
+        assert (theirs.imported, theirs.other_group) == (1, 1)
+        lead.lock()
+        officer.lock()
+    finally:
+        engine.dispose()
+
+    text = demo_mod.describe({**state, "urls": {"reporter": "R/", "gateway": "G/",
+                                                "workbench": "W/"}}, data)
+    conflict_vault = data / "workbench-conflict"
+    assert state["conflict"]["passphrase"] in text and "Demo Conflict Officer" in text
+    assert (f"workbench import BUNDLE --vault {conflict_vault} --demo-not-air-gapped"
+            in text)
+    assert f"workbench serve {conflict_vault} --port 8083 --demo-not-air-gapped" in text
+
+
+def _filed(app, concerns: str, what: str) -> str:
+    from tests.fixtures.reporter_client import Reporter
+
+    client = Reporter(app)
+    client.get_codename()
+    client.confirm()
+    form = app.get("/report/new").text
+    client.report(what=what, concerns=concerns)
+    return form
