@@ -5,32 +5,22 @@ script and their CSP allows none) over each page of the journey, in Indonesian a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from selenium.webdriver.common.by import By
 
 from tests.fixtures.axe import AXE, RUN, TAGS
 from tests.fixtures.reporter_live import (
-    Live,
     ask_question,
     by,
     click,
     fill_report,
     get,
     onion_address,
-    serve,
     shoot,
     viewport,
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    yield from serve(tmp_path)
 
 
 def _audit(d, name: str, problems: list) -> None:

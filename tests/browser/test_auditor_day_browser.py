@@ -6,7 +6,6 @@ Screenshots at 1280 and 390 px in /tmp/shots/daily/."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,14 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.fixtures import reporter_live
 from tests.fixtures.browser import gone
-from tests.fixtures.reporter_live import by, viewport
-from tests.fixtures.workbench_vault import PASS, build_inbox, make_vault, report_item
+from tests.fixtures.reporter_live import by, fresh_desktop, viewport
+from tests.fixtures.workbench_vault import (
+    PASS,
+    build_inbox,
+    make_vault,
+    report_item,
+    serving_workbench,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +49,6 @@ def shoot_both(driver, name: str, reload: bool = True) -> None:
 
 @pytest.fixture
 def workbench(tmp_path):
-    import waitress.server
 
     from workbench.web import make_app
 
@@ -55,22 +59,14 @@ def workbench(tmp_path):
         tv, [report_item("Kepala dinas meminta uang pelicin untuk setiap izin")], 1))
     app = make_app(tv.path, demo_not_air_gapped=True,
                    settings={"workbench.transfer_dirs": str(drop)})
-    srv = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield tv, f"http://127.0.0.1:{srv.effective_port}", drop
-    finally:
-        srv.close()
+    with serving_workbench(app) as base:
+        yield tv, base, drop
 
 
 @pytest.fixture(autouse=True)
 def _shots(monkeypatch, browser):
     monkeypatch.setattr(reporter_live, "SHOTS", Path("/tmp/shots/daily"))
-    viewport(browser, "desktop")
-    yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    yield from fresh_desktop(browser)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

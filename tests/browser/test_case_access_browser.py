@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import base64
 import os
-import threading
 from pathlib import Path
 
 import pytest
-import waitress
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy.orm import Session
 
 from tests.fixtures.browser import gone
 from tests.fixtures.reporter_live import WIDTHS
-from tests.fixtures.workbench_vault import OTHER_PASS, PASS, add_person, make_vault
+from tests.fixtures.workbench_vault import (
+    OTHER_PASS,
+    PASS,
+    add_person,
+    make_vault,
+    serving_workbench,
+)
 from workbench import db
 from workbench.web import make_app
 
@@ -41,13 +45,8 @@ def served(tmp_path):
                             received_day="2026-03-16", size=0, sha256="0" * 64, import_seq=1,
                             content={"category": "pungli", "what": SECRET}))
     engine.dispose()
-    srv = waitress.create_server(make_app(tv.path, demo_not_air_gapped=True),
-                                 host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=srv.run, daemon=True).start()
-    try:
-        yield tv, dedi, f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with serving_workbench(make_app(tv.path, demo_not_air_gapped=True)) as base:
+        yield tv, dedi, base
 
 
 def _get(d, url):

@@ -7,7 +7,6 @@ the landing page and the form go to /tmp/shots/coi/ (1280 and 390 px)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,15 @@ from dropbox_app import auditors, routing
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Submission
 from tests.fixtures import reporter_live
-from tests.fixtures.reporter_live import Live, by, click, fill_report, get, serve, start, viewport
+from tests.fixtures.reporter_live import (
+    both_widths,
+    by,
+    click,
+    fill_report,
+    fresh_desktop,
+    get,
+    start,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,11 +37,6 @@ TEXT = {"id": {"question": "Apakah laporan ini menyangkut Inspektorat Jenderal s
         "en": {"question": "Does the report concern the Inspectorate General itself?",
                "landing": "If your report is about the Inspectorate General itself",
                "received": "received"}}
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    yield from serve(tmp_path)
 
 
 @pytest.fixture
@@ -49,18 +51,7 @@ def officer(live) -> AuditorIdentity:
 @pytest.fixture(autouse=True)
 def _shots(monkeypatch, browser):
     monkeypatch.setattr(reporter_live, "SHOTS", Path("/tmp/shots/coi"))
-    viewport(browser, "desktop")
-    yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
-
-
-def _both_widths(d, name: str) -> None:
-    for which in ("desktop", "phone"):
-        viewport(d, which)
-        get(d, d.current_url)
-        reporter_live.shoot(d, f"{name}-{which}")
-    viewport(d, "desktop")
+    yield from fresh_desktop(browser)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -68,12 +59,12 @@ def test_report_about_the_inspectorate_in_the_browser(browser, live, officer, tm
     d = browser
     get(d, f"{live.base}/?lang={lang}")
     assert TEXT[lang]["landing"] in d.page_source and "kws.kpk.go.id" in d.page_source
-    _both_widths(d, f"landing-{lang}")
+    both_widths(d, f"landing-{lang}")
     start(d, live, lang)
     assert TEXT[lang]["question"] in d.page_source
     # "No" is preselected: a reporter who skips the question files an ordinary report
     assert by(d, "input[name=concerns][value=no]").is_selected()
-    _both_widths(d, f"report-form-{lang}")
+    both_widths(d, f"report-form-{lang}")
     fill_report(d)
     by(d, "input[name=concerns][value=inspectorate]").click()
     evidence = tmp_path / "rekaman.txt"

@@ -8,7 +8,6 @@ to /tmp/shots/escrow/ (1280 and 390 px)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,16 @@ from crypto.errors import AuthenticationError
 from dropbox_app.models import Reply, Report, Reporter, Submission, new_id
 from tests.fixtures import escrow as esc
 from tests.fixtures import reporter_live
-from tests.fixtures.reporter_live import Live, by, click, fill_report, get, serve, start, viewport
+from tests.fixtures.reporter_live import (
+    Live,
+    both_widths,
+    by,
+    click,
+    fill_report,
+    fresh_desktop,
+    get,
+    start,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,11 +47,6 @@ REASON = {"id": "Untuk permohonan perlindungan Anda ke LPSK.",
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    yield from serve(tmp_path)
-
-
-@pytest.fixture
 def people(live):
     people = esc.custodians(2)
     esc.install_policy(live.cfg.base_dir / "policy", people)
@@ -53,20 +56,7 @@ def people(live):
 @pytest.fixture(autouse=True)
 def _shots(monkeypatch, browser):
     monkeypatch.setattr(reporter_live, "SHOTS", Path("/tmp/shots/escrow"))
-    viewport(browser, "desktop")
-    yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
-
-
-def _both_widths(d, name: str) -> None:
-    """The page as it is now, at 1280 and at 390 px (reloading a GET page is harmless)."""
-    for which in ("desktop", "phone"):
-        viewport(d, which)
-        get(d, d.current_url)
-        reporter_live.shoot(d, f"{name}-{which}")
-    viewport(d, "desktop")
-    get(d, d.current_url)
+    yield from fresh_desktop(browser)
 
 
 def _opened(live: Live, kind: str) -> list[tuple[dict, bytes]]:
@@ -100,7 +90,7 @@ def test_deposit_request_and_consent(browser, live, people, lang):
     start(d, live, lang)
     fieldset = by(d, "fieldset#escrow")
     assert "LPSK" in fieldset.text
-    _both_widths(d, f"report-form-{lang}")
+    both_widths(d, f"report-form-{lang}")
     fill_report(d)
     for name, value in esc.FORM.items():
         by(d, f"input[name={name}]").send_keys(value)
@@ -121,12 +111,12 @@ def test_deposit_request_and_consent(browser, live, people, lang):
     get(d, f"{live.base}/followup")
     page = by(d, "main").text
     assert REASON[lang] in page and TEXT[lang]["request"] in page
-    _both_widths(d, f"followup-request-{lang}")
+    both_widths(d, f"followup-request-{lang}")
     click(d, by(d, "button[name=decision][value=consent]"))
     page = by(d, "main").text
     assert TEXT[lang]["consented"] in page
     assert not d.find_elements(By.CSS_SELECTOR, "button[name=decision]")
-    _both_widths(d, f"followup-consented-{lang}")
+    both_widths(d, f"followup-consented-{lang}")
 
     [(_, consent)] = _opened(live, "consent")
     consent = json.loads(consent)
@@ -144,7 +134,7 @@ def test_deposit_later_and_refuse(browser, live, people, lang):
     fill_report(d)
     click(d, by(d, "#report-form button[type=submit]:not([formaction])"))
     get(d, f"{live.base}/followup")
-    _both_widths(d, f"followup-deposit-form-{lang}")
+    both_widths(d, f"followup-deposit-form-{lang}")
     form = by(d, "form[action$='/deposit']")
     for name, value in esc.FORM.items():
         form.find_element(By.CSS_SELECTOR, f"input[name={name}]").send_keys(value)

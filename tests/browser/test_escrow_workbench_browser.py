@@ -6,7 +6,6 @@ and the lead's written request goes out from a plain form. Screenshots at 1280 a
 from __future__ import annotations
 
 import io
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,15 @@ from crypto import escrow as escrow_crypto
 from tests.fixtures import escrow as esc
 from tests.fixtures import reporter_live
 from tests.fixtures.browser import gone
-from tests.fixtures.reporter_live import by, viewport
-from tests.fixtures.workbench_vault import PASS, Item, build_inbox, make_vault, report_item
+from tests.fixtures.reporter_live import by, fresh_desktop, viewport
+from tests.fixtures.workbench_vault import (
+    PASS,
+    Item,
+    build_inbox,
+    make_vault,
+    report_item,
+    serving_workbench,
+)
 from workbench import importer
 
 pytestmark = pytest.mark.browser
@@ -41,7 +47,6 @@ def click(driver, element) -> None:
 
 @pytest.fixture
 def workbench(tmp_path):
-    import waitress.server
 
     from workbench.web import make_app
 
@@ -54,23 +59,14 @@ def workbench(tmp_path):
         reporter_secret=report.reporter, custodians=[p.card() for p in people],
         rule=escrow_crypto.Rule(2, 2))
     importer.import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [report, dep], 1)))
-    app = make_app(tv.path, demo_not_air_gapped=True)
-    srv = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    try:
-        yield tv, f"http://127.0.0.1:{srv.effective_port}"
-    finally:
-        srv.close()
+    with serving_workbench(make_app(tv.path, demo_not_air_gapped=True)) as base:
+        yield tv, base
 
 
 @pytest.fixture(autouse=True)
 def _shots(monkeypatch, browser):
     monkeypatch.setattr(reporter_live, "SHOTS", Path("/tmp/shots/escrow"))
-    viewport(browser, "desktop")
-    yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    yield from fresh_desktop(browser)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

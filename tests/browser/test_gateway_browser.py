@@ -7,16 +7,13 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from crypto.bundle import BundleReader
-from dropbox_app.config import Listen
-from dropbox_app.gateway import make_gateway_app, totp
-from dropbox_app.server import make_server
+from dropbox_app.gateway import totp
 from tests.fixtures.browser import CHROMEDRIVER, CHROMIUM, gone, make_driver
 from tests.fixtures.gateway import (
     add_submission,
@@ -24,6 +21,7 @@ from tests.fixtures.gateway import (
     make_deployment,
     reply_bundle,
     server_trust,
+    serving_gateway,
 )
 
 pytestmark = pytest.mark.browser
@@ -32,16 +30,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def served(tmp_path):
     dep = make_deployment(tmp_path, app=False)
-    app = make_gateway_app(dep.cfg, engine=dep.engine, clock=dep.clock, hasher=dep.hasher)
-    srv = make_server(app, Listen("127.0.0.1", 0), 1 << 30)
-    srv.prepare()
-    thread = threading.Thread(target=srv.serve, daemon=True)
-    thread.start()
-    try:
-        yield dep, f"http://127.0.0.1:{srv.bind_addr[1]}"
-    finally:
-        srv.stop()
-        dep.engine.dispose()
+    with serving_gateway(dep) as base:
+        yield dep, base
 
 
 @pytest.fixture

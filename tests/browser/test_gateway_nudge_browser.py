@@ -4,17 +4,19 @@ does. Screenshots at 1280 and 390 px in /tmp/shots/daily/."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
-from dropbox_app.config import Listen
-from dropbox_app.gateway import make_gateway_app, totp
-from dropbox_app.server import make_server
+from dropbox_app.gateway import totp
 from tests.fixtures import reporter_live
-from tests.fixtures.gateway import add_submission, create_account, make_deployment
-from tests.fixtures.reporter_live import by, viewport
+from tests.fixtures.gateway import (
+    add_submission,
+    create_account,
+    make_deployment,
+    serving_gateway,
+)
+from tests.fixtures.reporter_live import by, fresh_desktop, viewport
 
 pytestmark = pytest.mark.browser
 
@@ -25,26 +27,14 @@ NUDGE = {"enabled": True, "at": "07:30", "to": ["tim@audit.example", "lead@audit
 @pytest.fixture
 def served(tmp_path):
     dep = make_deployment(tmp_path, app=False)
-    cfg = dep.cfg.with_(raw={**dep.cfg.raw, "nudge": NUDGE})
-    app = make_gateway_app(cfg, engine=dep.engine, clock=dep.clock, hasher=dep.hasher)
-    srv = make_server(app, Listen("127.0.0.1", 0), 1 << 30)
-    srv.prepare()
-    thread = threading.Thread(target=srv.serve, daemon=True)
-    thread.start()
-    try:
-        yield dep, f"http://127.0.0.1:{srv.bind_addr[1]}"
-    finally:
-        srv.stop()
-        dep.engine.dispose()
+    with serving_gateway(dep, dep.cfg.with_(raw={**dep.cfg.raw, "nudge": NUDGE})) as base:
+        yield dep, base
 
 
 @pytest.fixture(autouse=True)
 def _shots(monkeypatch, browser):
     monkeypatch.setattr(reporter_live, "SHOTS", Path("/tmp/shots/daily"))
-    viewport(browser, "desktop")
-    yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    yield from fresh_desktop(browser)
 
 
 def test_gateway_home_with_the_nudge(browser, served):

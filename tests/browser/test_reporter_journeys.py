@@ -6,9 +6,6 @@ Tor Browser's security level and about other browsers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -23,8 +20,8 @@ from tests.fixtures.reporter_live import (
     by,
     click,
     fill_report,
+    fresh_desktop,
     get,
-    serve,
     shoot,
     start,
     viewport,
@@ -32,18 +29,9 @@ from tests.fixtures.reporter_live import (
 
 pytestmark = pytest.mark.browser
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    yield from serve(tmp_path)
-
-
 @pytest.fixture(autouse=True)
 def _desktop(browser):
-    viewport(browser, "desktop")
-    yield
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    # Cookies are per host, not per port: leave none for the next test's server.
-    browser.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    yield from fresh_desktop(browser)  # and no cookies left for the next test's server
 
 
 def _reports(live: Live) -> int:
