@@ -1,0 +1,125 @@
+"""The gateway's admin page with the auditor cards' recipient groups, in headless Chromium with
+JavaScript off (issue 19): the warning while the conflict group has no active card, the group
+chosen when a card is pasted and shown again on the fingerprint check, the card listed in its
+group afterwards and the warning gone; nothing wider than a 390 px phone. Screenshots in
+Indonesian and English at 1280 and 390 px go to /tmp/shots/coi3/."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from crypto.identity import AuditorIdentity
+from dropbox_app.config import Listen
+from dropbox_app.gateway import make_gateway_app, totp
+from dropbox_app.server import make_server
+from tests.fixtures.browser import gone
+from tests.fixtures.gateway import card_text, create_account, make_deployment
+from tests.fixtures.reporter_live import WIDTHS
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots/coi3")
+
+
+@pytest.fixture
+def served(tmp_path):
+    dep = make_deployment(tmp_path, app=False)   # one inspectorate card, "Ani Auditor"
+    admin = create_account(dep, "root", "admin")
+    app = make_gateway_app(dep.cfg, engine=dep.engine, clock=dep.clock, hasher=dep.hasher)
+    srv = make_server(app, Listen("127.0.0.1", 0), 1 << 30)
+    srv.prepare()
+    threading.Thread(target=srv.serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.bind_addr[1]}", admin, totp.code_at(
+            admin.totp_secret, dep.clock.timestamp())
+    finally:
+        srv.stop()
+        dep.engine.dispose()
+
+
+def _get(d, url: str) -> None:
+    d.get(url)
+    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
+
+
+def _submit(d, css: str) -> None:
+    page = d.find_element(By.TAG_NAME, "html")
+    d.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(d, 20).until(gone(page))
+    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
+
+
+def _shoot(d, name: str) -> int:
+    """The page at both widths, first screen and whole page; returns its width at 390 px."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    url, phone_width = d.current_url, 0
+    for which, (w, h) in WIDTHS.items():
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": w, "height": h, "deviceScaleFactor": 1,
+                           "mobile": which == "phone"})
+        if url.startswith("http") and "/admin/cards" not in url:  # a POST's page is not re-got
+            _get(d, url)
+        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        if which == "phone":
+            phone_width = size["width"]
+        first = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]
+        (SHOTS / f"{name}-{which}.png").write_bytes(base64.b64decode(first))
+        full = d.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+                     "scale": 1}})
+        (SHOTS / f"{name}-{which}-full.png").write_bytes(base64.b64decode(full["data"]))
+    d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return phone_width
+
+
+def _text(d, element_id: str) -> str:
+    found = d.find_elements(By.ID, element_id)
+    return found[0].text if found else ""
+
+
+def test_card_groups_and_the_conflict_group_warning(browser, served):
+    d, (base, admin, code) = browser, served
+    d.delete_all_cookies()
+    _get(d, f"{base}/login")
+    d.find_element(By.ID, "username").send_keys("root")
+    d.find_element(By.ID, "passphrase").send_keys(admin.passphrase)
+    d.find_element(By.ID, "code").send_keys(code)
+    _submit(d, "form[action='/login'] button")
+    too_wide = []
+    warning = {"id": "Kelompok konflik kepentingan tidak memiliki kartu aktif.",
+               "en": "The conflict group has no active card."}
+    for lang in ("id", "en"):
+        _get(d, f"{base}/admin?lang={lang}")
+        assert warning[lang] in _text(d, "no-conflict-group")
+        if (w := _shoot(d, f"gw-admin-no-conflict-{lang}")) > WIDTHS["phone"][0]:
+            too_wide.append(("no-conflict", lang, w))
+
+    # Enroll the minister's officer in the conflict group, on the page, without JavaScript.
+    officer = AuditorIdentity.generate("Pejabat Menteri")
+    for lang in ("id", "en"):
+        _get(d, f"{base}/admin?lang={lang}")
+        d.find_element(By.ID, "card").send_keys(card_text(officer))
+        Select(d.find_element(By.ID, "card-group")).select_by_value("conflict")
+        _submit(d, "form[action='/admin/cards/check'] button")
+        assert ("Kelompok konflik kepentingan" if lang == "id" else "Conflict group") in _text(
+            d, "card-group")
+        if (w := _shoot(d, f"gw-card-check-conflict-{lang}")) > WIDTHS["phone"][0]:
+            too_wide.append(("check", lang, w))
+    d.find_element(By.CSS_SELECTOR, "input[name=compared]").click()
+    _submit(d, "form[action='/admin/cards'] button")
+    for lang in ("id", "en"):
+        _get(d, f"{base}/admin?lang={lang}")
+        assert _text(d, "no-conflict-group") == ""
+        row = [r.text for r in d.find_elements(By.CSS_SELECTOR, "#cards tr")
+               if "Pejabat Menteri" in r.text]
+        assert row and ("Kelompok konflik kepentingan" if lang == "id"
+                        else "Conflict group") in row[0]
+        if (w := _shoot(d, f"gw-admin-with-conflict-{lang}")) > WIDTHS["phone"][0]:
+            too_wide.append(("with-conflict", lang, w))
+    assert too_wide == []
