@@ -7,7 +7,6 @@ Indonesian and English at 1280 and 390 px go to /tmp/shots/coi3/."""
 from __future__ import annotations
 
 import base64
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,31 +14,27 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from crypto.identity import AuditorIdentity
-from dropbox_app.config import Listen
-from dropbox_app.gateway import make_gateway_app, totp
-from dropbox_app.server import make_server
+from dropbox_app.gateway import totp
 from tests.fixtures.browser import gone
-from tests.fixtures.gateway import card_text, create_account, make_deployment
-from tests.fixtures.reporter_live import WIDTHS
+from tests.fixtures.gateway import card_text, create_account, make_deployment, serving_gateway
+from tests.fixtures.reporter_live import WIDTHS, fresh_desktop
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/coi3")
+
+
+@pytest.fixture(autouse=True)
+def _desktop(browser):
+    yield from fresh_desktop(browser)
 
 
 @pytest.fixture
 def served(tmp_path):
     dep = make_deployment(tmp_path, app=False)   # one inspectorate card, "Ani Auditor"
     admin = create_account(dep, "root", "admin")
-    app = make_gateway_app(dep.cfg, engine=dep.engine, clock=dep.clock, hasher=dep.hasher)
-    srv = make_server(app, Listen("127.0.0.1", 0), 1 << 30)
-    srv.prepare()
-    threading.Thread(target=srv.serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{srv.bind_addr[1]}", admin, totp.code_at(
-            admin.totp_secret, dep.clock.timestamp())
-    finally:
-        srv.stop()
-        dep.engine.dispose()
+    code = totp.code_at(admin.totp_secret, dep.clock.timestamp())
+    with serving_gateway(dep) as base:
+        yield base, admin, code
 
 
 def _get(d, url: str) -> None:
