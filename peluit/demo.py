@@ -166,58 +166,70 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
 
 
 def describe(demo: dict[str, Any], data_dir: Path = Path(".demo"),
-             peluit: str = "peluit") -> str:
+             peluit: str = "peluit", language: str | None = None) -> str:
     """What ``peluit demo`` prints once everything listens: addresses, credentials and the next
-    steps of the whole loop (report, gateway, import, question, export, upload)."""
+    steps of the whole loop (report, gateway, import, question, export, upload, and a report
+    about the inspectorate itself), in the CLI's language (``PELUIT_LANGUAGE``, else the
+    locale, else Indonesian: peluit.ground.errors.cli_language) unless ``language`` is given.
+    Commands, paths, URLs and the NOT AIR-GAPPED marker are the same in every language."""
+    from peluit.ground.errors import cli_language
+    from peluit.ground.i18n import translations
+
+    _ = translations("peluit", "peluit", language or cli_language()).gettext
     gw, wb, urls = demo["gateway"], demo["workbench"], demo["urls"]
     vault_dir = data_dir / "workbench"
     flags = f"--vault {vault_dir} --demo-not-air-gapped"
-    return (
-        "PELUIT DEMO - on your own machine only, never a deployment.\n\n"
-        f"reporter app:  {urls['reporter']}\n"
-        f"gateway:       {urls['gateway']}\n"
-        f"  user admin, passphrase: {gw['passphrase']}\n"
-        f"  TOTP code:   {peluit} demo totp --data-dir {data_dir}\n"
-        f"               (or an authenticator app with the secret {gw['totp_secret']})\n"
-        f"workbench UI:  {urls['workbench']}  (NOT AIR-GAPPED: demo only)\n"
-        f"  auditor \"{wb['auditor']}\", passphrase: {wb['passphrase']}\n"
-        f"  vault:       {vault_dir}\n"
-        f"server key fingerprint: {demo['server']['card_fingerprint']}\n"
-        f"credentials kept in {data_dir / STATE_FILE} (and, while running, "
-        f"{data_dir / DEMO_FILE})\n\n"
-        "Next steps:\n"
-        f"  1. Send a report at {urls['reporter']}\n"
-        f"  2. Sign in to the gateway, press \"Prepare the inbox bundle\" and download it\n"
-        f"  3. Import it into the vault: on the workbench's Transfers page "
-        f"({urls['workbench']}transfers),\n"
-        f"     or (this machine is networked, hence --demo-not-air-gapped):\n"
-        f"       {peluit} workbench import BUNDLE {flags}\n"
-        f"  4. Read the case and ask the reporter a question at {urls['workbench']}\n"
-        f"  5. Export the replies (the Transfers page again, or the command below) and upload\n"
-        f"     the file on the gateway's Transfers page:\n"
-        f"       {peluit} workbench export-replies replies.bundle {flags}\n"
-        f"{_conflict_steps(demo, data_dir, peluit)}"
-        f"  The whole loop, step by step: docs/first-loop.md\n\n")
+    lines = [
+        _("PELUIT DEMO - on your own machine only, never a deployment."), "",
+        _("reporter app:  %(url)s") % {"url": urls["reporter"]},
+        _("gateway:       %(url)s") % {"url": urls["gateway"]},
+        _("  user admin, passphrase: %(passphrase)s") % {"passphrase": gw["passphrase"]},
+        _("  TOTP code:   %(command)s") % {"command": f"{peluit} demo totp --data-dir {data_dir}"},
+        _("               (or an authenticator app with the secret %(secret)s)")
+        % {"secret": gw["totp_secret"]},
+        _("workbench UI:  %(url)s  (NOT AIR-GAPPED: demo only)") % {"url": urls["workbench"]},
+        _('  auditor "%(name)s", passphrase: %(passphrase)s')
+        % {"name": wb["auditor"], "passphrase": wb["passphrase"]},
+        _("  vault:       %(path)s") % {"path": vault_dir},
+        _("server key fingerprint: %(fingerprint)s")
+        % {"fingerprint": demo["server"]["card_fingerprint"]},
+        _("credentials kept in %(state)s (and, while running, %(running)s)")
+        % {"state": data_dir / STATE_FILE, "running": data_dir / DEMO_FILE}, "",
+        _("Next steps:"),
+        _("  1. Send a report at %(url)s") % {"url": urls["reporter"]},
+        _('  2. Sign in to the gateway, press "Prepare the inbox bundle" and download it'),
+        _("  3. Import it into the vault: on the workbench's Transfers page (%(url)s),\n"
+          "     or (this machine is networked, hence --demo-not-air-gapped):")
+        % {"url": f"{urls['workbench']}transfers"},
+        f"       {peluit} workbench import BUNDLE {flags}",
+        _("  4. Read the case and ask the reporter a question at %(url)s")
+        % {"url": urls["workbench"]},
+        _("  5. Export the replies (the Transfers page again, or the command below) and upload\n"
+          "     the file on the gateway's Transfers page:"),
+        f"       {peluit} workbench export-replies replies.bundle {flags}",
+        *_conflict_steps(_, demo, data_dir, peluit),
+        _("  The whole loop, step by step: %(doc)s") % {"doc": "docs/first-loop.md"}, "", ""]
+    return "\n".join(lines)
 
 
-def _conflict_steps(demo: dict[str, Any], data_dir: Path, peluit: str) -> str:
+def _conflict_steps(_: Any, demo: dict[str, Any], data_dir: Path, peluit: str) -> list[str]:
     """How to see a report about the inspectorate itself reach the conflict group only."""
     cf = demo.get("conflict")
     if cf is None:  # a demo set up before it had a conflict group
-        return (f"  (This demo has no conflict group: it was set up by an older version; remove "
-                f"{data_dir} to get one.)\n")
-    flags = f"--vault {data_dir / cf['vault']} --demo-not-air-gapped"
-    return (
-        "  6. A report about the inspectorate itself: on the report form answer that it\n"
-        "     concerns the Inspectorate General. It is sealed to the conflict group only:\n"
-        "     importing the inbox bundle into the inspectorate's vault leaves it there\n"
-        "     (\"sealed to another recipient group\"); the conflict group's vault opens it:\n"
-        f"       auditor \"{cf['auditor']}\", passphrase: {cf['passphrase']}\n"
-        f"       {peluit} workbench import BUNDLE {flags}\n"
-        f"       {peluit} workbench serve {data_dir / cf['vault']} --port {CONFLICT_PORT} "
-        "--demo-not-air-gapped\n"
-        "     (its workbench UI; export and upload its replies too, as in step 5: the\n"
-        "     server deletes a submission only once both groups have acknowledged it)\n")
+        return [_("  (This demo has no conflict group: an older version set it up. Remove "
+                  "%(dir)s to get one.)") % {"dir": data_dir}]
+    cf_dir = data_dir / cf["vault"]
+    return [
+        _("  6. A report about the inspectorate itself: on the report form answer that it\n"
+          "     concerns the Inspectorate General. It is sealed to the conflict group only:\n"
+          "     the inspectorate's vault leaves it in the inbox bundle (\"sealed to another\n"
+          "     recipient group\"); the conflict group's own vault opens it:"),
+        _('       auditor "%(name)s", passphrase: %(passphrase)s')
+        % {"name": cf["auditor"], "passphrase": cf["passphrase"]},
+        f"       {peluit} workbench import BUNDLE --vault {cf_dir} --demo-not-air-gapped",
+        f"       {peluit} workbench serve {cf_dir} --port {CONFLICT_PORT} --demo-not-air-gapped",
+        _("     (its own workbench UI; export and upload its replies too, as in step 5: the\n"
+          "     server deletes a submission only once both groups have acknowledged it)")]
 
 
 def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[str]]:
@@ -256,6 +268,13 @@ def _serve_apps(data_dir: Path, workbench_port: int) -> tuple[list[Any], list[st
                      kwargs={"demo_not_air_gapped": True}, daemon=True).start()
     urls.append(f"http://127.0.0.1:{workbench_port}/")
     return servers, urls
+
+
+def _stop_hint() -> str:
+    from peluit.ground.errors import cli_language
+    from peluit.ground.i18n import translations
+
+    return translations("peluit", "peluit", cli_language()).gettext("Ctrl-C stops everything.")
 
 
 def _peluit_command() -> str:
@@ -303,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
     # Written once everything listens, atomically, and removed when the demo stops, so a script
     # that waits for demo.json never reads addresses that do not answer.
     _write_private(demo_file, json.dumps(demo, indent=2) + "\n")
-    print(describe(demo, data_dir, _peluit_command()) + "Ctrl-C stops everything.", flush=True)
+    print(describe(demo, data_dir, _peluit_command()) + _stop_hint(), flush=True)
     try:
         # Wake up now and then: the kernel may deliver SIGTERM to any of the servers' threads,
         # and Python runs the handler only when the main thread runs again (a bare wait() could

@@ -11,6 +11,7 @@ import time
 import urllib.request
 
 import pyotp
+import pytest
 
 from tests.fixtures.gateway import HttpClient
 
@@ -45,6 +46,7 @@ def _ready(proc) -> str:
     return "".join(out)
 
 
+@pytest.mark.usefixtures("english_cli")  # the next steps are read in English
 def test_demo_sets_up_and_serves_everything(tmp_path):
     ports = [_free_port() for _ in range(3)]
     proc = _start(tmp_path, ports)
@@ -228,13 +230,18 @@ def test_demo_report_about_the_inspectorate_reaches_the_conflict_group_only(tmp_
     finally:
         engine.dispose()
 
-    text = demo_mod.describe({**state, "urls": {"reporter": "R/", "gateway": "G/",
-                                                "workbench": "W/"}}, data)
+    # The next steps say how, in English and in Indonesian, with the same commands.
     conflict_vault = data / "workbench-conflict"
-    assert state["conflict"]["passphrase"] in text and "Demo Conflict Officer" in text
-    assert (f"workbench import BUNDLE --vault {conflict_vault} --demo-not-air-gapped"
-            in text)
-    assert f"workbench serve {conflict_vault} --port 8083 --demo-not-air-gapped" in text
+    urls = {"reporter": "R/", "gateway": "G/", "workbench": "W/"}
+    for lang, words in (("en", "sealed to the conflict group only"),
+                        ("id", "disegel hanya untuk kelompok\n     konflik kepentingan")):
+        text = demo_mod.describe({**state, "urls": urls}, data, language=lang)
+        assert words in text
+        assert state["conflict"]["passphrase"] in text and "Demo Conflict Officer" in text
+        assert (f"workbench import BUNDLE --vault {conflict_vault} --demo-not-air-gapped"
+                in text)
+        assert f"workbench serve {conflict_vault} --port 8083 --demo-not-air-gapped" in text
+    assert "Langkah berikutnya:" in text and "Next steps" not in text
 
 
 def _filed(app, concerns: str, what: str) -> str:

@@ -21,7 +21,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 # msgids that are Indonesian already (the language switch names itself).
 SAME_IN_INDONESIAN = {"Bahasa Indonesia"}
 # The fewest messages extraction must find in a catalog (fewer: the extraction is broken). The
-# CLI's own catalog holds only its error path's messages (peluit/ground/errors.py).
+# CLI's own catalog holds its error path's messages (peluit/ground/errors.py) and the demo's.
 AT_LEAST = {"peluit": 1}
 
 
