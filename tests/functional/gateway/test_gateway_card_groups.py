@@ -9,6 +9,7 @@ import pytest
 
 from crypto.identity import AuditorIdentity
 from dropbox_app import auditors
+from dropbox_app.gateway import adminlog
 from dropbox_app.models import AuditorCard
 from tests.fixtures.gateway import card_text, create_account, login, page_csrf
 
@@ -58,6 +59,11 @@ def test_each_card_shows_its_group_and_the_check_page_the_chosen_one(admin):
     with dep.db() as db:
         assert db.get(AuditorCard, officer.key_id).recipient_group == "conflict"
         assert db.get(AuditorCard, budi.key_id).recipient_group == "inspectorate"
+        # the admin log says who enrolled which card in which group
+        enrolled = {e.details["name"]: (e.actor, e.details["group"])
+                    for e in adminlog.newest(db, 50) if e.action == "card.enroll"}
+    assert enrolled["Pejabat Menteri"] == ("root", "conflict")
+    assert enrolled["Budi"] == ("root", "inspectorate")
     page = dep.app.get("/admin")
     assert _groups_in_list(page) == {"Ani Auditor": "Inspectorate", "Budi": "Inspectorate",
                                      "Pejabat Menteri": "Conflict group"}
