@@ -242,6 +242,10 @@ def test_demo_report_about_the_inspectorate_reaches_the_conflict_group_only(tmp_
                 in text)
         assert f"workbench serve {conflict_vault} --port 8083 --demo-not-air-gapped" in text
     assert "Langkah berikutnya:" in text and "Next steps" not in text
+    # A demo set up before it had a conflict group still starts, and says how to get one.
+    older = {k: v for k, v in state.items() if k != "conflict"}
+    text = demo_mod.describe({**older, "urls": urls}, data, language="en")
+    assert f"This demo has no conflict group: an older version set it up. Remove {data}" in text
 
 
 def _filed(app, concerns: str, what: str) -> str:
