@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import shutil
 
 import pytest
@@ -11,25 +10,21 @@ import webtest
 from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.app import make_reporter_app
-from dropbox_app.config import Config
 from dropbox_app.configurator import service
 from dropbox_app.db import make_engine, upgrade
 from dropbox_app.reporter.policy import Landing
 from peluit.ground.clock import FixedClock
 from policies import documents
+from tests.fixtures.server_config import hand_config
 
 NOW = 1_795_000_000.0  # 2026-11-19
 
 
 @pytest.fixture
 def deployment(tmp_path):
-    (tmp_path / "secrets").mkdir()
-    (tmp_path / "secrets" / "deployment.salt").write_bytes(secrets.token_bytes(32))
     url = f"sqlite:///{tmp_path / 'peluit.sqlite'}"
     upgrade(url)
-    config = Config(base_dir=tmp_path, deployment_id=secrets.token_hex(16), database_url=url,
-                    store_dir=tmp_path / "store", salt_file=tmp_path / "secrets" /
-                    "deployment.salt", server_key_file=tmp_path / "secrets" / "server.key")
+    config = hand_config(tmp_path, url)
     engine = make_engine(url)
     yield config, engine
     engine.dispose()

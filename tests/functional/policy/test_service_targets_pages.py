@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 import shutil
 
 import pytest
@@ -16,12 +15,12 @@ import webtest
 from crypto.identity import AuditorIdentity
 from crypto.kdf import TEST_PARAMS
 from dropbox_app.app import make_reporter_app
-from dropbox_app.config import Config
 from dropbox_app.db import make_engine, upgrade
 from peluit.ground.clock import FixedClock
 from policies import clocks, documents
 from policies.calendar import DeadlinePolicy, WorkingCalendar
 from policies.controls import DeploymentFacts, check_workbench_deadlines
+from tests.fixtures.server_config import hand_config
 from workbench.cases import acknowledgment
 
 NOW = 1_795_000_000.0  # 2026-11-19
@@ -31,13 +30,9 @@ CHANGED = {"acknowledgment": 2, "verification": 2, "completion": 60}
 
 @pytest.fixture
 def deployment(tmp_path):
-    (tmp_path / "secrets").mkdir()
-    (tmp_path / "secrets" / "deployment.salt").write_bytes(secrets.token_bytes(32))
     url = f"sqlite:///{tmp_path / 'peluit.sqlite'}"
     upgrade(url)
-    config = Config(base_dir=tmp_path, deployment_id=secrets.token_hex(16), database_url=url,
-                    store_dir=tmp_path / "store", salt_file=tmp_path / "secrets" /
-                    "deployment.salt", server_key_file=tmp_path / "secrets" / "server.key")
+    config = hand_config(tmp_path, url)
     version = tmp_path / "policy" / "1.1"
     shutil.copytree(documents.DEFAULT_DIR / "1.1", version)
     (version / "signature.json").unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from crypto.identity import AuditorIdentity
 from peluit.ground.clock import Clock, FixedClock
 from peluit.ground.services import replace_service
 from policies import documents
-from tests.fixtures.workbench_vault import PASS, add_person, make_vault
+from tests.fixtures.workbench_vault import PASS, add_person, login, make_vault
 from workbench.web import make_app
 
 COMPLIANCE_PASS = "compliance passphrase x"
@@ -29,10 +29,7 @@ def setup(tmp_path):
 
     def client(key_id, passphrase):
         c = webtest.TestApp(app)
-        form = c.get("/login").forms[0]
-        form["auditor"] = key_id
-        form["passphrase"] = passphrase
-        form.submit(status=303)
+        login(c, key_id, passphrase)
         return c
 
     return tv, client(tv.lead.key_id, PASS), client(officer.key_id, COMPLIANCE_PASS)

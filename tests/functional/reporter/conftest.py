@@ -3,7 +3,6 @@ database per test, run once on SQLite and once on a real PostgreSQL server."""
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from dropbox_app.db import make_engine, session_factory, upgrade
 from dropbox_app.gateway.adminlog import SHELL
 from peluit.ground.clock import FixedClock
 from tests.fixtures.reporter_client import Reporter
+from tests.fixtures.server_config import hand_config
 
 START = 1_795_000_000.0  # a fixed "now" (2026-11-19), so expiries can be stepped through
 
@@ -62,13 +62,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> Config:
-    (tmp_path / "secrets").mkdir()
-    salt = tmp_path / "secrets" / "deployment.salt"
-    salt.write_bytes(secrets.token_bytes(32))
-    return Config(base_dir=tmp_path, deployment_id=secrets.token_hex(16), database_url=db_url,
-                  store_dir=tmp_path / "store", salt_file=salt,
-                  server_key_file=tmp_path / "secrets" / "server.key",
-                  max_upload_bytes=8 * 1024 * 1024)
+    return hand_config(tmp_path, db_url, max_upload_bytes=8 * 1024 * 1024)
 
 
 @pytest.fixture

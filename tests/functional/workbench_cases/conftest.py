@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from crypto import envelope
 from peluit.ground.clock import Clock, FixedClock
 from peluit.ground.services import replace_service
-from tests.fixtures.workbench_vault import OTHER_PASS, PASS, add_person, make_vault
+from tests.fixtures.workbench_vault import OTHER_PASS, PASS, add_person, login, make_vault
 from workbench import db, filestore, vault
 from workbench.web import make_app
 
@@ -35,10 +35,7 @@ def make_client(tv):
 
     def client(key_id, passphrase=PASS):
         c = webtest.TestApp(app)
-        form = c.get("/login").forms[0]
-        form["auditor"] = key_id
-        form["passphrase"] = passphrase
-        form.submit(status=303)
+        login(c, key_id, passphrase)
         return c
     client.app = app
     return client

@@ -12,22 +12,11 @@ import threading
 import time
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from peluit.cli import main
 from tor import frontend_watch
 
 BACK1, BACK2, BACK3 = ("b" * 56 + ".onion", "c" * 56 + ".onion", "d" * 56 + ".onion")
-
-
-@pytest.fixture
-def key(tmp_path):
-    path = tmp_path / "front.key"
-    path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    return path
 
 
 def _listed(config) -> list[str]:
