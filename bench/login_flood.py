@@ -18,8 +18,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bench.reporter_login import _reporters
-from tests.functional.reporter.liveserver import Client
-from tests.functional.reporter.liveserver import start_server as start
+from tests.fixtures.liveserver import Client
+from tests.fixtures.liveserver import start_server as start
 
 
 def _give_a_report(cfg_path: Path) -> None:

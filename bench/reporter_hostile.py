@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.functional.reporter.liveserver import Client, multipart, send_multipart, start_server
+from tests.fixtures.liveserver import Client, multipart, send_multipart, start_server
 from tests.security import hostile
 
 MiB = 1024 * 1024

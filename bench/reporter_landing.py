@@ -17,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from tests.functional.reporter.liveserver import MemorySampler, mib
-from tests.functional.reporter.liveserver import start_server as start
+from tests.fixtures.liveserver import MemorySampler, mib
+from tests.fixtures.liveserver import start_server as start
 
 
 def main() -> None:

@@ -19,8 +19,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tests.functional.reporter.liveserver import Client, MemorySampler, mib
-from tests.functional.reporter.liveserver import start_server as start
+from tests.fixtures.liveserver import Client, MemorySampler, mib
+from tests.fixtures.liveserver import start_server as start
 
 
 def _derive(args: tuple[str, bytes]) -> tuple[bytes, bytes]:

@@ -15,14 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.functional.reporter.liveserver import (
+from tests.fixtures.liveserver import (
     Client,
     MemorySampler,
     mib,
     multipart,
     send_multipart,
 )
-from tests.functional.reporter.liveserver import start_server as start
+from tests.fixtures.liveserver import start_server as start
 
 MiB = 1024 * 1024
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.functional.reporter.liveserver import Client, multipart, send_multipart, start_server
+from tests.fixtures.liveserver import Client, multipart, send_multipart, start_server
 
 from . import hostile
 

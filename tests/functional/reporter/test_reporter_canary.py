@@ -28,8 +28,14 @@ import pytest
 from crypto.envelope import open_stream
 from crypto.identity import AuditorIdentity
 from dropbox_app.store import Store
-
-from .liveserver import Client, Server, deployment, free_port, multipart, send_multipart
+from tests.fixtures.liveserver import (
+    Client,
+    Server,
+    deployment,
+    free_port,
+    multipart,
+    send_multipart,
+)
 
 pytestmark = pytest.mark.slow
 

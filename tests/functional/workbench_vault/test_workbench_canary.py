@@ -20,14 +20,12 @@ written, so the watch is working."""
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.liveserver import CookieSession, free_port
 from tests.fixtures.workbench_vault import (
     PASS,
     Item,
@@ -65,39 +64,11 @@ SANDBOX_TMPFS = ("/tmp/", "/home/", "/root/", "/var/", "/run/")
 PAD = 11 * 1024  # every form body over WebOb's 10 KB spool threshold
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _Browser:
+class _Browser(CookieSession):
     """Cookies and form posts, like a browser without JavaScript."""
 
-    def __init__(self, port: int):
-        self.port, self.cookies = port, {}
-
-    def request(self, method: str, path: str, body: bytes | None = None,
-                ctype: str | None = None) -> tuple[int, dict, bytes]:
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if ctype:
-            headers["Content-Type"] = ctype
-        c.request(method, path, body=body, headers=headers)
-        res = c.getresponse()
-        for header in res.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if value and "Max-Age=0" not in header:
-                self.cookies[name] = value
-            else:
-                self.cookies.pop(name, None)
-        data = res.read()
-        c.close()
-        return res.status, dict(res.headers), data
-
     def get(self, path: str) -> str:
-        status, _h, data = self.request("GET", path)
+        status, _h, data = self.exchange("GET", path)
         assert status == 200, (path, status, data[:300])
         return data.decode()
 
@@ -110,8 +81,8 @@ class _Browser:
         token = self.csrf(form_page or path)
         body = urlencode([("csrf_token", token), *fields, ("pad", pad)]).encode()
         assert len(body) > PAD
-        status, headers, data = self.request("POST", path, body,
-                                             "application/x-www-form-urlencoded")
+        status, headers, data = self.exchange("POST", path, body,
+                                              "application/x-www-form-urlencoded")
         assert status in expect, (path, status, data[:500])
         return status, headers, data
 
@@ -127,8 +98,8 @@ class _Browser:
                       f'filename="{filename}"\r\nContent-Type: application/pgp-keys\r\n\r\n'
                       .encode() + data + b"\r\n")
         out.write(f"--{boundary}--\r\n".encode())
-        status, _h, data = self.request("POST", path, out.getvalue(),
-                                        f"multipart/form-data; boundary={boundary}")
+        status, _h, data = self.exchange("POST", path, out.getvalue(),
+                                         f"multipart/form-data; boundary={boundary}")
         assert status == 303, (status, data[:500])
         return status
 
@@ -227,7 +198,7 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
                  tv.lead.key_id, "--passphrase-file", str(passfile), "--demo-not-air-gapped"],
                 traces[-1], env, log)
 
-    port = _free_port()
+    port = free_port()
     traces.append(tmp_path / "serve.trace")
     server_log = open(log, "ab")  # noqa: SIM115 - closed below
     server = subprocess.Popen(
@@ -272,21 +243,21 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
         b.post_multipart("/cases/agencies", [("name", "KPK"), ("kind", "kpk"), ("key", "")],
                          [("key_file", "kpk.asc", agency_key)], pad)
         agency = re.search(r'<option value="(\d+)">KPK</option>', b.get(case_page))[1]
-        status, _h, data = b.request("GET", f"/cases/{cid}/files/{image.id}/preview")
+        status, _h, data = b.exchange("GET", f"/cases/{cid}/files/{image.id}/preview")
         assert status == 200 and data.startswith(b"\x89PNG") and c not in data
-        status, _h, data = b.request("GET", f"/files/{note.id}")
+        status, _h, data = b.exchange("GET", f"/files/{note.id}")
         assert status == 200 and c in data  # the download itself: to the browser only
         # The safe-copy route: the button (decrypt, sandbox, OCR, store encrypted), the copy
         # downloaded, redactions (the canary as a word to black out, a region), the redacted copy.
         b.post(f"/cases/{cid}/files/{pdf.id}/safe-copy", [], pad, case_page)
-        status, _h, data = b.request("GET", f"/cases/{cid}/files/{pdf.id}/safe-copy")
+        status, _h, data = b.exchange("GET", f"/cases/{cid}/files/{pdf.id}/safe-copy")
         assert status == 200 and data.startswith(b"%PDF-")
         b.post(f"/cases/{cid}/redact-text", [("phrases", f"{canary}\nSaksi")], pad, case_page)
         redact_page = f"/cases/{cid}/files/{pdf.id}/redact"
         b.post(redact_page, [("page", "1"), ("action", "add"), ("left", "0"), ("top", "0"),
                              ("right", "50"), ("bottom", "20")], pad, redact_page)
-        assert b.request("GET", f"{redact_page}/1.png")[0] == 200
-        status, _h, data = b.request("GET", f"/cases/{cid}/files/{pdf.id}/redacted")
+        assert b.exchange("GET", f"{redact_page}/1.png")[0] == 200
+        status, _h, data = b.exchange("GET", f"/cases/{cid}/files/{pdf.id}/redacted")
         assert status == 200 and data.startswith(b"%PDF-") and c not in data
         # Forwarded: the image and the PDF as safe copies (the image's made now), the Office
         # file and the text file as their originals (mat2 in the sandbox; as it is).
@@ -295,7 +266,7 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
             ("grounds", canary), ("file", image.id), ("file", note.id), ("file", pdf.id),
             ("file", docx.id), (f"as_{note.id}", "original"), (f"as_{docx.id}", "original")],
             pad, case_page)
-        status, _h, data = b.request("GET", headers["Location"].split(str(port), 1)[1])
+        status, _h, data = b.exchange("GET", headers["Location"].split(str(port), 1)[1])
         assert status == 200 and c not in data  # ciphertext to the agency's key
         # An off-line complaint, then the rest of a case's life on it.
         b.post("/cases/new", [("channel", "letter"), ("received", "2026-03-16"),
@@ -318,7 +289,7 @@ def test_the_canary_is_never_written_in_clear_outside_the_vault(tmp_path, agency
         b.post(f"/cases/{other}/reopen", [("reason", text)], pad, other_page, expect=(303, 400))
         b.post(f"/cases/{other}/duplicate", [("of", "")], pad, other_page, expect=(303, 400))
         for path in ("/cases/export.json", "/compliance/statistics.csv", "/gateway-log"):
-            assert b.request("GET", path)[0] == 200
+            assert b.exchange("GET", path)[0] == 200
         b.post("/logout", [], pad, "/")
     finally:
         _stop(server)
