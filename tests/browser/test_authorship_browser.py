@@ -8,7 +8,6 @@ gateway, as in tests/e2e). Screenshots of the changed pages go to /tmp/shots/aut
 
 from __future__ import annotations
 
-import base64
 import re
 import threading
 import time
@@ -21,7 +20,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from peluit.cli import main
-from tests.fixtures.reporter_live import WIDTHS, by, click, fill_report, get, start, viewport
+from tests.fixtures.reporter_live import (
+    WIDTHS,
+    by,
+    click,
+    fill_report,
+    get,
+    start,
+    viewport,
+    whole_page,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.usefixtures("english_cli")]  # reads the CLI's English
@@ -44,12 +52,7 @@ def _shoot(d, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     for which in ("desktop", "phone"):
         viewport(d, which)
-        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        shot = d.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                     "scale": 1}})
-        (SHOTS / f"{name}-{WIDTHS[which][0]}.png").write_bytes(base64.b64decode(shot["data"]))
+        (SHOTS / f"{name}-{WIDTHS[which][0]}.png").write_bytes(whole_page(d))
     viewport(d, "desktop")
 
 

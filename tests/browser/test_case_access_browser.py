@@ -5,7 +5,6 @@ list. Screenshots of the case page and the case list go to /tmp/shots/coi/ (1280
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy.orm import Session
 
 from tests.fixtures.browser import gone
-from tests.fixtures.reporter_live import WIDTHS
+from tests.fixtures.reporter_live import WIDTHS, whole_page
 from tests.fixtures.workbench_vault import (
     OTHER_PASS,
     PASS,
@@ -77,12 +76,7 @@ def _shoot(d, name):
                           {"width": w, "height": h, "deviceScaleFactor": 1,
                            "mobile": which == "phone"})
         _get(d, url)
-        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-        shot = d.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                     "scale": 1}})
-        (SHOTS / f"{name}-{which}.png").write_bytes(base64.b64decode(shot["data"]))
+        (SHOTS / f"{name}-{which}.png").write_bytes(whole_page(d))
     d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 

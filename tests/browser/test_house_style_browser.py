@@ -6,7 +6,6 @@ Screenshots of each page in Indonesian and English at 1280 and 390 px go to /tmp
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from dropbox_app.server import make_server
 from tests.fixtures.axe import AXE, RUN, TAGS
 from tests.fixtures.browser import gone
 from tests.fixtures.gateway import add_submission, create_account, make_deployment
-from tests.fixtures.reporter_live import WIDTHS
+from tests.fixtures.reporter_live import WIDTHS, first_screen, page_size, whole_page
 from tests.fixtures.workbench_vault import PASS, login, make_vault
 from workbench.web import make_app
 
@@ -178,16 +177,11 @@ def _shoot(d, name: str) -> int:
     for which in WIDTHS:
         _set_width(d, which)
         _get(d, url)
-        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        size = page_size(d)
         if which == "phone":
             phone_width = size["width"]
-        first = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]
-        (SHOTS / f"{name}-{which}.png").write_bytes(base64.b64decode(first))
-        full = d.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                     "scale": 1}})
-        (SHOTS / f"{name}-{which}-full.png").write_bytes(base64.b64decode(full["data"]))
+        (SHOTS / f"{name}-{which}.png").write_bytes(first_screen(d))
+        (SHOTS / f"{name}-{which}-full.png").write_bytes(whole_page(d, size))
     d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return phone_width
 
