@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.fixtures import reporter_live
-from tests.fixtures.browser import gone
+from tests.fixtures.page_waits import click_page
 from tests.fixtures.reporter_live import by, fresh_desktop, viewport
 from tests.fixtures.workbench_vault import (
     PASS,
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.browser
 
 
 def click(driver, element) -> None:
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 30).until(gone(page))
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.TAG_NAME, "main"))
+    click_page(driver, element, timeout=30)  # 30 s: an import and an export run behind some
 
 
 def shoot_both(driver, name: str, reload: bool = True) -> None:

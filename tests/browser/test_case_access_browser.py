@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from sqlalchemy.orm import Session
 
-from tests.fixtures.browser import gone
+from tests.fixtures.page_waits import click_page, get_page
 from tests.fixtures.reporter_live import WIDTHS, whole_page
 from tests.fixtures.workbench_vault import (
     OTHER_PASS,
@@ -48,24 +48,12 @@ def served(tmp_path):
         yield tv, dedi, base
 
 
-def _get(d, url):
-    d.get(url)
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
-
-
-def _click(d, element):
-    page = d.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(d, 20).until(gone(page))
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
-
-
 def _login(d, base, key_id, passphrase, lang):
     d.delete_all_cookies()
-    _get(d, f"{base}/login?lang={lang}")
+    get_page(d, f"{base}/login?lang={lang}")
     Select(d.find_element(By.ID, "auditor")).select_by_value(key_id)
     d.find_element(By.ID, "passphrase").send_keys(passphrase)
-    _click(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    click_page(d, d.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
 
 
 def _shoot(d, name):
@@ -75,7 +63,7 @@ def _shoot(d, name):
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                           {"width": w, "height": h, "deviceScaleFactor": 1,
                            "mobile": which == "phone"})
-        _get(d, url)
+        get_page(d, url)
         (SHOTS / f"{name}-{which}.png").write_bytes(whole_page(d))
     d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
@@ -85,8 +73,8 @@ def test_assign_and_recuse_in_the_browser(browser, served, lang):
     d = browser
     tv, dedi, base = served
     _login(d, base, tv.lead.key_id, PASS, lang)
-    _get(d, f"{base}/cases")
-    _click(d, d.find_element(By.CSS_SELECTOR, "main a[href*='/cases/']"
+    get_page(d, f"{base}/cases")
+    click_page(d, d.find_element(By.CSS_SELECTOR, "main a[href*='/cases/']"
                                               ":not([href*='/cases/new'])"
                                               ":not([href*='/cases/deadlines'])"))
     case_url = d.current_url
@@ -94,18 +82,18 @@ def test_assign_and_recuse_in_the_browser(browser, served, lang):
     # the lead assigns the case to Dedi
     box = d.find_element(By.CSS_SELECTOR, f"input[name=member][value='{dedi.key_id}']")
     box.click()
-    _click(d, d.find_element(By.CSS_SELECTOR, "form[action$='/assign'] button"))
+    click_page(d, d.find_element(By.CSS_SELECTOR, "form[action$='/assign'] button"))
     assert "Auditor Dedi" in d.page_source
     _shoot(d, f"case-page-lead-{lang}")
     # Dedi sees the case, declares a conflict of interest, and is out
     _login(d, base, dedi.key_id, OTHER_PASS, lang)
-    _get(d, case_url)
+    get_page(d, case_url)
     assert SECRET in d.page_source
     _shoot(d, f"case-page-auditor-{lang}")
     d.find_element(By.CSS_SELECTOR, "form[action$='/recuse'] input[name=confirm]").click()
-    _click(d, d.find_element(By.CSS_SELECTOR, "form[action$='/recuse'] button"))
+    click_page(d, d.find_element(By.CSS_SELECTOR, "form[action$='/recuse'] button"))
     assert d.current_url.endswith("/cases")
     _shoot(d, f"case-list-after-recusal-{lang}")
-    _get(d, case_url)
+    get_page(d, case_url)
     assert SECRET not in d.page_source and TEXT[lang]["excluded"] in d.page_source
     _shoot(d, f"case-page-excluded-{lang}")

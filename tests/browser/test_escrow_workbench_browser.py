@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from crypto import escrow as escrow_crypto
 from tests.fixtures import escrow as esc
 from tests.fixtures import reporter_live
-from tests.fixtures.browser import gone
+from tests.fixtures.page_waits import click_page
 from tests.fixtures.reporter_live import by, fresh_desktop, viewport
 from tests.fixtures.workbench_vault import (
     PASS,
@@ -34,15 +34,6 @@ REASON = {"id": "Untuk permohonan perlindungan pelapor ke LPSK.",
 
 def get(driver, url: str) -> None:
     driver.get(url)  # the workbench's pages have no footer to wait for: the load event
-
-
-def click(driver, element) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    page = driver.find_element(By.TAG_NAME, "html")
-    element.click()
-    WebDriverWait(driver, 20).until(gone(page))
-    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.TAG_NAME, "main"))
 
 
 @pytest.fixture
@@ -78,10 +69,10 @@ def test_case_page_escrow_section(browser, workbench, lang):
 
     Select(by(d, "select[name=auditor]")).select_by_value(tv.lead.key_id)
     by(d, "input[name=passphrase]").send_keys(PASS)
-    click(d, by(d, "form button[type=submit]"))
+    click_page(d, by(d, "form button[type=submit]"))
     get(d, f"{base}/cases")
     link = d.find_element(By.CSS_SELECTOR, "a[href^='/cases/'][href$='1'], a[href*='/cases/1']")
-    click(d, link)
+    click_page(d, link)
     section = by(d, "#escrow")
     assert section is not None
     main = by(d, "main").text
@@ -95,7 +86,7 @@ def test_case_page_escrow_section(browser, workbench, lang):
     viewport(d, "desktop")
     get(d, d.current_url)
     by(d, "textarea[name=reason]").send_keys(REASON[lang])
-    click(d, by(d, "form[action$='/escrow'] button[type=submit]"))
+    click_page(d, by(d, "form[action$='/escrow'] button[type=submit]"))
     rows = d.find_elements(By.CSS_SELECTOR, ".escrow-deposit tbody tr")
     assert len(rows) == 1
     for which in ("desktop", "phone"):

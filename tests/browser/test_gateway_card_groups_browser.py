@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from crypto.identity import AuditorIdentity
 from dropbox_app.gateway import totp
-from tests.fixtures.browser import gone
 from tests.fixtures.gateway import card_text, create_account, make_deployment, serving_gateway
+from tests.fixtures.page_waits import get_page, submit_page
 from tests.fixtures.reporter_live import WIDTHS, fresh_desktop
 
 pytestmark = pytest.mark.browser
@@ -37,18 +37,6 @@ def served(tmp_path):
         yield base, admin, code
 
 
-def _get(d, url: str) -> None:
-    d.get(url)
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
-
-
-def _submit(d, css: str) -> None:
-    page = d.find_element(By.TAG_NAME, "html")
-    d.find_element(By.CSS_SELECTOR, css).click()
-    WebDriverWait(d, 20).until(gone(page))
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
-
-
 def _shoot(d, name: str) -> int:
     """The page at both widths, first screen and whole page; returns its width at 390 px."""
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -58,7 +46,7 @@ def _shoot(d, name: str) -> int:
                           {"width": w, "height": h, "deviceScaleFactor": 1,
                            "mobile": which == "phone"})
         if url.startswith("http") and "/admin/cards" not in url:  # a POST's page is not re-got
-            _get(d, url)
+            get_page(d, url)
         size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
         if which == "phone":
             phone_width = size["width"]
@@ -81,16 +69,16 @@ def _text(d, element_id: str) -> str:
 def test_card_groups_and_the_conflict_group_warning(browser, served):
     d, (base, admin, code) = browser, served
     d.delete_all_cookies()
-    _get(d, f"{base}/login")
+    get_page(d, f"{base}/login")
     d.find_element(By.ID, "username").send_keys("root")
     d.find_element(By.ID, "passphrase").send_keys(admin.passphrase)
     d.find_element(By.ID, "code").send_keys(code)
-    _submit(d, "form[action='/login'] button")
+    submit_page(d, "form[action='/login'] button")
     too_wide = []
     warning = {"id": "Kelompok konflik kepentingan tidak memiliki kartu aktif.",
                "en": "The conflict group has no active card."}
     for lang in ("id", "en"):
-        _get(d, f"{base}/admin?lang={lang}")
+        get_page(d, f"{base}/admin?lang={lang}")
         assert warning[lang] in _text(d, "no-conflict-group")
         if (w := _shoot(d, f"gw-admin-no-conflict-{lang}")) > WIDTHS["phone"][0]:
             too_wide.append(("no-conflict", lang, w))
@@ -98,18 +86,18 @@ def test_card_groups_and_the_conflict_group_warning(browser, served):
     # Enroll the minister's officer in the conflict group, on the page, without JavaScript.
     officer = AuditorIdentity.generate("Pejabat Menteri")
     for lang in ("id", "en"):
-        _get(d, f"{base}/admin?lang={lang}")
+        get_page(d, f"{base}/admin?lang={lang}")
         d.find_element(By.ID, "card").send_keys(card_text(officer))
         Select(d.find_element(By.ID, "card-group")).select_by_value("conflict")
-        _submit(d, "form[action='/admin/cards/check'] button")
+        submit_page(d, "form[action='/admin/cards/check'] button")
         assert ("Kelompok konflik kepentingan" if lang == "id" else "Conflict group") in _text(
             d, "card-group")
         if (w := _shoot(d, f"gw-card-check-conflict-{lang}")) > WIDTHS["phone"][0]:
             too_wide.append(("check", lang, w))
     d.find_element(By.CSS_SELECTOR, "input[name=compared]").click()
-    _submit(d, "form[action='/admin/cards'] button")
+    submit_page(d, "form[action='/admin/cards'] button")
     for lang in ("id", "en"):
-        _get(d, f"{base}/admin?lang={lang}")
+        get_page(d, f"{base}/admin?lang={lang}")
         assert _text(d, "no-conflict-group") == ""
         row = [r.text for r in d.find_elements(By.CSS_SELECTOR, "#cards tr")
                if "Pejabat Menteri" in r.text]

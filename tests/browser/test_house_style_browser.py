@@ -15,14 +15,14 @@ import pytest
 import waitress
 import webtest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from dropbox_app.config import Listen
 from dropbox_app.gateway import make_gateway_app, totp
 from dropbox_app.server import make_server
 from tests.fixtures.axe import AXE, RUN, TAGS
-from tests.fixtures.browser import gone
 from tests.fixtures.gateway import add_submission, create_account, make_deployment
+from tests.fixtures.page_waits import get_page, submit_page
 from tests.fixtures.reporter_live import WIDTHS, first_screen, page_size, whole_page
 from tests.fixtures.workbench_vault import PASS, login, make_vault
 from workbench.web import make_app
@@ -78,37 +78,25 @@ def served(tmp_path: Path) -> Iterator[Served]:
         dep.engine.dispose()
 
 
-def _get(d, url: str) -> None:
-    d.get(url)
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
-
-
-def _submit(d, css: str) -> None:
-    page = d.find_element(By.TAG_NAME, "html")
-    d.find_element(By.CSS_SELECTOR, css).click()
-    WebDriverWait(d, 20).until(gone(page))
-    WebDriverWait(d, 20).until(lambda drv: drv.find_elements(By.TAG_NAME, "main"))
-
-
 def _workbench_login(d, s: Served, lang: str) -> None:
     d.delete_all_cookies()
-    _get(d, f"{s.workbench}/login?lang={lang}")
+    get_page(d, f"{s.workbench}/login?lang={lang}")
     Select(d.find_element(By.ID, "auditor")).select_by_value(s.lead)
     d.find_element(By.ID, "passphrase").send_keys(PASS)
-    _submit(d, "main form button[type=submit]")
+    submit_page(d, "main form button[type=submit]")
 
 
 def _gateway_login(d, s: Served) -> None:
     d.delete_all_cookies()
-    _get(d, f"{s.gateway}/login")
+    get_page(d, f"{s.gateway}/login")
     d.find_element(By.ID, "username").send_keys("root")
     d.find_element(By.ID, "passphrase").send_keys(s.admin.passphrase)
     d.find_element(By.ID, "code").send_keys(s.code)
-    _submit(d, "form[action='/login'] button")
+    submit_page(d, "form[action='/login'] button")
 
 
 def _first_case(d, s: Served) -> str:
-    _get(d, f"{s.workbench}/cases")
+    get_page(d, f"{s.workbench}/cases")
     return d.find_element(By.CSS_SELECTOR, "main td.nowrap a[href*='/cases/']"
                           ).get_attribute("href")
 
@@ -135,7 +123,7 @@ def _axe(d, name: str, problems: list) -> None:
     url = d.current_url
     for which in WIDTHS:
         _set_width(d, which)
-        _get(d, url)
+        get_page(d, url)
         d.execute_script(AXE.read_text("utf-8"))
         for v in d.execute_async_script(RUN, TAGS):
             if v["impact"] in ("serious", "critical"):
@@ -151,20 +139,20 @@ def test_workbench_and_gateway_pages_meet_wcag_22_aa(browser_js, served):
     problems: list = []
     for lang in LANGS:
         d.delete_all_cookies()
-        _get(d, f"{s.workbench}/login?lang={lang}")
+        get_page(d, f"{s.workbench}/login?lang={lang}")
         _axe(d, f"wb-login-{lang}", problems)
         _workbench_login(d, s, lang)
         for name, url in _pages(d, s):
-            _get(d, url)
+            get_page(d, url)
             _axe(d, f"{name}-{lang}", problems)
         d.delete_all_cookies()
-        _get(d, f"{s.gateway}/login?lang={lang}")
+        get_page(d, f"{s.gateway}/login?lang={lang}")
         _axe(d, f"gw-login-{lang}", problems)
     # One sign-in on the gateway (a TOTP code is good once); the language by its switch.
     _gateway_login(d, s)
     for lang in LANGS:
         for name, path in (("gw-inbox", "/"), ("gw-admin", "/admin")):
-            _get(d, f"{s.gateway}{path}?lang={lang}")
+            get_page(d, f"{s.gateway}{path}?lang={lang}")
             _axe(d, f"{name}-{lang}", problems)
     assert problems == [], "\n".join(map(str, problems))
 
@@ -176,7 +164,7 @@ def _shoot(d, name: str) -> int:
     url, phone_width = d.current_url, 0
     for which in WIDTHS:
         _set_width(d, which)
-        _get(d, url)
+        get_page(d, url)
         size = page_size(d)
         if which == "phone":
             phone_width = size["width"]
@@ -194,19 +182,19 @@ def test_pages_fit_a_phone_with_javascript_off(browser, served):
     for lang in LANGS:
         _workbench_login(d, s, lang)
         for name, url in _pages(d, s):
-            _get(d, url)
+            get_page(d, url)
             sheets = [e.get_attribute("href") for e in
                       d.find_elements(By.CSS_SELECTOR, "link[rel=stylesheet]")]
             assert any(h.endswith("/house/house.css") for h in sheets), name
             if (w := _shoot(d, f"{name}-{lang}")) > WIDTHS["phone"][0]:
                 too_wide.append((name, lang, w))
         d.delete_all_cookies()
-        _get(d, f"{s.gateway}/login?lang={lang}")
+        get_page(d, f"{s.gateway}/login?lang={lang}")
         _shoot(d, f"gw-login-{lang}")
     _gateway_login(d, s)
     for lang in LANGS:
         for name, path in (("gw-inbox", "/"), ("gw-admin", "/admin")):
-            _get(d, f"{s.gateway}{path}?lang={lang}")
+            get_page(d, f"{s.gateway}{path}?lang={lang}")
             if (w := _shoot(d, f"{name}-{lang}")) > WIDTHS["phone"][0]:
                 too_wide.append((name, lang, w))
     assert too_wide == []
