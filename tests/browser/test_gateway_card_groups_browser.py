@@ -6,7 +6,6 @@ Indonesian and English at 1280 and 390 px go to /tmp/shots/coi3/."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from crypto.identity import AuditorIdentity
 from dropbox_app.gateway import totp
 from tests.fixtures.gateway import card_text, create_account, make_deployment, serving_gateway
 from tests.fixtures.page_waits import get_page, submit_page
-from tests.fixtures.reporter_live import WIDTHS, fresh_desktop
+from tests.fixtures.reporter_live import WIDTHS, first_screen, fresh_desktop, page_size, whole_page
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/coi3")
@@ -47,16 +46,11 @@ def _shoot(d, name: str) -> int:
                            "mobile": which == "phone"})
         if url.startswith("http") and "/admin/cards" not in url:  # a POST's page is not re-got
             get_page(d, url)
-        size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        size = page_size(d)
         if which == "phone":
             phone_width = size["width"]
-        first = d.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]
-        (SHOTS / f"{name}-{which}.png").write_bytes(base64.b64decode(first))
-        full = d.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                     "scale": 1}})
-        (SHOTS / f"{name}-{which}-full.png").write_bytes(base64.b64decode(full["data"]))
+        (SHOTS / f"{name}-{which}.png").write_bytes(first_screen(d))
+        (SHOTS / f"{name}-{which}-full.png").write_bytes(whole_page(d, size))
     d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return phone_width
 

@@ -6,25 +6,26 @@ Screenshots of each page in Indonesian and English at 1280 and 390 px go to /tmp
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import waitress
 import webtest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from dropbox_app.config import Listen
-from dropbox_app.gateway import make_gateway_app, totp
-from dropbox_app.server import make_server
+from dropbox_app.gateway import totp
 from tests.fixtures.axe import AXE, RUN, TAGS
-from tests.fixtures.gateway import add_submission, create_account, make_deployment
+from tests.fixtures.gateway import (
+    add_submission,
+    create_account,
+    make_deployment,
+    serving_gateway,
+)
 from tests.fixtures.page_waits import get_page, submit_page
 from tests.fixtures.reporter_live import WIDTHS, first_screen, page_size, whole_page
-from tests.fixtures.workbench_vault import PASS, login, make_vault
+from tests.fixtures.workbench_vault import PASS, login, make_vault, serving_workbench
 from workbench.web import make_app
 
 pytestmark = pytest.mark.browser
@@ -57,25 +58,13 @@ def served(tmp_path: Path) -> Iterator[Served]:
                      "who_name": "Pak X"}.items():
             form[k] = v
         form.submit(status=303)
-    wb = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=wb.run, daemon=True).start()
-
     dep = make_deployment(tmp_path / "gw", app=False)
     admin = create_account(dep, "root", "admin")
     create_account(dep, "ani")
     add_submission(dep, b"laporan")
-    gw_app = make_gateway_app(dep.cfg, engine=dep.engine, clock=dep.clock, hasher=dep.hasher)
-    gw = make_server(gw_app, Listen("127.0.0.1", 0), 1 << 30)
-    gw.prepare()
-    threading.Thread(target=gw.serve, daemon=True).start()
-    try:
-        yield Served(f"http://127.0.0.1:{wb.effective_port}", tv.lead.key_id,
-                     f"http://127.0.0.1:{gw.bind_addr[1]}", admin,
+    with serving_workbench(app) as workbench, serving_gateway(dep) as gateway:
+        yield Served(workbench, tv.lead.key_id, gateway, admin,
                      totp.code_at(admin.totp_secret, dep.clock.timestamp()))
-    finally:
-        wb.close()
-        gw.stop()
-        dep.engine.dispose()
 
 
 def _workbench_login(d, s: Served, lang: str) -> None:
