@@ -16,7 +16,14 @@ from crypto.identity import AuditorIdentity
 from dropbox_app.gateway import totp
 from tests.fixtures.gateway import card_text, create_account, make_deployment, serving_gateway
 from tests.fixtures.page_waits import get_page, submit_page
-from tests.fixtures.reporter_live import WIDTHS, first_screen, fresh_desktop, page_size, whole_page
+from tests.fixtures.reporter_live import (
+    WIDTHS,
+    first_screen,
+    fresh_desktop,
+    page_size,
+    viewport,
+    whole_page,
+)
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/coi3")
@@ -40,10 +47,8 @@ def _shoot(d, name: str) -> int:
     """The page at both widths, first screen and whole page; returns its width at 390 px."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     url, phone_width = d.current_url, 0
-    for which, (w, h) in WIDTHS.items():
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                          {"width": w, "height": h, "deviceScaleFactor": 1,
-                           "mobile": which == "phone"})
+    for which in WIDTHS:
+        viewport(d, which)
         if url.startswith("http") and "/admin/cards" not in url:  # a POST's page is not re-got
             get_page(d, url)
         size = page_size(d)

@@ -24,7 +24,7 @@ from tests.fixtures.gateway import (
     serving_gateway,
 )
 from tests.fixtures.page_waits import get_page, submit_page
-from tests.fixtures.reporter_live import WIDTHS, first_screen, page_size, whole_page
+from tests.fixtures.reporter_live import WIDTHS, first_screen, page_size, viewport, whole_page
 from tests.fixtures.workbench_vault import PASS, login, make_vault, serving_workbench
 from workbench.web import make_app
 
@@ -100,18 +100,11 @@ def _pages(d, s: Served) -> list[tuple[str, str]]:
             ("wb-retention", f"{s.workbench}/cases/retention")]
 
 
-def _set_width(d, which: str) -> None:
-    w, h = WIDTHS[which]
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": w, "height": h, "deviceScaleFactor": 1,
-                       "mobile": which == "phone"})
-
-
 def _axe(d, name: str, problems: list) -> None:
     assert len(d.find_elements(By.TAG_NAME, "h1")) == 1, name
     url = d.current_url
     for which in WIDTHS:
-        _set_width(d, which)
+        viewport(d, which)
         get_page(d, url)
         d.execute_script(AXE.read_text("utf-8"))
         for v in d.execute_async_script(RUN, TAGS):
@@ -152,7 +145,7 @@ def _shoot(d, name: str) -> int:
     SHOTS.mkdir(parents=True, exist_ok=True)
     url, phone_width = d.current_url, 0
     for which in WIDTHS:
-        _set_width(d, which)
+        viewport(d, which)
         get_page(d, url)
         size = page_size(d)
         if which == "phone":
