@@ -103,24 +103,43 @@ def set_active(db: Session, key_id: str, active: bool, *, actor: str, day: str) 
     return row
 
 
+#: The key ids of the conflict-group cards that the signed protection policy names
+#: (``[conflict] members``; policies.documents.LandingPolicy.conflict), or None when the policy
+#: in force names none. Only a card both active here and named there reads reports about the
+#: inspectorate: the gateway's admin runs the server for the inspectorate and must not be able
+#: to add such a reader alone (issue 19).
+Pinned = frozenset[str] | None
+
+
 def active_cards(db: Session, group: str | None = INSPECTORATE) -> list[Card]:
-    """The active cards of ``group`` (None: of every group)."""
+    """The active cards of ``group`` (None: of every group), pinned or not: what the gateway's
+    admin page lists. Never a recipient list for the conflict group: see ``recipients``."""
     query = select(AuditorCard).where(AuditorCard.active.is_(True))
     if group is not None:
         query = query.where(AuditorCard.recipient_group == group)
     return [Card.from_bytes(r.card) for r in db.scalars(query.order_by(AuditorCard.key_id))]
 
 
-def any_active(db: Session, group: str = INSPECTORATE) -> bool:
-    """Whether the group can be sealed to (cheaper than parsing the cards)."""
+def _readers(db: Session, group: str, pinned: Pinned) -> list[Card]:
+    cards = active_cards(db, group)
+    if group == CONFLICT:
+        cards = [c for c in cards if c.key_id in (pinned or ())]
+    return cards
+
+
+def any_active(db: Session, group: str = INSPECTORATE, pinned: Pinned = None) -> bool:
+    """Whether the group can be sealed to (for the conflict group: a pinned card is active)."""
+    if group == CONFLICT:
+        return bool(_readers(db, group, pinned))
     return db.scalar(select(AuditorCard.key_id).where(
         AuditorCard.active.is_(True), AuditorCard.recipient_group == group).limit(1)
     ) is not None
 
 
-def conflict_group_ready(db: Session) -> bool:
-    """Whether reports about the inspectorate itself can be routed away from it."""
-    return any_active(db, CONFLICT)
+def conflict_group_ready(db: Session, pinned: Pinned = None) -> bool:
+    """Whether reports about the inspectorate itself can be routed away from it: an active
+    conflict-group card that the signed policy names."""
+    return any_active(db, CONFLICT, pinned)
 
 
 def active_counts(db: Session) -> dict[str, int]:
@@ -132,11 +151,13 @@ def active_counts(db: Session) -> dict[str, int]:
     return {g: counts.get(g, 0) for g in GROUPS}
 
 
-def recipients(db: Session, group: str = INSPECTORATE) -> list[PublicKey]:
-    """The box keys of the active cards of ``group``: each submission routed to that group
-    is readable by each of them, and by nobody else."""
-    return [c.box_key for c in active_cards(db, group) if c.box_key is not None]
+def recipients(db: Session, group: str = INSPECTORATE, pinned: Pinned = None
+               ) -> list[PublicKey]:
+    """The box keys of the active cards of ``group`` (of the conflict group: only those the
+    signed policy names, ``pinned``): each submission routed to that group is readable by each
+    of them, and by nobody else."""
+    return [c.box_key for c in _readers(db, group, pinned) if c.box_key is not None]
 
 
-def recipient_groups(db: Session) -> dict[str, list[PublicKey]]:
-    return {g: recipients(db, g) for g in GROUPS}
+def recipient_groups(db: Session, pinned: Pinned = None) -> dict[str, list[PublicKey]]:
+    return {g: recipients(db, g, pinned) for g in GROUPS}

@@ -176,11 +176,17 @@ def _gather_db(facts: DeploymentFacts, url: Any, base: Path) -> None:
                     facts.active_cards = groups.get("inspectorate", 0)
                     facts.conflict_cards = groups.get("conflict", 0)
                     facts.largest_group = max(groups.values(), default=0)
+                    # COI-1 compares them with the signed policy's [conflict] members
+                    facts.conflict_members = [tuple(r) for r in conn.execute(
+                        select(AuditorCard.key_id, AuditorCard.name)
+                        .where(AuditorCard.active, AuditorCard.recipient_group == "conflict")
+                        .order_by(AuditorCard.key_id)).all()]
                 else:
                     facts.active_cards = conn.execute(
                         select(func.count()).select_from(AuditorCard)
                         .where(AuditorCard.active)).scalar_one()
                     facts.conflict_cards = 0
+                    facts.conflict_members = []
             if "gateway_users" in tables:
                 no_totp = or_(GatewayUser.totp_secret.is_(None), GatewayUser.totp_secret == "")
                 total, without = conn.execute(

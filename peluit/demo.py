@@ -2,7 +2,8 @@
 store), on loopback only: the reporter app, the auditor gateway and the workbench UI.
 
 The first run sets everything up in ``--data-dir`` the way an installation would: a server
-deployment (``peluit init``), its protection policy signed by a demo compliance officer, a
+deployment (``peluit init``), its protection policy signed by a demo compliance officer (its
+``[conflict]`` section naming the conflict group's card, below), a
 workbench vault whose lead's card is enrolled on the server and which pins the server's key, a
 second vault for the conflict group (its lead's card enrolled with ``--group conflict``: it alone
 opens a report about the inspectorate itself, dropbox_app/routing.py), and a gateway admin
@@ -126,20 +127,22 @@ def setup(data_dir: Path, reporter_port: int, gateway_port: int, language: str =
                           gateway_listen=f"127.0.0.1:{gateway_port}", language=language))
     upgrade(cfg.database_url, config=cfg)
     officer = AuditorIdentity.generate("Demo compliance officer")
-    documents.install(cfg.base_dir / "policy", signer=officer)
     server_card = load_server_key(cfg.server_key_file).card()
     wb_pass, cf_pass = generate(language), generate(language)
     unlocked, lead_card = vault.init(data_dir / "workbench", "Demo Lead", wb_pass,
                                      server_card.to_bytes(), cfg.deployment_id)
     unlocked.lock()
-    documents.install(data_dir / "workbench" / "policy", signer=officer)  # its policy page
     # The conflict group (dropbox_app/routing.py): its own vault and card, as the minister's
     # designated officer would have, so that a demo report about the inspectorate itself is
     # sealed to it alone and the inspectorate's vault cannot open it.
     unlocked, conflict_card = vault.init(data_dir / CONFLICT_VAULT, CONFLICT_OFFICER, cf_pass,
                                          server_card.to_bytes(), cfg.deployment_id)
     unlocked.lock()
-    documents.install(data_dir / CONFLICT_VAULT / "policy", signer=officer)
+    # The demo officer signs a policy whose [conflict] section names that card: the reporter
+    # app seals to a conflict-group card only if the signed policy names it (issue 19).
+    for policy_dir in (cfg.base_dir / "policy", data_dir / "workbench" / "policy",
+                       data_dir / CONFLICT_VAULT / "policy"):  # the vaults' policy pages
+        documents.install(policy_dir, signer=officer, conflict=[conflict_card])
     engine = make_engine(cfg.database_url)
     try:
         with session_factory(engine)() as db, db.begin():

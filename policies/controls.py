@@ -68,6 +68,9 @@ class DeploymentFacts:
     # (dropbox_app/routing.py); the largest active group, against the envelope's slot count.
     conflict_cards: int | None = None
     largest_group: int | None = None
+    # (key id, name) of each active conflict-group card: COI-1 compares them with the signed
+    # policy's [conflict] members, which alone the reporter app seals to.
+    conflict_members: list[tuple[str, str]] | None = None
     gateway_accounts: int | None = None
     gateway_accounts_without_totp: int | None = None
     admin_log_entries: int | None = None                           # None: not readable
@@ -164,7 +167,13 @@ def check_cards(f: DeploymentFacts, _p: Any) -> Result:
 ENVELOPE_SLOTS = 16
 
 
-def check_conflict_group(f: DeploymentFacts, _p: Any) -> Result:
+def check_conflict_group(f: DeploymentFacts, policy: Any) -> Result:
+    """Reports about the inspectorate itself are read by the conflict group only, and only by
+    members that the signed policy's ``[conflict]`` section names (the gateway's admin works
+    for the inspectorate: a card they enroll alone is never a recipient). The group's active
+    cards and that list must agree: an enrolled card not in the policy is named here (someone
+    tried to add a reader, or the officer has yet to sign it in); a member not enrolled and
+    active reads nothing."""
     if f.conflict_cards is None:
         return _fail("could not count the conflict group's cards")
     ev = [f"{f.conflict_cards} active card(s) in the conflict group, who alone read reports "
@@ -172,9 +181,35 @@ def check_conflict_group(f: DeploymentFacts, _p: Any) -> Result:
     if f.largest_group is not None:
         ev.append(f"largest group: {f.largest_group} active card(s) (at most "
                   f"{ENVELOPE_SLOTS}, the envelope's recipient slots)")
-    if f.conflict_cards < 1 or (f.largest_group or 0) > ENVELOPE_SLOTS:
-        return _fail(*ev)
-    return _ok(*ev)
+    failed = f.conflict_cards < 1 or (f.largest_group or 0) > ENVELOPE_SLOTS
+    conflict = getattr(policy, "conflict", None) if policy is not None else None
+    if policy is None:
+        failed = True
+        ev.append("no signed protection policy in force: no conflict-group member is pinned, "
+                  "so the report form does not ask whether a report concerns the inspectorate")
+    elif conflict is None:
+        failed = True
+        ev.append(f"the signed policy {policy.version} has no [conflict] section: no "
+                  "conflict-group member is pinned, so the report form does not ask whether a "
+                  "report concerns the inspectorate (the compliance officer names the members "
+                  "in [conflict] members and signs; docs/policies.md)")
+    else:
+        pinned = {c.key_id: c.name for c in policy.conflict_members()}
+        active = dict(f.conflict_members or [])
+        unpinned = [(k, n) for k, n in active.items() if k not in pinned]
+        absent = [(k, n) for k, n in pinned.items() if k not in active]
+        for key_id, name in unpinned:
+            ev.append(f"conflict-group card {name} (key id {key_id}) is enrolled and active but "
+                      f"not named in the signed policy {policy.version}: it is never sealed to")
+        for key_id, name in absent:
+            ev.append(f"the signed policy {policy.version} names {name} (key id {key_id}), "
+                      "whose card is not enrolled and active in the conflict group")
+        if unpinned or absent or f.conflict_members is None:
+            failed = True
+        else:
+            ev.append(f"the conflict group's active cards are the {len(pinned)} member(s) the "
+                      f"signed policy {policy.version} names")
+    return _fail(*ev) if failed else _ok(*ev)
 
 
 def check_totp(f: DeploymentFacts, _p: Any) -> Result:

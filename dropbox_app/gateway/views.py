@@ -248,15 +248,32 @@ def admin(request: Request) -> Response:
     # Finished days' counts of failed codename logins go to the admin log before it is shown.
     loginbudget.close_past_days(db, _today(request))
     key = serverkey.load(_cfg(request).server_key_file)
+    pinned = _conflict_pins(request)
+    unpinned = [c for c in cards if c.active and c.recipient_group == routing.CONFLICT
+                and c.key_id not in (pinned or ())]
     return render(request, "admin.jinja2", users=accounts.all_users(db), cards=cards,
                   group_counts=auditors.active_counts(db), max_group=auditors.MAX_GROUP,
-                  # the reporter app's own test for offering the question (reporter/views.py)
-                  conflict_ready=auditors.conflict_group_ready(db), groups=routing.GROUPS,
+                  # the reporter app's own test for offering the question (reporter/views.py):
+                  # an active conflict card that the signed policy names
+                  conflict_ready=auditors.conflict_group_ready(db, pinned), groups=routing.GROUPS,
+                  pinned=pinned or frozenset(),
+                  unpinned=unpinned,
                   server_card=key.card(), pending=serverkey.pending(_cfg(request).server_key_file),
                   keys=serverkey.history(db),
                   admin_log=adminlog.newest(db, ADMIN_LOG_SHOWN)[::-1],
                   me=request.gw_session.user.username,
                   login_failures=loginbudget.recent(db, _today(request)))
+
+
+def _conflict_pins(request: Request) -> frozenset[str] | None:
+    """The conflict-group members named by the deployment's signed policy in force, as the
+    reporter app reads them (policies.documents.LandingPolicy.conflict): the admin page shows
+    which enrolled conflict cards they are, since only those read reports about the
+    inspectorate."""
+    from policies.documents import LandingPolicy
+
+    cfg = _cfg(request)
+    return LandingPolicy.for_deployment(cfg.base_dir, cfg.raw).conflict(_today(request))
 
 
 def _confirmed(request: Request) -> bool:

@@ -96,13 +96,15 @@ def make_reporter_app(config: Config, *, engine: Any = None, clock: Clock | None
                          KdfGate)
     # One budget for failed codename logins per server process (loginbudget.py).
     cfg.register_service(login_budget or LoginBudget(), LoginBudget)
-    deadlines = escrow = None
+    deadlines = escrow = conflict = None
     if policy is None:  # the deployment's signed protection policy, its deadlines, custodians
         from policies.documents import LandingPolicy
 
         policy = LandingPolicy.for_deployment(config.base_dir, config.raw)
-        deadlines, escrow = policy.deadlines, policy.escrow
-    cfg.register_service(Landing(policy, deadlines, escrow), Landing)
+        # and the conflict group's members: the signed policy pins who reads reports about the
+        # inspectorate, not the server's card list alone (dropbox_app/auditors.py, Pinned)
+        deadlines, escrow, conflict = policy.deadlines, policy.escrow, policy.conflict
+    cfg.register_service(Landing(policy, deadlines, escrow, conflict), Landing)
     # The CSRF token lives in its own cookie (double submit): there is no session before a
     # reporter logs in, and the forms before that need the protection too.
     cfg.set_csrf_storage_policy(CookieCSRFStoragePolicy(

@@ -35,6 +35,10 @@ class Landing:
     #: ``escrow(today)``: the signed policy's custodian cards and opening rule, or None (no
     #: identity escrow offered).
     escrow: Callable[[Any], Any] | None = None
+    #: ``conflict(today)``: the key ids of the conflict-group members the signed policy names
+    #: (``[conflict]``), or None (none: no report is routed to the conflict group, and the
+    #: report form does not ask whether a report concerns the inspectorate).
+    conflict: Callable[[Any], Any] | None = None
 
 
 def deadlines(request: Any) -> Deadlines:
@@ -51,4 +55,11 @@ def signed_policy(request: Any) -> Any:
 def escrow_terms(request: Any) -> Any:
     """(custodian cards, crypto.escrow.Rule) of the signed policy in force, or None."""
     source = request.find_service(Landing).escrow
+    return source(request.clock.today()) if source else None
+
+
+def conflict_pins(request: Any) -> frozenset[str] | None:
+    """The conflict-group cards the signed policy in force names (dropbox_app.auditors.Pinned):
+    only those, if enrolled and active, read reports about the inspectorate itself."""
+    source = request.find_service(Landing).conflict
     return source(request.clock.today()) if source else None

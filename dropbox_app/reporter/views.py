@@ -27,7 +27,7 @@ from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
 from ..store import Store
 from ..throttle import KdfGate, LoginThrottle, spend_token, token_spent
 from . import authorship, compose, deposits, services
-from .policy import deadlines, escrow_terms, signed_policy
+from .policy import conflict_pins, deadlines, escrow_terms, signed_policy
 from .render import render
 from .settings import ReporterSettings
 
@@ -67,7 +67,7 @@ def _recipients(request: Request) -> list:
 
 
 def _group_keys(request: Request, group: str) -> list:
-    keys = auditors.recipients(request.dbsession, group)
+    keys = auditors.recipients(request.dbsession, group, conflict_pins(request))
     if not keys:  # the group's cards were all disabled: nothing may go to another group
         raise NotReady()
     return keys
@@ -92,7 +92,7 @@ def _report_group(request: Request, report: Report | None, fields: dict[str, str
 def _message_chooser(request: Request, report: Report | None) -> Any:
     """Recipients for a streamed message: decided before the first file part, from the session
     (before the body) or the form's route field (read by then: it precedes the files)."""
-    groups = auditors.recipient_groups(request.dbsession)
+    groups = auditors.recipient_groups(request.dbsession, conflict_pins(request))
     if report is not None:
         keys = groups[_report_group(request, report, {})]
         if not keys:
@@ -165,7 +165,7 @@ def _housekeeping(request: Request, throttle: LoginThrottle) -> None:
 
 def landing(request: Request) -> Response:
     ready = auditors.any_active(request.dbsession)
-    conflict = auditors.conflict_group_ready(request.dbsession)
+    conflict = auditors.conflict_group_ready(request.dbsession, conflict_pins(request))
     policy = signed_policy(request)
     dl = deadlines(request)
     key = (ready, conflict, getattr(policy, "footer", None) if policy else None, dl)
@@ -237,7 +237,8 @@ def _report_page(request: Request, reporter_id: str, fields: dict | None = None,
         raise NotReady()
     token, grant = _issue_grant(request, "report", reporter_id)
     return render(request, "report.jinja2", status=status, fields=fields or {}, error=error,
-                  conflict_group=auditors.conflict_group_ready(request.dbsession),
+                  conflict_group=auditors.conflict_group_ready(request.dbsession,
+                                                               conflict_pins(request)),
                   lang_form="report-form", lang_action=request.route_path("report.relang"),
                   categories=_cfg(request).categories, form_token=token, compose=grant,
                   compose_hours=compose.COMPOSE_HOURS,
@@ -276,7 +277,7 @@ def report_submit(request: Request) -> Response:
     # read: a report typed for hours is accepted after the session timed out.
     live = data is not None and data.confirmed
     _recipients(request)
-    groups = auditors.recipient_groups(request.dbsession)
+    groups = auditors.recipient_groups(request.dbsession, conflict_pins(request))
 
     def choose(fields: dict[str, str]) -> list:
         """The report form asks whether the report concerns the inspectorate itself before

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from nacl.signing import VerifyKey
 
-from crypto.identity import AuditorIdentity
+from crypto.identity import AuditorIdentity, Card
 from peluit.ground.clock import Clock
 
 from .model import (
@@ -21,6 +21,7 @@ from .model import (
     SIGNATURE_FILE,
     Header,
     PolicyError,
+    conflict_section,
     load_version,
     version_dirs,
 )
@@ -95,6 +96,11 @@ def reductions(older: Header, newer: Header) -> list[str]:
                  or newer.case_retention_years > older.case_retention_years)):
         out.append(f"case_retention_years: {older.case_retention_years} -> "
                    f"{newer.case_retention_years}")
+    if older.conflict is not None and newer.conflict is None:
+        # Reports about the inspectorate filed under the older version, and their follow-up
+        # messages, would have no reader outside the inspectorate any more.
+        out.append("[conflict]: dropped (reports about the inspectorate would no longer be "
+                   "routed away from it)")
     return out
 
 
@@ -110,11 +116,13 @@ def chain_reductions(policy_dir: Path) -> list[str]:
 
 
 def install(dest: Path, signer: AuditorIdentity | None = None,
-            source: Path = DEFAULT_DIR) -> list[Path]:
+            source: Path = DEFAULT_DIR, conflict: Sequence[Card] = ()) -> list[Path]:
     """Copy the shipped policy versions into a deployment's policy directory (``dest``), without
     any signature, and sign them as ``signer`` when one is given (the demo does; a real
     deployment's compliance officer signs with ``peluit policy sign``). Versions already present
-    are left alone: an officer's signed copy is never overwritten."""
+    are left alone: an officer's signed copy is never overwritten. ``conflict``: the conflict
+    group's cards, named in a ``[conflict]`` section added to each version before it is signed
+    (the demo's; a real officer adds the section by hand, then signs)."""
     import shutil
 
     dest = Path(dest)
@@ -129,6 +137,9 @@ def install(dest: Path, signer: AuditorIdentity | None = None,
         tmp.mkdir()
         for name in (HEADER_FILE, *(f"{lang}.md" for lang in LANGUAGES)):
             shutil.copyfile(src / name, tmp / name)
+        if conflict:
+            with (tmp / HEADER_FILE).open("a", encoding="utf-8") as f:
+                f.write(conflict_section(list(conflict)))
         tmp.rename(target)  # the version appears whole or not at all
         if signer is not None:
             sign_version(target, signer)

@@ -107,6 +107,16 @@ class LandingPolicy:
         verified = self.verified(today)
         return verified.version.header.escrow_terms() if verified is not None else None
 
+    def conflict(self, today: dt.date | None = None) -> frozenset[str] | None:
+        """The key ids of the conflict group's members named by the signed policy in force
+        (None: no signed policy, or one without a ``[conflict]`` section). The reporter app
+        seals a report about the inspectorate only to enrolled, active cards named here, so the
+        gateway's admin cannot add a reader of such reports on their own."""
+        verified = self.verified(today)
+        if verified is None or verified.version.header.conflict is None:
+            return None
+        return verified.version.header.conflict_key_ids()
+
     def rendered(self, language: str, today: dt.date | None = None) -> RenderedPolicy | None:
         verified = self.verified(today)
         if verified is None or language not in LANGUAGES:

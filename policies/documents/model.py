@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.encoding import canonical_json
+from crypto.envelope import DEFAULT_SLOTS
 from crypto.errors import CryptoError
 from crypto.identity import Card
 from policies import clocks
@@ -40,7 +41,14 @@ HEADER_KEYS = {"id", "version", "effective", "languages", "retention_max_days", 
 
 # From 1.1: case_retention_years, the workbench's retention period. escrow: who the custodians
 # of deposited identities are and what opening one requires (crypto/escrow.py, docs/policies.md).
-OPTIONAL_HEADER_KEYS = {"case_retention_years", "escrow"}
+# conflict: the conflict group's members, who alone read reports about the inspectorate itself
+# (dropbox_app/routing.py): the reporter app seals such a report only to cards named here.
+OPTIONAL_HEADER_KEYS = {"case_retention_years", "escrow", "conflict"}
+
+
+# At most as many conflict-group members as an envelope has recipient slots
+# (crypto.envelope.DEFAULT_SLOTS; dropbox_app.auditors.MAX_GROUP).
+MAX_CONFLICT_MEMBERS = DEFAULT_SLOTS
 
 
 # A text names the header's figures by placeholder, so it cannot say one number and the signed
@@ -88,6 +96,19 @@ class Header:
     case_retention_years: int | None = None  # None (1.0): "as the archive rules require"
     #: ``{"custodians": [card JSON, …], "consent_threshold": k, "approval_threshold": ka|None}``
     escrow: dict[str, Any] | None = None
+    #: ``{"members": [card JSON, …]}``: the conflict group's auditor cards, or None (this
+    #: version names no conflict group, and the report form does not ask the question).
+    conflict: dict[str, Any] | None = None
+
+    def conflict_members(self) -> list[Card] | None:
+        """The conflict group's cards as the signed policy names them (None: no section)."""
+        if self.conflict is None:
+            return None
+        return [Card.from_bytes(c.encode("utf-8")) for c in self.conflict["members"]]
+
+    def conflict_key_ids(self) -> frozenset[str]:
+        """The key ids of the conflict group's pinned cards (empty without a section)."""
+        return frozenset(c.key_id for c in self.conflict_members() or ())
 
     def escrow_terms(self) -> tuple[list[Card], Any] | None:
         """The custodians' cards and the opening rule (crypto.escrow.Rule), or None when this
@@ -197,7 +218,45 @@ def _parse_header(raw: bytes, where: Path) -> Header:
         raise PolicyError(f"{where}: case_retention_years must be a whole number of years")
     return Header(doc["id"], doc["version"], effective, tuple(doc["languages"]),
                   doc["retention_max_days"], dict(deadlines), dict(yard), years,
-                  _parse_escrow(doc.get("escrow"), where))
+                  _parse_escrow(doc.get("escrow"), where),
+                  _parse_conflict(doc.get("conflict"), where))
+
+
+def conflict_section(cards: list[Card]) -> str:
+    """The ``[conflict]`` section naming ``cards``, as a compliance officer would add it to a
+    version's policy.toml before signing (the demo and tests do it this way too)."""
+    members = ",\n  ".join("'" + c.to_bytes().decode("utf-8") + "'" for c in cards)
+    return f"\n[conflict]\nmembers = [\n  {members},\n]\n"
+
+
+def _parse_conflict(raw: Any, where: Path) -> dict[str, Any] | None:
+    """``[conflict]``: ``members``, the conflict group's auditor cards (canonical JSON strings,
+    as ``[escrow]`` names its custodians). A card enrolled in the conflict group on the server
+    but not named here is never sealed to: the gateway's admin, an employee of the
+    inspectorate, cannot add a reader of reports about it without the officer's signature."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"members"}:
+        raise PolicyError(f"{where}: [conflict] has members only")
+    cards = raw["members"]
+    if not isinstance(cards, list) or not all(isinstance(c, str) for c in cards) or not cards:
+        raise PolicyError(f"{where}: [conflict] members are one or more card texts")
+    if len(cards) > MAX_CONFLICT_MEMBERS:
+        raise PolicyError(f"{where}: [conflict] names more than {MAX_CONFLICT_MEMBERS} members, "
+                          "the envelope's recipient slots")
+    ids = []
+    for text in cards:
+        try:
+            card = Card.from_bytes(text.encode("utf-8"))
+        except CryptoError as exc:
+            raise PolicyError(f"{where}: [conflict] member card not valid: {exc}") from None
+        if card.kind != "auditor" or card.box_key is None:
+            raise PolicyError(f"{where}: [conflict] {card.name} is not an auditor card (one "
+                              "that can read reports)")
+        ids.append(card.key_id)
+    if len(set(ids)) != len(ids):
+        raise PolicyError(f"{where}: [conflict] a member is named twice")
+    return {"members": list(cards)}
 
 
 def _parse_escrow(raw: Any, where: Path) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from dropbox_app import auditors, routing
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Submission
 from tests.fixtures import reporter_live
+from tests.fixtures.conflict_policy import pin_conflict
 from tests.fixtures.reporter_live import (
     both_widths,
     by,
@@ -45,6 +46,7 @@ def officer(live) -> AuditorIdentity:
     with live.db() as s, s.begin():
         auditors.enroll(s, ident.card().to_bytes(), live.clock.day(), actor=SHELL,
                         group=routing.CONFLICT)
+    pin_conflict(live.cfg.base_dir / "policy", [ident])  # named by the signed policy
     return ident
 
 

@@ -231,13 +231,20 @@ def test_policy_check_inside_passes_every_control(box):
 
     # Two auditors, and one in the conflict group who alone reads reports about the
     # inspectorate itself (COI-1).
+    cards = {}
     for name, group in (("Ani", ""), ("Budi", ""), ("Citra", " --group conflict")):
-        (box.root / f"root/{name}.card").write_bytes(
-            AuditorIdentity.generate(name).card().to_bytes())
+        cards[name] = AuditorIdentity.generate(name).card()
+        (box.root / f"root/{name}.card").write_bytes(cards[name].to_bytes())
         box.run(f"/opt/peluit/venv/bin/peluit auditor enroll /root/{name}.card{group} "
                 "--config /etc/peluit/peluit.toml")
     box.run("printf 'a long officer passphrase\\n' | /opt/peluit/venv/bin/peluit policy "
             "new-signer Kepatuhan --out /root/officer.sealed --card /root/officer.card")
+    # The officer names the conflict group's member in [conflict] before signing (COI-1: a
+    # conflict card the signed policy does not name is never sealed to).
+    from policies.documents import conflict_section
+
+    (box.root / "root/conflict.toml").write_text(conflict_section([cards["Citra"]]))
+    box.run("for v in /etc/peluit/policy/*/; do cat /root/conflict.toml >> $v/policy.toml; done")
     box.run("for v in /etc/peluit/policy/*/; do printf 'a long officer passphrase\\n' | "
             "/opt/peluit/venv/bin/peluit policy sign $v --identity /root/officer.sealed; done")
     result = box.run("/opt/peluit/venv/bin/peluit policy check --config /etc/peluit/peluit.toml"

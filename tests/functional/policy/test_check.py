@@ -67,6 +67,21 @@ def _drop_line(path: Path, number: int) -> None:
     path.write_bytes(b"".join(lines[:number - 1] + lines[number:]))
 
 
+UNPINNED_CONFLICT_CARD = (
+    "INSERT INTO auditor_cards (key_id, card, name, fingerprint, active, enrolled_day, "
+    f"recipient_group) VALUES ('{'ab' * 16}', x'00', 'Auditor Kawan', 'x', 1, '2026-11-20', "
+    "'conflict')")
+
+
+def _resign_without_conflict(cfg: Path) -> None:
+    from policies import documents
+
+    version = cfg.parent / "policy" / "1.0"
+    header = version / documents.HEADER_FILE
+    header.write_text(header.read_text().split("\n[conflict]\n")[0])
+    documents.sign_version(version, AuditorIdentity.generate("Kepatuhan"))
+
+
 def _longer_draft(cfg: Path, old: str, new: str) -> None:
     """A newer draft version beside the signed 1.0 that promises less (a longer target)."""
     import shutil
@@ -89,6 +104,10 @@ BREAK = {
               lambda c: _sql(c, "DELETE FROM auditor_cards")],
     "COI-1": [lambda c: _sql(c, "UPDATE auditor_cards SET active = 0 "
                                "WHERE recipient_group = 'conflict'"),
+              # the gateway's admin enrolled a card the signed policy does not name
+              lambda c: _sql(c, UNPINNED_CONFLICT_CARD),
+              # the signed policy names no conflict group at all
+              lambda c: _resign_without_conflict(c),
               lambda c: _sql(c, "DELETE FROM auditor_cards WHERE recipient_group = 'conflict'"),
               # a group larger than the envelope's slots (only possible by editing the rows)
               lambda c: [_sql(c, "INSERT INTO auditor_cards (key_id, card, name, fingerprint, "
@@ -138,7 +157,7 @@ BREAK = {
               lambda c: [p.unlink() for p in (c.parent / "systemd").iterdir()]],
 }
 # Breaking one thing can break what depends on it as well.
-ALSO_FAILS = {"POL-1": {"RET-1", "POL-2"},
+ALSO_FAILS = {"POL-1": {"RET-1", "POL-2", "COI-1"},  # COI-1: no signed [conflict] list
               # deleting every card deletes the conflict group's too
               "KEY-1": {"COI-1"},
               # the onion services forward to loopback, no longer where the app listens
@@ -166,6 +185,24 @@ def test_breaking_one_promise_fails_that_control(deployment, control_id, variant
     assert results[control_id].status == "fail", results[control_id]
     others = {k for k, r in results.items() if r.status == "fail"} - {control_id}
     assert others <= ALSO_FAILS.get(control_id, set())
+
+
+def test_coi1_names_the_conflict_card_the_signed_policy_does_not(deployment):
+    """The gateway's admin (an employee of the inspectorate) enrolled a card of their own in
+    the conflict group: COI-1 fails and names it (issue 19)."""
+    _sql(deployment, UNPINNED_CONFLICT_CARD)
+    result = outcomes(deployment)["COI-1"]
+    assert result.status == "fail"
+    named = [e for e in result.evidence if "Auditor Kawan" in e]
+    assert named and "not named in the signed policy" in named[0]
+    assert "ab" * 16 in named[0]
+
+
+def test_coi1_says_why_when_the_policy_names_no_conflict_group(deployment):
+    _resign_without_conflict(deployment)
+    result = outcomes(deployment)["COI-1"]
+    assert result.status == "fail"
+    assert any("no [conflict] section" in e for e in result.evidence)
 
 
 def test_the_stores_free_slots_are_not_malformed_envelopes(deployment):

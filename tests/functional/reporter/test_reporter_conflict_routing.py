@@ -22,6 +22,7 @@ from dropbox_app.db import session_factory
 from dropbox_app.gateway import downloads, inbox
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import AuditorCard, Report, Reporter, Submission
+from tests.fixtures.conflict_policy import pin_conflict
 from tests.fixtures.reporter_client import Reporter as Client
 from tests.fixtures.reporter_client import csrf, form_token
 
@@ -40,12 +41,14 @@ def team(engine, clock) -> list[AuditorIdentity]:
 
 
 @pytest.fixture
-def officer(engine, clock) -> AuditorIdentity:
-    """The minister's designated officer: the conflict group."""
+def officer(engine, clock, config) -> AuditorIdentity:
+    """The minister's designated officer: the conflict group, enrolled on the server and named
+    in the signed policy's [conflict] section (tests/functional/test_conflict_pinning.py)."""
     ident = AuditorIdentity.generate("Pejabat Menteri")
     with session_factory(engine)() as s, s.begin():
         auditors.enroll(s, ident.card().to_bytes(), clock.day(), actor=SHELL,
                         group=routing.CONFLICT)
+    pin_conflict(config.base_dir / "policy", [ident])
     return ident
 
 
@@ -184,7 +187,7 @@ def test_answer_must_come_before_the_files(app, db, auditor, officer):
     assert db.scalars(select(Submission)).all() == []
 
 
-def test_question_shown_only_with_a_conflict_group(app, engine, clock, auditor):
+def test_question_shown_only_with_a_conflict_group(app, engine, clock, auditor, config):
     client = Client(app)
     client.get_codename()
     client.confirm()
@@ -194,6 +197,9 @@ def test_question_shown_only_with_a_conflict_group(app, engine, clock, auditor):
     with session_factory(engine)() as s, s.begin():
         auditors.enroll(s, officer.card().to_bytes(), clock.day(), actor=SHELL,
                         group=routing.CONFLICT)
+    # enrolled, but not named by the signed policy: still no question
+    assert 'name="concerns"' not in app.get("/report/new").text
+    pin_conflict(config.base_dir / "policy", [officer])
     assert 'name="concerns"' in app.get("/report/new").text
 
 
