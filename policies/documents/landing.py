@@ -136,6 +136,10 @@ class LandingPolicy:
                    "Fingerprint of this text: %(fingerprint)s.") % {
             "version": r.version, "effective": r.effective, "signer": r.signer,
             "fingerprint": r.fingerprint}
+        if r.conflict_members:
+            footer += " " + _("Reports about the Inspectorate General itself are read only by "
+                              "the conflict group this policy names: %(members)s.") % {
+                "members": ", ".join(name for name, _fp in r.conflict_members)}
         return PolicyBlock(r, footer)
 
 

@@ -35,6 +35,13 @@ class RenderedPolicy:
     signer_fingerprint: str   # of the officer's keys
     header: Header
 
+    @property
+    def conflict_members(self) -> list[tuple[str, str]]:
+        """(name, key fingerprint) of each conflict-group member the signed header names
+        (``[conflict]``): the parties who alone read reports about the inspectorate itself,
+        shown with the signer wherever the policy is."""
+        return [(c.name, c.fingerprint) for c in self.header.conflict_members() or ()]
+
 
 def _rendered(verified: Any, language: str) -> RenderedPolicy:
     """A verified version's text in ``language`` as sanitised HTML, with what it says of

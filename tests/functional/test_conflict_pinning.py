@@ -145,3 +145,13 @@ def test_the_warning_counts_only_pinned_cards(drop):
     page = drop.dep.app.get("/admin?lang=en")
     # an active conflict card, but one the signed policy does not name: still no conflict group
     assert page.html.find(id="no-conflict-group") is not None
+
+
+def test_the_policy_shown_to_reporters_names_the_conflict_group(drop, officer):
+    """The signed policy's parties: beside its signer, the members who alone read reports
+    about the inspectorate, in both languages."""
+    reporter = drop.reporter()
+    en = reporter.get("/?lang=en").html.find(class_="policy-signature").text
+    assert "read only by the conflict group this policy names: Pejabat Menteri." in en
+    idn = reporter.get("/?lang=id").html.find(class_="policy-signature").text
+    assert "hanya dibaca oleh kelompok konflik kepentingan" in idn and "Pejabat Menteri" in idn

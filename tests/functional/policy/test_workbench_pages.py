@@ -74,3 +74,20 @@ def test_policy_page_shows_only_a_signed_policy(setup):
     assert documents.load_version(version).fingerprint in page.text
     (version / "id.md").write_text("# Palsu\n")
     assert "Palsu" not in officer.get("/compliance/policy").text
+
+
+def test_policy_page_names_the_conflict_group(setup):
+    """The signed policy's [conflict] members, beside its signer, in both languages (issue 19:
+    the compliance officer sees whom they signed in as the readers of reports about the
+    inspectorate)."""
+    from tests.fixtures.conflict_policy import pin_conflict
+
+    tv, _lead, officer = setup
+    member = AuditorIdentity.generate("Pejabat Menteri")
+    pin_conflict(tv.path / "policy", [member])
+    for lang, words in (("id", "hanya dibaca oleh kelompok konflik kepentingan"),
+                        ("en", "read only by the conflict group this policy names")):
+        page = officer.get(f"/compliance/policy?lang={lang}")
+        found = page.html.find(id="policy-conflict")
+        assert found is not None and words in found.text
+        assert "Pejabat Menteri" in page.text and member.card().fingerprint in page.text
