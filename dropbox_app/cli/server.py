@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             ("card", {"metavar": "CARD", "help": "the card file the auditor exported"}),
             ("--group", {"choices": ("inspectorate", "conflict"), "default": "inspectorate",
                          "help": "inspectorate: the auditors (default); conflict: the group "
-                                 "that alone reads reports about the inspectorate itself"}))
+                                 "that alone reads reports about the inspectorate itself (a "
+                                 "card is sealed to only once the signed policy's [conflict] "
+                                 "section names it)"}))
     command(asub, "list", cmd_auditor_list, "list enrolled cards")
     for action, active in (("disable", False), ("enable", True)):
         command(asub, action, cmd_auditor_set,
@@ -95,6 +97,16 @@ def cmd_auditor_enroll(args: argparse.Namespace) -> int:
     print(f"key id:      {result.key_id}")
     print(f"fingerprint: {result.fingerprint}")
     print("Compare the fingerprint with the auditor, by voice, before relying on this card.")
+    if args.group == "conflict":
+        from policies.documents import LandingPolicy
+
+        # Only members named by the signed policy read reports about the inspectorate
+        # (dropbox_app/auditors.py, Pinned): say so at once rather than at the next check.
+        pinned = LandingPolicy.for_deployment(cfg.base_dir, cfg.raw).conflict(cfg.clock().today())
+        if result.key_id not in (pinned or ()):
+            print("NOT named in the signed protection policy's [conflict] section: no report is "
+                  "sealed to this card until the compliance officer names it there and signs "
+                  "(peluit policy check, control COI-1).")
     return 0
 
 

@@ -9,6 +9,8 @@ may get them there: only a card that the compliance officer's signed policy name
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,8 +68,12 @@ def _admin_enrolls_in_the_shell(drop: Drop, who: AuditorIdentity) -> None:
 
     card = drop.cfg.base_dir / "colleague.card"
     card.write_bytes(who.card().to_bytes())
-    assert main(["auditor", "enroll", str(card), "--group", "conflict", "--config",
-                 str(drop.cfg.base_dir / "peluit.toml")]) == 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["auditor", "enroll", str(card), "--group", "conflict", "--config",
+                     str(drop.cfg.base_dir / "peluit.toml")]) == 0
+    # the command says at once that the card reads nothing until the officer names it
+    assert "NOT named in the signed protection policy's [conflict] section" in out.getvalue()
 
 
 def _file_about_the_inspectorate(drop: Drop) -> None:
