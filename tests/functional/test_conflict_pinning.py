@@ -76,7 +76,7 @@ def _admin_enrolls_in_the_shell(drop: Drop, who: AuditorIdentity) -> None:
     assert "NOT named in the signed protection policy's [conflict] section" in out.getvalue()
 
 
-def _file_about_the_inspectorate(drop: Drop) -> None:
+def _file_about_the_inspectorate(drop: Drop) -> Reporter:
     client = Reporter(drop.reporter())
     client.get_codename()
     client.confirm()
@@ -84,6 +84,7 @@ def _file_about_the_inspectorate(drop: Drop) -> None:
     assert page.html.find(attrs={"name": routing.CONCERNS_FIELD}) is not None
     client.report(what=ABOUT_THEM, files=[("bukti.pdf", b"%PDF-1.4 bukti")],
                   concerns="inspectorate")
+    return client
 
 
 @pytest.mark.parametrize("enroll", [_admin_enrolls_on_the_web, _admin_enrolls_in_the_shell],
@@ -107,6 +108,24 @@ def test_a_card_the_admin_adds_to_the_conflict_group_cannot_open_reports_about_t
         meta, body = open_bytes(blob, [officer.box])
         if meta["kind"] == "report":
             assert json.loads(body)["what"] == ABOUT_THEM
+
+
+def test_a_card_added_after_the_report_cannot_open_its_later_messages(drop, officer):
+    """The admin waits for a report about them, then enrolls their card: the reporter's next
+    message on that report is sealed to the pinned officer only."""
+    client = _file_about_the_inspectorate(drop)
+    with drop.dep.db() as db:
+        before = {s.member for s in db.scalars(select(Submission))}
+    colleague = AuditorIdentity.generate("Auditor Kawan")
+    _admin_enrolls_on_the_web(drop, colleague)
+    client.message("Ada bukti baru: daftar setoran bulan ini.")
+    with drop.dep.db() as db:
+        later = [s for s in db.scalars(select(Submission)) if s.member not in before]
+    assert len(later) == 1
+    blob = (drop.cfg.store_dir / later[0].member).read_bytes()
+    with pytest.raises(NotARecipientError):
+        open_bytes(blob, [colleague.box])
+    open_bytes(blob, [officer.box])
 
 
 def test_an_unpinned_conflict_card_alone_does_not_make_the_form_ask(drop):
