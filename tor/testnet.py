@@ -391,16 +391,33 @@ class TorNetwork:
         last_event = [time.monotonic()]
         lock = threading.Lock()
 
+        # Uploads of this round still waiting for their outcome, per (service, HSDir). An outcome
+        # counts only against an upload seen here: on a slow machine an earlier reload's
+        # upload can answer after this round began, and counting its "stored" would settle
+        # the round before this round's own refusal arrives.
+        pending: dict[tuple[str, str], int] = {}
+
         def on_event(event) -> None:
             if event.address not in wanted:
                 return
             tally = {"UPLOAD": sent, "UPLOADED": stored, "FAILED": refused}.get(event.action)
-            if tally is not None:
-                with lock:
-                    tally[event.address] = tally.get(event.address, 0) + 1
-                    last_event[0] = time.monotonic()
-                    if event.action == "FAILED":  # why, for the error message
-                        reasons[str(event.reason)] = reasons.get(str(event.reason), 0) + 1
+            if tally is None:
+                return
+            key = (event.address, str(event.directory_fingerprint or event.directory))
+            with lock:
+                if event.action == "UPLOAD":
+                    pending[key] = pending.get(key, 0) + 1
+                else:
+                    if event.directory_fingerprint is None:  # no HSDir named: any of the service's
+                        key = next((k for k, n in pending.items()
+                                    if k[0] == event.address and n > 0), key)
+                    if pending.get(key, 0) <= 0:
+                        return  # the outcome of an upload from before this round
+                    pending[key] -= 1
+                tally[event.address] = tally.get(event.address, 0) + 1
+                last_event[0] = time.monotonic()
+                if event.action == "FAILED":  # why, for the error message
+                    reasons[str(event.reason)] = reasons.get(str(event.reason), 0) + 1
 
         def settled() -> bool:
             with lock:
