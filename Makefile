@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 DATA   ?= .demo
+# pytest-xdist workers for `make test`: the suite mostly waits (Tor, containers, browsers).
+WORKERS ?= 2
 
 .PHONY: run test venv system-deps lint unit bench catalogs clean fuzz lock reproducible sbom faults crash-sweep
 
@@ -30,7 +32,7 @@ run: venv
 ## Every test: lint, unit, functional, PostgreSQL, GnuPG, browser and Tor end-to-end.
 test: venv system-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/python -m pytest -p no:cacheprovider tests/unit $(PYTEST_ARGS)
