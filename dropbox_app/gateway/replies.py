@@ -25,6 +25,7 @@ from crypto.keys import box_key_id
 from peluit.ground.i18n import N_
 
 from ..models import AuditorCard, Reply, Report, Reporter, Submission
+from ..routing import CONFLICT
 from . import acks, adminlog, replyplan, sequences
 
 
@@ -65,28 +66,41 @@ class ReplyOutcome:
     server_key: str | None = None  # the server key the signer's vault trusts (rotation ack)
 
 
-def _trusted(db: Session) -> dict:
+def _trusted(db: Session, pinned: frozenset[str] | None) -> dict:
+    """The signing keys of active cards. A conflict-group card counts only if the signed
+    policy's ``[conflict]`` section names it (``pinned``; dropbox_app/auditors.py): one that
+    the gateway's admin enrolled alone must not acknowledge submissions for the conflict group
+    (letting retention delete a report about the inspectorate before its readers fetched it)
+    nor write to reporters as that group."""
     rows = db.scalars(select(AuditorCard).where(AuditorCard.active.is_(True)))
-    return {r.key_id: Card.from_bytes(r.card).sign_key for r in rows}
+    return {r.key_id: Card.from_bytes(r.card).sign_key for r in rows
+            if r.recipient_group != CONFLICT or r.key_id in (pinned or ())}
 
 
-def _open(db: Session, src: BinaryIO, deployment: str) -> BundleReader:
+def _open(db: Session, src: BinaryIO, deployment: str,
+          pinned: frozenset[str] | None) -> BundleReader:
     try:
-        return BundleReader(src, _trusted(db), "reply",
+        return BundleReader(src, _trusted(db, pinned), "reply",
                             lambda key_id: sequences.last(db, key_id, sequences.REPLY), deployment)
     except UnknownSignerError as exc:
         if "deployment" in str(exc):
             raise ReplyRejected(FOREIGN) from None
-        raise ReplyRejected(UNTRUSTED) from None
+        unnamed = [r.name for r in db.scalars(select(AuditorCard).where(
+            AuditorCard.active.is_(True), AuditorCard.recipient_group == CONFLICT))
+            if r.key_id not in (pinned or ())]
+        raise ReplyRejected(UNTRUSTED, (
+            "conflict-group cards not named in the signed protection policy's [conflict] "
+            f"section sign nothing: {', '.join(unnamed)}") if unnamed else "") from None
     except CryptoError as exc:
         raise _crypto_rejection(exc) from None
 
 
 def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
-           actor: str) -> ReplyOutcome:
+           actor: str, pinned: frozenset[str] | None = None) -> ReplyOutcome:
     """Verify and apply one reply bundle read from ``src`` (uploaded by ``actor``, a gateway
-    user, for the admin log). Raises ReplyRejected."""
-    reader = _open(db, src, deployment)
+    user, for the admin log); ``pinned``: the conflict-group cards the signed policy names.
+    Raises ReplyRejected."""
+    reader = _open(db, src, deployment, pinned)
     manifest = reader.manifest
     try:
         plan = replyplan.plan(manifest)

@@ -216,7 +216,8 @@ def replies_upload(request: Request) -> Response:
     try:
         with store.open(spool.member) as f:
             outcome = replies.accept(request.dbsession, store, f, cfg.deployment_id,
-                                     request.clock.day(), actor=actor)
+                                     request.clock.day(), actor=actor,
+                                     pinned=_conflict_pins(request))
     except replies.ReplyRejected as exc:
         request.tm.doom()  # nothing of a refused bundle may be committed
         return render(request, "replies_result.jinja2", status=422, error=exc.message,

@@ -21,6 +21,7 @@ from dropbox_app.auditors import enroll, set_active
 from dropbox_app.gateway import adminlog, downloads, retention
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Submission
+from tests.fixtures.conflict_policy import pin_conflict
 from tests.fixtures.gateway import (
     add_submission,
     create_account,
@@ -56,6 +57,8 @@ def _two_groups(dep, tmp_path):
         db.execute(text("UPDATE auditor_cards SET active = :f"), {"f": False})
     ours = _vault(dep, tmp_path, "inspectorate", routing.INSPECTORATE)
     theirs = _vault(dep, tmp_path, "conflict", routing.CONFLICT)
+    # the signed policy names the conflict group's card: only then does it sign bundles
+    pin_conflict(dep.cfg.base_dir / "policy", [theirs.lead.identity])
     login(dep, create_account(dep, "root", "admin"))
     return ours, theirs
 

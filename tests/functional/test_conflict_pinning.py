@@ -23,10 +23,10 @@ from crypto.errors import NotARecipientError
 from crypto.identity import AuditorIdentity
 from dropbox_app import auditors, routing
 from dropbox_app.gateway.adminlog import SHELL
-from dropbox_app.models import Submission
+from dropbox_app.models import Submission, SubmissionAck
 from tests.fixtures.conflict_policy import pin_conflict
 from tests.fixtures.drop import Drop, build_drop
-from tests.fixtures.gateway import card_text, create_account, login, page_csrf
+from tests.fixtures.gateway import card_text, create_account, login, page_csrf, reply_bundle
 from tests.fixtures.reporter_client import Reporter
 
 ABOUT_THEM = "Kepala inspektorat meminta setoran dari setiap auditor yang turun ke daerah."
@@ -126,6 +126,30 @@ def test_a_card_added_after_the_report_cannot_open_its_later_messages(drop, offi
     with pytest.raises(NotARecipientError):
         open_bytes(blob, [colleague.box])
     open_bytes(blob, [officer.box])
+
+
+def test_an_unpinned_conflict_card_cannot_acknowledge_or_write_as_the_group(drop, officer):
+    """The admin's own conflict card signs a reply bundle acknowledging the report about them
+    (so that retention deletes it once the inspectorate acknowledged it too): refused, nothing
+    recorded. The pinned officer's bundle is accepted."""
+    _file_about_the_inspectorate(drop)
+    colleague = AuditorIdentity.generate("Auditor Kawan")
+    _admin_enrolls_on_the_web(drop, colleague)
+    with drop.dep.db() as db:
+        sids = [s.id for s in db.scalars(select(Submission))]
+    dep = drop.dep
+    forged = reply_bundle(dep, acks=sids, signer=colleague)
+    page = dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
+                        upload_files=[("bundle", "r.bundle", forged)], status=422)
+    assert "Auditor Kawan" in page.text and "[conflict]" in page.text
+    with dep.db() as db:
+        assert db.scalars(select(SubmissionAck)).all() == []
+    real = reply_bundle(dep, acks=sids, signer=officer)
+    page = dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
+                        upload_files=[("bundle", "r.bundle", real)])
+    assert page.html.find(id="accepted") is not None
+    with dep.db() as db:
+        assert len(db.scalars(select(SubmissionAck)).all()) == len(sids)
 
 
 def test_an_unpinned_conflict_card_alone_does_not_make_the_form_ask(drop):
