@@ -3,6 +3,9 @@
 import io
 import os
 import sqlite3
+import threading
+import time
+import types
 
 import pytest
 from nacl.public import PrivateKey
@@ -427,6 +430,19 @@ def test_the_pack_is_synced_while_it_grows(tv, monkeypatch):
         synced.append(os.fstat(fd).st_size)
         real(fd)
 
+    class HandedOver(threading.Event):
+        """A flush request the writer hands over: it goes on once the flusher has taken it.
+        Otherwise, on a loaded machine, the flusher thread may not run before the import ends,
+        and the writer rightly leaves durability to finish()'s fsync: nothing to see here."""
+
+        def set(self) -> None:
+            super().set()
+            deadline = time.monotonic() + 10
+            while self.is_set() and time.monotonic() < deadline:
+                time.sleep(0.001)
+
+    monkeypatch.setattr(filestore, "threading",
+                        types.SimpleNamespace(Thread=threading.Thread, Event=HandedOver))
     monkeypatch.setattr(filestore.PackWriter, "FLUSH_EVERY", 64 * 1024)
     monkeypatch.setattr(filestore.os, "fdatasync", spy)
     items = _many_items(2, 5)
