@@ -375,6 +375,7 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
     # lies beside the target under a name that marks an unfinished restore, and relative paths
     # resolve the same from there.
     pending = _restoring(target)
+    _clear_temps_of(pending)
     write_atomic(pending, staged.files["config/peluit.toml"].read_bytes(), mode=0o640)
     cfg = load(pending)
     if cfg.deployment_id != staged.manifest.get("deployment_id"):
@@ -391,6 +392,7 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
         if db_path.exists() and not force:
             raise BackupError(f"{db_path} exists; use --force to replace it")
         db_path.parent.mkdir(parents=True, exist_ok=True)
+        _clear_temps_of(db_path)
         with replacing(db_path) as tmp:
             shutil.copyfile(staged.files["db/peluit.sqlite"], tmp)
             # The old database's journal must not be replayed into the restored one.
@@ -422,6 +424,14 @@ def restore_staged(staged: _Staged, target: Path, passphrase: str | None,
     return {"envelopes": envelopes}
 
 
+def _clear_temps_of(path: Path) -> None:
+    """Remove what an earlier restore, killed while writing ``path``, left beside it (its temp
+    file: a half-copied database, a secret). A restore runs under the directory lock, and
+    writing these files is its own business, so nothing else is writing under these names."""
+    if path.parent.is_dir():
+        remove_temps(path.parent, f".{path.name}.")
+
+
 def _restore_secrets(cfg: Any, data: bytes) -> None:
     from .gateway.serverkey import next_path
     from .serversecret import path_for as server_secret_path
@@ -448,6 +458,7 @@ def _restore_secrets(cfg: Any, data: bytes) -> None:
             else:
                 continue
             dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _clear_temps_of(dest)
             write_atomic(dest, content)
             if info.name.startswith("tor/"):
                 # Tor (user debian-tor) must own its keys and refuses group-readable ones.
