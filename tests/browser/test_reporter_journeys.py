@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(autouse=True)
 def _desktop(browser):
-    yield from fresh_desktop(browser)  # and no cookies left for the next test's server
+    yield from fresh_desktop(browser)
 
 
 def _reports(live: Live) -> int:
