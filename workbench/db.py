@@ -224,6 +224,19 @@ class OtherGroupAck(Base):
     ack_by: Mapped[str | None] = mapped_column(String(32))  # whose bundle (seqs are per key)
 
 
+class CoverReport(Base):
+    """A report seen in an imported inbox bundle, whichever group it is sealed to: the reports
+    every reply bundle covers with one entry each (workbench/cover.py, crypto/replyentry.py).
+    The server has all of this (the report id, the reporter's public key, the day of the
+    newest submission); it is kept apart from ``reports`` so that both groups' vaults hold the
+    same set, whatever each could open or has disposed of."""
+
+    __tablename__ = "cover_reports"
+    report_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reporter_key: Mapped[bytes] = mapped_column(EncryptedBytes("cover.reporter_key"))
+    last_day: Mapped[str] = mapped_column(String(10), index=True)
+
+
 class Reply(Base):
     """A question or message to the reporter, written on the workbench, exported once."""
 

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +23,12 @@ from nacl.public import PublicKey
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from crypto import bundle, envelope
-from crypto.encoding import canonical_json
+from crypto import bundle, replyentry
 from crypto.errors import CryptoError
 from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, remove_temps, temp_beside
 
-from . import audit, authorship, db, escrow, trust, vault
+from . import audit, authorship, cover, db, escrow, trust, vault
 from .importer import CONFIRMED_SETTING
 
 
@@ -47,6 +47,8 @@ class ExportResult:
     statuses: int
     acks: int
     path: Path
+    entries: int = 0  # one per covered report (crypto/replyentry.py)
+    held: int = 0  # questions, messages and status changes left for a later bundle
 
 
 def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = None,
@@ -78,7 +80,8 @@ def export_replies(unlocked: vault.Unlocked, out: Path, today: dt.date | None = 
             os.replace(tmp, out)
             renamed = True
             fsync_dir(out.parent)
-        return ExportResult(result.seq, result.replies, result.statuses, result.acks, out)
+        return ExportResult(result.seq, result.replies, result.statuses, result.acks, out,
+                            result.entries, result.held)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if renamed:
@@ -160,41 +163,29 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     if not (replies or changes or acks or others or confirmation_due):
         raise NothingToExport("nothing to export: no new question, status or import")
     seq = last + 1
+    entries = _entries(session, unlocked, replies, changes, seq)
+    if not (entries.sent or acks or others or confirmation_due):
+        raise NothingToExport(
+            "nothing to export: no new question, status or import"
+            + (f" ({entries.held} question(s), message(s) or status change(s) wait until their "
+               "reporter writes again)" if entries.held else ""))
     members: dict[str, bytes] = {}
     body_replies = []
     sealed_bytes = 0
-    for r in replies:
-        name = f"{r.id}.env"
-        # An attestation (authorship.py) travels as an ordinary message: neither the manifest
-        # nor the server's row tells that a reporter asked for a proof of authorship.
-        kind = "message" if r.kind == authorship.REPLY_KIND else r.kind
-        body: dict[str, Any] = ({"text": "", "attestation": r.text}
-                                if r.kind == authorship.REPLY_KIND else {"text": r.text})
-        marker = escrow.reply_marker(session, r.id)  # a lead's request to open a deposit
-        if marker is not None:
-            body["escrow"] = marker
-        members[name] = envelope.seal_bytes(
-            canonical_json(body), [PublicKey(r.report.reporter_key)],
-            {"v": 1, "kind": kind, "report": r.report_id, "reply": r.id},
-            # One known reader (the reporter) whose key the gateway checks before storing
-            # it: hiding the recipient would hide nothing the reply's row does not say.
-            clear_recipients=True)
-        body_replies.append({"id": r.id, "report": r.report_id, "kind": kind, "member": name})
-        r.exported_seq, r.exported_by = seq, key_id
+    for n, (report_id, entry_id, data) in enumerate(entries.sealed(), 1):
+        name = f"{entry_id}.env"
+        members[name] = data
+        body_replies.append({"id": entry_id, "report": report_id, "kind": replyentry.KIND,
+                             "member": name})
         if progress is not None:
-            sealed_bytes += len(members[name])
-            progress(len(body_replies), len(replies), sealed_bytes)
-    latest: dict[str, str] = {}
-    for c in changes:
-        latest[c.report_id] = c.status  # the reporter sees only where the case stands now
-        c.exported_seq, c.exported_by = seq, key_id
+            sealed_bytes += len(data)
+            progress(n, len(entries.items), sealed_bytes)
     for s in (*acks, *others):
         s.ack_seq, s.ack_by = seq, key_id
     # One sorted list, so ours do not come first; a set, so an id in both tables (a row
     # planted in the vault file) cannot make the server refuse the bundle as a double ack.
     acked = sorted({s.id for s in (*acks, *others)})
-    body = {"acks": acked, "replies": body_replies,
-            "statuses": [{"report": r, "status": st} for r, st in sorted(latest.items())]}
+    body = {"acks": acked, "replies": body_replies}
     if server_key is not None:
         # Which server key this vault trusts now: a gateway waiting to switch to it does so.
         body["server_key"] = server_key
@@ -214,6 +205,80 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
     else:
         seq_row.seq = seq
     audit.record(session, key_id, "bundle.export", details={
-        "seq": seq, "replies": len(replies), "statuses": len(latest), "acks": len(acked),
+        "seq": seq, "replies": entries.replies, "statuses": entries.statuses,
+        "acks": len(acked), "entries": len(entries.items), "held": entries.held,
         "resend_from": resend_from})
-    return ExportResult(seq, len(replies), len(latest), len(acked), tmp)
+    return ExportResult(seq, entries.replies, entries.statuses, len(acked), tmp,
+                        len(entries.items), entries.held)
+
+
+@dataclass
+class _Entries:
+    """A bundle's entries: one per covered report, each (report id, entry id, reporter key,
+    unpadded body)."""
+
+    items: list[tuple[str, str, bytes, dict[str, Any]]]
+    replies: int = 0
+    statuses: int = 0
+    held: int = 0
+
+    @property
+    def sent(self) -> bool:
+        return bool(self.replies or self.statuses)
+
+    def sealed(self) -> list[tuple[str, str, bytes]]:
+        bodies = replyentry.uniform([b for _r, _e, _k, b in self.items])
+        return [(rid, eid, replyentry.seal(data, PublicKey(key), rid, eid))
+                for (rid, eid, key, _b), data in zip(self.items, bodies, strict=True)]
+
+
+def _entries(session: Session, unlocked: vault.Unlocked, replies: list[db.Reply],
+             changes: list[db.StatusChange], seq: int) -> _Entries:
+    """One entry for every covered report: its oldest waiting question or message (the rest
+    wait for the next bundles: the server must see one entry per report, whatever the number
+    written) and its newest waiting status, or nothing. What is written to a report the cover
+    no longer reaches waits until its reporter writes again."""
+    covered = cover.covered(session)
+    first: dict[str, db.Reply] = {}
+    for r in replies:  # in seq order
+        first.setdefault(r.report_id, r)
+    newest: dict[str, db.StatusChange] = {}
+    for c in changes:  # in id order
+        newest[c.report_id] = c
+    out = _Entries([])
+    for r in replies:
+        if first.get(r.report_id) is not r or r.report_id not in covered:
+            out.held += 1
+    for c in changes:
+        if c.report_id in covered:
+            c.exported_seq, c.exported_by = seq, unlocked.key_id  # the newest stands for all
+        else:
+            out.held += 1
+    for report_id, reporter_key in covered.items():
+        reply, change = first.get(report_id), newest.get(report_id)
+        item = None
+        if reply is not None:
+            item = _item(session, reply)
+            reply.exported_seq, reply.exported_by = seq, unlocked.key_id
+            out.replies += 1
+        status = None
+        if change is not None:
+            status = (change.status, change.id)
+            out.statuses += 1
+        entry_id = reply.id if reply is not None else secrets.token_hex(16)
+        out.items.append((report_id, entry_id, reporter_key, replyentry.body(item, status)))
+    return out
+
+
+def _item(session: Session, r: db.Reply) -> dict[str, Any]:
+    """A question or message as the reporter app reads it."""
+    # An attestation (authorship.py) travels as an ordinary message: neither the manifest
+    # nor the server's row tells that a reporter asked for a proof of authorship.
+    if r.kind == authorship.REPLY_KIND:
+        item: dict[str, Any] = {"kind": "message", "text": "", "attestation": r.text}
+    else:
+        item = {"kind": r.kind, "text": r.text}
+    marker = escrow.reply_marker(session, r.id)  # a lead's request to open a deposit
+    if marker is not None:
+        item["escrow"] = marker
+    return item

@@ -37,7 +37,7 @@ from crypto.identity import Card
 from crypto.keys import usable_box_key
 from peluit.ground.clock import Clock
 
-from . import audit, db, escrow, filestore, gatewaylog, trust, vault
+from . import audit, cover, db, escrow, filestore, gatewaylog, trust, vault
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 #: The server key id this vault last confirmed in a reply bundle ("" = a confirmation is due).
@@ -352,6 +352,10 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
                     session.add(db.OtherGroupAck(id=entry.id, import_seq=manifest.seq))
         if progress:
             progress(n, total, done_bytes)
+    try:
+        cover.record(session, entries.values())
+    except cover.CoverMismatch as exc:
+        raise ImportRefused(str(exc)) from None
     batch.write()
     for kind, sid, report in result.escrow:  # that they arrived: ids only, never content
         audit.record(session, unlocked.key_id, f"escrow.{kind}.import",

@@ -3,10 +3,11 @@
 Order matters: the header is verified first (signature of an enrolled, active auditor card,
 kind ``reply``, this deployment, a sequence number newer than the last accepted from that key),
 then the body is checked as a whole (``replyplan``), then the members are streamed into the store
-under temporary names with their hashes checked as they pass, then every envelope is checked to
+under temporary names with their hashes checked as they pass, then every entry is checked to
 be sealed to its reporter's key. Only when all of that passed do the rows appear, in the request's
-one transaction: the replies, the status changes, the acknowledgments (per recipient group,
-acks.py) and the new sequence number.
+one transaction: the entries (one per covered report, crypto/replyentry.py: questions, messages
+and statuses are sealed in them), the acknowledgments (per recipient group, acks.py) and the new
+sequence number.
 Anything wrong, and nothing of the bundle remains."""
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import envelope
+from crypto import replyentry
 from crypto.bundle import COPY_BLOCK, BundleReader
 from crypto.errors import CryptoError, ReplayError, UnknownSignerError
 from crypto.identity import Card
-from crypto.keys import box_key_id
 from peluit.ground.i18n import N_
 
 from ..models import AuditorCard, Reply, Report, Reporter, Submission
@@ -153,8 +153,6 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
             db.add(Reply(id=reply.id, report_id=reply.report, kind=reply.kind,
                          member=pending.member, padded_size=size, created_day=day,
                          read_day=None))
-        for report_id, status in plan.statuses:
-            reports[report_id].status = status
         # Recorded for the signer's group; a submission is acknowledged once every group
         # with an active card acknowledged it (acks.py).
         signer = db.get(AuditorCard, manifest.sender)
@@ -177,8 +175,8 @@ def accept(db: Session, store, src: BinaryIO, deployment: str, day: str, *,
 
 def _check_envelope(store, member: str, size: int, reporter_key: bytes) -> None:
     with store.open(member) as f:
-        header = envelope.check_well_formed(f, size)
-    if box_key_id(reporter_key) not in header.recipient_ids:
+        head = f.read(replyentry.HEAD)
+    if not replyentry.check(head, size, reporter_key):
         raise ReplyRejected(NOT_SEALED)
 
 

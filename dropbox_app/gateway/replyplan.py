@@ -10,18 +10,17 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from crypto import replyentry
 from crypto.bundle import Manifest
-from crypto.envelope import VERSION_CLEAR, padded_size
 
-REPLY_KINDS = ("question", "message")
-# The coarse statuses a reporter may see; a closed case says how it ended (finished here,
-# forwarded, handled with another report, archived, not followed up), never what was found.
-STATUSES = ("received", "verification", "forwarded", "investigation", "finished", "duplicate",
-            "archived", "not_processed")
+#: One kind: whether an entry holds a question, a message, a status or nothing is sealed inside
+#: it (crypto/replyentry.py), so the server cannot tell which group works on which report.
+REPLY_KINDS = (replyentry.KIND,)
+STATUSES = replyentry.STATUSES  # what an entry may carry, sealed
 _ID = re.compile(r"^[0-9a-f]{32}$")
-#: A reply is text that the reporter app opens in memory, up to 1 MiB of plaintext
-#: (dropbox_app/reporter/services.py): a larger envelope could never be read there.
-MAX_REPLY_BYTES = padded_size(1024 * 1024, 1, VERSION_CLEAR)
+#: An entry the reporter app opens in memory (dropbox_app/reporter/services.py): a larger one
+#: could never be read there.
+MAX_REPLY_BYTES = replyentry.OVERHEAD + replyentry.MAX_BODY
 
 
 class BadReplyBundle(ValueError):
@@ -89,16 +88,17 @@ def plan(manifest: Manifest) -> ReplyPlan:
     for m in manifest.members:
         if m.size > MAX_REPLY_BYTES:
             raise BadReplyBundle("a reply is larger than allowed")
+    # The cover's shape, checked here too: one entry per report, all of one size. A workbench
+    # that broke it would show the server which reports it works on.
+    if len({r.report for r in replies}) != len(replies):
+        raise BadReplyBundle("two entries for one report")
+    if len({m.size for m in manifest.members}) > 1:
+        raise BadReplyBundle("the entries are not all the same size")
 
-    statuses = []
-    for entry in _list(body, "statuses"):
-        if not isinstance(entry, dict) or set(entry) != {"report", "status"}:
-            raise BadReplyBundle("bad status entry")
-        if entry["status"] not in STATUSES:
-            raise BadReplyBundle("unknown status")
-        statuses.append((_id(entry["report"], "report"), entry["status"]))
-    if len({r for r, _ in statuses}) != len(statuses):
-        raise BadReplyBundle("two statuses for one report")
+    if _list(body, "statuses"):
+        # A status in the clear would tell the server which group works on the report.
+        raise BadReplyBundle("statuses travel sealed in the entries")
+    statuses: list[tuple[str, str]] = []
     server_key = body.get("server_key")
     if server_key is not None:
         server_key = _id(server_key, "server key")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto import codename as codenames
+from crypto import replyentry
 from crypto.envelope import open_bytes, seal_stream
 from crypto.errors import CryptoError
 from crypto.kdf import Argon2Params, ReporterKeys, reporter_keys
@@ -276,36 +277,111 @@ def escrow_answered(db: Session, key: PrivateKey, reply_id: str) -> str | None:
     return None
 
 
-def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
-                ) -> list[ShownReply]:
-    """Decrypt the workbench's replies in memory and mark them read (day only)."""
+@dataclass
+class Thread:
+    """What the workbench sent for one report, opened: the questions and messages, and the
+    newest status any entry carries (until one does, the row's: ``received``)."""
+
+    replies: list[ShownReply]
+    status: str = "received"
+
+
+def _open_row(store: Store, r: Reply, report: Report, key: PrivateKey
+              ) -> tuple[dict | None, replyentry.Entry | None]:
+    """(body, entry) of one stored reply: an entry (crypto/replyentry.py) or, written before
+    the cover, an envelope holding one question or message. (None, None): it does not open."""
+    try:
+        data = store.read(r.member)
+    except OSError:
+        return None, None
+    if r.kind == replyentry.KIND:
+        entry = replyentry.open_entry(data, key, report.id, r.id)
+        return (entry.body if entry is not None else None), entry
+    try:
+        meta, body = open_bytes(data, [key], limit=1024 * 1024)
+        if meta.get("report") != report.id or meta.get("reply") != r.id:
+            return None, None
+        parsed = json.loads(body.decode("utf-8"))
+    except (CryptoError, ValueError):
+        return None, None
+    return (parsed if isinstance(parsed, dict) else None), None
+
+
+def read_thread(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
+                ) -> Thread:
+    """Open every entry of ``report`` in memory and mark them all read (day only): fillers
+    and status-only entries too, so what the server sees is the same whoever wrote."""
+    from ..models import AnswerReceipt
+
     shown = []
+    newest: tuple[str, int, str] | None = None  # (day, n, status)
     rows = db.scalars(select(Reply).where(Reply.report_id == report.id)
                       .order_by(Reply.created_day, Reply.id))
     for r in rows:
+        was_read = r.read_day is not None
+        if r.read_day is None:
+            r.read_day = clock.day()
+        parsed, entry = _open_row(store, r, report, key)
+        if entry is not None and entry.status in replyentry.STATUSES and (
+                newest is None or (r.created_day, entry.status_n) > newest[:2]):
+            newest = (r.created_day, entry.status_n, entry.status)
+        if entry is not None and entry.kind is None:
+            continue  # a filler, or a status only: nothing to show as a message
+        kind = entry.kind if entry is not None else r.kind
         text: str | None = None
-        escrow = None
-        attestation = None
-        try:
-            meta, body = open_bytes(store.read(r.member), [key], limit=1024 * 1024)
-            if meta.get("report") == report.id and meta.get("reply") == r.id:
-                parsed = json.loads(body.decode("utf-8"))
-                value = parsed.get("text")
-                text = value if isinstance(value, str) else None
-                escrow = escrow_request_of(parsed)
-                attestation = authorship.reply_body_attestation(body, report.id, key)
-        except (CryptoError, OSError, ValueError, AttributeError):
-            text = None
-        from ..models import AnswerReceipt
-
+        escrow = attestation = None
+        if parsed is not None:
+            value = parsed.get("text")
+            text = value if isinstance(value, str) else None
+            escrow = escrow_request_of(parsed)
+            attestation = authorship.attestation_in(parsed, report.id, key)
         answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
-        shown.append(ShownReply(r.id, r.kind, text, r.created_day, r.read_day is not None,
+        shown.append(ShownReply(r.id, kind or "message", text, r.created_day, was_read,
                                 answered, escrow,
                                 escrow_answered(db, key, r.id) if escrow else None,
                                 attestation=attestation))
-        if r.read_day is None:
-            r.read_day = clock.day()
-    return shown
+    # Before the cover, statuses came in the clear onto the report's row.
+    return Thread(shown, newest[2] if newest else report.status)
+
+
+def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
+                ) -> list[ShownReply]:
+    """Decrypt the workbench's questions and messages in memory and mark them read."""
+    return read_thread(db, store, clock, report, key).replies
+
+
+def delete_reply(db: Session, store: Store, report: Report, key: PrivateKey, reply: Reply
+                 ) -> None:
+    """Take a message the reporter has read off the page.
+
+    Deleting its row would show the server which entry was real, and so which group wrote to
+    this report. Instead every entry of the report is sealed again to the reporter's key, the
+    same length, with the message left out of its own: the server sees each entry rewritten,
+    as it would for any deletion. The old copies are wiped once the transaction commits. A row
+    from before the cover (an envelope with one message) is deleted as before."""
+    if reply.kind != replyentry.KIND:
+        member = reply.member
+        db.delete(reply)
+        store.delete_after_commit(db, [member])
+        return
+    public = key.public_key
+    pendings, old = [], []
+    for r in db.scalars(select(Reply).where(Reply.report_id == report.id,
+                                            Reply.kind == replyentry.KIND)):
+        _parsed, entry = _open_row(store, r, report, key)
+        if entry is None:
+            continue  # damaged, or not ours: left as it is
+        value = replyentry.emptied(entry) if r.id == reply.id else dict(entry.body)
+        data = replyentry.seal(replyentry.padded(value, entry.length), public, report.id, r.id)
+        pending = store.begin(new_id())
+        pending.sink.write(data)
+        pending.commit()
+        pendings.append(pending)
+        old.append(r.member)
+        r.member = pending.member
+    db.flush()
+    store.settle(db, pendings)
+    store.delete_after_commit(db, old)
 
 
 def sent_days(db: Session, report: Report) -> list[tuple[str, int]]:
@@ -344,10 +420,5 @@ def attestation_of(db: Session, store: Store, report: Report, key: PrivateKey, r
     r = db.get(Reply, reply_id)
     if r is None or r.report_id != report.id:
         return None
-    try:
-        meta, body = open_bytes(store.read(r.member), [key], limit=1024 * 1024)
-    except (CryptoError, OSError, ValueError):
-        return None
-    if meta.get("report") != report.id or meta.get("reply") != r.id:
-        return None
-    return authorship.reply_body_attestation(body, report.id, key)
+    parsed, _entry = _open_row(store, r, report, key)
+    return authorship.attestation_in(parsed, report.id, key) if parsed is not None else None

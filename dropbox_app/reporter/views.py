@@ -465,9 +465,11 @@ def followup(request: Request, keep: dict | None = None) -> Response:
     # Rendered into the compose forms, for one sent after the session ended (_report_group).
     routes = {r.id: routing.open_route(r.route, data.key) for r in reports}
     for r in reports:
-        replies = services.replies_for(db, store, request.clock, r, data.key)
-        shown.append({"report": r, "replies": replies, "sent": services.sent_summary(db, r),
-                      "thread": services.conversation(replies, services.sent_days(db, r))})
+        thread = services.read_thread(db, store, request.clock, r, data.key)
+        shown.append({"report": r, "replies": thread.replies, "status": thread.status,
+                      "sent": services.sent_summary(db, r),
+                      "thread": services.conversation(thread.replies,
+                                                      services.sent_days(db, r))})
     return render(request, "followup.jinja2", reports=shown, done=request.GET.get("done"),
                   escrow=escrow_terms(request) is not None, deadlines=deadlines(request),
                   keep=keep or {"target": "", "text": ""},
@@ -632,11 +634,11 @@ def reply_delete(request: Request) -> Response:
             request.dbsession, request.find_service(Store), request.clock, reply.report,
             data.key) if r.id == reply.id), None)
         return render(request, "delete_confirm.jinja2", reply=shown, reply_id=reply.id)
-    member = reply.member
     services.forget_answered(request.dbsession, data.key, reply.id)
-    request.dbsession.delete(reply)
-    # Wiped in place once the row's deletion has committed (the slot stays, free).
-    request.find_service(Store).delete_after_commit(request.dbsession, [member])
+    # Every entry of the report sealed again (services.delete_reply: the server must not see
+    # which was real); the old copies wiped in place once that has committed.
+    services.delete_reply(request.dbsession, request.find_service(Store), reply.report,
+                          data.key, reply)
     return HTTPSeeOther(request.route_path("followup", _query={"done": "deleted"}))
 
 

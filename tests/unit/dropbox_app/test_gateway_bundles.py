@@ -85,13 +85,36 @@ def _member(name):
 
 def test_plan_accepts_a_good_body():
     q, r, s = (secrets.token_hex(16) for _ in range(3))
-    m = _reply_manifest({"acks": [s], "replies": [{"id": q, "report": r, "kind": "question",
-                                                    "member": f"{q}.env"}],
-                         "statuses": [{"report": r, "status": "verification"}]},
+    m = _reply_manifest({"acks": [s], "replies": [{"id": q, "report": r, "kind": "entry",
+                                                    "member": f"{q}.env"}], "statuses": []},
                         [_member(f"{q}.env")])
     p = replyplan.plan(m)
-    assert p.acks == (s,) and p.replies[0].report == r and p.statuses == ((r, "verification"),)
+    assert p.acks == (s,) and p.replies[0].report == r and p.statuses == ()
     assert p.reports == {r}
+
+
+def test_plan_refuses_what_would_break_the_cover():
+    """Whatever a workbench sends, the server stores only the cover's shape: entries, one per
+    report, all one size, no status in the clear (crypto/replyentry.py)."""
+    q, q2, r, r2 = (secrets.token_hex(16) for _ in range(4))
+
+    def body(*replies, **extra):
+        return {"acks": [], "replies": [{"id": i, "report": rep, "kind": k, "member": f"{i}.env"}
+                                        for i, rep, k in replies], **extra}
+
+    for kind in ("question", "message"):  # the real kind in the clear
+        with pytest.raises(replyplan.BadReplyBundle, match="kind"):
+            replyplan.plan(_reply_manifest(body((q, r, kind)), [_member(f"{q}.env")]))
+    with pytest.raises(replyplan.BadReplyBundle, match="sealed"):
+        replyplan.plan(_reply_manifest(
+            body((q, r, "entry"), statuses=[{"report": r, "status": "verification"}]),
+            [_member(f"{q}.env")]))
+    with pytest.raises(replyplan.BadReplyBundle, match="two entries"):
+        replyplan.plan(_reply_manifest(body((q, r, "entry"), (q2, r, "entry")),
+                                       [_member(f"{q}.env"), _member(f"{q2}.env")]))
+    with pytest.raises(replyplan.BadReplyBundle, match="same size"):
+        replyplan.plan(_reply_manifest(body((q, r, "entry"), (q2, r2, "entry")),
+                                       [_member(f"{q}.env"), Member(f"{q2}.env", 11, "0" * 64)]))
 
 
 @pytest.mark.parametrize("mutate", [
@@ -108,7 +131,7 @@ def test_plan_accepts_a_good_body():
 ])
 def test_plan_refuses_bad_bodies(mutate):
     q, r = secrets.token_hex(16), secrets.token_hex(16)
-    body = {"acks": [], "replies": [{"id": q, "report": r, "kind": "question",
+    body = {"acks": [], "replies": [{"id": q, "report": r, "kind": "entry",
                                      "member": f"{q}.env"}], "statuses": []}
     mutate(body, q, r)
     with pytest.raises(replyplan.BadReplyBundle):
@@ -117,7 +140,7 @@ def test_plan_refuses_bad_bodies(mutate):
 
 def test_plan_refuses_extra_or_missing_member():
     q, r = secrets.token_hex(16), secrets.token_hex(16)
-    body = {"replies": [{"id": q, "report": r, "kind": "message", "member": f"{q}.env"}]}
+    body = {"replies": [{"id": q, "report": r, "kind": "entry", "member": f"{q}.env"}]}
     with pytest.raises(replyplan.BadReplyBundle, match="members"):
         replyplan.plan(_reply_manifest(body, [_member(f"{q}.env"), _member("extra.env")]))
     with pytest.raises(replyplan.BadReplyBundle, match="members"):

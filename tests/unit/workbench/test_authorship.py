@@ -9,7 +9,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from crypto import authorship as ca
-from crypto import bundle, envelope
+from crypto import bundle, replyentry
 from crypto.encoding import b64encode
 from tests.fixtures.workbench_vault import Item, build_inbox, in_vault, make_vault, report_item
 from workbench import authorship, db
@@ -53,10 +53,10 @@ def test_the_attestation_leaves_as_an_ordinary_message_only_the_reporter_opens(t
         reader = bundle.BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key},
                                      "reply", lambda _k: None, tv.deployment)
         members = {m.member.name: m.read() for m in reader.members()}
-    assert reader.manifest.body["replies"][0]["kind"] == "message"
-    meta, body = envelope.open_bytes(members[f"{reply}.env"], [item.reporter])
-    assert meta["kind"] == "message"
-    att = ca.Attestation.from_bytes(json.loads(body)["attestation"].encode())
+    assert reader.manifest.body["replies"][0]["kind"] == "entry"
+    opened = replyentry.open_entry(members[f"{reply}.env"], item.reporter, item.report, reply)
+    assert opened.kind == "message"
+    att = ca.Attestation.from_bytes(opened.body["attestation"].encode())
     att.verify(card)
     assert (att.report, att.day, att.category) == (item.report, item.day, "pungli")
     assert bytes(att.author_key) == bytes(author.verify_key)

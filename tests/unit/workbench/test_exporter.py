@@ -1,20 +1,19 @@
 import io
-import json
 
 import pytest
 
-from crypto import bundle, envelope
-from crypto.errors import NotARecipientError
+from crypto import bundle, replyentry
 from tests.fixtures.workbench_vault import (
     add_person,
     build_inbox,
     in_vault,
     make_vault,
     report_item,
+    sealed_members,
 )
 from workbench import outbox, vault
 from workbench.exporter import ExportRefused, NothingToExport, export_replies
-from workbench.importer import import_bundle
+from workbench.importer import ImportRefused, import_bundle
 
 
 @pytest.fixture
@@ -30,6 +29,11 @@ def _read(tv, path, last=None):
     return reader.manifest, members
 
 
+def _entries(manifest, members):
+    """report id -> (entry id, sealed bytes) of a reply bundle."""
+    return {r["report"]: (r["id"], members[r["member"]]) for r in manifest.body["replies"]}
+
+
 def test_export_carries_questions_statuses_and_acks(tv, tmp_path):
     items = [report_item(), report_item()]
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, items, seq=1)))
@@ -40,20 +44,102 @@ def test_export_carries_questions_statuses_and_acks(tv, tmp_path):
                                              tv.lead.key_id))
     result = export_replies(tv.lead, tmp_path / "r1.bundle")
     assert (result.seq, result.replies, result.statuses, result.acks) == (1, 1, 1, 2)
+    assert (result.entries, result.held) == (2, 0)
     manifest, members = _read(tv, tmp_path / "r1.bundle")
     assert manifest.kind == "reply" and manifest.sender == tv.lead.key_id
     assert sorted(manifest.body["acks"]) == sorted(i.id for i in items)
-    assert manifest.body["statuses"] == [{"report": items[0].report, "status": "investigation"}]
-    assert manifest.body["replies"] == [{"id": q, "report": items[0].report, "kind": "question",
-                                         "member": f"{q}.env"}]
-    sealed = members[f"{q}.env"]
-    assert b"Kapan" not in sealed
-    meta, body = envelope.open_bytes(sealed, [items[0].reporter])
-    assert meta == {"v": 1, "kind": "question", "report": items[0].report, "reply": q}
-    assert json.loads(body) == {"text": "Kapan kejadiannya?"}
+    # Nothing in the clear tells which report was written to: one entry per report, one kind,
+    # one size, no status.
+    assert "statuses" not in manifest.body
+    entries = _entries(manifest, members)
+    assert set(entries) == {i.report for i in items}
+    assert {r["kind"] for r in manifest.body["replies"]} == {"entry"}
+    assert len({len(data) for _id, data in entries.values()}) == 1
+    eid, sealed = entries[items[0].report]
+    assert eid == q and b"Kapan" not in sealed
+    opened = replyentry.open_entry(sealed, items[0].reporter, items[0].report, q)
+    assert (opened.kind, opened.body["text"], opened.status) == (
+        "question", "Kapan kejadiannya?", "investigation")
+    other_id, other = entries[items[1].report]
+    filler = replyentry.open_entry(other, items[1].reporter, items[1].report, other_id)
+    assert filler is not None and filler.filler
     # Only the reporter can open it: not even the auditors.
-    with pytest.raises(NotARecipientError):
-        envelope.open_bytes(sealed, [tv.lead.identity.box])
+    assert replyentry.open_entry(sealed, tv.lead.identity.box, items[0].report, q) is None
+    assert replyentry.open_entry(sealed, items[1].reporter, items[0].report, q) is None
+
+
+def test_one_question_per_report_per_bundle_the_rest_wait(tv, tmp_path):
+    """Two questions to one report in one bundle would show the server which report is
+    worked on (two entries where every other report has one): the second waits."""
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    ids = [in_vault(tv, lambda s, t=t: outbox.queue_reply(s, item.report, tv.lead.key_id, t).id)
+           for t in ("Kapan?", "Siapa saksinya?")]
+    first = export_replies(tv.lead, tmp_path / "r1.bundle")
+    assert (first.replies, first.held, first.entries) == (1, 1, 1)
+    second = export_replies(tv.lead, tmp_path / "r2.bundle")
+    assert (second.replies, second.held) == (1, 0)
+    got = []
+    for name, last in (("r1.bundle", None), ("r2.bundle", 1)):
+        manifest, members = _read(tv, tmp_path / name, last=last)
+        (eid, data), = _entries(manifest, members).values()
+        got.append((eid, replyentry.open_entry(data, item.reporter, item.report, eid).body["text"]))
+    assert got == [(ids[0], "Kapan?"), (ids[1], "Siapa saksinya?")]
+
+
+def test_the_other_groups_reports_are_covered_too(tv, tmp_path):
+    """A report sealed to another group: this vault cannot open it, but writes a filler to its
+    reporter in every bundle, as the other group does to this group's reports."""
+    from nacl.public import PrivateKey
+
+    ours, theirs = report_item(), report_item("Laporan tentang Inspektorat")
+    members = sealed_members([ours], tv.recipients())
+    members.update(sealed_members([theirs], [PrivateKey.generate().public_key]))
+    result = import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [ours, theirs], seq=1,
+                                                           members=members)))
+    assert result.other_group == 1
+    export_replies(tv.lead, tmp_path / "r1.bundle")
+    manifest, data = _read(tv, tmp_path / "r1.bundle")
+    entries = _entries(manifest, data)
+    assert set(entries) == {ours.report, theirs.report}
+    eid, sealed = entries[theirs.report]
+    assert replyentry.open_entry(sealed, theirs.reporter, theirs.report, eid).filler
+
+
+def test_a_report_silent_too_long_leaves_the_cover_and_its_question_waits(tv, tmp_path):
+    """Counted back from the newest submission imported: the clock does not matter, so two
+    groups that imported the same bundles cover the same reports."""
+    old = report_item(day="2024-01-02")
+    new = report_item(day="2026-11-23")
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [old, new], seq=1)))
+    in_vault(tv, lambda s: outbox.queue_reply(s, old.report, tv.lead.key_id, "Masih di sana?"))
+    result = export_replies(tv.lead, tmp_path / "r1.bundle")
+    assert (result.replies, result.held, result.entries) == (0, 1, 1)
+    manifest, data = _read(tv, tmp_path / "r1.bundle")
+    assert set(_entries(manifest, data)) == {new.report}
+    # The reporter writes again: the report is back in the cover, the question goes.
+    again = type(old)("message", b'{"text": "saya kembali", "in_reply_to": null}',
+                      report=old.report, reporter=old.reporter, day="2026-11-24")
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [again], seq=2)))
+    result = export_replies(tv.lead, tmp_path / "r2.bundle")
+    assert (result.replies, result.held, result.entries) == (1, 0, 2)
+
+
+def test_a_server_cannot_swap_the_key_of_a_report_this_vault_cannot_open(tv):
+    """Every entry, filler or not, is sealed to the key the first bundle gave for its report.
+    A later bundle naming another key for the same report is refused, whichever group the
+    report is for (a server that swapped it would read the other group's questions)."""
+    from nacl.public import PrivateKey
+
+    theirs = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(
+        tv, [theirs], seq=1,
+        members=sealed_members([theirs], [PrivateKey.generate().public_key]))))
+    swapped = report_item(report=theirs.report)  # a new reporter key for the same report
+    with pytest.raises(ImportRefused, match="another reporter key"):
+        import_bundle(tv.lead, io.BytesIO(build_inbox(
+            tv, [swapped], seq=2,
+            members=sealed_members([swapped], [PrivateKey.generate().public_key]))))
 
 
 def test_next_export_has_only_what_is_new_and_the_next_seq(tv, tmp_path):
@@ -180,13 +266,13 @@ def test_a_file_that_is_not_our_unrecorded_bundle_is_never_removed(tv, tmp_path)
     assert out.read_bytes() == b"someone's document"
 
 
-def test_the_export_tells_its_progress_reply_by_reply(tv, tmp_path):
-    """What the CLI's bar draws (workbench.cli.ProgressBar): replies sealed of the total, and
+def test_the_export_tells_its_progress_entry_by_entry(tv, tmp_path):
+    """What the CLI's bar draws (workbench.cli.ProgressBar): entries sealed of the total, and
     the bytes sealed so far."""
-    item = report_item()
-    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
-    for text in ("Kapan?", "Siapa saksinya?", "Di mana?"):
-        in_vault(tv, lambda s, t=text: outbox.queue_reply(s, item.report, tv.lead.key_id, t))
+    items = [report_item() for _ in range(3)]
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, items, seq=1)))
+    for item, text in zip(items, ("Kapan?", "Siapa saksinya?", "Di mana?"), strict=True):
+        in_vault(tv, lambda s, i=item, t=text: outbox.queue_reply(s, i.report, tv.lead.key_id, t))
     seen = []
     export_replies(tv.lead, tmp_path / "r1.bundle", progress=lambda *a: seen.append(a))
     assert [(done, total) for done, total, _ in seen] == [(1, 3), (2, 3), (3, 3)]
