@@ -97,7 +97,7 @@ def test_proof_of_authorship_end_to_end(tmp_path, capsys):
 
     engine = make_engine(cfg.database_url)
     with session_factory(engine)() as db:
-        assert [r.kind for r in db.scalars(select(Reply))] == ["message"]
+        assert [r.kind for r in db.scalars(select(Reply))] == ["entry"]
     engine.dispose()
     author = statement.attestation.author_key.encode()
     for path in (cfg.store_dir / m for m in Store(cfg.store_dir).members()):

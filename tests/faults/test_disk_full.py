@@ -271,8 +271,8 @@ def test_reply_export_when_the_media_fills_up(vault, capsys, monkeypatch, tmp_pa
     unlocked = unlock(tv.path, tv.lead.key_id, (tv.root / "vault.pass").read_text().strip())
     engine = db.make_engine(tv.path)
     with db.unlocked(unlocked.vault_key), Session(engine) as session, session.begin():
-        for _ in range(40):  # enough replies that the bundle outgrows the media
-            outbox.queue_reply(session, tv.items[0].report, unlocked.key_id, "Kapan? " * 300)
+        # A long question (one entry per report per bundle): the bundle outgrows the media.
+        outbox.queue_reply(session, tv.items[0].report, unlocked.key_id, "Kapan? " * 14000)
     engine.dispose()
     media = tmp_path / "media"
     media.mkdir()

@@ -7,6 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
+from crypto import replyentry
 from crypto.bundle import BundleReader
 from dropbox_app.gateway import retention
 from dropbox_app.gateway.adminlog import SHELL
@@ -41,7 +42,12 @@ def test_round_trip_on_postgres(pg_deployment):
     assert "already accepted" in page.text
     with dep.db() as db:
         assert len(db.scalars(select(Reply)).all()) == 1
-        assert db.get(Report, sub.report_id).status == "forwarded"
+        # The status is sealed in the entry: the server's row never learns it.
+        assert db.get(Report, sub.report_id).status == "received"
+        [reply] = db.scalars(select(Reply)).all()
+        opened = replyentry.open_entry((dep.store_dir / reply.member).read_bytes(),
+                                       sub.reporter_key, sub.report_id, reply.id)
+        assert (opened.kind, opened.status) == ("question", "forwarded")
         assert db.get(Submission, sub.submission_id).acked_day == dep.clock.day()
     dep.clock.advance(31 * 86400)
     with dep.db() as db, db.begin():
