@@ -11,12 +11,13 @@ inspectorate (issue: conflicts of interest) from what comes back, nor read a sta
 An entry is ``MAGIC | version | the reporter's box key id | SealedBox(report id | entry id |
 body)`` (``seal``), the body canonical JSON::
 
-    {"kind": "question"|"message", "text": ..., ["attestation": ...], ["escrow": {...}],
-     ["status": {"status": ..., "n": int}], "pad": "000..."}
+    {"kind": "question"|"message", "text": ..., "n": int, ["attestation": ...],
+     ["escrow": {...}], ["status": {"status": ..., "n": int}], "pad": "000..."}
 
 ``kind`` is absent in a filler or a status-only entry. ``pad`` brings every body of a bundle to
 the same length (a power of two from 1 KiB, the longest one's bucket), so the entries are the
-same size. ``n`` orders statuses: the reporter app shows the newest."""
+same size. ``n`` orders: questions and messages of one day in the order written, statuses so
+that the reporter app shows the newest."""
 
 from __future__ import annotations
 

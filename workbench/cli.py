@@ -565,6 +565,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             "%(statuses)s status change(s), %(acks)s acknowledgment(s).") % {
         "seq": result.seq, "path": result.path, "replies": result.replies,
         "statuses": result.statuses, "acks": result.acks})
+    if result.held:
+        print(_("%(held)s question(s), message(s) or status change(s) wait for a later bundle: a "
+                "bundle carries one per report, and nothing to a report whose reporter has not "
+                "written for 400 days.") % {"held": result.held})
     print(_("Carry it to the gateway and upload it there."))
     return 0
 

@@ -281,4 +281,5 @@ def _item(session: Session, r: db.Reply) -> dict[str, Any]:
     marker = escrow.reply_marker(session, r.id)  # a lead's request to open a deposit
     if marker is not None:
         item["escrow"] = marker
+    item["n"] = r.seq  # the order written in: two on one day are shown in it
     return item

@@ -223,6 +223,7 @@ class ShownReply:
     escrow: dict | None = None
     escrow_answer: str | None = None
     attestation: Any = None  # crypto.authorship.Attestation: a proof of authorship to sign
+    order: int = 0  # the workbench's order of writing (crypto/replyentry.py)
 
 
 def receipt_id(key: PrivateKey, reply_id: str) -> str:
@@ -336,10 +337,14 @@ def read_thread(db: Session, store: Store, clock: Clock, report: Report, key: Pr
             escrow = escrow_request_of(parsed)
             attestation = authorship.attestation_in(parsed, report.id, key)
         answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
+        n = parsed.get("n") if parsed is not None else None
         shown.append(ShownReply(r.id, kind or "message", text, r.created_day, was_read,
                                 answered, escrow,
                                 escrow_answered(db, key, r.id) if escrow else None,
-                                attestation=attestation))
+                                attestation=attestation,
+                                order=n if isinstance(n, int) and not isinstance(n, bool) else 0))
+    # By day, then in the order the workbench wrote them (entries of one day come in any).
+    shown.sort(key=lambda s: (s.day, s.order, s.id))
     # Before the cover, statuses came in the clear onto the report's row.
     return Thread(shown, newest[2] if newest else report.status)
 

@@ -13,75 +13,21 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
 from sqlalchemy import inspect, text
 
-from dropbox_app import routing
-from dropbox_app.auditors import enroll, set_active
+from dropbox_app.auditors import set_active
 from dropbox_app.gateway import adminlog, downloads, retention
 from dropbox_app.gateway.adminlog import SHELL
 from dropbox_app.models import Submission
-from tests.fixtures.conflict_policy import pin_conflict
-from tests.fixtures.gateway import (
-    add_submission,
-    create_account,
-    login,
-    page_csrf,
-    reply_bundle,
-)
-from tests.fixtures.workbench_vault import make_vault
-from workbench.exporter import export_replies
+from tests.fixtures.conflict_groups import download, export, submit, two_groups, upload
+from tests.fixtures.gateway import reply_bundle
 from workbench.importer import import_bundle
 
 _ID = re.compile(r"^[0-9a-f]{32}$")  # random ids (of the submission, its report) tell nothing
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def dep(request):
-    return request.getfixturevalue("deployment" if request.param == "sqlite"
-                                   else "pg_deployment")
-
-
-def _vault(dep, tmp_path, sub: str, group: str):
-    (tmp_path / sub).mkdir()
-    tv = make_vault(tmp_path / sub, server=dep.server_key(), deployment=dep.cfg.deployment_id)
-    with dep.db() as db, db.begin():
-        enroll(db, tv.lead.identity.card().to_bytes(), dep.clock.day(), actor=SHELL,
-               group=group)
-    return tv
-
-
-def _two_groups(dep, tmp_path):
-    """The fixture's own card is switched off: the inspectorate is the first vault's lead."""
-    with dep.db() as db, db.begin():
-        db.execute(text("UPDATE auditor_cards SET active = :f"), {"f": False})
-    ours = _vault(dep, tmp_path, "inspectorate", routing.INSPECTORATE)
-    theirs = _vault(dep, tmp_path, "conflict", routing.CONFLICT)
-    # the signed policy names the conflict group's card: only then does it sign bundles
-    pin_conflict(dep.cfg.base_dir / "policy", [theirs.lead.identity])
-    login(dep, create_account(dep, "root", "admin"))
-    return ours, theirs
-
-
 def _submit(dep, to, data: bytes) -> str:
-    dep.auditor = to.lead.identity  # the envelope is sealed to that vault's lead only
-    return add_submission(dep, data).submission_id
-
-
-def _download(dep) -> bytes:
-    return dep.app.post("/inbox", {"csrf_token": page_csrf(dep)}).body
-
-
-def _upload(dep, data: bytes, name: str = "r.bundle") -> None:
-    page = dep.app.post("/replies", {"csrf_token": page_csrf(dep)},
-                        upload_files=[("bundle", name, data)])
-    assert page.html.find(id="accepted") is not None, page.text[:2000]
-
-
-def _export(tv, tmp_path, name: str) -> bytes:
-    out = tmp_path / name
-    export_replies(tv.lead, out)
-    return out.read_bytes()
+    return submit(dep, to, data).submission_id
 
 
 def _observe(dep, sids: list[str]) -> dict[str, tuple]:
@@ -112,19 +58,19 @@ def _acks_per_signer(dep) -> dict[str, list[int]]:
 
 
 def test_acknowledgments_do_not_tell_which_group_handled_a_submission(dep, tmp_path):
-    ours, theirs = _two_groups(dep, tmp_path)
+    ours, theirs = two_groups(dep, tmp_path)
     ordinary = [_submit(dep, ours, b"pungli di loket %d" % n) for n in range(2)]
     about_them = [_submit(dep, theirs, b"kepala inspektorat minta setoran")]
     sids = ordinary + about_them
-    bundle = _download(dep)
+    bundle = download(dep)
     got_ours = import_bundle(ours.lead, io.BytesIO(bundle))
     got_theirs = import_bundle(theirs.lead, io.BytesIO(bundle))
     assert (got_ours.imported, got_ours.other_group) == (2, 1)
     assert (got_theirs.imported, got_theirs.other_group) == (1, 2)
 
-    _upload(dep, _export(ours, tmp_path, "ours.bundle"), "ours.bundle")
+    upload(dep, export(ours, tmp_path, "ours.bundle"), "ours.bundle")
     after_ours = _observe(dep, sids)
-    _upload(dep, _export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
+    upload(dep, export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
     after_both = _observe(dep, sids)
     # Whenever the observer looks, a report about the inspectorate looks like any other.
     for snapshot in (after_ours, after_both):
@@ -147,17 +93,17 @@ def test_the_inspectorate_cannot_delete_what_the_conflict_group_has_not_fetched(
     """The inspectorate's card acknowledges the report about it (a hand-made bundle: the server
     cannot tell it from its own workbench's): the report stays on the server, in the inbox,
     until the conflict group acknowledged it too."""
-    ours, theirs = _two_groups(dep, tmp_path)
+    ours, theirs = two_groups(dep, tmp_path)
     about_them = _submit(dep, theirs, b"kepala inspektorat minta setoran")
-    _upload(dep, reply_bundle(dep, acks=[about_them], signer=ours.lead.identity))
+    upload(dep, reply_bundle(dep, acks=[about_them], signer=ours.lead.identity))
     with dep.db() as db, db.begin():
         assert db.get(Submission, about_them).acked_day is None
         far = dep.clock.today().replace(year=dep.clock.today().year + 5)
         assert retention.run(db, dep.store_dir, far, 30, actor=SHELL).deleted == 0
         assert [p.id for p in downloads.pending(db)] == [about_them]
-    got = import_bundle(theirs.lead, io.BytesIO(_download(dep)))
+    got = import_bundle(theirs.lead, io.BytesIO(download(dep)))
     assert got.imported == 1
-    _upload(dep, _export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
+    upload(dep, export(theirs, tmp_path, "theirs.bundle"), "theirs.bundle")
     with dep.db() as db:
         assert db.get(Submission, about_them).acked_day == dep.clock.day()
 
@@ -166,9 +112,9 @@ def test_a_group_without_active_cards_holds_nothing_back(dep, tmp_path):
     """The conflict group's last card is disabled (in the admin log, which both groups'
     bundles carry): what waited only for its acknowledgment is settled by the next retention
     run, and deleted ``retention_days`` after that, not at once."""
-    ours, theirs = _two_groups(dep, tmp_path)
+    ours, theirs = two_groups(dep, tmp_path)
     sid = _submit(dep, ours, b"pungli di loket")
-    _upload(dep, reply_bundle(dep, acks=[sid], signer=ours.lead.identity))
+    upload(dep, reply_bundle(dep, acks=[sid], signer=ours.lead.identity))
     with dep.db() as db, db.begin():
         assert db.get(Submission, sid).acked_day is None
         set_active(db, theirs.lead.key_id, False, actor=SHELL, day=dep.clock.day())
