@@ -3,18 +3,21 @@
 A reply bundle carries exactly one entry for every report its vault covers (workbench/cover.py:
 every report seen in an imported inbox bundle, its own group's and the other group's alike,
 whose reporter wrote within ``COVER_DAYS`` of the newest submission imported), all sealed to the
-reporter's key and all of the same length. An entry holds at most one question or message and
-the report's newest status, or nothing at all (a filler). So the server sees every group write
-to every report in every bundle, and cannot tell which group works on a report about the
-inspectorate (issue: conflicts of interest) from what comes back, nor read a status.
+reporter's key and all of the same length. An entry holds the questions and messages written to
+that report since the last bundle and its newest status, or nothing at all (a filler). So the
+server sees every group write to every report in every bundle, and cannot tell which group works
+on a report about the inspectorate (issue: conflicts of interest) from what comes back, nor read
+a status.
 
 An entry is ``MAGIC | version | the reporter's box key id | SealedBox(report id | entry id |
 body)`` (``seal``), the body canonical JSON::
 
-    {"kind": "question"|"message", "text": ..., "n": int, ["attestation": ...],
-     ["escrow": {...}], ["status": {"status": ..., "n": int}], "pad": "000..."}
+    {"items": [{"id": ..., "kind": "question"|"message", "text": ..., "n": int,
+                ["attestation": ...], ["escrow": {...}]}, ...],
+     ["status": {"status": ..., "n": int}], "pad": "000..."}
 
-``kind`` is absent in a filler or a status-only entry. ``pad`` brings every body of a bundle to
+``items`` is empty in a filler or a status-only entry; an item's ``id`` is the workbench's id
+of the question (an answer names it). ``pad`` brings every body of a bundle to
 the same length (a power of two from 1 KiB, the longest one's bucket), so the entries are the
 same size. ``n`` orders: questions and messages of one day in the order written, statuses so
 that the reporter app shows the newest."""
@@ -53,29 +56,38 @@ MIN_BODY = 1024
 COVER_DAYS = 400
 #: The longest body: a question of 100,000 characters (workbench/outbox.py) fits, escaped.
 MAX_BODY = 1024 * 1024
+#: What the workbench packs into one entry: questions and messages past it wait for the next
+#: bundle (one of 100,000 characters always goes, alone).
+PACK_LIMIT = 256 * 1024
 
 
 @dataclass(frozen=True)
 class Entry:
-    """An opened entry. ``kind`` None: no question or message in it (a filler, or a status
-    only)."""
+    """An opened entry: its questions and messages (each a dict with ``id``, ``kind``,
+    ``text``, ``n``, maybe ``attestation`` and ``escrow``) and its status, if any."""
 
-    kind: str | None
-    body: dict[str, Any]
+    items: tuple[dict[str, Any], ...]
     status: str | None
     status_n: int
     length: int  # of the sealed body: a rewrite keeps it
 
     @property
     def filler(self) -> bool:
-        return self.kind is None and self.status is None
+        return not self.items and self.status is None
+
+    def value(self) -> dict[str, Any]:
+        """The unpadded body again (to seal it anew)."""
+        return body(self.items, (self.status, self.status_n) if self.status is not None
+                    else None)
 
 
-def body(item: dict[str, Any] | None, status: tuple[str, int] | None) -> dict[str, Any]:
-    """The unpadded body: ``item`` ({"kind", "text", ...}) and ``status`` (status, order)."""
-    out: dict[str, Any] = dict(item or {})
-    if item is not None and out.get("kind") not in ITEM_KINDS:
-        raise ValueError("an entry's item is a question or a message")
+def body(items: Sequence[dict[str, Any]], status: tuple[str, int] | None) -> dict[str, Any]:
+    """The unpadded body: ``items`` (questions and messages, in order) and ``status`` (status,
+    order)."""
+    for item in items:
+        if item.get("kind") not in ITEM_KINDS or not isinstance(item.get("id"), str):
+            raise ValueError("an entry's item is a question or a message with an id")
+    out: dict[str, Any] = {"items": [dict(i) for i in items]}
     if status is not None:
         out["status"] = {"status": status[0], "n": status[1]}
     return out
@@ -148,20 +160,19 @@ def open_entry(data: bytes, key: PrivateKey, report_id: str, entry_id: str) -> E
         value = json.loads(raw.decode("utf-8"))
     except (CryptoError, ValueError, UnicodeDecodeError, struct.error):
         return None
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or not isinstance(value.get("items"), list):
         return None
-    kind = value.get("kind")
-    if kind is not None and kind not in ITEM_KINDS:
-        return None
+    items = tuple(i for i in value["items"] if isinstance(i, dict)
+                  and i.get("kind") in ITEM_KINDS and isinstance(i.get("id"), str))
     status, n = None, 0
     part = value.get("status")
     if isinstance(part, dict) and isinstance(part.get("status"), str) \
             and isinstance(part.get("n"), int) and not isinstance(part.get("n"), bool):
         status, n = part["status"], part["n"]
-    value.pop("pad", None)
-    return Entry(kind, value, status, n, len(raw))
+    return Entry(items, status, n, len(raw))
 
 
-def emptied(entry: Entry) -> dict[str, Any]:
-    """What is left of ``entry`` once its reader deleted the message: its status only."""
-    return body(None, (entry.status, entry.status_n) if entry.status is not None else None)
+def emptied(entry: Entry, item_id: str) -> dict[str, Any]:
+    """What is left of ``entry`` once its reader deleted the item ``item_id``."""
+    return body([i for i in entry.items if i.get("id") != item_id],
+                (entry.status, entry.status_n) if entry.status is not None else None)

@@ -24,6 +24,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from crypto import bundle, replyentry
+from crypto.encoding import canonical_json
 from crypto.errors import CryptoError
 from peluit.ground.clock import Clock
 from peluit.ground.files import fsync_dir, remove_temps, temp_beside
@@ -234,39 +235,42 @@ class _Entries:
 
 def _entries(session: Session, unlocked: vault.Unlocked, replies: list[db.Reply],
              changes: list[db.StatusChange], seq: int) -> _Entries:
-    """One entry for every covered report: its oldest waiting question or message (the rest
-    wait for the next bundles: the server must see one entry per report, whatever the number
-    written) and its newest waiting status, or nothing. What is written to a report the cover
-    no longer reaches waits until its reporter writes again."""
+    """One entry for every covered report: the questions and messages waiting for it, in the
+    order written, as many as fit ``PACK_LIMIT`` (the rest wait for the next bundles: the
+    server must see one entry per report, whatever the number written), and its newest
+    waiting status; or nothing. What is written to a report the cover no longer reaches waits
+    until its reporter writes again."""
     covered = cover.covered(session)
-    first: dict[str, db.Reply] = {}
+    waiting: dict[str, list[db.Reply]] = {}
     for r in replies:  # in seq order
-        first.setdefault(r.report_id, r)
+        waiting.setdefault(r.report_id, []).append(r)
     newest: dict[str, db.StatusChange] = {}
     for c in changes:  # in id order
         newest[c.report_id] = c
     out = _Entries([])
-    for r in replies:
-        if first.get(r.report_id) is not r or r.report_id not in covered:
-            out.held += 1
+    out.held += sum(len(rs) for rid, rs in waiting.items() if rid not in covered)
     for c in changes:
         if c.report_id in covered:
             c.exported_seq, c.exported_by = seq, unlocked.key_id  # the newest stands for all
         else:
             out.held += 1
     for report_id, reporter_key in covered.items():
-        reply, change = first.get(report_id), newest.get(report_id)
-        item = None
-        if reply is not None:
+        change = newest.get(report_id)
+        status = (change.status, change.id) if change is not None else None
+        items: list[dict[str, Any]] = []
+        queue = waiting.get(report_id, [])
+        for n, reply in enumerate(queue):
             item = _item(session, reply)
+            if items and len(canonical_json(replyentry.body([*items, item], status))) \
+                    > replyentry.PACK_LIMIT:
+                out.held += len(queue) - n  # in order: none overtakes the one that waits
+                break
+            items.append(item)
             reply.exported_seq, reply.exported_by = seq, unlocked.key_id
-            out.replies += 1
-        status = None
-        if change is not None:
-            status = (change.status, change.id)
-            out.statuses += 1
-        entry_id = reply.id if reply is not None else secrets.token_hex(16)
-        out.items.append((report_id, entry_id, reporter_key, replyentry.body(item, status)))
+        out.replies += len(items)
+        out.statuses += status is not None
+        out.items.append((report_id, secrets.token_hex(16), reporter_key,
+                          replyentry.body(items, status)))
     return out
 
 
@@ -275,9 +279,10 @@ def _item(session: Session, r: db.Reply) -> dict[str, Any]:
     # An attestation (authorship.py) travels as an ordinary message: neither the manifest
     # nor the server's row tells that a reporter asked for a proof of authorship.
     if r.kind == authorship.REPLY_KIND:
-        item: dict[str, Any] = {"kind": "message", "text": "", "attestation": r.text}
+        item: dict[str, Any] = {"id": r.id, "kind": "message", "text": "",
+                                "attestation": r.text}
     else:
-        item = {"kind": r.kind, "text": r.text}
+        item = {"id": r.id, "kind": r.kind, "text": r.text}
     marker = escrow.reply_marker(session, r.id)  # a lead's request to open a deposit
     if marker is not None:
         item["escrow"] = marker

@@ -224,6 +224,7 @@ class ShownReply:
     escrow_answer: str | None = None
     attestation: Any = None  # crypto.authorship.Attestation: a proof of authorship to sign
     order: int = 0  # the workbench's order of writing (crypto/replyentry.py)
+    row: str = ""  # the stored entry that holds it
 
 
 def receipt_id(key: PrivateKey, reply_id: str) -> str:
@@ -288,24 +289,27 @@ class Thread:
 
 
 def _open_row(store: Store, r: Reply, report: Report, key: PrivateKey
-              ) -> tuple[dict | None, replyentry.Entry | None]:
-    """(body, entry) of one stored reply: an entry (crypto/replyentry.py) or, written before
-    the cover, an envelope holding one question or message. (None, None): it does not open."""
+              ) -> tuple[list[dict], replyentry.Entry | None]:
+    """(items, entry) of one stored reply: an entry (crypto/replyentry.py) or, written before
+    the cover, an envelope holding one question or message (one item, named after the row).
+    ([], None): it does not open."""
     try:
         data = store.read(r.member)
     except OSError:
-        return None, None
+        return [], None
     if r.kind == replyentry.KIND:
         entry = replyentry.open_entry(data, key, report.id, r.id)
-        return (entry.body if entry is not None else None), entry
+        return (list(entry.items) if entry is not None else []), entry
     try:
         meta, body = open_bytes(data, [key], limit=1024 * 1024)
         if meta.get("report") != report.id or meta.get("reply") != r.id:
-            return None, None
+            return [], None
         parsed = json.loads(body.decode("utf-8"))
     except (CryptoError, ValueError):
-        return None, None
-    return (parsed if isinstance(parsed, dict) else None), None
+        return [], None
+    if not isinstance(parsed, dict):
+        return [], None
+    return [{**parsed, "id": r.id, "kind": r.kind}], None
 
 
 def read_thread(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
@@ -314,7 +318,7 @@ def read_thread(db: Session, store: Store, clock: Clock, report: Report, key: Pr
     and status-only entries too, so what the server sees is the same whoever wrote."""
     from ..models import AnswerReceipt
 
-    shown = []
+    shown: dict[str, ShownReply] = {}
     newest: tuple[str, int, str] | None = None  # (day, n, status)
     rows = db.scalars(select(Reply).where(Reply.report_id == report.id)
                       .order_by(Reply.created_day, Reply.id))
@@ -322,31 +326,29 @@ def read_thread(db: Session, store: Store, clock: Clock, report: Report, key: Pr
         was_read = r.read_day is not None
         if r.read_day is None:
             r.read_day = clock.day()
-        parsed, entry = _open_row(store, r, report, key)
+        items, entry = _open_row(store, r, report, key)
         if entry is not None and entry.status in replyentry.STATUSES and (
                 newest is None or (r.created_day, entry.status_n) > newest[:2]):
             newest = (r.created_day, entry.status_n, entry.status)
-        if entry is not None and entry.kind is None:
-            continue  # a filler, or a status only: nothing to show as a message
-        kind = entry.kind if entry is not None else r.kind
-        text: str | None = None
-        escrow = attestation = None
-        if parsed is not None:
-            value = parsed.get("text")
-            text = value if isinstance(value, str) else None
-            escrow = escrow_request_of(parsed)
-            attestation = authorship.attestation_in(parsed, report.id, key)
-        answered = db.get(AnswerReceipt, receipt_id(key, r.id)) is not None
-        n = parsed.get("n") if parsed is not None else None
-        shown.append(ShownReply(r.id, kind or "message", text, r.created_day, was_read,
-                                answered, escrow,
-                                escrow_answered(db, key, r.id) if escrow else None,
-                                attestation=attestation,
-                                order=n if isinstance(n, int) and not isinstance(n, bool) else 0))
-    # By day, then in the order the workbench wrote them (entries of one day come in any).
-    shown.sort(key=lambda s: (s.day, s.order, s.id))
+        if not items and entry is None and r.kind != replyentry.KIND:
+            items = [{"id": r.id, "kind": r.kind}]  # an old reply that does not open: said so
+        for item in items:
+            if item["id"] in shown:
+                continue  # carried again by a resent bundle
+            value = item.get("text")
+            escrow = escrow_request_of(item)
+            n = item.get("n")
+            shown[item["id"]] = ShownReply(
+                item["id"], item.get("kind") or "message",
+                value if isinstance(value, str) else None, r.created_day, was_read,
+                db.get(AnswerReceipt, receipt_id(key, item["id"])) is not None, escrow,
+                escrow_answered(db, key, item["id"]) if escrow else None,
+                attestation=authorship.attestation_in(item, report.id, key),
+                order=n if isinstance(n, int) and not isinstance(n, bool) else 0, row=r.id)
+    # By day, then in the order the workbench wrote them.
+    ordered = sorted(shown.values(), key=lambda s: (s.day, s.order, s.id))
     # Before the cover, statuses came in the clear onto the report's row.
-    return Thread(shown, newest[2] if newest else report.status)
+    return Thread(ordered, newest[2] if newest else report.status)
 
 
 def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey
@@ -355,30 +357,42 @@ def replies_for(db: Session, store: Store, clock: Clock, report: Report, key: Pr
     return read_thread(db, store, clock, report, key).replies
 
 
-def delete_reply(db: Session, store: Store, report: Report, key: PrivateKey, reply: Reply
-                 ) -> None:
+def find_reply(db: Session, store: Store, clock: Clock, reports: Sequence[Report],
+               key: PrivateKey, reply_id: str) -> tuple[ShownReply, Report] | None:
+    """A question or message of one of ``reports`` by its id, opened; None if none has it."""
+    for report in reports:
+        for shown in read_thread(db, store, clock, report, key).replies:
+            if shown.id == reply_id:
+                return shown, report
+    return None
+
+
+def delete_reply(db: Session, store: Store, report: Report, key: PrivateKey,
+                 shown: ShownReply) -> None:
     """Take a message the reporter has read off the page.
 
-    Deleting its row would show the server which entry was real, and so which group wrote to
-    this report. Instead every entry of the report is sealed again to the reporter's key, the
-    same length, with the message left out of its own: the server sees each entry rewritten,
+    Deleting its entry would show the server which entry was real, and so which group wrote
+    to this report. Instead every entry of the report is sealed again to the reporter's key, at
+    the same length, the message left out of its own: the server sees each entry rewritten,
     as it would for any deletion. The old copies are wiped once the transaction commits. A row
     from before the cover (an envelope with one message) is deleted as before."""
-    if reply.kind != replyentry.KIND:
-        member = reply.member
-        db.delete(reply)
-        store.delete_after_commit(db, [member])
+    row = db.get(Reply, shown.row)
+    if row is None:
+        return
+    if row.kind != replyentry.KIND:
+        db.delete(row)
+        store.delete_after_commit(db, [row.member])
         return
     public = key.public_key
     pendings, old = [], []
     for r in db.scalars(select(Reply).where(Reply.report_id == report.id,
                                             Reply.kind == replyentry.KIND)):
-        _parsed, entry = _open_row(store, r, report, key)
+        _items, entry = _open_row(store, r, report, key)
         if entry is None:
-            continue  # damaged, or not ours: left as it is
-        value = replyentry.emptied(entry) if r.id == reply.id else dict(entry.body)
+            continue  # damaged, or not this reporter's: left as it is
+        value = replyentry.emptied(entry, shown.id) if r.id == row.id else entry.value()
         data = replyentry.seal(replyentry.padded(value, entry.length), public, report.id, r.id)
-        pending = store.begin(new_id())
+        pending = store.begin()
         pending.sink.write(data)
         pending.commit()
         pendings.append(pending)
@@ -419,11 +433,8 @@ def sent_summary(db: Session, report: Report) -> int:
                      .where(Submission.report_id == report.id)) or 0
 
 
-def attestation_of(db: Session, store: Store, report: Report, key: PrivateKey, reply_id: str
-                   ) -> Any:
-    """The attestation in one reply of ``report`` made for this reporter's key, or None."""
-    r = db.get(Reply, reply_id)
-    if r is None or r.report_id != report.id:
-        return None
-    parsed, _entry = _open_row(store, r, report, key)
-    return authorship.attestation_in(parsed, report.id, key) if parsed is not None else None
+def attestation_of(db: Session, store: Store, clock: Clock, report: Report, key: PrivateKey,
+                   reply_id: str) -> Any:
+    """The attestation in one message of ``report`` made for this reporter's key, or None."""
+    found = find_reply(db, store, clock, [report], key, reply_id)
+    return found[0].attestation if found is not None else None

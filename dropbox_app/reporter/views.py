@@ -22,7 +22,7 @@ from ..db import release
 from ..forms import FormError, check_csrf
 from ..ingest import Limits, StreamedForm, ingest
 from ..loginbudget import LoginBudget
-from ..models import Reply, Report, Reporter, new_id
+from ..models import Report, Reporter, new_id
 from ..sessions import COOKIE, SessionData, SessionExpired, Sessions
 from ..store import Store
 from ..throttle import KdfGate, LoginThrottle, spend_token, token_spent
@@ -436,12 +436,17 @@ def _own_report(request: Request, data: SessionData, report_id: str) -> Report:
     return report
 
 
-def _own_reply(request: Request, data: SessionData) -> tuple[Reply, Report]:
-    """The reply the URL names and its report, both the signed-in reporter's (else 404)."""
-    reply = request.dbsession.get(Reply, request.matchdict["reply"])
-    if reply is None:
+def _own_reply(request: Request, data: SessionData) -> tuple[services.ShownReply, Report]:
+    """The question or message the URL names, opened, and its report: the signed-in
+    reporter's (else 404). Ids are inside the sealed entries: the reporter's entries are
+    opened to find it."""
+    reports = request.dbsession.scalars(select(Report).where(
+        Report.reporter_id == data.reporter_id)).all()
+    found = services.find_reply(request.dbsession, request.find_service(Store), request.clock,
+                                reports, data.key, request.matchdict["reply"])
+    if found is None:
         raise HTTPNotFound()
-    return reply, _own_report(request, data, reply.report_id)
+    return found
 
 
 def followup_relang(request: Request) -> Response:
@@ -522,8 +527,14 @@ def message_submit(request: Request) -> Response:
         recipients = _group_keys(request, _report_group(request, report, fields))
         in_reply_to = fields.get("in_reply_to", "")
         if in_reply_to:
-            reply = request.dbsession.get(Reply, in_reply_to)
-            if reply is None or reply.report_id != report.id:
+            # The question's id is sealed in an entry: checked when the session holds the key
+            # to open them; on a compose grant alone only its form (the workbench threads the
+            # answer under its own question, or leaves it unthreaded).
+            data = request.session_state.data
+            if not re.fullmatch(r"[0-9a-f]{32}", in_reply_to) or (
+                    live and data is not None and services.find_reply(
+                        request.dbsession, request.find_service(Store), request.clock,
+                        [report], data.key, in_reply_to) is None):
                 raise FormError("malformed")
         if not fields.get("text", "").strip() and not form.files:
             form.discard()
@@ -604,20 +615,17 @@ def deposit_submit(request: Request) -> Response:
 def escrow_answer(request: Request) -> Response:
     """The reporter's consent to, or refusal of, a lead's request to open their deposit."""
     data = _session(request, reporter=True)
-    reply, report = _own_reply(request, data)
+    shown, report = _own_reply(request, data)
     decision = request.form.get("decision", "")
     if decision not in deposits.DECISIONS:
         raise FormError("malformed")
-    shown = next((r for r in services.replies_for(
-        request.dbsession, request.find_service(Store), request.clock, report, data.key)
-        if r.id == reply.id), None)
-    if shown is None or shown.escrow is None:
+    if shown.escrow is None:
         raise FormError("malformed")
     if shown.escrow_answer is not None:  # answered already: the first answer stands
         return HTTPSeeOther(request.route_path("followup", _query={"done": "escrow"}))
     done = deposits.answer(request.dbsession, request.find_service(Store), request.clock,
                            _group_keys(request, _report_group(request, report, {})), report,
-                           data.key, reply.id, shown.escrow,
+                           data.key, shown.id, shown.escrow,
                            decision)
     _undo_on_abort(request, [done])
     return HTTPSeeOther(request.route_path("followup", _query={"done": "escrow"}))
@@ -625,20 +633,17 @@ def escrow_answer(request: Request) -> Response:
 
 def reply_delete(request: Request) -> Response:
     data = _session(request, reporter=True)
-    reply, _report = _own_reply(request, data)
-    if reply.read_day is None:  # only what the reporter has seen may go
+    shown, report = _own_reply(request, data)
+    if not shown.was_read:  # only what the reporter has seen may go
         return render(request, "error.jinja2", status=400, reason="unread")
     if request.form.get("confirm") != "yes":
         # Two steps, without JavaScript: the first press asks, the second deletes.
-        shown = next((r for r in services.replies_for(
-            request.dbsession, request.find_service(Store), request.clock, reply.report,
-            data.key) if r.id == reply.id), None)
-        return render(request, "delete_confirm.jinja2", reply=shown, reply_id=reply.id)
-    services.forget_answered(request.dbsession, data.key, reply.id)
+        return render(request, "delete_confirm.jinja2", reply=shown, reply_id=shown.id)
+    services.forget_answered(request.dbsession, data.key, shown.id)
     # Every entry of the report sealed again (services.delete_reply: the server must not see
     # which was real); the old copies wiped in place once that has committed.
-    services.delete_reply(request.dbsession, request.find_service(Store), reply.report,
-                          data.key, reply)
+    services.delete_reply(request.dbsession, request.find_service(Store), report, data.key,
+                          shown)
     return HTTPSeeOther(request.route_path("followup", _query={"done": "deleted"}))
 
 
@@ -649,8 +654,8 @@ def authorship_statement(request: Request) -> Response:
     data = _session(request, reporter=True)
     report = _own_report(request, data, request.matchdict["report"])
     form = request.form
-    att = services.attestation_of(request.dbsession, request.find_service(Store), report,
-                                  data.key, form.get("reply", ""))
+    att = services.attestation_of(request.dbsession, request.find_service(Store),
+                                  request.clock, report, data.key, form.get("reply", ""))
     if att is None:
         raise HTTPNotFound()
     purpose = authorship.clean_purpose(form.get("purpose", ""))

@@ -118,10 +118,10 @@ def test_what_comes_back_does_not_tell_which_group_works_on_a_report(dep, tmp_pa
         before = {r.id: r.member for r in db.scalars(select(Reply).where(
             Reply.report_id == about_them.report_id))}
         sizes = {r.id: r.padded_size for r in db.scalars(select(Reply))}
-    question = threads[about_them.report_id].replies[0].id
+    question = threads[about_them.report_id].replies[0]
     with dep.db() as db, db.begin():
         services.delete_reply(db, store, db.get(Report, about_them.report_id),
-                              about_them.reporter_key, db.get(Reply, question))
+                              about_them.reporter_key, question)
     with dep.db() as db:
         after = {r.id: r.member for r in db.scalars(select(Reply).where(
             Reply.report_id == about_them.report_id))}
@@ -139,24 +139,32 @@ def test_what_comes_back_does_not_tell_which_group_works_on_a_report(dep, tmp_pa
     assert thread.replies == [] and thread.status == "verification"
 
 
-def test_a_second_question_waits_for_the_next_bundle(dep, tmp_path):
-    """Two questions to one report in one bundle would be two entries where every other
-    report has one: the second goes with the next bundle, which covers every report again."""
+def test_a_conversation_in_many_bundles_stays_covered(dep, tmp_path):
+    """The acknowledgment message and two questions the same day, then a status the next:
+    every bundle of both groups still has one entry of one size per report, and the reporter
+    reads them in the order written."""
     ours, theirs = two_groups(dep, tmp_path)
     subs = [submit(dep, ours, b"pungli di loket"), submit(dep, theirs, b"kepala inspektorat")]
     bundle = download(dep)
     import_bundle(ours.lead, io.BytesIO(bundle))
     import_bundle(theirs.lead, io.BytesIO(bundle))
-    for text in ("Kapan?", "Di mana?"):
+    for text in ("Laporan Anda kami terima.", "Kapan?", "Di mana?"):
         in_vault(theirs, lambda s, t=text: outbox.queue_reply(s, subs[1].report_id,
                                                                theirs.lead.key_id, t))
-    first = export(theirs, tmp_path, "one.bundle")
-    second = export(theirs, tmp_path, "two.bundle")
-    for data in (first, second):
-        shape = _shape(dep, data, theirs.lead.identity)
+    bundles = [(theirs, export(theirs, tmp_path, "t1.bundle")),
+               (ours, export(ours, tmp_path, "o1.bundle"))]
+    in_vault(theirs, lambda s: outbox.queue_status(s, subs[1].report_id, "investigation",
+                                                    theirs.lead.key_id))
+    bundles.append((theirs, export(theirs, tmp_path, "t2.bundle")))
+    for n, (tv, data) in enumerate(bundles):
+        shape = _shape(dep, data, tv.lead.identity)
         assert set(shape) == {s.report_id for s in subs} and len(set(shape.values())) == 1
-        upload(dep, data)
+        upload(dep, data, f"b{n}.bundle")
+    assert _rows(dep, [s.report_id for s in subs])[subs[0].report_id] == _rows(
+        dep, [s.report_id for s in subs])[subs[1].report_id]
     with dep.db() as db, db.begin():
         thread = services.read_thread(db, Store(dep.store_dir), dep.clock,
                                       db.get(Report, subs[1].report_id), subs[1].reporter_key)
-    assert [r.text for r in thread.replies] == ["Kapan?", "Di mana?"]
+    assert [r.text for r in thread.replies] == ["Laporan Anda kami terima.", "Kapan?",
+                                                "Di mana?"]
+    assert thread.status == "investigation"

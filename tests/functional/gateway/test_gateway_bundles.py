@@ -118,8 +118,8 @@ def test_accepted_reply_bundle_stores_replies_statuses_and_acks(signed_in):
     blob = (dep.store_dir / reply.member).read_bytes()
     assert reply.padded_size == len(blob)
     opened = replyentry.open_entry(blob, sub.reporter_key, sub.report_id, reply.id)
-    assert (opened.kind, opened.body["text"], opened.status) == (
-        "question", "Kapan kejadiannya?", "verification")
+    assert [(i["kind"], i["text"]) for i in opened.items] == [("question", "Kapan kejadiannya?")]
+    assert opened.status == "verification"
     # Acknowledged: no longer in the inbox.
     assert dep.app.get("/").html.find(id="pending-count").text == "0"
     assert not [n for n in _store_files(dep) if n.startswith(".tmp")]
@@ -338,7 +338,8 @@ def test_reply_named_like_a_submission_cannot_replace_it(signed_in):
         member = db.get(Submission, sub.submission_id).member
     original = (dep.store_dir / member).read_bytes()
     rid = sub.submission_id  # a workbench bug or a hostile one reuses a submission's id
-    (data,) = replyentry.uniform([replyentry.body({"kind": "question", "text": "x"}, None)])
+    (data,) = replyentry.uniform([replyentry.body(
+        [{"id": rid, "kind": "question", "text": "x"}], None)])
     blob = replyentry.seal(data, sub.reporter_key.public_key, sub.report_id, rid)
     manifest = make_manifest("reply", dep.cfg.deployment_id, dep.auditor.signing, 1,
                              [Member(f"{rid}.env", len(blob), hashlib.sha256(blob).hexdigest())],
@@ -417,4 +418,4 @@ def test_same_bundle_uploaded_twice_at_once_keeps_the_first(deployment, earlier_
     [reply] = replies_rows
     opened = replyentry.open_entry((dep.store_dir / reply.member).read_bytes(),
                                    sub.reporter_key, sub.report_id, reply.id)
-    assert opened.body["text"] == "satu"
+    assert [i["text"] for i in opened.items] == ["satu"]

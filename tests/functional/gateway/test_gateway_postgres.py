@@ -47,7 +47,7 @@ def test_round_trip_on_postgres(pg_deployment):
         [reply] = db.scalars(select(Reply)).all()
         opened = replyentry.open_entry((dep.store_dir / reply.member).read_bytes(),
                                        sub.reporter_key, sub.report_id, reply.id)
-        assert (opened.kind, opened.status) == ("question", "forwarded")
+        assert ([i["kind"] for i in opened.items], opened.status) == (["question"], "forwarded")
         assert db.get(Submission, sub.submission_id).acked_day == dep.clock.day()
     dep.clock.advance(31 * 86400)
     with dep.db() as db, db.begin():

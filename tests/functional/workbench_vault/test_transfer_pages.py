@@ -103,3 +103,21 @@ def test_the_compliance_officer_may_not_import(app, tv):
     officer = add_person(tv, "Kepatuhan", "compliance")
     login(app, officer.key_id, OTHER_PASS)
     app.get("/transfers", status=403)
+
+
+@pytest.mark.parametrize("lang, says", [
+    ("en", "1 question(s), message(s) or status change(s) wait for a later bundle"),
+    ("id", "1 pertanyaan, pesan atau perubahan status menunggu bundel berikutnya"),
+])
+def test_the_export_says_what_waits_for_a_later_bundle(ui, tv, drop, lang, says):
+    """A question to a report whose reporter has been silent past the cover (crypto/replyentry.py)
+    waits: the page says how many, in the auditor's language."""
+    from tests.fixtures.workbench_vault import in_vault
+    from workbench import outbox
+
+    old, new = report_item(day="2024-01-02"), report_item(day="2026-11-23")
+    (drop / "b.bundle").write_bytes(build_inbox(tv, [old, new], seq=1))
+    _finished(ui, _form(ui.get("/transfers"), "/transfers/import").submit(status=303).location)
+    in_vault(tv, lambda s: outbox.queue_reply(s, old.report, tv.lead.key_id, "Masih di sana?"))
+    page = _form(ui.get(f"/transfers?lang={lang}"), "/transfers/export").submit(status=200)
+    assert says in page.html.find(id="export-done").text

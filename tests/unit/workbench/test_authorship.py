@@ -54,9 +54,12 @@ def test_the_attestation_leaves_as_an_ordinary_message_only_the_reporter_opens(t
                                      "reply", lambda _k: None, tv.deployment)
         members = {m.member.name: m.read() for m in reader.members()}
     assert reader.manifest.body["replies"][0]["kind"] == "entry"
-    opened = replyentry.open_entry(members[f"{reply}.env"], item.reporter, item.report, reply)
-    assert opened.kind == "message"
-    att = ca.Attestation.from_bytes(opened.body["attestation"].encode())
+    (entry,) = reader.manifest.body["replies"]
+    opened = replyentry.open_entry(members[entry["member"]], item.reporter, item.report,
+                                   entry["id"])
+    (sent,) = opened.items
+    assert (sent["id"], sent["kind"]) == (reply, "message")
+    att = ca.Attestation.from_bytes(sent["attestation"].encode())
     att.verify(card)
     assert (att.report, att.day, att.category) == (item.report, item.day, "pungli")
     assert bytes(att.author_key) == bytes(author.verify_key)

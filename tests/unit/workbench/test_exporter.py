@@ -56,35 +56,55 @@ def test_export_carries_questions_statuses_and_acks(tv, tmp_path):
     assert {r["kind"] for r in manifest.body["replies"]} == {"entry"}
     assert len({len(data) for _id, data in entries.values()}) == 1
     eid, sealed = entries[items[0].report]
-    assert eid == q and b"Kapan" not in sealed
-    opened = replyentry.open_entry(sealed, items[0].reporter, items[0].report, q)
-    assert (opened.kind, opened.body["text"], opened.status) == (
-        "question", "Kapan kejadiannya?", "investigation")
+    assert eid != q and b"Kapan" not in sealed  # the entry's id is not the question's
+    opened = replyentry.open_entry(sealed, items[0].reporter, items[0].report, eid)
+    assert [(i["id"], i["kind"], i["text"]) for i in opened.items] == [
+        (q, "question", "Kapan kejadiannya?")]
+    assert opened.status == "investigation"
     other_id, other = entries[items[1].report]
     filler = replyentry.open_entry(other, items[1].reporter, items[1].report, other_id)
     assert filler is not None and filler.filler
-    # Only the reporter can open it: not even the auditors.
-    assert replyentry.open_entry(sealed, tv.lead.identity.box, items[0].report, q) is None
-    assert replyentry.open_entry(sealed, items[1].reporter, items[0].report, q) is None
+    # Only the reporter can open it: not even the auditors; and not as another entry.
+    assert replyentry.open_entry(sealed, tv.lead.identity.box, items[0].report, eid) is None
+    assert replyentry.open_entry(sealed, items[1].reporter, items[0].report, eid) is None
+    assert replyentry.open_entry(sealed, items[0].reporter, items[0].report, other_id) is None
 
 
-def test_one_question_per_report_per_bundle_the_rest_wait(tv, tmp_path):
-    """Two questions to one report in one bundle would show the server which report is
-    worked on (two entries where every other report has one): the second waits."""
-    item = report_item()
-    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+def test_questions_to_one_report_travel_in_its_one_entry_in_order(tv, tmp_path):
+    """Two questions to one report: one entry, as for every other report, holding both."""
+    item, other = report_item(), report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item, other], seq=1)))
     ids = [in_vault(tv, lambda s, t=t: outbox.queue_reply(s, item.report, tv.lead.key_id, t).id)
            for t in ("Kapan?", "Siapa saksinya?")]
+    result = export_replies(tv.lead, tmp_path / "r1.bundle")
+    assert (result.replies, result.held, result.entries) == (2, 0, 2)
+    manifest, members = _read(tv, tmp_path / "r1.bundle")
+    entries = _entries(manifest, members)
+    assert len({len(d) for _e, d in entries.values()}) == 1
+    eid, data = entries[item.report]
+    opened = replyentry.open_entry(data, item.reporter, item.report, eid)
+    assert [(i["id"], i["text"]) for i in opened.items] == list(zip(
+        ids, ("Kapan?", "Siapa saksinya?"), strict=True))
+
+
+def test_what_does_not_fit_one_entry_waits_for_the_next_bundle(tv, tmp_path):
+    """Past ``PACK_LIMIT`` the rest waits, in order: the server sees one entry per report."""
+    item = report_item()
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
+    texts = ["a" * 90_000, "b" * 90_000, "c" * 90_000, "pendek"]
+    ids = [in_vault(tv, lambda s, t=t: outbox.queue_reply(s, item.report, tv.lead.key_id, t).id)
+           for t in texts]
     first = export_replies(tv.lead, tmp_path / "r1.bundle")
-    assert (first.replies, first.held, first.entries) == (1, 1, 1)
+    assert (first.replies, first.held) == (2, 2)  # "pendek" would fit: it does not overtake
     second = export_replies(tv.lead, tmp_path / "r2.bundle")
-    assert (second.replies, second.held) == (1, 0)
+    assert (second.replies, second.held) == (2, 0)
     got = []
     for name, last in (("r1.bundle", None), ("r2.bundle", 1)):
         manifest, members = _read(tv, tmp_path / name, last=last)
         (eid, data), = _entries(manifest, members).values()
-        got.append((eid, replyentry.open_entry(data, item.reporter, item.report, eid).body["text"]))
-    assert got == [(ids[0], "Kapan?"), (ids[1], "Siapa saksinya?")]
+        got += [i["id"] for i in replyentry.open_entry(data, item.reporter, item.report,
+                                                       eid).items]
+    assert got == ids
 
 
 def test_the_other_groups_reports_are_covered_too(tv, tmp_path):
@@ -104,6 +124,7 @@ def test_the_other_groups_reports_are_covered_too(tv, tmp_path):
     assert set(entries) == {ours.report, theirs.report}
     eid, sealed = entries[theirs.report]
     assert replyentry.open_entry(sealed, theirs.reporter, theirs.report, eid).filler
+    assert replyentry.open_entry(sealed, tv.lead.identity.box, theirs.report, eid) is None
 
 
 def test_a_report_silent_too_long_leaves_the_cover_and_its_question_waits(tv, tmp_path):
@@ -204,8 +225,11 @@ def test_a_lost_bundle_can_be_sent_again_under_a_new_number(tv, tmp_path):
         export_replies(tv.lead, tmp_path / "again.bundle", resend_from=2)
     result = export_replies(tv.lead, tmp_path / "again.bundle", resend_from=1)
     assert (result.seq, result.replies, result.statuses, result.acks) == (2, 1, 1, 1)
-    manifest, _members = _read(tv, tmp_path / "again.bundle", last=1)
-    assert manifest.body["replies"][0]["id"] == q and manifest.body["acks"] == [item.id]
+    manifest, members = _read(tv, tmp_path / "again.bundle", last=1)
+    (eid, data), = _entries(manifest, members).values()
+    sent = replyentry.open_entry(data, item.reporter, item.report, eid)
+    assert [i["id"] for i in sent.items] == [q] and sent.status == "verification"
+    assert manifest.body["acks"] == [item.id]
     # A colleague's resend does not carry what the lead sent.
     add_person(tv, "Budi", "auditor")
     budi = vault.unlock(tv.path, "Budi", "another long passphrase here")
