@@ -567,8 +567,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         "statuses": result.statuses, "acks": result.acks})
     if result.held:
         print(_("%(held)s question(s), message(s) or status change(s) wait for a later bundle: a "
-                "bundle carries one per report, and nothing to a report whose reporter has not "
-                "written for 400 days.") % {"held": result.held})
+                "bundle takes up to 256 KiB for a report, and nothing for a report whose "
+                "reporter has not written for 400 days.") % {"held": result.held})
     print(_("Carry it to the gateway and upload it there."))
     return 0
 

@@ -1,9 +1,11 @@
 """``peluit workbench export-replies``: everything written since the last export, as one reply
 bundle signed by the exporting auditor (docs/engineering.md, "Bundle bodies").
 
-Questions and messages are sealed to the reporter's public key alone (the server cannot read
-them); status changes are coarse (the latest per report); acks name the submissions this vault
-holds, so the server may delete its copies after its retention. The bundle's sequence number is
+Questions, messages and coarse statuses (the latest per report) travel in entries sealed to
+the reporter's public key alone, one for every report the vault covers, real or filler, all of
+one size (crypto/replyentry.py, cover.py): the server can read none of them, nor tell which
+reports this group works on. Acks name the submissions this vault holds (and those it left for
+the other group), so the server may delete its copies after its retention. The bundle's sequence number is
 the next one for the exporting auditor's key. The file appears complete or not at all, and the
 rows are marked exported in the same transaction; if the transaction fails, the file goes."""
 
