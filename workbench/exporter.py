@@ -5,9 +5,10 @@ Questions, messages and coarse statuses (the latest per report) travel in entrie
 the reporter's public key alone, one for every report the vault covers, real or filler, all of
 one size (crypto/replyentry.py, cover.py): the server can read none of them, nor tell which
 reports this group works on. Acks name the submissions this vault holds (and those it left for
-the other group), so the server may delete its copies after its retention. The bundle's sequence number is
-the next one for the exporting auditor's key. The file appears complete or not at all, and the
-rows are marked exported in the same transaction; if the transaction fails, the file goes."""
+the other group), so the server may delete its copies after its retention. The bundle's
+sequence number is the next one for the exporting auditor's key. The file appears complete or
+not at all, and the rows are marked exported in the same transaction; if the transaction fails,
+the file goes."""
 
 from __future__ import annotations
 

@@ -436,6 +436,14 @@ def test_kill_during_reply_export(zygote, vault_template, export_template, work)
         out = out_of(wd)
         state = _vault_state(wd, tv)
         recorded = state["seqs"].get(("reply", tv.lead.key_id))
+        if out.exists() and recorded is None and status == "killed":
+            # Killed between the bundle's rename and the vault's commit: the next export
+            # recognises its own unrecorded bundle and makes it again under the same number
+            # (exporter._unrecorded_export).
+            again, _ = zygote.run("export", wd)
+            assert again == "ok", (wd / "child.log").read_text()
+            state = _vault_state(wd, tv)
+            recorded = state["seqs"].get(("reply", tv.lead.key_id))
         if out.exists():  # a bundle on the media is one the vault recorded, whole
             manifest = _reply_bundle(out, tv)
             assert recorded == manifest.seq == 1
