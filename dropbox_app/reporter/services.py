@@ -373,9 +373,9 @@ def delete_reply(db: Session, store: Store, report: Report, key: PrivateKey,
 
     Deleting its entry would show the server which entry was real, and so which group wrote
     to this report. Instead every entry of the report is sealed again to the reporter's key, at
-    the same length, the message left out of its own: the server sees each entry rewritten,
-    as it would for any deletion. The old copies are wiped once the transaction commits. A row
-    from before the cover (an envelope with one message) is deleted as before."""
+    the same length, the message left out of the one that held it: the server sees each entry
+    rewritten, as it would for any deletion. The old copies are wiped once the transaction
+    commits. A row from before the cover (an envelope with one message) is deleted as before."""
     row = db.get(Reply, shown.row)
     if row is None:
         return
@@ -390,7 +390,8 @@ def delete_reply(db: Session, store: Store, report: Report, key: PrivateKey,
         _items, entry = _open_row(store, r, report, key)
         if entry is None:
             continue  # damaged, or not this reporter's: left as it is
-        value = replyentry.emptied(entry, shown.id) if r.id == row.id else entry.value()
+        # Left out wherever it is (a resent bundle may have carried it twice).
+        value = replyentry.emptied(entry, shown.id)
         data = replyentry.seal(replyentry.padded(value, entry.length), public, report.id, r.id)
         pending = store.begin()
         pending.sink.write(data)
