@@ -76,9 +76,9 @@ def bench_read(days: int) -> dict:
             for d in range(days):
                 day = (day0 + dt.timedelta(days=d)).isoformat()
                 for group in range(2):
-                    item = ({"kind": "question", "text": "Kapan?", "n": d}
-                            if group == 0 and d % 20 == 0 else None)
-                    (body,) = replyentry.uniform([replyentry.body(item, None)])
+                    items = ([{"id": new_id(), "kind": "question", "text": "Kapan?", "n": d}]
+                             if group == 0 and d % 20 == 0 else [])
+                    (body,) = replyentry.uniform([replyentry.body(items, None)])
                     eid = new_id()
                     data = replyentry.seal(body, key.public_key, report.id, eid)
                     pending = store.begin()

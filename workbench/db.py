@@ -235,6 +235,9 @@ class CoverReport(Base):
     report_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     reporter_key: Mapped[bytes] = mapped_column(EncryptedBytes("cover.reporter_key"))
     last_day: Mapped[str] = mapped_column(String(10), index=True)
+    # BLAKE2b of the three under a key derived from the vault key (cover.py): a row changed,
+    # planted or with another row's key, by someone with the file but not the key, shows.
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 class Reply(Base):

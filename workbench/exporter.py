@@ -243,7 +243,10 @@ def _entries(session: Session, unlocked: vault.Unlocked, replies: list[db.Reply]
     server must see one entry per report, whatever the number written), and its newest
     waiting status; or nothing. What is written to a report the cover no longer reaches waits
     until its reporter writes again."""
-    covered = cover.covered(session)
+    try:
+        covered = cover.covered(session, unlocked.require_content())
+    except cover.CoverTampered as exc:
+        raise ExportRefused(str(exc)) from None
     waiting: dict[str, list[db.Reply]] = {}
     for r in replies:  # in seq order
         waiting.setdefault(r.report_id, []).append(r)

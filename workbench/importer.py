@@ -353,7 +353,7 @@ def _import(session: Session, unlocked: vault.Unlocked, src: BinaryIO,
         if progress:
             progress(n, total, done_bytes)
     try:
-        cover.record(session, entries.values())
+        cover.record(session, entries.values(), unlocked.require_content())
     except cover.CoverMismatch as exc:
         raise ImportRefused(str(exc)) from None
     batch.write()
