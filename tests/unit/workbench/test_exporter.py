@@ -167,14 +167,24 @@ def test_next_export_has_only_what_is_new_and_the_next_seq(tv, tmp_path):
     item = report_item()
     import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [item], seq=1)))
     export_replies(tv.lead, tmp_path / "r1.bundle")
-    with pytest.raises(NothingToExport):
-        export_replies(tv.lead, tmp_path / "r2.bundle")
-    assert not (tmp_path / "r2.bundle").exists()
+    # Nothing new: a bundle all the same, its one entry a filler (a group that exported only
+    # when it had something to say would date its work for the server).
+    quiet = export_replies(tv.lead, tmp_path / "r2.bundle")
+    assert (quiet.seq, quiet.replies, quiet.acks, quiet.entries) == (2, 0, 0, 1)
+    manifest, members = _read(tv, tmp_path / "r2.bundle", last=1)
+    (eid, data), = _entries(manifest, members).values()
+    assert replyentry.open_entry(data, item.reporter, item.report, eid).filler
     in_vault(tv, lambda s: outbox.queue_reply(s, item.report, tv.lead.key_id, "Siapa saksinya?"))
-    result = export_replies(tv.lead, tmp_path / "r2.bundle")
-    assert (result.seq, result.replies, result.acks) == (2, 1, 0)
-    manifest, _ = _read(tv, tmp_path / "r2.bundle", last=1)
-    assert manifest.seq == 2 and manifest.body["acks"] == []
+    result = export_replies(tv.lead, tmp_path / "r3.bundle")
+    assert (result.seq, result.replies, result.acks) == (3, 1, 0)
+    manifest, _ = _read(tv, tmp_path / "r3.bundle", last=2)
+    assert manifest.seq == 3 and manifest.body["acks"] == []
+
+
+def test_a_vault_that_covers_no_report_has_nothing_to_export(tv, tmp_path):
+    with pytest.raises(NothingToExport):
+        export_replies(tv.lead, tmp_path / "r1.bundle")
+    assert not (tmp_path / "r1.bundle").exists()
 
 
 def test_each_auditor_has_their_own_sequence(tv, tmp_path):

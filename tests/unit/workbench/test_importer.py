@@ -25,7 +25,7 @@ from tests.fixtures.workbench_vault import (
     sealed_members,
 )
 from workbench import db, filestore, vault
-from workbench.exporter import NothingToExport, export_replies
+from workbench.exporter import export_replies
 from workbench.importer import ImportRefused, import_bundle
 
 
@@ -282,8 +282,11 @@ def test_other_groups_submissions_are_acknowledged_like_ours(tv, tmp_path):
         manifest = BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key},
                                 "reply", lambda _k: 0, tv.deployment).manifest
     assert manifest.body["acks"] == sorted([ours.id, theirs.id])
-    with pytest.raises(NothingToExport):
-        export_replies(tv.lead, tmp_path / "again.bundle")
+    export_replies(tv.lead, tmp_path / "again.bundle")  # acknowledged once, not again
+    with (tmp_path / "again.bundle").open("rb") as f:
+        again = BundleReader(f, {tv.lead.key_id: tv.lead.identity.signing.verify_key},
+                             "reply", lambda _k: 1, tv.deployment).manifest
+    assert again.body["acks"] == []
 
 
 def test_malformed_content_is_refused(tv):
