@@ -107,11 +107,14 @@ class ServerCard(Base):
 
 # The day the last inbox bundle was imported (the carrying schedule, policies.clocks CARRYING).
 CARRIED_SETTING = "inbox_carried_day"
+# The day the last reply bundle was exported, by anyone of the vault: every group carries one
+# every working day, so that its upload days do not tell when it had something to send.
+EXPORTED_SETTING = "reply_exported_day"
 
 
 class Setting(Base):
     """Small vault-wide values: ``deployment`` (the server deployment id pinned at init),
-    ``inbox_carried_day`` (CARRIED_SETTING)."""
+    ``inbox_carried_day`` (CARRIED_SETTING), ``reply_exported_day`` (EXPORTED_SETTING)."""
 
     __tablename__ = "settings"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -202,6 +202,8 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
                             lambda name: io.BytesIO(members[name]))
         f.flush()
         os.fsync(f.fileno())
+    # For the home page's "reply bundle overdue" (cases/inbox.py): the schedule is the cover's.
+    db.set_setting(session, db.EXPORTED_SETTING, today.isoformat())
     if seq_row is None:
         session.add(db.BundleSequence(direction="reply", key_id=key_id, seq=seq))
     else:

@@ -3,10 +3,10 @@
 New reports (cases still in intake), what reporters sent that nobody has read yet (the case page
 not opened since) and, as an alert of its own, new evidence on a *closed* case (someone must
 decide whether to reopen it: an archived report is examined again when evidence comes), deadlines
-of every clock (policies.clocks) overdue or due within a working day, whether an inbox bundle is
-overdue by the carrying schedule, open retaliation flags, and the open cases per state. Counts and
-case numbers only: the compliance officer sees the same page without content (no summaries are
-loaded here at all)."""
+of every clock (policies.clocks) overdue or due within a working day, whether an inbox bundle or
+a reply bundle is overdue by the carrying schedule, open retaliation flags, and the open cases
+per state. Counts and case numbers only: the compliance officer sees the same page without
+content (no summaries are loaded here at all)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ class Inbox:
     carried_day: dt.date | None = None   # the last inbox bundle imported
     carry_due: dt.date | None = None     # the next one is due by this day
     carry_overdue: bool = False
+    exported_day: dt.date | None = None  # the last reply bundle exported
+    export_due: dt.date | None = None
+    export_overdue: bool = False
     due: dict[str, dict[str, int]] = field(default_factory=dict)  # clock -> state -> count
     due_cases: list[Case] = field(default_factory=list)
     due_total: int = 0
@@ -50,7 +53,7 @@ class Inbox:
     @property
     def empty(self) -> bool:
         return not (self.new_total or self.unread_total or self.due_total
-                    or self.retaliation_open or self.carry_overdue)
+                    or self.retaliation_open or self.carry_overdue or self.export_overdue)
 
 
 def reporter_seq(session: Session, report_id: str) -> int:
@@ -76,7 +79,12 @@ def carrying(session: Session, calendar: WorkingCalendar, today: dt.date,
     """(last import day, the day the next bundle is due, overdue?) by the carrying schedule: a
     bundle every ``carry_days`` working days. The case clocks start on the server's day of
     receipt, so a report left waiting on the server eats into them."""
-    row = session.get(db.Setting, db.CARRIED_SETTING)
+    return _schedule(session, db.CARRIED_SETTING, calendar, today, carry_days)
+
+
+def _schedule(session: Session, setting: str, calendar: WorkingCalendar, today: dt.date,
+              carry_days: int) -> tuple[dt.date | None, dt.date | None, bool]:
+    row = session.get(db.Setting, setting)
     try:
         last = dt.date.fromisoformat(row.value) if row is not None else None
     except ValueError:
@@ -87,11 +95,21 @@ def carrying(session: Session, calendar: WorkingCalendar, today: dt.date,
     return last, due, due < today
 
 
+def exporting(session: Session, calendar: WorkingCalendar, today: dt.date,
+              carry_days: int) -> tuple[dt.date | None, dt.date | None, bool]:
+    """(last export day, the day the next reply bundle is due, overdue?): the same schedule
+    the other way. Each group's bundle covers every report (crypto/replyentry.py); carried
+    every working day, with or without anything new, its days tell the server nothing."""
+    return _schedule(session, db.EXPORTED_SETTING, calendar, today, carry_days)
+
+
 def build(session: Session, calendar: WorkingCalendar, today: dt.date,
           carry_days: int = clocks.CARRYING.days) -> Inbox:
     box = Inbox()
     box.carried_day, box.carry_due, box.carry_overdue = carrying(session, calendar, today,
                                                                  carry_days)
+    box.exported_day, box.export_due, box.export_overdue = exporting(session, calendar, today,
+                                                                     carry_days)
     open_ = Case.state != State.CLOSED.value
     intake = select(Case).where(Case.state == State.INTAKE.value)
     box.new_total = session.scalar(select(func.count()).select_from(intake.subquery())) or 0

@@ -1,13 +1,19 @@
-"""Issue 19 on the home page: new evidence on a closed case raises an alert, and an inbox bundle
-overdue by the carrying schedule (one every working day) is shown. Today is Monday 16 March 2026
-(conftest.NOW); Nyepi and cuti bersama close 18-20 March."""
+"""Issue 19 on the home page: new evidence on a closed case raises an alert, and an inbox or
+reply bundle overdue by the carrying schedule (one every working day) is shown. Today is Monday
+16 March 2026 (conftest.NOW); Nyepi and cuti bersama close 18-20 March."""
+
+import datetime as dt
+import io
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.fixtures.cases_web import post
+from tests.fixtures.workbench_vault import build_inbox, make_vault, report_item
 from workbench import db
 from workbench.cases.models import Case
+from workbench.exporter import export_replies
+from workbench.importer import import_bundle
 
 
 def _close(auditor, lead, store, rid):
@@ -49,3 +55,34 @@ def test_bundle_overdue_by_the_carrying_schedule(auditor, store):
     page = auditor.get("/", {"lang": "en"})
     assert 'id="carry-overdue"' in page.text and "2026-03-13" in page.text
     assert "Nothing needs you today" not in page.text
+
+
+def _exported(store, day):
+    with db.unlocked(store.key), Session(store.engine) as s, s.begin():
+        db.set_setting(s, db.EXPORTED_SETTING, day)
+
+
+def test_reply_bundle_overdue_by_the_carrying_schedule(auditor, store):
+    """Every group carries a reply bundle every working day, with or without anything new
+    (crypto/replyentry.py): a group that skips days shows the server when it worked."""
+    assert 'id="export-overdue"' not in auditor.get("/").text  # nothing exported yet
+    _exported(store, "2026-03-13")  # Friday: the next is due Monday, today
+    assert 'id="export-overdue"' not in auditor.get("/").text
+    _exported(store, "2026-03-12")  # Thursday: due Friday, overdue today
+    page = auditor.get("/", {"lang": "en"})
+    assert 'id="export-overdue"' in page.text and "even with nothing new" in page.text
+    assert "Nothing needs you today" not in page.text
+    page = auditor.get("/", {"lang": "id"})
+    assert "Bundel balasan terlambat" in page.text
+
+
+def test_an_export_sets_the_day_the_schedule_counts_from(tmp_path):
+    tv = make_vault(tmp_path)
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, [report_item()], seq=1)))
+    export_replies(tv.lead, tmp_path / "r.bundle", today=dt.date(2026, 3, 12))
+    engine = db.make_engine(tv.path)
+    try:
+        with db.unlocked(tv.lead.vault_key), Session(engine) as s:
+            assert db.get_setting(s, db.EXPORTED_SETTING) == "2026-03-12"
+    finally:
+        engine.dispose()
