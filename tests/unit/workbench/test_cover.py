@@ -46,7 +46,7 @@ def tv(tmp_path):
 
 @pytest.mark.parametrize("sql", [
     "DELETE FROM cover_reports WHERE report_id = (SELECT min(report_id) FROM cover_reports)",
-    "INSERT INTO cover_reports SELECT 'f' || substr(report_id, 2), reporter_key, last_day, mac "
+    "INSERT INTO cover_reports SELECT printf('%032d', 0), reporter_key, last_day, mac "
     "FROM cover_reports LIMIT 1",
 ])
 def test_a_cover_row_dropped_or_planted_in_the_file_is_refused(tv, sql):

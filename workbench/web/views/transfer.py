@@ -65,7 +65,10 @@ def job_page(request: Any) -> dict[str, Any]:
                                                   request.identity.key_id)
     if job is None:
         raise HTTPNotFound()
-    return {"job": job, "refresh": REFRESH if job.state == "running" else None}
+    # Read once: the import thread may finish while the page renders, and a page that says
+    # "done" must not also refresh itself (nor one that refreshes say nothing).
+    state = job.state
+    return {"job": job, "state": state, "refresh": REFRESH if state == "running" else None}
 
 
 def export(request: Any) -> Any:
