@@ -196,6 +196,12 @@ def _export(session: Session, unlocked: vault.Unlocked, tmp: Path, today: dt.dat
         "reply", deployment, unlocked.identity.signing, seq,
         [bundle.Member(n, len(d), hashlib.sha256(d).hexdigest()) for n, d in members.items()],
         body, today=today)
+    if len(manifest.to_bytes()) > bundle.MAX_MANIFEST:
+        # About 280 bytes of manifest an entry: some 120,000 covered reports. The cover cannot
+        # be split over bundles (each must cover every report), so say so instead of failing
+        # halfway through the file.
+        raise ExportRefused(f"the bundle would cover {len(entries.items)} reports, more than "
+                            "one bundle's manifest holds; refused, nothing was exported")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as f:
         bundle.write_bundle(f, manifest, unlocked.identity.signing,

@@ -312,3 +312,18 @@ def test_the_export_tells_its_progress_entry_by_entry(tv, tmp_path):
     assert [(done, total) for done, total, _ in seen] == [(1, 3), (2, 3), (3, 3)]
     sizes = [nbytes for *_, nbytes in seen]
     assert sizes == sorted(sizes) and sizes[0] > 0
+
+
+def test_a_cover_too_large_for_one_bundle_is_refused_clearly(tv, tmp_path, monkeypatch):
+    """Every bundle must cover every report, so it cannot be split: past what one manifest
+    holds (about 120,000 reports) the export says so, and nothing is written or counted."""
+    from crypto import bundle as crypto_bundle
+
+    items = [report_item() for _ in range(3)]
+    import_bundle(tv.lead, io.BytesIO(build_inbox(tv, items, seq=1)))
+    monkeypatch.setattr(crypto_bundle, "MAX_MANIFEST", 600)
+    with pytest.raises(ExportRefused, match="cover 3 reports"):
+        export_replies(tv.lead, tmp_path / "r.bundle")
+    assert not (tmp_path / "r.bundle").exists()
+    monkeypatch.undo()
+    assert export_replies(tv.lead, tmp_path / "r.bundle").seq == 1  # nothing was counted
