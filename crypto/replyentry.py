@@ -75,11 +75,6 @@ class Entry:
     def filler(self) -> bool:
         return not self.items and self.status is None
 
-    def value(self) -> dict[str, Any]:
-        """The unpadded body again (to seal it anew)."""
-        return body(self.items, (self.status, self.status_n) if self.status is not None
-                    else None)
-
 
 def body(items: Sequence[dict[str, Any]], status: tuple[str, int] | None) -> dict[str, Any]:
     """The unpadded body: ``items`` (questions and messages, in order) and ``status`` (status,

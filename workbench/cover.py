@@ -33,13 +33,15 @@ class CoverTampered(ValueError):
     """A cover row does not match its MAC: changed in the file without the vault key."""
 
 
-def _mac(vault_key: bytes, report_id: str, reporter_key: bytes, last_day: str) -> str:
+def _mac(mac_key: bytes, report_id: str, reporter_key: bytes, last_day: str) -> str:
+    """``mac_key``: ``subkey(vault_key, MAC_PURPOSE)``, derived once per call site."""
     return hashlib.blake2b(f"{report_id}\0{last_day}\0".encode() + bytes(reporter_key),
-                           key=subkey(vault_key, MAC_PURPOSE), digest_size=32).hexdigest()
+                           key=mac_key, digest_size=32).hexdigest()
 
 
 def _set(row: db.CoverReport, vault_key: bytes) -> None:
-    row.mac = _mac(vault_key, row.report_id, row.reporter_key, row.last_day)
+    row.mac = _mac(subkey(vault_key, MAC_PURPOSE), row.report_id, row.reporter_key,
+                   row.last_day)
 
 
 def record(session: Session, entries: Iterable, vault_key: bytes) -> None:
@@ -94,8 +96,9 @@ def covered(session: Session, vault_key: bytes) -> dict[str, bytes]:
     _backfill(session, vault_key)
     rows = session.execute(select(db.CoverReport.report_id, db.CoverReport.reporter_key,
                                   db.CoverReport.last_day, db.CoverReport.mac)).all()
+    mac_key = subkey(vault_key, MAC_PURPOSE)
     for rid, key, day, mac in rows:
-        if not hmac.compare_digest(mac or "", _mac(vault_key, rid, key, day)):
+        if not hmac.compare_digest(mac or "", _mac(mac_key, rid, key, day)):
             raise CoverTampered(f"the vault's record of report {rid} was changed outside the "
                                 "workbench; refused, nothing was exported")
     if not rows:

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,19 +245,27 @@ def _parse_conflict(raw: Any, where: Path) -> dict[str, Any] | None:
     if len(cards) > MAX_CONFLICT_MEMBERS:
         raise PolicyError(f"{where}: [conflict] names more than {MAX_CONFLICT_MEMBERS} members, "
                           "the envelope's recipient slots")
+    _check_cards(cards, where, "conflict", "member",
+                 lambda c: c.kind == "auditor" and c.box_key is not None,
+                 "an auditor card (one that can read reports)")
+    return {"members": list(cards)}
+
+
+def _check_cards(texts: list[str], where: Path, section: str, noun: str,
+                 fits: Callable[[Card], bool], kind: str) -> None:
+    """Each of ``texts`` a valid card that ``fits`` (else: "is not ``kind``"), none twice: the
+    cards a signed section names (``[conflict]`` members, ``[escrow]`` custodians)."""
     ids = []
-    for text in cards:
+    for text in texts:
         try:
             card = Card.from_bytes(text.encode("utf-8"))
         except CryptoError as exc:
-            raise PolicyError(f"{where}: [conflict] member card not valid: {exc}") from None
-        if card.kind != "auditor" or card.box_key is None:
-            raise PolicyError(f"{where}: [conflict] {card.name} is not an auditor card (one "
-                              "that can read reports)")
+            raise PolicyError(f"{where}: [{section}] {noun} card not valid: {exc}") from None
+        if not fits(card):
+            raise PolicyError(f"{where}: [{section}] {card.name} is not {kind}")
         ids.append(card.key_id)
     if len(set(ids)) != len(ids):
-        raise PolicyError(f"{where}: [conflict] a member is named twice")
-    return {"members": list(cards)}
+        raise PolicyError(f"{where}: [{section}] a {noun} is named twice")
 
 
 def _parse_escrow(raw: Any, where: Path) -> dict[str, Any] | None:
@@ -275,17 +284,8 @@ def _parse_escrow(raw: Any, where: Path) -> dict[str, Any] | None:
     cards = raw["custodians"]
     if not isinstance(cards, list) or not all(isinstance(c, str) for c in cards):
         raise PolicyError(f"{where}: [escrow] custodians are card texts")
-    ids = []
-    for text in cards:
-        try:
-            card = Card.from_bytes(text.encode("utf-8"))
-        except CryptoError as exc:
-            raise PolicyError(f"{where}: [escrow] custodian card not valid: {exc}") from None
-        if card.kind != "custodian":
-            raise PolicyError(f"{where}: [escrow] {card.name} is not a custodian card")
-        ids.append(card.key_id)
-    if len(set(ids)) != len(ids):
-        raise PolicyError(f"{where}: [escrow] a custodian is named twice")
+    _check_cards(cards, where, "escrow", "custodian", lambda c: c.kind == "custodian",
+                 "a custodian card")
     approval = raw.get("approval_threshold")
     if not _posint(raw["consent_threshold"]) or (approval is not None and not _posint(approval)):
         raise PolicyError(f"{where}: [escrow] thresholds are positive integers")
